@@ -1,0 +1,275 @@
+// The network's clock and event scheduler.
+//
+// Every timer in a network (frames in flight, retransmission, delayed ACK, TIME_WAIT, socket
+// timeouts) is an event on one Scheduler. With `clock: 'virtual'` time jumps to the next event
+// whenever nothing is due now; with `clock: 'real'` events are paced to the wall clock.
+//
+// Each due event runs in its own macrotask (a setImmediate callback), so that, as in Node, the
+// nextTick queue and microtasks drain between two I/O callbacks. Events due at the same time run
+// in the order they were scheduled: runs are deterministic for a given seed and program.
+
+export type ClockMode = 'virtual' | 'real';
+
+/** A scheduled event. `cancel()` is O(1); cancelled events are dropped when they reach the top. */
+export class Timer {
+  /** @internal */ seq: number;
+  /** @internal */ cancelled = false;
+  /** @internal */ refed: boolean;
+  /** @internal */ readonly sched: Scheduler;
+  constructor(sched: Scheduler, readonly time: number, seq: number, readonly fn: () => void, refed: boolean) {
+    this.sched = sched;
+    this.seq = seq;
+    this.refed = refed;
+  }
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.sched._dropped(this);
+  }
+  /** Whether the event is still waiting to run. */
+  get pending(): boolean { return !this.cancelled; }
+  /** An unref'd event does not keep the process alive (like `timeout.unref()`). */
+  unref(): this { if (this.refed && !this.cancelled) { this.refed = false; this.sched._refs--; } return this; }
+  ref(): this { if (!this.refed && !this.cancelled) { this.refed = true; this.sched._refs++; this.sched._kick(); } return this; }
+}
+
+/** Parses '40ms', '2s', '1.5min', '100us' or a number of milliseconds. */
+export function parseDuration(v: number | string, what = 'duration'): number {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v) || v < 0) throw new RangeError(`${what} must be a non-negative number of ms, got ${v}`);
+    return v;
+  }
+  const m = /^\s*([0-9]*\.?[0-9]+)\s*(ns|us|µs|ms|s|sec|m|min|h)?\s*$/.exec(v);
+  if (!m) throw new RangeError(`${what}: cannot parse '${v}' (use e.g. '40ms', '2s')`);
+  const n = Number(m[1]);
+  switch (m[2] ?? 'ms') {
+    case 'ns': return n / 1e6;
+    case 'us': case 'µs': return n / 1e3;
+    case 'ms': return n;
+    case 's': case 'sec': return n * 1e3;
+    case 'm': case 'min': return n * 60e3;
+    case 'h': return n * 3600e3;
+  }
+  throw new RangeError(`${what}: cannot parse '${v}'`);
+}
+
+export class Scheduler {
+  readonly mode: ClockMode;
+  private _now = 0;
+  private heap: Timer[] = [];
+  private seq = 0;
+  /** @internal number of live ref'd timers */ _refs = 0;
+  /** Ref'd handles (listening sockets, open sockets) that keep the process alive with nothing scheduled. */
+  private handleRefs = 0;
+  private keepAlive: ReturnType<typeof setInterval> | null = null;
+  private pumping = false;
+  private realTimer: ReturnType<typeof setTimeout> | null = null;
+  private realBase = 0;
+  private runAll = 0;
+  private limit = Infinity;
+  private idleWaiters: Array<() => void> = [];
+  private limitWaiters: Array<{ time: number; resolve: () => void }> = [];
+  /** Errors thrown by events are reported here, then rethrown asynchronously if nobody listens. */
+  onError: ((err: unknown) => void) | null = null;
+  /** Counts, for `world.stats()` and benchmarks. */
+  eventsRun = 0;
+
+  constructor(mode: ClockMode = 'virtual') {
+    this.mode = mode;
+    if (mode === 'real') this.realBase = performance.now();
+  }
+
+  /** Current time in milliseconds since the network was created. */
+  now(): number {
+    if (this.mode === 'real') {
+      const t = performance.now() - this.realBase;
+      if (t > this._now) this._now = t;
+    }
+    return this._now;
+  }
+
+  /** Runs fn at absolute time `time` (ms). */
+  at(time: number, fn: () => void, refed = true): Timer {
+    const now = this.now();
+    const t = new Timer(this, time < now ? now : time, this.seq++, fn, refed);
+    if (refed) this._refs++;
+    this.push(t);
+    this._kick();
+    return t;
+  }
+
+  /** Runs fn after `delay` ms. */
+  after(delay: number, fn: () => void, refed = true): Timer {
+    return this.at(this.now() + (delay > 0 ? delay : 0), fn, refed);
+  }
+
+  /** Holds the process open (a listening or connected socket, a bound datagram socket). */
+  refHandle(): void {
+    if (this.handleRefs++ === 0 && this.keepAlive === null) {
+      this.keepAlive = setInterval(() => {}, 1 << 30);
+    }
+  }
+  unrefHandle(): void {
+    if (--this.handleRefs <= 0) {
+      this.handleRefs = 0;
+      if (this.keepAlive !== null) { clearInterval(this.keepAlive); this.keepAlive = null; }
+    }
+  }
+
+  /** Number of events still scheduled (including unref'd ones). */
+  get size(): number { return this.heap.length; }
+
+  /**
+   * Runs until nothing is left scheduled, or, with `forMs`, until time has advanced that far.
+   * Unref'd events run too while a run() is waiting.
+   */
+  run(forMs?: number): Promise<void> {
+    if (forMs !== undefined) {
+      const time = this.now() + forMs;
+      return new Promise<void>((resolve) => {
+        this.limitWaiters.push({ time, resolve });
+        this.limitWaiters.sort((a, b) => a.time - b.time);
+        this.limit = Math.min(this.limit, time);
+        this.runAll++;
+        this._kick();
+      }).then(() => { this.runAll--; });
+    }
+    return new Promise<void>((resolve) => {
+      this.runAll++;
+      this.idleWaiters.push(resolve);
+      this._kick();
+    }).then(() => { this.runAll--; });
+  }
+
+  /** @internal */
+  _dropped(t: Timer): void {
+    if (t.refed) { t.refed = false; this._refs--; }
+  }
+
+  /** @internal Makes sure the pump will look at the heap. */
+  _kick(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    if (this.mode === 'real' && this.realTimer !== null) { clearTimeout(this.realTimer); this.realTimer = null; }
+    setImmediate(this.pump);
+  }
+
+  private pump = (): void => {
+    this.pumping = false;
+    // Drop cancelled events at the top.
+    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
+    const wantAll = this.runAll > 0;
+    if (this.heap.length === 0) { this.settleIdle(); return; }
+    const top = this.heap[0]!;
+    if (!wantAll && this._refs === 0) return; // only unref'd events left: let the process exit
+    if (top.time > this.limit) { this.reachLimit(this.limit); return; }
+    const now = this.now();
+    if (top.time > now) {
+      if (this.mode === 'real') {
+        this.realTimer = setTimeout(() => { this.realTimer = null; this._kick(); }, Math.max(0, Math.ceil(top.time - now)));
+        if (!wantAll && this._refs === 0) this.realTimer.unref();
+        return;
+      }
+      this._now = top.time; // virtual time jumps to the next event
+    }
+    // Run every event due now, each in its own macrotask, in order.
+    const due: Timer[] = [];
+    const t = this._now;
+    while (this.heap.length > 0 && this.heap[0]!.time <= t) {
+      const e = this.pop();
+      if (!e.cancelled) due.push(e);
+    }
+    this.pumping = true;
+    for (let i = 0; i < due.length; i++) setImmediate(this.runOne, due[i]);
+    setImmediate(this.afterBatch);
+  };
+
+  private afterBatch = (): void => {
+    this.pumping = false;
+    this.checkLimitWaiters();
+    this._kick();
+  };
+
+  private runOne = (e: Timer): void => {
+    if (e.cancelled) return;
+    e.cancelled = true;
+    if (e.refed) { e.refed = false; this._refs--; }
+    this.eventsRun++;
+    try {
+      e.fn();
+    } catch (err) {
+      if (this.onError) this.onError(err);
+      else throw err;
+    }
+  };
+
+  private checkLimitWaiters(): void {
+    const now = this.now();
+    while (this.limitWaiters.length > 0 && this.limitWaiters[0]!.time <= now) {
+      this.limitWaiters.shift()!.resolve();
+    }
+    this.limit = this.limitWaiters.length > 0 ? this.limitWaiters[0]!.time : Infinity;
+  }
+
+  private reachLimit(limit: number): void {
+    if (this.mode === 'virtual') this._now = Math.max(this._now, limit);
+    else {
+      const wait = limit - this.now();
+      if (wait > 0) { this.pumping = true; setTimeout(() => { this.pumping = false; this.checkLimitWaiters(); this._kick(); }, Math.ceil(wait)); return; }
+    }
+    this.checkLimitWaiters();
+    this._kick();
+  }
+
+  private settleIdle(): void {
+    if (this.limitWaiters.length > 0) {
+      // Nothing left: time still advances to the requested limit.
+      this.reachLimit(this.limitWaiters[0]!.time);
+      return;
+    }
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const r of w) r();
+  }
+
+  // Binary min-heap on (time, seq).
+  private push(t: Timer): void {
+    const h = this.heap;
+    let i = h.length;
+    h.push(t);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const pp = h[p]!;
+      if (pp.time < t.time || (pp.time === t.time && pp.seq < t.seq)) break;
+      h[i] = pp;
+      i = p;
+    }
+    h[i] = t;
+  }
+
+  private pop(): Timer {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      let i = 0;
+      const n = h.length;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        let c = l;
+        if (r < n) {
+          const a = h[l]!, b = h[r]!;
+          if (b.time < a.time || (b.time === a.time && b.seq < a.seq)) c = r;
+        }
+        const cc = h[c]!;
+        if (last.time < cc.time || (last.time === cc.time && last.seq < cc.seq)) break;
+        h[i] = cc;
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
+  }
+}
