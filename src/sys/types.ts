@@ -56,3 +56,42 @@ export interface PollFd {
 
 /** Called when a socket becomes ready for any of the watched events (edge: on each change). */
 export type ReadyCallback = (revents: number) => void;
+
+/** The result of accept(): the new descriptor and the peer's address. */
+export interface Accepted {
+  fd: number;
+  peer: SockAddr;
+}
+
+/**
+ * host.sys: every call returns its result or a negative errno. Non-blocking throughout:
+ * connect() on a stream socket returns -EINPROGRESS and completes later (POLLOUT, then
+ * getsockopt(fd, 'SOL_SOCKET', 'SO_ERROR') says how); read/accept/recvfrom return -EAGAIN
+ * when nothing is there.
+ */
+export interface SocketCalls {
+  socket(domain: Domain, type: SockType, protocol?: number): number;
+  bind(fd: number, addr: SockAddr): number;
+  listen(fd: number, backlog: number): number;
+  accept(fd: number): Accepted | number;
+  connect(fd: number, addr: SockAddr): number;
+  /** Stream read: up to `max` bytes; an empty array means end of stream (the peer's FIN). */
+  read(fd: number, max?: number): Uint8Array | number;
+  /** Stream write: how many bytes were taken (all or part of them), or -EAGAIN when the send buffer is full. */
+  write(fd: number, data: Uint8Array): number;
+  /** Writes several buffers in order (writev). */
+  writev(fd: number, chunks: readonly Uint8Array[]): number;
+  send(fd: number, data: Uint8Array): number;
+  sendto(fd: number, data: Uint8Array | readonly Uint8Array[], addr?: SockAddr): number;
+  recvfrom(fd: number, max?: number): Datagram | number;
+  shutdown(fd: number, how: number): number;
+  close(fd: number): number;
+  setsockopt(fd: number, level: SockoptLevel, name: string, value: number | boolean | string | Uint8Array | object): number;
+  getsockopt(fd: number, level: SockoptLevel, name: string): unknown;
+  getsockname(fd: number): SockAddr | number;
+  getpeername(fd: number): SockAddr | number;
+  /** Current readiness of each descriptor (never blocks). */
+  poll(fds: PollFd[]): number;
+  /** Calls `cb` when the socket becomes ready for one of `events` (and at once if it already is). Returns an unwatch function. */
+  watch(fd: number, events: number, cb: ReadyCallback): () => void;
+}
