@@ -99,6 +99,10 @@ export interface IpLayer {
   leaveGroup(family: 4 | 6, group: string, ifindex: number, source?: string): number;
   /** Whether any socket on this host joined the group on that interface (for input filtering). */
   isMember(family: 4 | 6, group: string, ifindex: number): boolean;
-  /** Interface index by name / address, for IP_MULTICAST_IF and scope ids. */
+  /** Interface index by name / address, for IP_MULTICAST_IF and scope ids (0 when unknown). */
   ifindexOf(nameOrAddress: string): number;
+  /** Answers a packet no transport wanted with ICMP/ICMPv6 port (or protocol) unreachable, rate-limited as Linux does. */
+  sendUnreachable(pkt: IpPacket, what: 'port' | 'protocol'): void;
+  /** Counters per protocol (`netstat -s` style), e.g. stats.udp.InErrors; transports add their own. */
+  readonly stats: Record<string, Record<string, number>>;
 }
