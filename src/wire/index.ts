@@ -1,0 +1,7 @@
+// The wire layer: codecs that never throw on received bytes, and checksums.
+export * from './error.js';
+export * from './checksum.js';
+export * from './addr.js';
+export * from './ethernet.js';
+export * from './ipv4.js';
+export * from './udp.js';
