@@ -44,6 +44,14 @@ test('chained onesSum over even-length pieces equals the sum of the whole', () =
   );
 });
 
+test('a buffer above 4 MiB (folds between 32-bit chunks) matches the reference', () => {
+  const b = new Uint8Array(4 * 1024 * 1024 + 4099);
+  for (let i = 0; i < b.length; i++) b[i] = (i * 2654435761) >>> 24;
+  assert.equal(internetChecksum(b, 1), refChecksum(b.subarray(1)));
+  b.fill(0xff);
+  assert.equal(internetChecksum(b, 2), 0);
+});
+
 test('all-ones and all-zero inputs', () => {
   assert.equal(internetChecksum(new Uint8Array(200).fill(0xff)), 0);
   assert.equal(internetChecksum(new Uint8Array(200)), 0xffff);
