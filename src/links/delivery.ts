@@ -1,0 +1,97 @@
+// Frames in flight on one direction of a wire, in order of arrival time.
+//
+// Every frame in flight has exactly one Scheduler event at its arrival time, and that event is the
+// same bound function for all of them: it takes the earliest frame out of this queue. Because the
+// Scheduler runs events in (time, scheduling order) and this queue pops in (time, push order), the
+// event at time T always finds the frame due at T on top, with no closure allocated per frame.
+//
+// Arrival times are nearly always non-decreasing (a plain wire, a rate, a fixed latency), so frames
+// go into a FIFO (O(1)); only a frame due before the FIFO's last one (jitter, reordering) goes into
+// a binary heap. pop() takes the earlier of the two heads.
+
+export class DeliveryQueue {
+  // FIFO, as parallel arrays from `head`.
+  private fFrames: Array<Uint8Array | undefined> = [];
+  private fTimes: number[] = [];
+  private fSeqs: number[] = [];
+  private head = 0;
+  // Min-heap on (time, seq), as parallel arrays.
+  private hFrames: Uint8Array[] = [];
+  private hTimes: number[] = [];
+  private hSeqs: number[] = [];
+  private seq = 0;
+
+  get size(): number { return this.fTimes.length - this.head + this.hTimes.length; }
+
+  push(frame: Uint8Array, time: number): void {
+    const seq = this.seq++;
+    const n = this.fTimes.length;
+    if (n === this.head || time >= this.fTimes[n - 1]!) {
+      this.fFrames.push(frame);
+      this.fTimes.push(time);
+      this.fSeqs.push(seq);
+      return;
+    }
+    this.heapPush(frame, time, seq);
+  }
+
+  /** Removes and returns the frame with the earliest (time, push order); undefined when empty. */
+  pop(): Uint8Array | undefined {
+    const fifoEmpty = this.head === this.fTimes.length;
+    if (this.hTimes.length === 0 || (!fifoEmpty && this.fifoFirst())) {
+      if (fifoEmpty) return undefined;
+      const i = this.head;
+      const f = this.fFrames[i];
+      this.fFrames[i] = undefined;
+      this.head = i + 1;
+      if (this.head === this.fTimes.length) {
+        this.fFrames.length = 0; this.fTimes.length = 0; this.fSeqs.length = 0; this.head = 0;
+      } else if (this.head >= 4096 && this.head * 2 >= this.fTimes.length) {
+        this.fFrames.splice(0, this.head); this.fTimes.splice(0, this.head); this.fSeqs.splice(0, this.head);
+        this.head = 0;
+      }
+      return f;
+    }
+    return this.heapPop();
+  }
+
+  private fifoFirst(): boolean {
+    const ft = this.fTimes[this.head]!, ht = this.hTimes[0]!;
+    return ft < ht || (ft === ht && this.fSeqs[this.head]! < this.hSeqs[0]!);
+  }
+
+  private heapPush(frame: Uint8Array, time: number, seq: number): void {
+    const F = this.hFrames, T = this.hTimes, S = this.hSeqs;
+    let i = T.length;
+    F.push(frame); T.push(time); S.push(seq);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (T[p]! < time || (T[p] === time && S[p]! < seq)) break;
+      F[i] = F[p]!; T[i] = T[p]!; S[i] = S[p]!;
+      i = p;
+    }
+    F[i] = frame; T[i] = time; S[i] = seq;
+  }
+
+  private heapPop(): Uint8Array {
+    const F = this.hFrames, T = this.hTimes, S = this.hSeqs;
+    const top = F[0]!;
+    const lf = F.pop()!, lt = T.pop()!, ls = S.pop()!;
+    const n = T.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        let c = l;
+        if (r < n && (T[r]! < T[l]! || (T[r] === T[l] && S[r]! < S[l]!))) c = r;
+        if (lt < T[c]! || (lt === T[c] && ls < S[c]!)) break;
+        F[i] = F[c]!; T[i] = T[c]!; S[i] = S[c]!;
+        i = c;
+      }
+      F[i] = lf; T[i] = lt; S[i] = ls;
+    }
+    return top;
+  }
+}
