@@ -1,0 +1,456 @@
+// usernet's TUN/TAP addon: opens a Linux TUN (layer 3) or TAP (layer 2) device and moves packets
+// between it and JavaScript without blocking Node's event loop.
+//
+// JS surface (loaded by src/links/tun.ts):
+//   open(name, tap, blocking?) -> { fd, name, handle }     the device stays while the handle is open
+//   setMtu(name, mtu)                                      SIOCSIFMTU on the (namespace's) device
+//   start(handle, onBatch(err, buf, lens, count))          starts the reader thread
+//   write(handle, packets, count, result: Int32Array(4))   one call writes a batch of packets
+//   close(handle), ref(handle), unref(handle)
+//
+// Receiving: one reader thread per device waits in poll(2) on the device and on an eventfd (the
+// stop signal), reads every packet that is ready (up to READ_MAX_PKTS) into one malloc'd block,
+// and hands that block to the JS thread through a thread-safe function; JS sees it as one
+// external Buffer (no copy) plus a Uint32Array of packet lengths. The thread-safe function's
+// queue is bounded: when JS falls behind, the reader waits, the kernel's device queue fills and
+// the kernel drops (as it would for a slow process reading a TUN device).
+// Sending: write() takes an array of Uint8Arrays and writes each one with write(2); the device fd
+// is non-blocking, a TUN write never waits.
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <node_api.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define READ_SLOT 65600                  /* largest packet a read can return (64 KiB + header room) */
+#define READ_ARENA (4 * READ_SLOT)       /* one batch's buffer before it is shrunk to fit */
+#define READ_MAX_PKTS 128
+#define QUEUE_BATCHES 16                 /* batches waiting for JS before the reader waits */
+
+typedef struct {
+  int err;                               /* errno of a failed read; the batch ends there */
+  uint32_t count;
+  uint32_t len[READ_MAX_PKTS];
+  uint8_t data[];
+} batch_t;
+
+typedef struct {
+  int fd;
+  int wake;                              /* eventfd: written once to stop the reader */
+  int refs;                              /* JS handle + thread-safe function (JS thread only) */
+  int started, closed, joined, blocking;
+  atomic_int stop;
+  pthread_t thread;
+  napi_threadsafe_function tsfn;
+} tun_t;
+
+/* ---- errors ------------------------------------------------------------------------------- */
+
+static const char *errno_name(int e) {
+  switch (e) {
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case EIO: return "EIO";
+    case ENXIO: return "ENXIO";
+    case EBADF: return "EBADF";
+    case EAGAIN: return "EAGAIN";
+    case ENOMEM: return "ENOMEM";
+    case EACCES: return "EACCES";
+    case EFAULT: return "EFAULT";
+    case EBUSY: return "EBUSY";
+    case EEXIST: return "EEXIST";
+    case ENODEV: return "ENODEV";
+    case EINVAL: return "EINVAL";
+    case ENFILE: return "ENFILE";
+    case EMFILE: return "EMFILE";
+    case ENOTTY: return "ENOTTY";
+    case ENOSPC: return "ENOSPC";
+    case ENOBUFS: return "ENOBUFS";
+    case EBADFD: return "EBADFD";
+    case EMSGSIZE: return "EMSGSIZE";
+    case ENOSYS: return "ENOSYS";
+    default: return "EUNKNOWN";
+  }
+}
+
+/* An Error with .code (errno name), .errno (negative, like Node's) and .syscall. */
+static napi_value make_error(napi_env env, int err, const char *syscall, const char *what) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s %s: %s (%s)", syscall, what, strerror(err), errno_name(err));
+  napi_value code, text, error, v;
+  napi_create_string_utf8(env, errno_name(err), NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &text);
+  napi_create_error(env, code, text, &error);
+  napi_create_int32(env, -err, &v);
+  napi_set_named_property(env, error, "errno", v);
+  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, error, "syscall", v);
+  return error;
+}
+
+static napi_value throw_errno(napi_env env, int err, const char *syscall, const char *what) {
+  napi_throw(env, make_error(env, err, syscall, what));
+  return NULL;
+}
+
+#define CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, NULL, "tun addon: " #call " failed"); return NULL; } } while (0)
+
+/* ---- handle lifetime ---------------------------------------------------------------------- */
+
+static void unref_tun(tun_t *t) {
+  if (--t->refs == 0) free(t);
+}
+
+/* Stops the reader (if any) and closes the device. JS thread only. The reader never waits for
+ * the JS thread except inside napi_call_threadsafe_function, which the abort wakes up. */
+static void shutdown_tun(tun_t *t, int abort_tsfn) {
+  if (t->closed) return;
+  t->closed = 1;
+  if (t->started && !t->joined) {
+    atomic_store(&t->stop, 1);
+    uint64_t one = 1;
+    ssize_t w = write(t->wake, &one, sizeof one);
+    (void)w;
+    if (abort_tsfn) napi_release_threadsafe_function(t->tsfn, napi_tsfn_abort);
+    pthread_join(t->thread, NULL);
+    t->joined = 1;
+  }
+  close(t->fd);
+  close(t->wake);
+  t->fd = -1;
+  t->wake = -1;
+}
+
+static void handle_finalize(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  tun_t *t = data;
+  /* Collected while open: only possible when the reader never started (a running reader's
+   * callback keeps the handle alive). */
+  if (!t->started) shutdown_tun(t, 0);
+  unref_tun(t);
+}
+
+static tun_t *get_tun(napi_env env, napi_value v) {
+  void *p = NULL;
+  if (napi_get_value_external(env, v, &p) != napi_ok || p == NULL) {
+    napi_throw_type_error(env, NULL, "tun addon: expected a device handle");
+    return NULL;
+  }
+  return p;
+}
+
+/* ---- open / setMtu ------------------------------------------------------------------------ */
+
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char name[IFNAMSIZ + 8] = {0};
+  size_t nlen = 0;
+  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &nlen) != napi_ok) {
+    napi_throw_type_error(env, NULL, "open(name, tap): name must be a string");
+    return NULL;
+  }
+  if (nlen >= IFNAMSIZ) {
+    napi_throw_range_error(env, NULL, "open(name, tap): an interface name has at most 15 characters");
+    return NULL;
+  }
+  bool tap = false, blocking = false;
+  CHECK(napi_get_value_bool(env, argv[1], &tap));
+  if (argc > 2) napi_get_value_bool(env, argv[2], &blocking);
+
+  int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | (blocking ? 0 : O_NONBLOCK));
+  if (fd < 0) return throw_errno(env, errno, "open", "/dev/net/tun");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_flags = (short)((tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
+  memcpy(ifr.ifr_name, name, nlen);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int e = errno;
+    close(fd);
+    char what[64];
+    snprintf(what, sizeof what, "TUNSETIFF %s", name);
+    return throw_errno(env, e, "ioctl", what);
+  }
+  int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake < 0) {
+    int e = errno;
+    close(fd);
+    return throw_errno(env, e, "eventfd", "stop signal");
+  }
+  tun_t *t = calloc(1, sizeof *t);
+  if (t == NULL) { close(fd); close(wake); return throw_errno(env, ENOMEM, "calloc", "device state"); }
+  t->fd = fd;
+  t->wake = wake;
+  t->refs = 1;
+  t->blocking = blocking;
+  atomic_init(&t->stop, 0);
+
+  napi_value result, v;
+  CHECK(napi_create_object(env, &result));
+  CHECK(napi_create_int32(env, fd, &v));
+  CHECK(napi_set_named_property(env, result, "fd", v));
+  ifr.ifr_name[IFNAMSIZ - 1] = 0;
+  CHECK(napi_create_string_utf8(env, ifr.ifr_name, NAPI_AUTO_LENGTH, &v));
+  CHECK(napi_set_named_property(env, result, "name", v));
+  if (napi_create_external(env, t, handle_finalize, NULL, &v) != napi_ok) {
+    shutdown_tun(t, 0);
+    free(t);
+    napi_throw_error(env, NULL, "tun addon: napi_create_external failed");
+    return NULL;
+  }
+  CHECK(napi_set_named_property(env, result, "handle", v));
+  return result;
+}
+
+static napi_value js_set_mtu(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char name[IFNAMSIZ + 8] = {0};
+  size_t nlen = 0;
+  int32_t mtu = 0;
+  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &nlen) != napi_ok ||
+      nlen >= IFNAMSIZ || napi_get_value_int32(env, argv[1], &mtu) != napi_ok) {
+    napi_throw_type_error(env, NULL, "setMtu(name, mtu): a name of at most 15 characters and a number");
+    return NULL;
+  }
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return throw_errno(env, errno, "socket", "AF_INET for SIOCSIFMTU");
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  memcpy(ifr.ifr_name, name, nlen);
+  ifr.ifr_mtu = mtu;
+  int r = ioctl(s, SIOCSIFMTU, &ifr);
+  int e = errno;
+  close(s);
+  if (r < 0) {
+    char what[64];
+    snprintf(what, sizeof what, "SIOCSIFMTU %s %d", name, mtu);
+    return throw_errno(env, e, "ioctl", what);
+  }
+  return NULL;
+}
+
+/* ---- reader thread ------------------------------------------------------------------------ */
+
+static void *reader_main(void *arg) {
+  tun_t *t = arg;
+  struct pollfd p[2] = { { .fd = t->fd, .events = POLLIN }, { .fd = t->wake, .events = POLLIN } };
+  for (;;) {
+    if (atomic_load(&t->stop)) break;
+    int r = poll(p, 2, -1);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (p[1].revents != 0 || atomic_load(&t->stop)) break;
+    if (p[0].revents == 0) continue;
+    batch_t *b = malloc(sizeof(batch_t) + READ_ARENA);
+    if (b == NULL) { usleep(1000); continue; }
+    b->err = 0;
+    b->count = 0;
+    size_t off = 0;
+    while (b->count < READ_MAX_PKTS && READ_ARENA - off >= READ_SLOT) {
+      ssize_t n = read(t->fd, b->data + off, READ_ARENA - off);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN) b->err = errno;
+        break;
+      }
+      b->len[b->count++] = (uint32_t)n;
+      off += (size_t)n;
+    }
+    if (b->count == 0 && b->err == 0) { free(b); continue; }
+    batch_t *shrunk = realloc(b, sizeof(batch_t) + (off > 0 ? off : 1));
+    if (shrunk != NULL) b = shrunk;
+    int failed = b->err != 0;
+    if (napi_call_threadsafe_function(t->tsfn, b, napi_tsfn_blocking) != napi_ok) {
+      free(b);
+      return NULL; /* closing: the function may be gone, touch it no more */
+    }
+    if (failed) break;
+  }
+  napi_release_threadsafe_function(t->tsfn, napi_tsfn_release);
+  return NULL;
+}
+
+static void free_batch(napi_env env, void *data, void *hint) {
+  (void)env; (void)data;
+  free(hint);
+}
+
+/* Runs on the JS thread for each batch: onBatch(err, buf, lens, count). */
+static void call_js(napi_env env, napi_value cb, void *context, void *data) {
+  tun_t *t = context;
+  batch_t *b = data;
+  if (env == NULL || cb == NULL || t->closed) { free(b); return; }
+  size_t total = 0;
+  for (uint32_t i = 0; i < b->count; i++) total += b->len[i];
+  napi_value argv[4], undef, ab;
+  napi_get_undefined(env, &undef);
+  void *lens_data = NULL;
+  if (napi_create_arraybuffer(env, b->count * sizeof(uint32_t) + 4, &lens_data, &ab) != napi_ok) { free(b); return; }
+  memcpy(lens_data, b->len, b->count * sizeof(uint32_t));
+  napi_create_typedarray(env, napi_uint32_array, b->count, ab, 0, &argv[2]);
+  napi_create_uint32(env, b->count, &argv[3]);
+  if (b->err != 0) argv[0] = make_error(env, b->err, "read", "TUN/TAP device");
+  else napi_get_null(env, &argv[0]);
+  if (total == 0) {
+    napi_create_buffer(env, 0, NULL, &argv[1]);
+    free(b);
+  } else {
+    napi_status s = napi_create_external_buffer(env, total, b->data, free_batch, b, &argv[1]);
+    if (s != napi_ok) {
+      /* Runtimes that forbid external buffers: one copy instead. */
+      napi_create_buffer_copy(env, total, b->data, NULL, &argv[1]);
+      free(b);
+    }
+  }
+  napi_call_function(env, undef, cb, 4, argv, NULL);
+}
+
+static void tsfn_finalize(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  tun_t *t = data;
+  /* Environment teardown with the device still open: stop the reader here. */
+  if (!t->closed) shutdown_tun(t, 0);
+  if (!t->joined) { pthread_join(t->thread, NULL); t->joined = 1; }
+  unref_tun(t);
+}
+
+static napi_value js_start(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) { napi_throw_type_error(env, NULL, "start(handle, onBatch)"); return NULL; }
+  tun_t *t = get_tun(env, argv[0]);
+  if (t == NULL) return NULL;
+  if (t->closed) return throw_errno(env, EBADF, "start", "closed device");
+  if (t->started) { napi_throw_error(env, NULL, "start: the reader is already running"); return NULL; }
+  if (t->blocking) { napi_throw_error(env, NULL, "start: the device was opened blocking (for fs.read); the reader needs it non-blocking"); return NULL; }
+  napi_value name;
+  CHECK(napi_create_string_utf8(env, "usernet:tun", NAPI_AUTO_LENGTH, &name));
+  /* Two references: the reader thread's and the JS side's (released with abort on close). */
+  CHECK(napi_create_threadsafe_function(env, argv[1], NULL, name, QUEUE_BATCHES, 2, t, tsfn_finalize, t,
+                                        call_js, &t->tsfn));
+  t->refs++;
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old); /* the reader takes no signals */
+  int e = pthread_create(&t->thread, NULL, reader_main, t);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  if (e != 0) {
+    t->joined = 1;
+    napi_release_threadsafe_function(t->tsfn, napi_tsfn_abort);
+    return throw_errno(env, e, "pthread_create", "reader");
+  }
+  t->started = 1;
+  return NULL;
+}
+
+/* ---- write -------------------------------------------------------------------------------- */
+
+/* write(handle, packets, count, result) -> packets accepted. result[0] = accepted,
+ * result[1] = errno of the last failure (0: none), result[2] = index where writing stopped
+ * (count unless the device pushed back with EAGAIN/ENOBUFS), result[3] = bytes accepted. */
+static napi_value js_write(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) { napi_throw_type_error(env, NULL, "write(handle, packets, count, result)"); return NULL; }
+  tun_t *t = get_tun(env, argv[0]);
+  if (t == NULL) return NULL;
+  uint32_t count = 0;
+  CHECK(napi_get_value_uint32(env, argv[2], &count));
+  napi_typedarray_type rtype;
+  size_t rlen = 0;
+  void *rdata = NULL;
+  if (napi_get_typedarray_info(env, argv[3], &rtype, &rlen, &rdata, NULL, NULL) != napi_ok ||
+      rtype != napi_int32_array || rlen < 4) {
+    napi_throw_type_error(env, NULL, "write: result must be an Int32Array of 4");
+    return NULL;
+  }
+  int32_t *res = rdata;
+  if (t->closed) return throw_errno(env, EBADF, "write", "closed device");
+  int32_t ok = 0, last = 0, bytes = 0;
+  uint32_t i = 0;
+  for (; i < count; i++) {
+    napi_value el;
+    CHECK(napi_get_element(env, argv[1], i, &el));
+    napi_typedarray_type type;
+    size_t len = 0;
+    void *ptr = NULL;
+    if (napi_get_typedarray_info(env, el, &type, &len, &ptr, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+      napi_throw_type_error(env, NULL, "write: packets must be Uint8Arrays");
+      return NULL;
+    }
+    ssize_t n;
+    do n = write(t->fd, ptr, len); while (n < 0 && errno == EINTR);
+    if (n >= 0) { ok++; bytes += (int32_t)n; continue; }
+    last = errno;
+    if (last == EAGAIN || last == ENOBUFS) break;
+  }
+  res[0] = ok;
+  res[1] = last;
+  res[2] = (int32_t)i;
+  res[3] = bytes;
+  napi_value v;
+  CHECK(napi_create_int32(env, ok, &v));
+  return v;
+}
+
+/* ---- close / ref / unref ------------------------------------------------------------------ */
+
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  tun_t *t = argc > 0 ? get_tun(env, argv[0]) : NULL;
+  if (t == NULL) return NULL;
+  shutdown_tun(t, 1);
+  return NULL;
+}
+
+static napi_value js_ref(napi_env env, napi_callback_info info, int on) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  tun_t *t = argc > 0 ? get_tun(env, argv[0]) : NULL;
+  if (t == NULL) return NULL;
+  if (t->started && !t->closed) {
+    if (on) napi_ref_threadsafe_function(env, t->tsfn);
+    else napi_unref_threadsafe_function(env, t->tsfn);
+  }
+  return NULL;
+}
+static napi_value js_ref_on(napi_env env, napi_callback_info info) { return js_ref(env, info, 1); }
+static napi_value js_ref_off(napi_env env, napi_callback_info info) { return js_ref(env, info, 0); }
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+    { "open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "setMtu", NULL, js_set_mtu, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "start", NULL, js_start, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "write", NULL, js_write, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "ref", NULL, js_ref_on, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "unref", NULL, js_ref_off, NULL, NULL, NULL, napi_enumerable, NULL },
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  return exports;
+}

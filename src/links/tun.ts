@@ -1,0 +1,278 @@
+// A Linux TUN (layer 3: bare IP packets) or TAP (layer 2: Ethernet frames) device as a Port.
+//
+// The device is opened by the small native addon in native/tun (built by `npm install`, or
+// `npm run build:native`). A reader thread in the addon waits on the device and hands batches
+// of packets to this thread; each packet reaches `onFrame` as a view of its batch's buffer.
+// `send()` queues frames and writes them all at once when the current macrotask ends
+// (setImmediate): one crossing into the addon per batch, one write(2) per packet.
+//
+// Opening needs Linux, /dev/net/tun and CAP_NET_ADMIN. Configuring the kernel's side of the
+// device (link up, the kernel's own addresses, routes) is left to `ip`: the addresses of a
+// usernet host on the device live in usernet, not in the kernel.
+
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { LinkLayer, Port } from './port.js';
+
+/** The addon's surface (native/tun/tun.c). */
+interface TunAddon {
+  open(name: string, tap: boolean, blocking?: boolean): { fd: number; name: string; handle: object };
+  setMtu(name: string, mtu: number): void;
+  start(handle: object, onBatch: (err: NativeError | null, buf: Buffer, lens: Uint32Array, count: number) => void): void;
+  write(handle: object, packets: Uint8Array[], count: number, result: Int32Array): number;
+  close(handle: object): void;
+  ref(handle: object): void;
+  unref(handle: object): void;
+}
+
+interface NativeError extends Error { code?: string; errno?: number; syscall?: string }
+
+export interface TunOptions {
+  /** 3: TUN, bare IPv4/IPv6 packets; 2: TAP, Ethernet frames. */
+  layer: LinkLayer;
+  /** Sets the device's MTU in the kernel (SIOCSIFMTU); default: leave it (1500 for a new device). */
+  mtu?: number;
+}
+
+/** Counters, like `ip -s link` from the device's side (rx: read from the kernel). */
+export interface TunStats {
+  rxPackets: number;
+  rxBytes: number;
+  /** Read but not delivered: nothing plugged in (`onFrame` null) or closed meanwhile. */
+  rxDrops: number;
+  txPackets: number;
+  txBytes: number;
+  /** Not written: device closed, queue full, or the kernel pushed back (EAGAIN/ENOBUFS). */
+  txDrops: number;
+  /** Refused by the kernel (e.g. EINVAL for a packet that is not IP on a TUN, EIO while down). */
+  txErrors: number;
+}
+
+/** A TUN/TAP error with the reason spelled out; `code` is an errno name or ERR_USERNET_TUN_*. */
+export class TunError extends Error {
+  readonly code: string;
+  readonly errno?: number;
+  readonly syscall?: string;
+  constructor(message: string, code: string, cause?: NativeError) {
+    super(message, cause ? { cause } : undefined);
+    this.name = 'TunError';
+    this.code = code;
+    if (cause?.errno !== undefined) this.errno = cause.errno;
+    if (cause?.syscall !== undefined) this.syscall = cause.syscall;
+  }
+}
+
+const ADDON_PATH = fileURLToPath(new URL('../../native/tun/build/Release/tun.node', import.meta.url));
+let addon: TunAddon | null = null;
+let addonError: TunError | null = null;
+
+/** Loads the addon once; throws a TunError saying why it is not there. */
+function loadAddon(): TunAddon {
+  if (addon) return addon;
+  if (addonError) throw addonError;
+  if (process.platform !== 'linux') {
+    addonError = new TunError(`TUN/TAP devices need Linux (this is ${process.platform})`, 'ERR_USERNET_TUN_UNSUPPORTED');
+    throw addonError;
+  }
+  if (!existsSync(ADDON_PATH)) {
+    addonError = new TunError(
+      `the TUN/TAP addon is not built (${ADDON_PATH} is missing): run \`npm run build:native\` in the usernet folder ` +
+      '(it needs a C compiler, make, python3 and Node\'s headers)', 'ERR_USERNET_TUN_ADDON');
+    throw addonError;
+  }
+  try {
+    addon = createRequire(import.meta.url)(ADDON_PATH) as TunAddon;
+  } catch (e) {
+    addonError = new TunError(`the TUN/TAP addon at ${ADDON_PATH} does not load (${(e as Error).message}): ` +
+      'rebuild it with `npm run build:native`', 'ERR_USERNET_TUN_ADDON', e as NativeError);
+    throw addonError;
+  }
+  return addon;
+}
+
+/** Why opening a device failed, in words. */
+function explain(e: NativeError, name: string, layer: LinkLayer): TunError {
+  const kind = layer === 3 ? 'TUN' : 'TAP';
+  const code = e.code ?? 'EUNKNOWN';
+  let why: string;
+  if (e.syscall === 'open') {
+    switch (code) {
+      case 'ENOENT': case 'ENODEV': case 'ENXIO':
+        why = 'no /dev/net/tun on this machine: load the tun module (`modprobe tun`) or, in a container, pass the device in (`--device /dev/net/tun`)';
+        break;
+      case 'EACCES': case 'EPERM':
+        why = 'permission denied opening /dev/net/tun: it needs root or CAP_NET_ADMIN (try inside `unshare -rn`)';
+        break;
+      default: why = `cannot open /dev/net/tun: ${e.message}`;
+    }
+  } else if (e.syscall === 'ioctl' && /TUNSETIFF/.test(e.message)) {
+    switch (code) {
+      case 'EPERM': case 'EACCES':
+        why = `no CAP_NET_ADMIN: creating ${kind} device ${name} needs root or CAP_NET_ADMIN (try inside \`unshare -rn\`)`;
+        break;
+      case 'EBUSY': why = `${name} is already open in another process (a ${kind} device has one reader)`; break;
+      case 'EINVAL': why = `${name} exists and is not a ${kind} device, or the name is not valid`; break;
+      default: why = `cannot create ${kind} device ${name}: ${e.message}`;
+    }
+  } else if (e.syscall === 'ioctl' && /SIOCSIFMTU/.test(e.message)) {
+    why = `cannot set the MTU of ${name}: ${e.message}`;
+  } else {
+    why = e.message;
+  }
+  return new TunError(why, code, e);
+}
+
+const SEND_QUEUE_LIMIT = 4096;
+
+/**
+ * An open TUN or TAP device, usable as a Port. Events: 'error' (a read failed; the device is
+ * closed afterwards), 'close'. While open and ref'd (the default) it keeps the process alive.
+ */
+export class TunDevice extends EventEmitter implements Port {
+  readonly layer: LinkLayer;
+  /** The MTU this port was opened with (the kernel's device MTU when set through openTun). */
+  readonly mtu: number;
+  /** The device's name as the kernel gave it ('tun0' for 'tun%d'). */
+  readonly name: string;
+  /** The device's file descriptor (owned by the addon: never close it yourself). */
+  readonly fd: number;
+  onFrame: ((frame: Uint8Array) => void) | null = null;
+  readonly stats: TunStats = { rxPackets: 0, rxBytes: 0, rxDrops: 0, txPackets: 0, txBytes: 0, txDrops: 0, txErrors: 0 };
+  private readonly native: TunAddon;
+  private readonly handle: object;
+  private queue: Uint8Array[] = [];
+  private spare: Uint8Array[] = [];
+  private flushPending = false;
+  private readonly result = new Int32Array(4);
+  private isClosed = false;
+
+  /** @internal use openTun() */
+  constructor(native: TunAddon, opened: { fd: number; name: string; handle: object }, layer: LinkLayer, mtu: number) {
+    super();
+    this.native = native;
+    this.handle = opened.handle;
+    this.fd = opened.fd;
+    this.name = opened.name;
+    this.layer = layer;
+    this.mtu = mtu;
+    native.start(this.handle, this.onBatch);
+  }
+
+  get closed(): boolean { return this.isClosed; }
+
+  private onBatch = (err: NativeError | null, buf: Buffer, lens: Uint32Array, count: number): void => {
+    let off = 0;
+    const st = this.stats;
+    for (let i = 0; i < count; i++) {
+      const len = lens[i]!;
+      const frame = buf.subarray(off, off + len);
+      off += len;
+      st.rxPackets++;
+      st.rxBytes += len;
+      const deliver = this.onFrame;
+      if (deliver === null || this.isClosed) { st.rxDrops++; continue; }
+      deliver(frame);
+    }
+    if (err && !this.isClosed) {
+      this.close();
+      this.emit('error', new TunError(`reading ${this.name}: ${err.message}`, err.code ?? 'EIO', err));
+    }
+  };
+
+  /** Queues a frame; every frame queued in this macrotask is written in one batch. */
+  send(frame: Uint8Array): void {
+    if (this.isClosed || this.queue.length >= SEND_QUEUE_LIMIT) { this.stats.txDrops++; return; }
+    this.queue.push(frame);
+    if (!this.flushPending) {
+      this.flushPending = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  private flush = (): void => {
+    this.flushPending = false;
+    const q = this.queue;
+    const n = q.length;
+    if (n === 0) return;
+    this.queue = this.spare;
+    this.spare = q;
+    const st = this.stats;
+    if (this.isClosed) { st.txDrops += n; q.length = 0; return; }
+    const res = this.result;
+    const ok = this.native.write(this.handle, q, n, res);
+    const tried = res[2]!;
+    st.txPackets += ok;
+    st.txErrors += tried - ok;
+    st.txDrops += n - tried;
+    st.txBytes += res[3]!;
+    q.length = 0;
+  };
+
+  /** Unplugs the port: closes the device (a non-persistent device disappears from the kernel). */
+  detach(): void { this.close(); }
+
+  /** Closes the device now; frames queued and not yet written are dropped. */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.onFrame = null;
+    this.native.close(this.handle);
+    this.stats.txDrops += this.queue.length;
+    this.queue.length = 0;
+    queueMicrotask(() => this.emit('close'));
+  }
+
+  /** Lets the process exit while the device is open (like `socket.unref()`). */
+  unref(): this { if (!this.isClosed) this.native.unref(this.handle); return this; }
+  ref(): this { if (!this.isClosed) this.native.ref(this.handle); return this; }
+}
+
+/**
+ * Opens (creating if needed) the TUN (`layer: 3`) or TAP (`layer: 2`) device `name`
+ * ('tun%d' lets the kernel choose the number). Throws a TunError that says why when it cannot:
+ * not Linux, the addon not built, no /dev/net/tun, no CAP_NET_ADMIN, the device busy.
+ */
+export function openTun(name: string, opts: TunOptions): TunDevice {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 15) {
+    throw new TypeError(`openTun: the device name must be 1 to 15 characters, got ${JSON.stringify(name)}`);
+  }
+  const layer = opts?.layer;
+  if (layer !== 2 && layer !== 3) throw new TypeError(`openTun: layer must be 3 (TUN) or 2 (TAP), got ${String(layer)}`);
+  const mtu = opts.mtu ?? 1500;
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new RangeError(`openTun: mtu must be an integer in 68..65535, got ${mtu}`);
+  const native = loadAddon();
+  let opened: { fd: number; name: string; handle: object };
+  try {
+    opened = native.open(name, layer === 2);
+  } catch (e) {
+    throw explain(e as NativeError, name, layer);
+  }
+  if (opts.mtu !== undefined) {
+    try {
+      native.setMtu(opened.name, mtu);
+    } catch (e) {
+      native.close(opened.handle);
+      throw explain(e as NativeError, opened.name, layer);
+    }
+  }
+  return new TunDevice(native, opened, layer, mtu);
+}
+
+/**
+ * Whether openTun can work here, without opening anything: `null` when it may (it can still fail
+ * with EPERM or EBUSY), else the reason in words. For tests that skip with one line.
+ */
+export function tunUnavailable(): string | null {
+  try {
+    loadAddon();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (!existsSync('/dev/net/tun')) return 'no /dev/net/tun on this machine';
+  return null;
+}
+
+/** @internal The addon, for bench/tun-raw.ts's comparison of read strategies. */
+export function tunAddonForBench(): TunAddon { return loadAddon(); }
