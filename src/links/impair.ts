@@ -4,7 +4,9 @@
 // drawing from the network's seeded Random only when its option is set:
 //   1. loss       with probability `loss` the frame is dropped (it never uses the wire).
 //   2. limit      if `limit` frames of this direction are already in flight (queued for the wire or
-//                 delayed), the frame is dropped, like a full netem queue. Default 1000 frames.
+//                 delayed), the frame is dropped, like a full netem queue. Default 1000 frames. It
+//                 applies only when frames wait (a rate, latency or jitter is set): frames that
+//                 arrive at once never fill a queue.
 //   3. duplicate  with probability `duplicate` a second copy (its own bytes) follows the frame
 //                 through the remaining steps (the copy is not duplicated again).
 //   Then for each copy:
@@ -149,13 +151,15 @@ export class Impairment {
     const s = this.s;
     const limit = s === null ? DEFAULT_LIMIT : s.limit;
     if (s !== null && this.random.chance(s.loss)) { this.lost++; this.dropped++; return; }
-    if (queued >= limit) { this.overLimit++; this.dropped++; return; }
+    // Only frames that wait (for the wire or a delay) occupy the queue; frames due now never fill it.
+    const waits = linkRate > 0 || (s !== null && (s.rate > 0 || s.latency > 0 || s.jitter > 0));
+    if (waits && queued >= limit) { this.overLimit++; this.dropped++; return; }
     const dup = s !== null && this.random.chance(s.duplicate);
     const original = frame;
     this.one(frame, now, linkRate, s, sink);
     if (dup) {
       this.duplicated++;
-      if (queued + 1 >= limit) { this.overLimit++; this.dropped++; return; }
+      if (waits && queued + 1 >= limit) { this.overLimit++; this.dropped++; return; }
       this.one(new Uint8Array(original), now, linkRate, s, sink);
     }
   }
