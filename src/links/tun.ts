@@ -103,14 +103,14 @@ function explain(e: NativeError, name: string, layer: LinkLayer): TunError {
         why = 'no /dev/net/tun on this machine: load the tun module (`modprobe tun`) or, in a container, pass the device in (`--device /dev/net/tun`)';
         break;
       case 'EACCES': case 'EPERM':
-        why = 'permission denied opening /dev/net/tun: it needs root or CAP_NET_ADMIN (try inside `unshare -rn`)';
+        why = 'permission denied opening /dev/net/tun: it needs root, or read/write access to /dev/net/tun (often mode 0666) and CAP_NET_ADMIN';
         break;
       default: why = `cannot open /dev/net/tun: ${e.message}`;
     }
   } else if (e.syscall === 'ioctl' && /TUNSETIFF/.test(e.message)) {
     switch (code) {
       case 'EPERM': case 'EACCES':
-        why = `no CAP_NET_ADMIN: creating ${kind} device ${name} needs root or CAP_NET_ADMIN (try inside \`unshare -rn\`)`;
+        why = `no CAP_NET_ADMIN: creating ${kind} device ${name} needs root or CAP_NET_ADMIN (e.g. inside \`unshare -rn\`)`;
         break;
       case 'EBUSY': why = `${name} is already open in another process (a ${kind} device has one reader)`; break;
       case 'EINVAL': why = `${name} exists and is not a ${kind} device, or the name is not valid`; break;
