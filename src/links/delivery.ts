@@ -13,9 +13,8 @@ export class DeliveryQueue {
   // FIFO, as parallel arrays from `head`.
   private fFrames: Array<Uint8Array | undefined> = [];
   private fTimes: number[] = [];
-  private fSeqs: number[] = [];
   private head = 0;
-  // Min-heap on (time, seq), as parallel arrays.
+  // Min-heap on (time, push order), as parallel arrays.
   private hFrames: Uint8Array[] = [];
   private hTimes: number[] = [];
   private hSeqs: number[] = [];
@@ -24,40 +23,35 @@ export class DeliveryQueue {
   get size(): number { return this.fTimes.length - this.head + this.hTimes.length; }
 
   push(frame: Uint8Array, time: number): void {
-    const seq = this.seq++;
     const n = this.fTimes.length;
     if (n === this.head || time >= this.fTimes[n - 1]!) {
       this.fFrames.push(frame);
       this.fTimes.push(time);
-      this.fSeqs.push(seq);
       return;
     }
-    this.heapPush(frame, time, seq);
+    this.heapPush(frame, time, this.seq++);
   }
 
   /** Removes and returns the frame with the earliest (time, push order); undefined when empty. */
   pop(): Uint8Array | undefined {
     const fifoEmpty = this.head === this.fTimes.length;
-    if (this.hTimes.length === 0 || (!fifoEmpty && this.fifoFirst())) {
+    // On equal times the FIFO goes first: a heap entry due at T was pushed while the FIFO's tail
+    // was later than T, so every FIFO entry due at T was pushed before it.
+    if (this.hTimes.length === 0 || (!fifoEmpty && this.fTimes[this.head]! <= this.hTimes[0]!)) {
       if (fifoEmpty) return undefined;
       const i = this.head;
       const f = this.fFrames[i];
       this.fFrames[i] = undefined;
       this.head = i + 1;
       if (this.head === this.fTimes.length) {
-        this.fFrames.length = 0; this.fTimes.length = 0; this.fSeqs.length = 0; this.head = 0;
+        this.fFrames.length = 0; this.fTimes.length = 0; this.head = 0;
       } else if (this.head >= 4096 && this.head * 2 >= this.fTimes.length) {
-        this.fFrames.splice(0, this.head); this.fTimes.splice(0, this.head); this.fSeqs.splice(0, this.head);
+        this.fFrames.splice(0, this.head); this.fTimes.splice(0, this.head);
         this.head = 0;
       }
       return f;
     }
     return this.heapPop();
-  }
-
-  private fifoFirst(): boolean {
-    const ft = this.fTimes[this.head]!, ht = this.hTimes[0]!;
-    return ft < ht || (ft === ht && this.fSeqs[this.head]! < this.hSeqs[0]!);
   }
 
   private heapPush(frame: Uint8Array, time: number, seq: number): void {
