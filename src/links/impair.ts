@@ -40,7 +40,7 @@ export interface ImpairOptions {
   corrupt?: number;
   /** Shaping rate: bit/s, or a tc rate string ('20mbit'). */
   rate?: number | string;
-  /** Most frames in flight in one direction (queued for the wire or delayed); default 1000. */
+  /** Most frames waiting in one direction (for the wire or a delay); default 1000. Beyond it frames drop. */
   limit?: number;
 }
 
