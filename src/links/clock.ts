@@ -172,22 +172,23 @@ export class Scheduler {
       }
       this._now = top.time; // virtual time jumps to the next event
     }
-    // Run every event due now, each in its own macrotask, in order.
-    const due: Timer[] = [];
+    // Run every event due now, each in its own macrotask, in order: the first one here, the rest
+    // in setImmediate callbacks queued together, then look again.
     const t = this._now;
+    const first = this.pop();
+    this.pumping = true;
     while (this.heap.length > 0 && this.heap[0]!.time <= t) {
       const e = this.pop();
-      if (!e.cancelled) due.push(e);
+      if (!e.cancelled) setImmediate(this.runOne, e);
     }
-    this.pumping = true;
-    for (let i = 0; i < due.length; i++) setImmediate(this.runOne, due[i]);
     setImmediate(this.afterBatch);
+    this.runOne(first);
   };
 
   private afterBatch = (): void => {
     this.pumping = false;
-    this.checkLimitWaiters();
-    this._kick();
+    if (this.limitWaiters.length > 0) this.checkLimitWaiters();
+    this.pump();
   };
 
   private runOne = (e: Timer): void => {
