@@ -8,6 +8,7 @@
 //       -> PortEntry<Sock> | -EADDRINUSE   (port 0 picks an ephemeral port, -EADDRINUSE when
 //          none is free; callers doing an implicit bind (autobind) report -EAGAIN like Linux)
 //   table.unbind(e);                                               // on close
+//   table.rehash(e, address)     -> a new local address, no conflict check (UDP connect)
 //   table.conflict(e)            -> the entry e now collides with (TCP re-checks on listen())
 //   table.entries(port)          -> every entry on that port (demux scans this, most specific wins)
 //   table.pickEphemeral(isFree, parity?) -> a free port in the range or -EADDRINUSE; TCP's
@@ -56,7 +57,8 @@ export interface Coverage {
 export interface PortEntry<T> extends Coverage {
   readonly owner: T;
   readonly family: 4 | 6;
-  readonly address: string;
+  /** Changes only through PortTable.rehash (a UDP connect() fixing the source address). */
+  address: string;
   readonly port: number;
   readonly v6only: boolean;
   /** The socket's flags may change after bind (setsockopt); the table reads them at each check. */
@@ -198,6 +200,18 @@ export class PortTable<T> {
     const e = make(port);
     this.insert(e);
     return e;
+  }
+
+  /**
+   * Changes the local address of a bound entry without a conflict check, as Linux's rehash does
+   * when connect() on a wildcard-bound datagram socket fixes its source address (and back to the
+   * wildcard on disconnect).
+   */
+  rehash(e: PortEntry<T>, address: string): void {
+    const cov = coverage(e.family, address, e.v6only);
+    e.address = address;
+    e.v4 = cov.v4;
+    e.v6 = cov.v6;
   }
 
   unbind(e: PortEntry<T>): void {

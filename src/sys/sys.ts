@@ -1,0 +1,449 @@
+// host.sys: the socket-call layer. A descriptor table (fds from 3 up, the lowest free one first,
+// as Linux hands them out), argument checks, dispatch to the kernel sockets, readiness through
+// poll() and watch(), and a strace-like trace of every call.
+//
+// Socket kinds plug in through factories, one per (domain, type):
+//
+//   sys.registerFactory(AF_INET, SOCK_STREAM, (protocol) => new TcpSocket(...) /* or -errno */);
+//
+// The factory receives the protocol argument of socket() (0 or the protocol's number) and
+// returns a KernelSocket or a negative errno (-EPROTONOSUPPORT for a protocol it does not speak).
+// sys sets the socket's onReady; the kernel calls it whenever readiness may have changed.
+//
+// Addresses given to bind/connect/sendto are checked (family, port range, address syntax) and
+// passed on in canonical text. connect(fd, { family, address: '', port: 0 }) on a datagram
+// socket is the AF_UNSPEC disconnect.
+import { canonicalIP } from '../wire/addr.js';
+import type { KernelSocket } from '../kernel/socket.js';
+import { EBADF, EINVAL, EAFNOSUPPORT, EMFILE, ESOCKTNOSUPPORT, errnoName } from './errno.js';
+import {
+  AF_INET, AF_INET6, AF_UNIX, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, SOCK_DGRAM, SOCK_STREAM,
+  type Accepted, type Datagram, type Domain, type PollFd, type ReadyCallback, type SockAddr, type SockType,
+  type SockoptLevel, type SocketCalls,
+} from './types.js';
+
+/** POLLNVAL: poll()'s answer for a descriptor that is not open. */
+export const POLLNVAL = 0x020;
+/** SOCK_NONBLOCK and SOCK_CLOEXEC, accepted in socket()'s type and ignored (everything is non-blocking). */
+const SOCK_FLAGS = 0o4000 | 0o2000000;
+
+export type SocketFactory = (protocol: number) => KernelSocket | number;
+export type Tracer = (line: string) => void;
+
+interface Watcher {
+  events: number;
+  cb: ReadyCallback;
+  active: boolean;
+}
+
+interface OpenFile {
+  fd: number;
+  sock: KernelSocket;
+  watchers: Watcher[];
+}
+
+const DOMAIN_NAMES: Record<number, string> = { [AF_UNIX]: 'AF_UNIX', [AF_INET]: 'AF_INET', [AF_INET6]: 'AF_INET6' };
+const TYPE_NAMES: Record<number, string> = { [SOCK_STREAM]: 'SOCK_STREAM', [SOCK_DGRAM]: 'SOCK_DGRAM' };
+
+/** 'POLLIN|POLLOUT'. */
+export function pollNames(bits: number): string {
+  const out: string[] = [];
+  const names: Array<[number, string]> = [[POLLIN, 'POLLIN'], [POLLPRI, 'POLLPRI'], [POLLOUT, 'POLLOUT'], [POLLERR, 'POLLERR'],
+    [POLLHUP, 'POLLHUP'], [POLLNVAL, 'POLLNVAL'], [POLLRDHUP, 'POLLRDHUP']];
+  for (const [b, n] of names) if (bits & b) out.push(n);
+  return out.length ? out.join('|') : '0';
+}
+
+/** '{10.0.0.1:53}', '{[fd00::1]:53}', '{"/tmp/s"}' as the trace prints addresses. */
+export function formatSockAddr(a: SockAddr): string {
+  if (a.family === 'unix') return `{${JSON.stringify(a.path)}}`;
+  return a.family === 6 ? `{[${a.address}]:${a.port}}` : `{${a.address}:${a.port}}`;
+}
+
+function ret(r: number): string {
+  return r < 0 ? `-1 ${errnoName(r)}` : String(r);
+}
+
+export class Sys implements SocketCalls {
+  /** The descriptor limit (RLIMIT_NOFILE); socket() and accept() fail with EMFILE beyond it. */
+  maxFds = 65536;
+  private files: Array<OpenFile | undefined> = [undefined, undefined, undefined];
+  /** Freed descriptors below files.length, as a min-heap: the lowest is reused first. */
+  private free: number[] = [];
+  private openCount = 0;
+  private readonly factories = new Map<number, SocketFactory>();
+  private tracers: Tracer[] = [];
+  private tracing = false;
+
+  /** Adds the maker of sockets of one (domain, type); replaces an earlier one. */
+  registerFactory(domain: Domain, type: SockType, factory: SocketFactory): void {
+    this.factories.set(domain * 16 + type, factory);
+  }
+
+  /** Prints every call to `fn`, one line each, like strace. Returns a function that stops it. */
+  trace(fn: Tracer): () => void {
+    this.tracers.push(fn);
+    this.tracing = true;
+    return () => {
+      this.tracers = this.tracers.filter((t) => t !== fn);
+      this.tracing = this.tracers.length > 0;
+    };
+  }
+
+  private emit(line: string): void {
+    for (const t of this.tracers) t(line);
+  }
+
+  /** The kernel socket behind a descriptor (for ss and tools), or undefined. */
+  socketOf(fd: number): KernelSocket | undefined {
+    return this.file(fd)?.sock;
+  }
+
+  /** Every open descriptor and its socket. */
+  openFiles(): Array<{ fd: number; sock: KernelSocket }> {
+    const out: Array<{ fd: number; sock: KernelSocket }> = [];
+    for (const f of this.files) if (f !== undefined) out.push({ fd: f.fd, sock: f.sock });
+    return out;
+  }
+
+  /** Number of open descriptors. */
+  get size(): number { return this.openCount; }
+
+  private file(fd: number): OpenFile | undefined {
+    return typeof fd === 'number' && fd >= 0 ? this.files[fd] : undefined;
+  }
+
+  private install(sock: KernelSocket): number {
+    if (this.openCount >= this.maxFds) return -EMFILE;
+    let fd: number;
+    if (this.free.length > 0) fd = this.popFree();
+    else { fd = this.files.length; this.files.push(undefined); }
+    const f: OpenFile = { fd, sock, watchers: [] };
+    this.files[fd] = f;
+    this.openCount++;
+    sock.onReady = (revents: number) => this.notify(f, revents);
+    return fd;
+  }
+
+  private notify(f: OpenFile, revents: number): void {
+    const ws = f.watchers;
+    if (ws.length === 0) return;
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i]!;
+      if (!w.active) continue;
+      const r = revents & (w.events | POLLERR | POLLHUP);
+      if (r !== 0) w.cb(r);
+    }
+  }
+
+  // ---- the calls ----------------------------------------------------------------------------
+
+  socket(domain: Domain, type: SockType, protocol = 0): number {
+    const t = (type & ~SOCK_FLAGS) as SockType;
+    let r: number;
+    if (domain !== AF_INET && domain !== AF_INET6 && domain !== AF_UNIX) r = -EAFNOSUPPORT;
+    else if (t !== SOCK_STREAM && t !== SOCK_DGRAM) r = -EINVAL;
+    else if (!Number.isInteger(protocol) || protocol < 0) r = -EINVAL;
+    else {
+      const make = this.factories.get(domain * 16 + t);
+      if (make === undefined) r = -ESOCKTNOSUPPORT;
+      else {
+        const s = this.openCount >= this.maxFds ? -EMFILE : make(protocol);
+        r = typeof s === 'number' ? s : this.install(s);
+      }
+    }
+    if (this.tracing) this.emit(`socket(${DOMAIN_NAMES[domain] ?? domain}, ${TYPE_NAMES[t] ?? type}, ${protocol}) = ${ret(r)}`);
+    return r;
+  }
+
+  bind(fd: number, addr: SockAddr): number {
+    const f = this.file(fd);
+    const a = checkAddr(addr);
+    const r = f === undefined ? -EBADF : typeof a === 'number' ? a : f.sock.bind(a);
+    if (this.tracing) this.emit(`bind(${fd}, ${describe(addr)}) = ${ret(r)}`);
+    return r;
+  }
+
+  listen(fd: number, backlog: number): number {
+    const f = this.file(fd);
+    const r = f === undefined ? -EBADF : f.sock.listen(backlog | 0);
+    if (this.tracing) this.emit(`listen(${fd}, ${backlog}) = ${ret(r)}`);
+    return r;
+  }
+
+  accept(fd: number): Accepted | number {
+    const f = this.file(fd);
+    let r: Accepted | number;
+    if (f === undefined) r = -EBADF;
+    else if (this.openCount >= this.maxFds) r = -EMFILE;
+    else {
+      const a = f.sock.accept();
+      if (typeof a === 'number') r = a;
+      else {
+        const nfd = this.install(a.sock);
+        r = nfd < 0 ? nfd : { fd: nfd, peer: a.peer };
+      }
+    }
+    if (this.tracing) {
+      this.emit(typeof r === 'number' ? `accept(${fd}) = ${ret(r)}` : `accept(${fd}, ${formatSockAddr(r.peer)}) = ${r.fd}`);
+    }
+    return r;
+  }
+
+  connect(fd: number, addr: SockAddr): number {
+    const f = this.file(fd);
+    let r: number;
+    if (f === undefined) r = -EBADF;
+    else if (addr !== null && typeof addr === 'object' && addr.family !== 'unix' && addr.address === '') {
+      r = f.sock.connect({ family: addr.family, address: '', port: 0 }); // AF_UNSPEC
+    } else {
+      const a = checkAddr(addr);
+      r = typeof a === 'number' ? a : f.sock.connect(a);
+    }
+    if (this.tracing) this.emit(`connect(${fd}, ${addr && (addr as { address?: string }).address === '' ? '{AF_UNSPEC}' : describe(addr)}) = ${ret(r)}`);
+    return r;
+  }
+
+  read(fd: number, max = 65536): Uint8Array | number {
+    const f = this.file(fd);
+    const r = f === undefined ? -EBADF : f.sock.read(max);
+    if (this.tracing) this.emit(`read(${fd}, ${max}) = ${typeof r === 'number' ? ret(r) : r.length}`);
+    return r;
+  }
+
+  write(fd: number, data: Uint8Array): number {
+    const f = this.file(fd);
+    const r = f === undefined ? -EBADF : !(data instanceof Uint8Array) ? -EINVAL : f.sock.write(data);
+    if (this.tracing) this.emit(`write(${fd}, ${data?.length ?? 0} bytes) = ${ret(r)}`);
+    return r;
+  }
+
+  writev(fd: number, chunks: readonly Uint8Array[]): number {
+    const f = this.file(fd);
+    let r: number;
+    if (f === undefined) r = -EBADF;
+    else if (!Array.isArray(chunks)) r = -EINVAL;
+    else if (f.sock.type === SOCK_DGRAM) r = f.sock.sendto(chunks);
+    else {
+      // A stream takes the chunks in order until one is taken only in part.
+      r = 0;
+      for (const c of chunks) {
+        if (c.length === 0) continue;
+        const n = f.sock.write(c);
+        if (n < 0) { if (r === 0) r = n; break; }
+        r += n;
+        if (n < c.length) break;
+      }
+    }
+    if (this.tracing) this.emit(`writev(${fd}, [${chunks.length} chunks]) = ${ret(r)}`);
+    return r;
+  }
+
+  send(fd: number, data: Uint8Array): number {
+    const f = this.file(fd);
+    const r = f === undefined ? -EBADF : f.sock.type === SOCK_STREAM ? f.sock.write(data) : f.sock.sendto(data);
+    if (this.tracing) this.emit(`send(${fd}, ${data?.length ?? 0} bytes) = ${ret(r)}`);
+    return r;
+  }
+
+  sendto(fd: number, data: Uint8Array | readonly Uint8Array[], addr?: SockAddr): number {
+    const f = this.file(fd);
+    let r: number;
+    if (f === undefined) r = -EBADF;
+    else if (addr === undefined || addr === null) r = f.sock.sendto(data);
+    else {
+      const a = checkAddr(addr);
+      r = typeof a === 'number' ? a : f.sock.sendto(data, a);
+    }
+    if (this.tracing) {
+      let n = 0;
+      if (data instanceof Uint8Array) n = data.length; else for (const c of data) n += c.length;
+      this.emit(`sendto(${fd}, ${n} bytes, ${addr ? describe(addr) : 'NULL'}) = ${ret(r)}`);
+    }
+    return r;
+  }
+
+  recvfrom(fd: number, max = 65536): Datagram | number {
+    const f = this.file(fd);
+    const r = f === undefined ? -EBADF : f.sock.recvfrom(max);
+    if (this.tracing) {
+      this.emit(typeof r === 'number' ? `recvfrom(${fd}, ${max}) = ${ret(r)}`
+        : `recvfrom(${fd}, ${max}, ${formatSockAddr(r.from)}) = ${r.data.length}${r.truncated ? ' MSG_TRUNC' : ''}`);
+    }
+    return r;
+  }
+
+  shutdown(fd: number, how: number): number {
+    const f = this.file(fd);
+    const r = f === undefined ? -EBADF : f.sock.shutdown(how);
+    if (this.tracing) this.emit(`shutdown(${fd}, ${['SHUT_RD', 'SHUT_WR', 'SHUT_RDWR'][how] ?? how}) = ${ret(r)}`);
+    return r;
+  }
+
+  close(fd: number): number {
+    const f = this.file(fd);
+    let r = 0;
+    if (f === undefined) r = -EBADF;
+    else {
+      this.files[fd] = undefined;
+      this.openCount--;
+      this.pushFree(fd);
+      for (const w of f.watchers) w.active = false;
+      f.watchers = [];
+      f.sock.onReady = null;
+      f.sock.close();
+    }
+    if (this.tracing) this.emit(`close(${fd}) = ${ret(r)}`);
+    return r;
+  }
+
+  setsockopt(fd: number, level: SockoptLevel, name: string, value: number | boolean | string | Uint8Array | object): number {
+    const f = this.file(fd);
+    const r = f === undefined ? -EBADF : f.sock.setsockopt(level, name, value);
+    if (this.tracing) this.emit(`setsockopt(${fd}, ${level}, ${name}, ${describeValue(value)}) = ${ret(r)}`);
+    return r;
+  }
+
+  getsockopt(fd: number, level: SockoptLevel, name: string): unknown {
+    const f = this.file(fd);
+    const r = f === undefined ? -EBADF : f.sock.getsockopt(level, name);
+    if (this.tracing) this.emit(`getsockopt(${fd}, ${level}, ${name}) = ${typeof r === 'number' && r < 0 ? ret(r) : describeValue(r)}`);
+    return r;
+  }
+
+  getsockname(fd: number): SockAddr | number {
+    const f = this.file(fd);
+    const r = f === undefined ? -EBADF : f.sock.getsockname();
+    if (this.tracing) this.emit(`getsockname(${fd}) = ${typeof r === 'number' ? ret(r) : `0 ${formatSockAddr(r)}`}`);
+    return r;
+  }
+
+  getpeername(fd: number): SockAddr | number {
+    const f = this.file(fd);
+    const r = f === undefined ? -EBADF : f.sock.getpeername();
+    if (this.tracing) this.emit(`getpeername(${fd}) = ${typeof r === 'number' ? ret(r) : `0 ${formatSockAddr(r)}`}`);
+    return r;
+  }
+
+  poll(fds: PollFd[]): number {
+    let n = 0;
+    for (const p of fds) {
+      const f = this.file(p.fd);
+      const rev = f === undefined ? POLLNVAL : f.sock.readiness() & (p.events | POLLERR | POLLHUP);
+      p.revents = rev;
+      if (rev !== 0) n++;
+    }
+    if (this.tracing) {
+      this.emit(`poll([${fds.map((p) => `{fd=${p.fd}, events=${pollNames(p.events)}}`).join(', ')}], ${fds.length}) = ${n}` +
+        (n > 0 ? ` ([${fds.filter((p) => p.revents).map((p) => `{fd=${p.fd}, revents=${pollNames(p.revents!)}}`).join(', ')}])` : ''));
+    }
+    return n;
+  }
+
+  watch(fd: number, events: number, cb: ReadyCallback): () => void {
+    const f = this.file(fd);
+    if (this.tracing) this.emit(`watch(${fd}, ${pollNames(events)}) = ${f === undefined ? ret(-EBADF) : 0}`);
+    if (f === undefined) return noop;
+    const w: Watcher = { events, cb, active: true };
+    f.watchers.push(w);
+    const now = f.sock.readiness() & (events | POLLERR | POLLHUP);
+    if (now !== 0) {
+      // Already ready: say so once, soon (never inside the caller's call).
+      queueMicrotask(() => {
+        if (!w.active) return;
+        const r = f.sock.readiness() & (w.events | POLLERR | POLLHUP);
+        if (r !== 0) w.cb(r);
+      });
+    }
+    return () => {
+      if (!w.active) return;
+      w.active = false;
+      const i = f.watchers.indexOf(w);
+      if (i >= 0) f.watchers.splice(i, 1);
+    };
+  }
+
+  private pushFree(fd: number): void {
+    // Freeing the last descriptor shrinks the table instead.
+    if (fd === this.files.length - 1) {
+      this.files.pop();
+      while (this.files.length > 3 && this.files[this.files.length - 1] === undefined) {
+        const top = this.files.length - 1;
+        const i = this.free.indexOf(top);
+        if (i < 0) break;
+        this.removeFreeAt(i);
+        this.files.pop();
+      }
+      return;
+    }
+    const h = this.free;
+    let i = h.length;
+    h.push(fd);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (h[p]! <= fd) break;
+      h[i] = h[p]!;
+      i = p;
+    }
+    h[i] = fd;
+  }
+
+  private popFree(): number {
+    const h = this.free;
+    const top = h[0]!;
+    this.removeFreeAt(0);
+    return top;
+  }
+
+  private removeFreeAt(i: number): void {
+    const h = this.free;
+    const last = h.pop()!;
+    if (i >= h.length) return;
+    // Re-insert `last` at position i: sift up or down.
+    h[i] = last;
+    while (i > 0 && h[(i - 1) >> 1]! > h[i]!) {
+      const p = (i - 1) >> 1;
+      [h[p], h[i]] = [h[i]!, h[p]!];
+      i = p;
+    }
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const c = r < h.length && h[r]! < h[l]! ? r : l;
+      if (h[c]! >= h[i]!) break;
+      [h[c], h[i]] = [h[i]!, h[c]!];
+      i = c;
+    }
+  }
+}
+
+function noop(): void {}
+
+/** Checks an address argument; returns it with canonical address text, or -errno. */
+function checkAddr(a: SockAddr): SockAddr | number {
+  if (a === null || typeof a !== 'object') return -EINVAL;
+  if (a.family === 'unix') return typeof a.path === 'string' ? a : -EINVAL;
+  if (a.family !== 4 && a.family !== 6) return -EAFNOSUPPORT;
+  if (!Number.isInteger(a.port) || a.port < 0 || a.port > 0xffff) return -EINVAL;
+  if (typeof a.address !== 'string') return -EINVAL;
+  const c = canonicalIP(a.address);
+  if (c === null) return -EINVAL;
+  if ((c.indexOf(':') < 0) !== (a.family === 4)) return -EINVAL;
+  return c === a.address ? a : { ...a, address: c };
+}
+
+function describe(a: SockAddr): string {
+  if (a === null || typeof a !== 'object') return String(a);
+  if (a.family !== 'unix' && typeof a.address !== 'string') return '{?}';
+  return formatSockAddr(a);
+}
+
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v instanceof Uint8Array) return `<${v.length} bytes>`;
+  if (typeof v === 'object' && v !== null) {
+    try { return JSON.stringify(v); } catch { return '{...}'; }
+  }
+  return String(v);
+}
