@@ -61,6 +61,17 @@ function hexVal(c: number): number {
   return -1;
 }
 
+/** RFC 4007 §11.2 zone index; like net.isIPv6, one or more of [0-9A-Za-z.:-]. */
+function validZone(s: string, from: number): boolean {
+  if (from >= s.length) return false;
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ok = (c >= 48 && c <= 58) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46;
+    if (!ok) return false;
+  }
+  return true;
+}
+
 /**
  * RFC 4291 §2.2 text forms: eight groups of 1-4 hex digits, one "::" for a run of zero groups,
  * a trailing dotted IPv4 in place of the last two groups. A zone ("%eth0") is stripped.
@@ -69,7 +80,7 @@ export function parseIPv6(s: string): Uint8Array | null {
   let end = s.indexOf('%');
   if (end === 0) return null;
   if (end < 0) end = s.length;
-  else if (end === s.length - 1) return null; // empty zone
+  else if (!validZone(s, end + 1)) return null;
   if (end < 2) return null;
   const out = new Uint8Array(16);
   const groups: number[] = [];

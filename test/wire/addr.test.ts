@@ -62,12 +62,25 @@ test('parse of v4-mapped and embedded IPv4', () => {
 });
 
 test('ipFamily agrees with net.isIP on random strings and on formatted random addresses', () => {
-  const chars = fc.constantFrom(...'0123456789abcdefABCDEF:.%'.split(''));
+  const chars = fc.constantFrom(...'0123456789abcdefABCDEFgz:.%- '.split(''));
   fc.assert(
     fc.property(fc.string({ unit: chars, maxLength: 24 }), (s) => {
       assert.equal(ipFamily(s), isIP(s), s);
     }),
     { numRuns: 2000 },
+  );
+  // Near-valid text: groups, dotted quads, zones, joined by ':' or '.'.
+  const hexDigit = fc.constantFrom(...'0123456789abcdefABCDEF'.split(''));
+  const part = fc.oneof(
+    fc.constantFrom('', '0', '0000', '00000', 'FfFf', '12345', '1.2.3.4', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3', '%eth0', '%'),
+    fc.string({ unit: hexDigit, maxLength: 5 }),
+  );
+  fc.assert(
+    fc.property(fc.array(part, { maxLength: 10 }), fc.constantFrom(':', '.'), (parts, sep) => {
+      const s = parts.join(sep);
+      assert.equal(ipFamily(s), isIP(s), s);
+    }),
+    { numRuns: 3000 },
   );
   fc.assert(
     fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.uint8Array({ minLength: 4, maxLength: 4 }), (a6, a4) => {

@@ -6,12 +6,7 @@ import { ARP_LEN, ARP_REPLY, ARP_REQUEST, emitArp, parseArp, type ArpRepr } from
 import { ETHERTYPE_ARP, parseEthernet, type EthernetRepr } from '../../src/wire/ethernet.js';
 import { formatIPv4, formatMAC } from '../../src/wire/addr.js';
 import { hex, toHex } from './hex.js';
-
-// "Who has 192.168.1.1? Tell 192.168.1.10", broadcast, padded to the 60-byte Ethernet minimum.
-const ARP_REQUEST_FRAME = hex(`
-  ffffffffffff 080027aabbcc 0806
-  0001 0800 06 04 0001 080027aabbcc c0a8010a 000000000000 c0a80101
-  000000000000000000000000000000000000`);
+import { ARP_REQUEST_FRAME } from './vectors.js';
 
 test('known ARP request frame', () => {
   const e = parseEthernet(ARP_REQUEST_FRAME) as EthernetRepr;

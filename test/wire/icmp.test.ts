@@ -14,13 +14,9 @@ import {
 import { parseIpv6, type Ipv6Repr } from '../../src/wire/ipv6.js';
 import { formatIPv6, formatMAC, parseIPv6, solicitedNodeMulticast } from '../../src/wire/addr.js';
 import { hex, toHex } from './hex.js';
+import { PING, NS_PACKET, MLD2_PACKET } from './vectors.js';
 
 // ---- ICMPv4 ---------------------------------------------------------------------------------
-
-// A Linux ping: echo request id 0x1c2d seq 1, 56 data bytes (a 16-byte struct timeval, little-endian
-// on x86-64, then 0x10..0x37). Checksum f368 computed independently (Python, RFC 1071).
-const PING = hex(`0800 f368 1c2d 0001 0000f06500000000 3930000000000000
-  101112131415161718191a1b1c1d1e1f 202122232425262728292a2b2c2d2e2f 3031323334353637`);
 
 test('known ICMPv4 echo request', () => {
   const m = parseIcmpv4(PING) as Icmpv4Repr;
@@ -72,20 +68,6 @@ test('ICMPv4 emit → parse round-trip', () => {
 });
 
 // ---- ICMPv6 ---------------------------------------------------------------------------------
-
-// A neighbour solicitation for fe80::1 from fe80::a00:27ff:feaa:bbcc to ff02::1:ff00:1, hop limit
-// 255, with a source link-layer address option 08:00:27:aa:bb:cc. ICMPv6 checksum a4ad computed
-// independently (Python, RFC 1071 over the RFC 8200 §8.1 pseudo-header).
-const NS_PACKET = hex(`
-  6000 0000 0020 3a ff fe800000000000000a0027fffeaabbcc ff0200000000000000000001ff000001
-  87 00 a4ad 00000000 fe800000000000000000000000000001 01 01 080027aabbcc`);
-
-// An MLDv2 report (CHANGE_TO_EXCLUDE ff02::1:ff00:1) to ff02::16 with a hop-by-hop router alert,
-// as Linux sends when an address is added. ICMPv6 checksum 8491 computed independently.
-const MLD2_PACKET = hex(`
-  6000 0000 0024 00 01 fe800000000000000a0027fffeaabbcc ff020000000000000000000000000016
-  3a00 0502 0000 0100
-  8f 00 8491 0000 0001 04 00 0000 ff0200000000000000000001ff000001`);
 
 test('known neighbour solicitation with source link-layer option', () => {
   const ip = parseIpv6(NS_PACKET) as Ipv6Repr;

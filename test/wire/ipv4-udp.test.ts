@@ -7,14 +7,7 @@ import { emitIpv4Header, ipv4OptionsValid, parseIpv4, type Ipv4Repr } from '../.
 import { emitUdpHeader, parseUdp, udpChecksumOk, type UdpRepr } from '../../src/wire/udp.js';
 import { formatIPv4, formatMAC } from '../../src/wire/addr.js';
 import { hex, refChecksum, toHex } from './hex.js';
-
-// An Ethernet frame carrying a DNS query for example.com (A) from 192.168.1.10:53421 to 8.8.8.8:53.
-// Both checksums were computed independently (Python struct + RFC 1071 fold): IP 4ec7, UDP 7b5d.
-const DNS_FRAME = hex(`
-  525400123502 080027aabbcc 0800
-  4500 0039 1a2b 4000 4011 4ec7 c0a8010a 08080808
-  d0ad 0035 0025 7b5d
-  1234 0100 0001 0000 0000 0000 07 6578616d706c65 03 636f6d 00 0001 0001`);
+import { DNS_FRAME } from './vectors.js';
 
 test('known frame: Ethernet / IPv4 / UDP DNS query parses with good checksums', () => {
   const eth = parseEthernet(DNS_FRAME);

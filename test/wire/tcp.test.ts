@@ -8,14 +8,7 @@ import {
   type TcpOptions, type TcpRepr,
 } from '../../src/wire/tcp.js';
 import { hex, toHex } from './hex.js';
-
-// A SYN as Linux sends it: 10.0.0.1:45678 → 10.0.0.2:80, window 64240, options
-// MSS 1460, SACK-permitted, timestamps (tsval 1000000000, tsecr 0), NOP, window scale 7.
-// Checksums computed independently (Python, RFC 1071): IP 67ca, TCP 1807.
-const SYN_PACKET = hex(`
-  4500 003c beef 4000 4006 67ca 0a000001 0a000002
-  b26e 0050 12345678 00000000 a002 faf0 1807 0000
-  020405b4 0402 080a 3b9aca00 00000000 01 030307`);
+import { SYN_PACKET } from './vectors.js';
 
 test('known Linux SYN: header and all options', () => {
   const ip = parseIpv4(SYN_PACKET) as Ipv4Repr;
