@@ -140,7 +140,7 @@ export interface Icmpv6Message {
   seq?: number;
   mtu?: number;
   pointer?: number;
-  /** The body after the 8-byte header for messages without `nd` / `mld`. */
+  /** The body after the 8-byte header; ignored when `nd` (ND types) or `mld` (MLD types) is given. */
   data?: Uint8Array;
   nd?: NdRepr;
   mld?: MldRepr;

@@ -141,6 +141,7 @@ export function emitIpv4Header(buf: Uint8Array, offset: number, h: Ipv4HeaderFie
   if (optLen > 40) throw new RangeError('emitIpv4Header: options longer than 40 bytes');
   const hl = IPV4_HEADER_LEN + optLen;
   need(buf, offset, hl, 'emitIpv4Header');
+  if (h.totalLength > 0xffff || h.totalLength < hl) throw new RangeError(`emitIpv4Header: total length ${h.totalLength}`);
   const frag = h.fragOffset ?? 0;
   if ((frag & 7) !== 0 || frag > 0xfff8) throw new RangeError('emitIpv4Header: fragment offset not a multiple of 8');
   const o = offset;

@@ -159,6 +159,7 @@ export function ipv6OptionAction(type: number): number {
 /** Writes the fixed header; returns 40. */
 export function emitIpv6Header(buf: Uint8Array, offset: number, h: Ipv6HeaderFields): number {
   need(buf, offset, IPV6_HEADER_LEN, 'emitIpv6Header');
+  if (h.payloadLength > 0xffff) throw new RangeError('emitIpv6Header: payload longer than 65535 (no jumbograms)');
   const o = offset;
   put32(buf, o, ((6 << 28) | (((h.trafficClass ?? 0) & 0xff) << 20) | ((h.flowLabel ?? 0) & 0xfffff)) >>> 0);
   put16(buf, o + 4, h.payloadLength);
