@@ -8,7 +8,7 @@
 import type { Scheduler } from '../links/clock.js';
 import {
   EADDRINUSE, EAGAIN, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, ENOTCONN,
-  EOPNOTSUPP, EPIPE, EPROTOTYPE, ENAMETOOLONG, EAFNOSUPPORT,
+  EOPNOTSUPP, EPIPE, EPROTOTYPE, ENAMETOOLONG, EAFNOSUPPORT, EPROTONOSUPPORT,
 } from '../sys/errno.js';
 import {
   AF_UNIX, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM,
@@ -435,4 +435,9 @@ function take(d: Direction, max: number): Uint8Array {
   }
   d.queueBytes -= n;
   return out;
+}
+
+/** Plugs AF_UNIX SOCK_STREAM sockets of this namespace into a host's socket calls. */
+export function registerUnix(sys: { registerFactory(domain: typeof AF_UNIX, type: typeof SOCK_STREAM, f: (protocol: number) => KernelSocket | number): void }, ns: UnixNamespace): void {
+  sys.registerFactory(AF_UNIX, SOCK_STREAM, (protocol) => (protocol === 0 ? ns.socket(SOCK_STREAM) : -EPROTONOSUPPORT));
 }

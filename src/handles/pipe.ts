@@ -1,0 +1,86 @@
+// Unix-domain stream handles: Node's PipeWrap over libuv's uv_pipe_t, on host.sys.
+// Like PipeWrap it has no getsockname/getpeername: net.Server.address() answers with the path.
+import { EACCES, EINPROGRESS, ENOENT, EALREADY } from '../sys/errno.js';
+import { AF_UNIX, SOCK_STREAM } from '../sys/types.js';
+import { ConnectWrap, StreamHandle, UV_EINVAL, type HandleLoop } from './stream.js';
+
+export const PipeConstants = {
+  SOCKET: 0,
+  SERVER: 1,
+  IPC: 2,
+  UV_READABLE: 1,
+  UV_WRITABLE: 2,
+} as const;
+
+export class PipeHandle extends StreamHandle {
+  /** The path bound (servers) or connected to. */
+  pipeName = '';
+
+  constructor(loop: HandleLoop, readonly kind: number = PipeConstants.SOCKET) {
+    super(loop);
+  }
+
+  protected adopt(fd: number): StreamHandle {
+    return new PipeHandle(this.loop, PipeConstants.SOCKET).initConnected(fd);
+  }
+
+  open(fd: number): number {
+    if (this.fd >= 0 || this.isClosed) return UV_EINVAL;
+    const t = this.loop.sys.getsockopt(fd, 'SOL_SOCKET', 'SO_TYPE');
+    if (typeof t === 'number' && t < 0) return t;
+    this.fd = fd;
+    if (typeof this.loop.sys.getpeername(fd) === 'object') this.initConnected(fd);
+    return 0;
+  }
+
+  bind(name: string): number {
+    if (this.isClosed || this.fd >= 0) return UV_EINVAL;
+    const { sys } = this.loop;
+    const fd = sys.socket(AF_UNIX, SOCK_STREAM);
+    if (fd < 0) return fd;
+    const r = sys.bind(fd, { family: 'unix', path: name });
+    if (r < 0) {
+      sys.close(fd);
+      return r === -ENOENT ? -EACCES : r; // libuv: ENOENT reads as EACCES, as on Windows
+    }
+    this.fd = fd;
+    this.pipeName = name;
+    return 0;
+  }
+
+  listen(backlog: number): number {
+    if (this.isClosed || this.fd < 0) return UV_EINVAL;
+    const r = this.loop.sys.listen(this.fd, backlog);
+    if (r < 0) return r;
+    this.startListening();
+    return 0;
+  }
+
+  /** Always 0: like uv_pipe_connect, failures (ENOENT, ECONNREFUSED, EAGAIN) come through req.oncomplete. */
+  connect(req: ConnectWrap, name: string): number {
+    if (this.isClosed) return UV_EINVAL;
+    if (this.connectReq !== null) return -EALREADY;
+    const { sys } = this.loop;
+    let status = 0;
+    if (this.fd < 0) {
+      const fd = sys.socket(AF_UNIX, SOCK_STREAM);
+      if (fd < 0) status = fd;
+      else this.fd = fd;
+    }
+    if (status === 0) {
+      const r = sys.connect(this.fd, { family: 'unix', path: name });
+      if (r === -EINPROGRESS) { this.pipeName = name; this.awaitConnect(req); return 0; }
+      status = r < 0 ? r : 0;
+    }
+    if (status === 0) this.pipeName = name;
+    this.completeConnectSoon(req, status);
+    return 0;
+  }
+
+  /** File modes do not apply to the virtual namespace: accepted and ignored. */
+  fchmod(_mode: number): number {
+    return this.fd < 0 ? UV_EINVAL : 0;
+  }
+
+  setPendingInstances(_n: number): void {}
+}

@@ -1,0 +1,179 @@
+// TCP stream handles: Node's TCPWrap over libuv's uv_tcp_t, on host.sys.
+//
+// As in libuv, the descriptor is made lazily by the first bind/connect/listen for the family
+// asked for, SO_REUSEADDR is set on bind, bind6 sets IPV6_V6ONLY from the flags, and a bind
+// that fails with EADDRINUSE is reported later, by listen() (or getsockname()), which is what
+// net.js expects ("listen EADDRINUSE", checkBindError).
+import { isIPv4, isIPv6 } from 'node:net';
+import { EADDRINUSE, EAFNOSUPPORT, ECONNREFUSED, EINPROGRESS, EALREADY } from '../sys/errno.js';
+import { AF_INET, AF_INET6, SOCK_STREAM, type InetAddr, type SockAddr } from '../sys/types.js';
+import { ConnectWrap, StreamHandle, UV_EBADF, UV_EINVAL, type HandleLoop, type SockNameOut } from './stream.js';
+
+export const TCPConstants = {
+  SOCKET: 0,
+  SERVER: 1,
+  UV_TCP_IPV6ONLY: 1,
+} as const;
+
+export class TcpHandle extends StreamHandle {
+  /** A bind error libuv keeps for listen() (EADDRINUSE). */
+  private delayedError = 0;
+  private noDelay = false;
+  private keepAlive = false;
+  private keepAliveDelay = 0;
+
+  constructor(loop: HandleLoop, readonly kind: number = TCPConstants.SOCKET) {
+    super(loop);
+  }
+
+  protected adopt(fd: number): StreamHandle {
+    return new TcpHandle(this.loop, TCPConstants.SOCKET).initConnected(fd);
+  }
+
+  /** Takes over an existing sys descriptor. */
+  open(fd: number): number {
+    if (this.fd >= 0 || this.isClosed) return UV_EINVAL;
+    const t = this.loop.sys.getsockopt(fd, 'SOL_SOCKET', 'SO_TYPE');
+    if (typeof t === 'number' && t < 0) return t;
+    this.fd = fd;
+    if (typeof this.loop.sys.getpeername(fd) === 'object') this.initConnected(fd);
+    return 0;
+  }
+
+  bind(address: string, port: number): number {
+    if (!isIPv4(address)) return UV_EINVAL;
+    return this.bindTo(AF_INET, { family: 4, address, port: port | 0 }, 0);
+  }
+
+  bind6(address: string, port: number, flags = 0): number {
+    const a = splitScope(address);
+    if (a === null) return UV_EINVAL;
+    return this.bindTo(AF_INET6, { family: 6, address: a.address, port: port | 0, scopeid: a.scopeid }, flags);
+  }
+
+  private bindTo(domain: typeof AF_INET | typeof AF_INET6, addr: InetAddr, flags: number): number {
+    const e = this.ensureSocket(domain);
+    if (e < 0) return e;
+    const { sys } = this.loop;
+    if (domain === AF_INET6) {
+      sys.setsockopt(this.fd, 'IPPROTO_IPV6', 'IPV6_V6ONLY', (flags & TCPConstants.UV_TCP_IPV6ONLY) !== 0 ? 1 : 0);
+    }
+    sys.setsockopt(this.fd, 'SOL_SOCKET', 'SO_REUSEADDR', 1);
+    const r = sys.bind(this.fd, addr);
+    if (r === -EADDRINUSE) { this.delayedError = r; return 0; }
+    if (r === -EAFNOSUPPORT) return UV_EINVAL;
+    return r < 0 ? r : 0;
+  }
+
+  listen(backlog: number): number {
+    if (this.isClosed) return UV_EINVAL;
+    if (this.delayedError !== 0) return this.delayedError;
+    const e = this.ensureSocket(AF_INET);
+    if (e < 0) return e;
+    const r = this.loop.sys.listen(this.fd, backlog);
+    if (r < 0) return r;
+    this.startListening();
+    return 0;
+  }
+
+  connect(req: ConnectWrap, address: string, port: number): number {
+    if (!isIPv4(address)) return UV_EINVAL;
+    return this.connectTo(AF_INET, req, { family: 4, address, port: port | 0 });
+  }
+
+  connect6(req: ConnectWrap, address: string, port: number): number {
+    const a = splitScope(address);
+    if (a === null) return UV_EINVAL;
+    return this.connectTo(AF_INET6, req, { family: 6, address: a.address, port: port | 0, scopeid: a.scopeid });
+  }
+
+  private connectTo(domain: typeof AF_INET | typeof AF_INET6, req: ConnectWrap, addr: InetAddr): number {
+    if (this.isClosed) return UV_EINVAL;
+    if (this.connectReq !== null) return -EALREADY;
+    const e = this.ensureSocket(domain);
+    if (e < 0) return e;
+    this.delayedError = 0;
+    const r = this.loop.sys.connect(this.fd, addr);
+    if (r === 0) this.completeConnectSoon(req, 0);
+    else if (r === -EINPROGRESS) this.awaitConnect(req);
+    else if (r === -ECONNREFUSED) this.completeConnectSoon(req, r); // libuv reports it through the callback
+    else return r;
+    return 0;
+  }
+
+  getsockname(out: SockNameOut): number {
+    if (this.delayedError !== 0) return this.delayedError;
+    return this.fill(out, this.fd < 0 ? UV_EBADF : this.loop.sys.getsockname(this.fd));
+  }
+
+  getpeername(out: SockNameOut): number {
+    if (this.delayedError !== 0) return this.delayedError;
+    return this.fill(out, this.fd < 0 ? UV_EBADF : this.loop.sys.getpeername(this.fd));
+  }
+
+  private fill(out: SockNameOut, a: SockAddr | number): number {
+    if (typeof a === 'number') return a;
+    if (a.family === 'unix') return UV_EINVAL;
+    out.address = a.address;
+    out.family = a.family === 4 ? 'IPv4' : 'IPv6';
+    out.port = a.port;
+    return 0;
+  }
+
+  setNoDelay(enable: boolean): number {
+    this.noDelay = enable;
+    if (this.fd < 0) return 0;
+    const r = this.loop.sys.setsockopt(this.fd, 'IPPROTO_TCP', 'TCP_NODELAY', enable ? 1 : 0);
+    return r < 0 ? r : 0;
+  }
+
+  /** SO_KEEPALIVE, and TCP_KEEPIDLE = delay seconds when given (libuv's uv_tcp_keepalive). */
+  setKeepAlive(enable: boolean, delaySecs = 0): number {
+    this.keepAlive = enable;
+    this.keepAliveDelay = delaySecs;
+    if (this.fd < 0) return 0;
+    return this.applyKeepAlive();
+  }
+
+  private applyKeepAlive(): number {
+    const { sys } = this.loop;
+    let r = sys.setsockopt(this.fd, 'SOL_SOCKET', 'SO_KEEPALIVE', this.keepAlive ? 1 : 0);
+    if (r < 0) return r;
+    if (this.keepAlive && this.keepAliveDelay >= 1) {
+      r = sys.setsockopt(this.fd, 'IPPROTO_TCP', 'TCP_KEEPIDLE', this.keepAliveDelay);
+      if (r < 0) return r;
+    }
+    return 0;
+  }
+
+  /** Closes with an RST instead of a FIN (SO_LINGER with a zero timeout), like uv_tcp_close_reset. */
+  reset(cb?: () => void): number {
+    if (this.isClosed) return UV_EINVAL;
+    if (this.fd >= 0) {
+      const r = this.loop.sys.setsockopt(this.fd, 'SOL_SOCKET', 'SO_LINGER', { onoff: 1, linger: 0 });
+      if (r < 0) return r;
+    }
+    this.close(cb);
+    return 0;
+  }
+
+  private ensureSocket(domain: typeof AF_INET | typeof AF_INET6): number {
+    if (this.fd >= 0) return 0;
+    const fd = this.loop.sys.socket(domain, SOCK_STREAM);
+    if (fd < 0) return fd;
+    this.fd = fd;
+    if (this.noDelay) this.loop.sys.setsockopt(fd, 'IPPROTO_TCP', 'TCP_NODELAY', 1);
+    if (this.keepAlive) this.applyKeepAlive();
+    return 0;
+  }
+}
+
+/** 'fe80::1%3' → address and numeric scope id; null when not an IPv6 address. */
+function splitScope(address: string): { address: string; scopeid?: number } | null {
+  if (!isIPv6(address)) return null;
+  const i = address.indexOf('%');
+  if (i < 0) return { address };
+  const zone = address.slice(i + 1);
+  const n = Number(zone);
+  return Number.isInteger(n) && n >= 0 ? { address: address.slice(0, i), scopeid: n } : { address: address.slice(0, i) };
+}

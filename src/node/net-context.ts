@@ -1,0 +1,91 @@
+// What host.net is bound to: the host's socket calls and scheduler, its resolver and its
+// per-host defaults. Shared by the net.Socket and net.Server implementations.
+import type { HandleLoop } from '../handles/stream.js';
+
+/** One answer of an `all: true` lookup. */
+export interface LookupAddress {
+  address: string;
+  family: number;
+}
+
+export interface LookupOptions {
+  family?: number | string;
+  hints?: number;
+  all?: boolean;
+  verbatim?: boolean;
+  order?: string;
+}
+
+/** node:dns lookup's shape: (hostname, options, callback). */
+export type LookupFunction = (
+  hostname: string,
+  options: LookupOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+) => void;
+
+/** What a host gives its net module. */
+export interface NetHost {
+  readonly loop: HandleLoop;
+  /** The host's resolver (host.dns.lookup). */
+  readonly lookup: LookupFunction;
+}
+
+/** Per-host state of a net module. */
+export interface NetState extends NetHost {
+  autoSelectFamily: boolean;
+  autoSelectFamilyAttemptTimeout: number;
+}
+
+/** Marks an argument array already normalized by normalizeArgs. */
+export const kNormalized = Symbol('normalizedArgs');
+/** The static slot on host-bound Socket and Server classes that holds their NetState. */
+export const kNetState = Symbol('usernet.netState');
+
+export type NormalizedArgs = [Record<string, unknown>, ((...a: unknown[]) => void) | null] & { [kNormalized]?: true };
+
+/** Node's toNumber: a non-negative number, or false. */
+export function toNumber(x: unknown): number | false {
+  const n = Number(x);
+  return n >= 0 ? n : false;
+}
+
+/** A string that is not a port number is a unix-domain path. */
+export function isPipeName(s: unknown): s is string {
+  return typeof s === 'string' && toNumber(s) === false;
+}
+
+/**
+ * (options[, cb]), (path[, cb]) or ([port][, host][, cb]) → [options, cb], as Socket#connect
+ * and Server#listen take them.
+ */
+export function normalizeArgs(args: readonly unknown[]): NormalizedArgs {
+  let arr: NormalizedArgs;
+  if (args.length === 0) {
+    arr = [{}, null] as NormalizedArgs;
+    arr[kNormalized] = true;
+    return arr;
+  }
+  const arg0 = args[0];
+  let options: Record<string, unknown> = {};
+  if (typeof arg0 === 'object' && arg0 !== null) {
+    options = arg0 as Record<string, unknown>;
+  } else if (isPipeName(arg0)) {
+    options.path = arg0;
+  } else {
+    options.port = arg0;
+    if (args.length > 1 && typeof args[1] === 'string') options.host = args[1];
+  }
+  const cb = args[args.length - 1];
+  arr = [options, typeof cb === 'function' ? cb as (...a: unknown[]) => void : null] as NormalizedArgs;
+  arr[kNormalized] = true;
+  return arr;
+}
+
+/** Lets an ES class be called without `new`, as Node's net.Socket() and net.Server() can. */
+export function callable<C extends abstract new (...args: never[]) => object>(C: C): C & ((...args: ConstructorParameters<C>) => InstanceType<C>) {
+  return new Proxy(C, {
+    apply(target, _self, args: unknown[]) {
+      return Reflect.construct(target as unknown as new (...a: unknown[]) => object, args);
+    },
+  }) as C & ((...args: ConstructorParameters<C>) => InstanceType<C>);
+}

@@ -1,0 +1,398 @@
+// net.Server for host.net, with node:net's behaviour (lib/net.js): every listen() overload,
+// the default address '::' (dual stack) falling back to 0.0.0.0, host names resolved through
+// the host's resolver, 'listening' / 'connection' / 'close' / 'error' / 'drop' events,
+// maxConnections, pauseOnConnect, close() draining, ref/unref.
+import { EventEmitter } from 'node:events';
+import { getDefaultHighWaterMark } from 'node:stream';
+import { StreamHandle, UV_EINVAL, type SockNameOut } from '../handles/stream.js';
+import { TcpHandle, TCPConstants } from '../handles/tcp.js';
+import { PipeHandle, PipeConstants } from '../handles/pipe.js';
+import { codes, ErrnoException } from './errors.js';
+import { UVExceptionWithHostPort } from './net-errors.js';
+import { validateAbortSignal, validateNumber, validatePort } from './validators.js';
+import { isPipeName, kNetState, normalizeArgs, toNumber, type NetState } from './net-context.js';
+import { createHandleForFd, NetSocket, type NetHandle } from './net-socket.js';
+
+const { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_SERVER_ALREADY_LISTEN, ERR_SERVER_NOT_RUNNING } = codes;
+
+const DEFAULT_IPV4_ADDR = '0.0.0.0';
+const DEFAULT_IPV6_ADDR = '::';
+
+export interface ServerOptions {
+  allowHalfOpen?: boolean;
+  pauseOnConnect?: boolean;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+  highWaterMark?: number;
+}
+
+export interface ListenOptions {
+  port?: number | string | null;
+  host?: string;
+  path?: string;
+  backlog?: number;
+  exclusive?: boolean;
+  ipv6Only?: boolean;
+  readableAll?: boolean;
+  writableAll?: boolean;
+  signal?: AbortSignal;
+  fd?: number;
+  handle?: unknown;
+  _handle?: unknown;
+}
+
+type SocketClass = new (options: Record<string, unknown>) => NetSocket;
+
+export class NetServer extends EventEmitter {
+  _connections = 0;
+  _handle: NetHandle | null = null;
+  _usingWorkers = false;
+  _workers: never[] = [];
+  _unref = false;
+  _listeningId = 1;
+  _pipeName: string | undefined = undefined;
+  _connectionKey: string | undefined = undefined;
+  allowHalfOpen: boolean;
+  pauseOnConnect: boolean;
+  noDelay: boolean;
+  keepAlive: boolean;
+  keepAliveInitialDelay: number;
+  highWaterMark: number;
+  maxConnections: number | undefined = undefined;
+
+  /** @internal */ readonly netState: NetState & { Socket: SocketClass };
+
+  constructor(options?: ServerOptions | ((socket: NetSocket) => void), connectionListener?: (socket: NetSocket) => void) {
+    super();
+    const state = (new.target as unknown as { [kNetState]?: NetState & { Socket: SocketClass } })[kNetState];
+    if (state === undefined) throw new TypeError('net.Server must be created through a host (host.net.Server)');
+    this.netState = state;
+
+    let opts: ServerOptions;
+    if (typeof options === 'function') {
+      this.on('connection', options);
+      opts = {};
+    } else if (options == null || typeof options === 'object') {
+      opts = { ...options };
+      if (typeof connectionListener === 'function') this.on('connection', connectionListener);
+    } else {
+      throw new ERR_INVALID_ARG_TYPE('options', 'Object', options);
+    }
+    if (typeof opts.keepAliveInitialDelay !== 'undefined') {
+      validateNumber(opts.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
+      if (opts.keepAliveInitialDelay < 0) opts.keepAliveInitialDelay = 0;
+    }
+    if (typeof opts.highWaterMark !== 'undefined') {
+      validateNumber(opts.highWaterMark, 'options.highWaterMark');
+      if (opts.highWaterMark < 0) opts.highWaterMark = getDefaultHighWaterMark(false);
+    }
+    this.allowHalfOpen = opts.allowHalfOpen || false;
+    this.pauseOnConnect = !!opts.pauseOnConnect;
+    this.noDelay = Boolean(opts.noDelay);
+    this.keepAlive = Boolean(opts.keepAlive);
+    this.keepAliveInitialDelay = ~~((opts.keepAliveInitialDelay as number) / 1000);
+    this.highWaterMark = opts.highWaterMark ?? getDefaultHighWaterMark(false);
+  }
+
+  get listening(): boolean {
+    return !!this._handle;
+  }
+
+  listen(...args: unknown[]): this {
+    const normalized = normalizeArgs(args);
+    let options = normalized[0] as ListenOptions & Record<string, unknown>;
+    const cb = normalized[1];
+    if (this._handle) throw new ERR_SERVER_ALREADY_LISTEN();
+    if (cb !== null) this.once('listening', cb);
+
+    // (handle, backlog) or (path, backlog) or (port, backlog), or (port, host, backlog)
+    const backlogFromArgs = toNumber(args.length > 1 && args[1]) || toNumber(args.length > 2 && args[2]) || 0;
+
+    options = (options._handle || options.handle || options) as ListenOptions & Record<string, unknown>;
+    const flags = options.ipv6Only === true ? TCPConstants.UV_TCP_IPV6ONLY : 0;
+    this._listeningId++;
+
+    // (handle[, backlog][, cb])
+    if (options instanceof TcpHandle || options instanceof PipeHandle) {
+      this._handle = options;
+      this.setupListenHandle(null, -1, -1, backlogFromArgs, undefined, 0);
+      return this;
+    }
+    this.addAbortSignal(options);
+    // (options with fd[, cb])
+    if (typeof options.fd === 'number' && options.fd >= 0) {
+      this.setupListenHandle(null, null, null, backlogFromArgs, options.fd, 0);
+      return this;
+    }
+
+    // listen(), listen(null), listen(cb), listen({ port: undefined }): an arbitrary port
+    if (args.length === 0 || typeof args[0] === 'function' ||
+        (typeof options.port === 'undefined' && 'port' in options) || options.port === null) {
+      options.port = 0;
+    }
+    if (typeof options.port === 'number' || typeof options.port === 'string') {
+      validatePort(options.port, 'options.port');
+      const backlog = options.backlog || backlogFromArgs;
+      if (options.host) {
+        this.lookupAndListen((options.port as number) | 0, options.host, backlog, flags);
+      } else {
+        this.setupListenHandle(null, (options.port as number) | 0, 4, backlog, undefined, flags);
+      }
+      return this;
+    }
+
+    // (path[, backlog][, cb]) or ({ path })
+    if (options.path && isPipeName(options.path)) {
+      if (options.path[0] === '\0' && (options.readableAll || options.writableAll)) {
+        throw new ERR_INVALID_ARG_VALUE('options', options,
+          'can not set readableAll or writableAllt to true when path is abstract unix socket');
+      }
+      const pipeName = this._pipeName = options.path;
+      const backlog = options.backlog || backlogFromArgs;
+      this.setupListenHandle(pipeName, -1, -1, backlog, undefined, 0);
+      const handle = this._handle as NetHandle | null;
+      if (!handle) return this;
+      let mode = 0;
+      if (options.readableAll === true) mode |= PipeConstants.UV_READABLE;
+      if (options.writableAll === true) mode |= PipeConstants.UV_WRITABLE;
+      if (mode !== 0) {
+        const err = (handle as PipeHandle).fchmod(mode);
+        if (err) {
+          handle.close();
+          this._handle = null;
+          throw new ErrnoException(err, 'uv_pipe_chmod');
+        }
+      }
+      return this;
+    }
+
+    if (!('port' in options || 'path' in options)) {
+      throw new ERR_INVALID_ARG_VALUE('options', options, 'must have the property "port" or "path"');
+    }
+    throw new ERR_INVALID_ARG_VALUE('options', options);
+  }
+
+  private addAbortSignal(options: ListenOptions): void {
+    if (options?.signal === undefined) return;
+    validateAbortSignal(options.signal, 'options.signal');
+    const { signal } = options;
+    const onAborted = (): void => { this.close(); };
+    if (signal.aborted) {
+      process.nextTick(onAborted);
+    } else {
+      signal.addEventListener('abort', onAborted, { once: true });
+      this.once('close', () => signal.removeEventListener('abort', onAborted));
+    }
+  }
+
+  private lookupAndListen(port: number, address: string, backlog: number, flags: number): void {
+    const listeningId = this._listeningId;
+    this.netState.lookup(address, {}, (err, ip, addressType) => {
+      if (listeningId !== this._listeningId) return;
+      if (err) {
+        this.emit('error', err);
+      } else {
+        const a = typeof ip === 'string' ? ip : '';
+        this.setupListenHandle(a, port, a ? (addressType ?? 4) : 4, backlog, undefined, flags);
+      }
+    });
+  }
+
+  /** Makes a bound handle, or returns the error (Node's createServerHandle). */
+  private createServerHandle(address: string | null, port: number | null, addressType: number | null, fd: number | undefined, flags: number): NetHandle | number {
+    let err = 0;
+    let handle: NetHandle;
+    let isTCP = false;
+    const { loop } = this.netState;
+    if (typeof fd === 'number' && fd >= 0) {
+      try {
+        handle = createHandleForFd(this.netState, fd, true);
+      } catch {
+        return UV_EINVAL;
+      }
+      err = handle.open(fd);
+      if (err) return err;
+    } else if (port === -1 && addressType === -1) {
+      handle = new PipeHandle(loop, PipeConstants.SERVER);
+    } else {
+      handle = new TcpHandle(loop, TCPConstants.SERVER);
+      isTCP = true;
+    }
+    if (address || port || isTCP) {
+      if (handle instanceof PipeHandle) {
+        err = handle.bind(address ?? '');
+      } else if (!address) {
+        err = handle.bind6(DEFAULT_IPV6_ADDR, port ?? 0, flags);
+        if (err) {
+          handle.close();
+          return this.createServerHandle(DEFAULT_IPV4_ADDR, port, 4, undefined, 0);
+        }
+      } else if (addressType === 6) {
+        err = handle.bind6(address, port ?? 0, flags);
+      } else {
+        err = handle.bind(address, port ?? 0);
+      }
+    }
+    if (err) {
+      handle.close();
+      return err;
+    }
+    return handle;
+  }
+
+  /** Binds (unless a handle was given) and listens; 'listening' or 'error' follow on the next tick. */
+  setupListenHandle(address: string | null, port: number | null, addressType: number | null, backlog: number, fd: number | undefined, flags: number): void {
+    if (!this._handle) {
+      let rval: NetHandle | number | null = null;
+      // Try the unspecified IPv6 address first: dual stack when the host has IPv6.
+      if (!address && typeof fd !== 'number') {
+        rval = this.createServerHandle(DEFAULT_IPV6_ADDR, port, 6, fd, flags);
+        if (typeof rval === 'number') {
+          rval = null;
+          address = DEFAULT_IPV4_ADDR;
+          addressType = 4;
+        } else {
+          address = DEFAULT_IPV6_ADDR;
+          addressType = 6;
+        }
+      }
+      if (rval === null) rval = this.createServerHandle(address, port, addressType, fd, flags);
+      if (typeof rval === 'number') {
+        const error = new UVExceptionWithHostPort(rval, 'listen', address ?? '', port ?? undefined);
+        process.nextTick(() => this.emit('error', error));
+        return;
+      }
+      this._handle = rval;
+    }
+
+    const handle = this._handle;
+    handle.owner = this;
+    handle.onconnection = (err, client) => this.onconnection(err, client);
+    // A backlog of 511: the kernel rounds backlog + 1 up to a power of two, 512 entries.
+    const err = handle.listen(backlog || 511);
+    if (err) {
+      const ex = new UVExceptionWithHostPort(err, 'listen', address ?? '', port ?? undefined);
+      handle.close();
+      this._handle = null;
+      process.nextTick(() => this.emit('error', ex));
+      return;
+    }
+    this._connectionKey = `${addressType}:${address}:${port}`;
+    if (this._unref) this.unref();
+    process.nextTick(() => { if (this._handle) this.emit('listening'); });
+  }
+
+  /** Legacy alias of setupListenHandle. */
+  _listen2(address: string | null, port: number | null, addressType: number | null, backlog: number, fd: number | undefined, flags: number): void {
+    this.setupListenHandle(address, port, addressType, backlog, fd, flags);
+  }
+
+  address(): SockNameOut | string | null {
+    const h = this._handle;
+    if (h instanceof TcpHandle) {
+      const out: SockNameOut = {};
+      const err = h.getsockname(out);
+      if (err) throw new ErrnoException(err, 'address');
+      return out;
+    }
+    if (this._pipeName) return this._pipeName;
+    return null;
+  }
+
+  private onconnection(err: number, clientHandle?: StreamHandle): void {
+    if (err) {
+      this.emit('error', new ErrnoException(err, 'accept'));
+      return;
+    }
+    const client = clientHandle as NetHandle;
+    if (this.maxConnections && this._connections >= this.maxConnections) {
+      if (client instanceof TcpHandle) {
+        const local: SockNameOut = {};
+        client.getsockname(local);
+        const remote: SockNameOut = {};
+        client.getpeername(remote);
+        const data = Object.assign(Object.create(null) as Record<string, unknown>, {
+          localAddress: local.address, localPort: local.port, localFamily: local.family,
+          remoteAddress: remote.address, remotePort: remote.port, remoteFamily: remote.family,
+        });
+        this.emit('drop', data);
+      } else {
+        this.emit('drop');
+      }
+      client.close();
+      return;
+    }
+    const socket = new this.netState.Socket({
+      handle: client,
+      allowHalfOpen: this.allowHalfOpen,
+      pauseOnCreate: this.pauseOnConnect,
+      readable: true,
+      writable: true,
+      readableHighWaterMark: this.highWaterMark,
+      writableHighWaterMark: this.highWaterMark,
+    });
+    if (this.noDelay && client instanceof TcpHandle) {
+      socket.markOptions(true, false, 0);
+      client.setNoDelay(true);
+    }
+    if (this.keepAlive && client instanceof TcpHandle) {
+      socket.markOptions(false, true, this.keepAliveInitialDelay);
+      client.setKeepAlive(true, this.keepAliveInitialDelay);
+    }
+    this._connections++;
+    socket.server = this;
+    socket._server = this;
+    this.emit('connection', socket);
+  }
+
+  getConnections(cb: (err: Error | null, count?: number) => void): this {
+    process.nextTick(cb, null, this._connections);
+    return this;
+  }
+
+  close(cb?: (err?: Error) => void): this {
+    this._listeningId++;
+    if (typeof cb === 'function') {
+      if (!this._handle) {
+        this.once('close', function close() { cb(new ERR_SERVER_NOT_RUNNING()); });
+      } else {
+        this.once('close', cb);
+      }
+    }
+    if (this._handle) {
+      this._handle.close();
+      this._handle = null;
+    }
+    this._emitCloseIfDrained();
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this._handle) return;
+    await new Promise<void>((resolve, reject) => this.close((err) => (err ? reject(err) : resolve())));
+  }
+
+  _emitCloseIfDrained(): void {
+    if (this._handle || this._connections) return;
+    process.nextTick(() => this.emit('close'));
+  }
+
+  override [EventEmitter.captureRejectionSymbol](err: Error, event: string, sock?: NetSocket): void {
+    if (event === 'connection' && sock) sock.destroy(err);
+    else this.emit('error', err);
+  }
+
+  ref(): this {
+    this._unref = false;
+    this._handle?.ref();
+    return this;
+  }
+
+  unref(): this {
+    this._unref = true;
+    this._handle?.unref();
+    return this;
+  }
+}
+
