@@ -22,7 +22,7 @@ async function pair(path = '/tmp/s.sock') {
   assert.equal(cli.connect({ family: 'unix', path }), 0);
   const acc = srv.accept();
   assert.equal(typeof acc, 'object');
-  const peer = (acc as { sock: UnixSocket }).sock;
+  const peer = (acc as unknown as { sock: UnixSocket }).sock;
   return { ...env, srv, cli, peer };
 }
 
