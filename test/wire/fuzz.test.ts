@@ -36,7 +36,6 @@ function decodeAll(bytes: Uint8Array, layer: 2 | 3): void {
   }
   let src: Uint8Array;
   let dst: Uint8Array;
-  let proto: number;
   let payload: Uint8Array;
   if (ipBytes.length > 0 && ipBytes[0] >>> 4 === 6) {
     const p = parseIpv6(ipBytes);
@@ -46,7 +45,6 @@ function decodeAll(bytes: Uint8Array, layer: 2 | 3): void {
     if (p.hopByHop) parseIpv6Options(p.hopByHop);
     if (p.destOptions) parseIpv6Options(p.destOptions);
     ({ src, dst, payload } = p);
-    proto = p.nextHeader;
   } else {
     const p = parseIpv4(ipBytes);
     if (p instanceof WireError) return;
@@ -54,7 +52,6 @@ function decodeAll(bytes: Uint8Array, layer: 2 | 3): void {
     assert.equal(typeof p.checksumOk, 'boolean');
     ipv4OptionsValid(p.options);
     ({ src, dst, payload } = p);
-    proto = p.protocol;
   }
   // Try every transport parser on the payload whatever the protocol number says.
   const u = parseUdp(payload);
@@ -72,7 +69,6 @@ function decodeAll(bytes: Uint8Array, layer: 2 | 3): void {
     const i6 = parseIcmpv6(payload, src, dst);
     if (!(i6 instanceof WireError)) inside(i6.data, payload);
   }
-  void proto;
 }
 
 const SEEDS: Array<[Uint8Array, 2 | 3]> = [
