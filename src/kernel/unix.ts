@@ -170,7 +170,7 @@ export class UnixSocket implements KernelSocket {
     embryo.peerName = this.name;
     this.state = 'connected';
     target.acceptQueue.push(embryo);
-    target.notifySoon();
+    target.fireReady(); // the listener is woken at once, as Linux does
     this.notifySoon();
     return 0;
   }
@@ -198,7 +198,7 @@ export class UnixSocket implements KernelSocket {
     const wasWritable = this.peer !== null && this.peer.writable();
     const out = take(rx, max);
     // Space freed in the peer's send buffer: it may write again.
-    if (this.peer !== null && !wasWritable && this.peer.writable()) this.peer.notifySoon();
+    if (this.peer !== null && !wasWritable && this.peer.writable()) this.peer.fireReady();
     return out;
   }
 
@@ -225,7 +225,7 @@ export class UnixSocket implements KernelSocket {
       if (!this.shutRd) {
         this.shutRd = true;
         // Linux unix_shutdown(): the peer's sending side is shut too.
-        if (peer !== null) { peer.peerShutRd = true; peer.notifySoon(); }
+        if (peer !== null) { peer.peerShutRd = true; peer.fireReady(); }
       }
     }
     if (how === SHUT_WR || how === SHUT_RDWR) {
@@ -380,11 +380,15 @@ export class UnixSocket implements KernelSocket {
       // Linux unix_release_sock(): unread data or an unaccepted embryo resets the peer.
       if (unread || embryo) peer.error = ECONNRESET;
       peer.peerGone = true;
-      peer.notifySoon();
+      peer.fireReady();
     }
   }
 
-  /** Calls onReady from a Scheduler event, never inside the caller's socket call. */
+  /**
+   * Readiness changes of the socket a call was made on reach its watchers from a Scheduler
+   * event, never inside that call; changes it causes on other sockets (the peer, the listener)
+   * wake them at once, as Linux's wakeups do, so watchers see them in the order they happened.
+   */
   private notifySoon(): void {
     if (this.notifyScheduled) return;
     this.notifyScheduled = true;

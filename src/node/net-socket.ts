@@ -73,13 +73,20 @@ class IdleTimer {
   private timer: Timer | null = null;
   private last: number;
   private closed = false;
-  constructor(private readonly state: NetState, readonly ms: number, private readonly fn: () => void) {
+  constructor(private readonly state: NetState, readonly ms: number, private readonly fn: () => void,
+    private readonly refed: () => boolean) {
     this.last = state.loop.sched.now();
     this.arm(this.last + ms);
   }
   private arm(at: number): void {
-    // Unref'd, as Node's socket timeouts are: the socket's own handle keeps the process open.
-    this.timer = this.state.loop.sched.at(at, this.fire, false);
+    // Node's socket timeouts are unref'd timers that fire while the socket's handle keeps the
+    // loop alive; on the virtual clock that is a timer ref'd exactly while the handle is.
+    this.timer = this.state.loop.sched.at(at, this.fire, this.refed());
+  }
+  /** Follows the handle's ref()/unref(). */
+  syncRef(): void {
+    if (this.timer === null) return;
+    if (this.refed()) this.timer.ref(); else this.timer.unref();
   }
   private fire = (): void => {
     this.timer = null;
@@ -424,7 +431,8 @@ export class NetSocket extends Duplex {
         this.removeListener('timeout', callback);
       }
     } else {
-      this.idleTimer = new IdleTimer(this.netState, Math.max(1, ms), () => this._onTimeout());
+      this.idleTimer = new IdleTimer(this.netState, Math.max(1, ms), () => this._onTimeout(),
+        () => this._handle !== null ? this._handle.hasRef() : true);
       if (callback !== undefined) {
         validateFunction(callback, 'callback');
         this.once('timeout', callback);
@@ -920,12 +928,14 @@ export class NetSocket extends Duplex {
   ref(): this {
     if (!this._handle) { this.once('connect', this.ref); return this; }
     this._handle.ref();
+    this.idleTimer?.syncRef();
     return this;
   }
 
   unref(): this {
     if (!this._handle) { this.once('connect', this.unref); return this; }
     this._handle.unref();
+    this.idleTimer?.syncRef();
     return this;
   }
 }

@@ -1,0 +1,200 @@
+// Scripts run unchanged against real node:net and against host.net; each logs what it sees so
+// the two logs can be compared line by line. `where` is a unix path or a TCP port + host.
+import type * as realNet from 'node:net';
+
+export type NetLike = Pick<typeof realNet, 'createServer' | 'connect'>;
+export type Log = (line: string) => void;
+/** How to listen and connect: a unix path, or a TCP port on a host. */
+export type Where = { path: string } | { port: number; host: string };
+
+export type Scenario = (net: NetLike, where: Where, log: Log) => Promise<void>;
+
+function listenArgs(where: Where): [string] | [number, string] {
+  return 'path' in where ? [where.path] : [where.port, where.host];
+}
+
+function connectTo(net: NetLike, where: Where, cb?: () => void): realNet.Socket {
+  return 'path' in where ? net.connect(where.path, cb) : net.connect(where.port, where.host, cb);
+}
+
+function listen(server: realNet.Server, where: Where): Promise<void> {
+  return new Promise((resolve) => server.listen(...listenArgs(where), () => resolve()));
+}
+
+function watch(s: realNet.Socket, name: string, log: Log): void {
+  s.on('connect', () => log(`${name}:connect`));
+  s.on('ready', () => log(`${name}:ready`));
+  s.on('end', () => log(`${name}:end`));
+  s.on('finish', () => log(`${name}:finish`));
+  s.on('timeout', () => log(`${name}:timeout`));
+  s.on('error', (e: NodeJS.ErrnoException) => log(`${name}:error:${e.code}:${e.message}`));
+  s.on('close', (hadError: boolean) => log(`${name}:close:${hadError}`));
+}
+
+function closed(s: realNet.Socket): Promise<void> {
+  return new Promise((resolve) => { if (s.destroyed && s.closed) resolve(); else s.on('close', () => resolve()); });
+}
+
+function serverClosed(server: realNet.Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+export const scenarios: Record<string, Scenario> = {
+  async destroyBeforeConnect(net, where, log) {
+    const server = net.createServer(() => log('server:connection'));
+    await listen(server, where);
+    const c = connectTo(net, where);
+    watch(c, 'client', log);
+    log(`pending:${c.pending} connecting:${c.connecting} readyState:${c.readyState}`);
+    c.destroy();
+    log(`destroyed:${c.destroyed} connecting:${c.connecting} readyState:${c.readyState}`);
+    await closed(c);
+    await serverClosed(server);
+  },
+
+  async writesBeforeConnect(net, where, log) {
+    let got = '';
+    const done = new Promise<void>((resolve) => {
+      const server = net.createServer((s) => {
+        s.setEncoding('utf8');
+        s.on('data', (d: string) => { got += d; });
+        s.on('end', () => { log(`server:got:${got}`); s.end(); server.close(() => { log('server:closed'); }); });
+      });
+      void listen(server, where).then(() => {
+        const c = connectTo(net, where);
+        c.on('close', () => setTimeout(resolve, 5));
+        watch(c, 'client', log);
+        log(`write1:${c.write('a', () => log('cb1'))}`);
+        log(`write2:${c.write(Buffer.from('b'), () => log('cb2'))}`);
+        c.end('c', () => log('endcb'));
+        log(`bytesWritten:${c.bytesWritten} pending:${c.pending}`);
+        c.resume();
+      });
+    });
+    await done;
+  },
+
+  async serverDestroysWithError(net, where, log) {
+    const server = net.createServer((s) => {
+      watch(s, 'server', log);
+      s.on('data', () => s.destroy(new Error('boom')));
+    });
+    await listen(server, where);
+    const c = connectTo(net, where, () => c.write('x'));
+    watch(c, 'client', log);
+    c.resume();
+    await closed(c);
+    await serverClosed(server);
+  },
+
+  async idleTimeout(net, where, log) {
+    const server = net.createServer((s) => { s.resume(); s.on('end', () => s.end()); });
+    await listen(server, where);
+    const c = connectTo(net, where);
+    watch(c, 'client', log);
+    c.setTimeout(30, () => { log(`timeout-cb timeout:${c.timeout}`); c.end(); });
+    c.resume();
+    await closed(c);
+    await serverClosed(server);
+  },
+
+  async pauseOnConnect(net, where, log) {
+    let sock: realNet.Socket | undefined;
+    const server = net.createServer({ pauseOnConnect: true }, (s) => {
+      sock = s;
+      log(`server:paused:${s.isPaused()}`);
+      s.on('data', (d: Buffer) => log(`server:data:${d}`));
+      s.on('end', () => { log('server:end'); s.end(); });
+    });
+    await listen(server, where);
+    const c = connectTo(net, where, () => c.write('hello'));
+    c.resume();
+    await new Promise((r) => setTimeout(r, 20));
+    log('resume');
+    sock!.resume();
+    await new Promise((r) => setTimeout(r, 20));
+    c.end();
+    await closed(c);
+    await serverClosed(server);
+  },
+
+  async maxConnections(net, where, log) {
+    const held: realNet.Socket[] = [];
+    const server = net.createServer((s) => { log('server:connection'); held.push(s); s.resume(); });
+    server.maxConnections = 1;
+    server.on('drop', (d?: Record<string, unknown>) => log(`server:drop:${d === undefined ? 'undefined' : Object.keys(d).sort().join(',')}`));
+    await listen(server, where);
+    const a = connectTo(net, where);
+    watch(a, 'a', log);
+    await new Promise<void>((r) => a.on('connect', () => r()));
+    await new Promise((r) => setTimeout(r, 10));
+    const b = connectTo(net, where);
+    watch(b, 'b', log);
+    b.resume();
+    await closed(b);
+    await new Promise<void>((r) => server.getConnections((err, n) => { log(`connections:${err}:${n}`); r(); }));
+    a.end();
+    a.resume();
+    held[0]!.end();
+    await closed(a);
+    await serverClosed(server);
+  },
+
+  async asyncIteration(net, where, log) {
+    const server = net.createServer((s) => { s.write('one'); setTimeout(() => s.end('two'), 5); });
+    await listen(server, where);
+    const c = connectTo(net, where);
+    c.setEncoding('utf8');
+    let all = '';
+    for await (const chunk of c) all += chunk;
+    log(`iterated:${all} readyState:${c.readyState}`);
+    await closed(c);
+    await serverClosed(server);
+  },
+
+  async writeAfterPeerEnded(net, where, log) {
+    const server = net.createServer((s) => s.end());
+    await listen(server, where);
+    const c = connectTo(net, where);
+    watch(c, 'client', log);
+    c.resume();
+    c.on('end', () => {
+      log(`readyState:${c.readyState} writable:${c.writable}`);
+      setImmediate(() => {
+        log(`write:${c.write('late', (e) => log(`writecb:${e && (e as NodeJS.ErrnoException).code}`))}`);
+      });
+    });
+    await closed(c);
+    await serverClosed(server);
+  },
+
+  async endCallbackAndDestroySoon(net, where, log) {
+    const server = net.createServer((s) => {
+      s.on('data', (d: Buffer) => log(`server:data:${d}`));
+      s.on('end', () => { log('server:end'); s.destroySoon(); });
+      watch(s, 'server', log);
+    });
+    await listen(server, where);
+    const c = connectTo(net, where, () => { c.end('bye', () => log('client:endcb')); });
+    watch(c, 'client', log);
+    c.resume();
+    await closed(c);
+    await serverClosed(server);
+  },
+
+  async serverCloseWaitsForConnections(net, where, log) {
+    const server = net.createServer((s) => {
+      log('server:connection');
+      server.close(() => log('server:closed'));
+      log(`listening:${server.listening}`);
+      setTimeout(() => s.end('done'), 10);
+    });
+    server.on('close', () => log('server:close-event'));
+    await listen(server, where);
+    const c = connectTo(net, where);
+    watch(c, 'client', log);
+    c.resume();
+    await closed(c);
+    await new Promise((r) => setTimeout(r, 10));
+  },
+};
