@@ -1,0 +1,181 @@
+// A virtual host: one kernel (interfaces, routes, neighbours, IP, ICMP and the transports
+// registered on it) and the tools a user reaches for: attach, ip addr / route / neigh, ping.
+// Modules shaped like Node's own (net, dgram, dns) and the socket calls (sys) are added to
+// this class by their own layers.
+
+import { formatIPv4, formatIPv6, ipFamily, parseMAC } from './wire/addr.js';
+import type { Port } from './links/port.js';
+import { Switch } from './links/switch.js';
+import { Cable } from './links/cable.js';
+import { Kernel } from './kernel/kernel.js';
+import type { Interface, AddressInfo } from './kernel/interface.js';
+import type { NeighbourInfo } from './kernel/neighbour.js';
+import { RouteCommands } from './kernel/iproute.js';
+import type { PingOptions, PingResult } from './kernel/ping.js';
+import type { Network } from './network.js';
+
+export interface HostOptions {
+  /** Route packets between interfaces (a router). Default false. */
+  forwarding?: boolean;
+}
+
+export interface AttachOptions {
+  /** IPv4 address(es) in CIDR form ('10.0.0.1/24'). */
+  ipv4?: string | readonly string[];
+  /** IPv6 address(es) in CIDR form ('fd00::1/64'); a link-local fe80:: address is always added. */
+  ipv6?: string | readonly string[];
+  /** Interface MTU; default the wire's. */
+  mtu?: number;
+  /** MAC address ('02:00:00:00:00:01'); default a deterministic locally administered one. */
+  mac?: string;
+  /** Interface name; default eth0, eth1, ... */
+  name?: string;
+}
+
+/** One interface in `host.addr()`, like `ip addr`. */
+export interface InterfaceInfo {
+  ifname: string;
+  ifindex: number;
+  mtu: number;
+  mac: string;
+  up: boolean;
+  addrs: AddressInfo[];
+}
+
+/** One line of the host's name table (what /etc/hosts plus the network's DNS would answer). */
+export interface HostsEntry {
+  name: string;
+  address: string;
+  family: 4 | 6;
+}
+
+export class Host {
+  readonly name: string;
+  readonly network: Network;
+  readonly kernel: Kernel;
+  /** `ip route`: add, del, list, get. */
+  readonly route: RouteCommands;
+
+  constructor(network: Network, name: string, opts: HostOptions = {}) {
+    this.name = name;
+    this.network = network;
+    this.kernel = new Kernel({ name, sched: network.sched, random: network.random.fork(), forwarding: opts.forwarding ?? false });
+    this.route = new RouteCommands(this.kernel);
+  }
+
+  /** Whether the host routes between its interfaces. */
+  get forwarding(): boolean {
+    return this.kernel.forwarding;
+  }
+  set forwarding(v: boolean) {
+    this.kernel.forwarding = v;
+  }
+
+  /**
+   * Plugs a new interface into a switch, a free end of a cable, or any Port, and configures its
+   * addresses (each with its connected route).
+   */
+  attach(target: Switch | Cable | Port, opts: AttachOptions = {}): Interface {
+    const k = this.kernel;
+    const name = opts.name ?? k.nextInterfaceName();
+    let port: Port;
+    if (target instanceof Switch) {
+      port = target.connect(`${this.name}:${name}`);
+    } else if (target instanceof Cable) {
+      const end = target.ends.find((e) => this.network.claim(e));
+      if (end === undefined) throw new Error(`${this.name}: both ends of cable ${target.name} are already attached`);
+      port = end;
+    } else if (target !== null && typeof target === 'object' && typeof (target as Port).send === 'function') {
+      port = target as Port;
+      if (!this.network.claim(port)) throw new Error(`${this.name}: port ${port.name} is already attached`);
+    } else {
+      throw new TypeError(`${this.name}.attach: expected a Switch, a Cable or a Port`);
+    }
+    let mac: Uint8Array;
+    if (opts.mac !== undefined) {
+      const m = parseMAC(opts.mac);
+      if (m === null || (m[0]! & 1) !== 0) throw new TypeError(`${this.name}.attach: '${opts.mac}' is not a unicast MAC address`);
+      mac = m;
+    } else {
+      mac = this.network.newMac();
+    }
+    const iface = k.addInterface(port, { name, mac, ...(opts.mtu !== undefined ? { mtu: opts.mtu } : {}) });
+    for (const a of list(opts.ipv4)) {
+      if (ipFamily(a.split('/')[0]!) !== 4) throw new TypeError(`${this.name}.attach: '${a}' is not an IPv4 address`);
+      iface.addAddress(a);
+    }
+    for (const a of list(opts.ipv6)) {
+      if (ipFamily(a.split('/')[0]!) !== 6) throw new TypeError(`${this.name}.attach: '${a}' is not an IPv6 address`);
+      iface.addAddress(a);
+    }
+    return iface;
+  }
+
+  /** The interfaces, lo first. */
+  get interfaces(): readonly Interface[] {
+    return this.kernel.interfaces;
+  }
+
+  /** An interface by name ('lo', 'eth0'). */
+  iface(name: string): Interface | undefined {
+    return this.kernel.iface(name);
+  }
+
+  /** Like `ip addr`. */
+  addr(): InterfaceInfo[] {
+    return this.kernel.interfaces.map((i) => ({ ifname: i.name, ifindex: i.ifindex, mtu: i.mtu, mac: i.macString, up: i.up, addrs: i.addresses() }));
+  }
+
+  /** Like `ip neigh`: the ARP and neighbour-discovery caches. */
+  neigh(): NeighbourInfo[] {
+    const out: NeighbourInfo[] = [];
+    for (const i of this.kernel.interfaces) {
+      if (i.arp !== null) out.push(...i.arp.list((b) => formatIPv4(b)));
+    }
+    for (const i of this.kernel.interfaces) {
+      if (i.nd !== null) out.push(...i.nd.list((b) => formatIPv6(b)));
+    }
+    return out;
+  }
+
+  /** ICMP / ICMPv6 echo to an address or a host name of the network. */
+  ping(target: string, opts: PingOptions = {}): Promise<PingResult> {
+    let address = target;
+    if (ipFamily(target) === 0) {
+      const found = this.lookupName(target, opts.family);
+      if (found === undefined) return Promise.reject(Object.assign(new Error(`ping: ${target}: Name or service not known`), { code: 'ENOTFOUND' }));
+      address = found;
+    }
+    const family = opts.family ?? (ipFamily(address) as 4 | 6);
+    return this.kernel.ping(address, { ...opts, family });
+  }
+
+  /**
+   * The names this host knows: localhost, then every host of the network with its addresses
+   * (link-local and loopback left out), hosts in creation order, interfaces in attach order.
+   */
+  hostsTable(): HostsEntry[] {
+    const out: HostsEntry[] = [
+      { name: 'localhost', address: '127.0.0.1', family: 4 },
+      { name: 'localhost', address: '::1', family: 6 },
+    ];
+    for (const h of this.network.hosts.values()) {
+      for (const i of h.kernel.interfaces) {
+        if (i === h.kernel.lo) continue;
+        for (const a of i.v4) out.push({ name: h.name, address: a.address, family: 4 });
+        for (const a of i.v6) if (a.scope === 'global') out.push({ name: h.name, address: a.address, family: 6 });
+      }
+    }
+    return out;
+  }
+
+  private lookupName(name: string, family?: 4 | 6): string | undefined {
+    for (const e of this.hostsTable()) if (e.name === name && (family === undefined || e.family === family)) return e.address;
+    return undefined;
+  }
+}
+
+function list(v: string | readonly string[] | undefined): readonly string[] {
+  if (v === undefined) return [];
+  return typeof v === 'string' ? [v] : v;
+}

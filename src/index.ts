@@ -1,0 +1,22 @@
+// usernet: a TCP/IP stack in user space; virtual networks of hosts in one process.
+export { Network, Link } from './network.js';
+export type { NetworkOptions, LinkOptions } from './network.js';
+export { Host } from './host.js';
+export type { HostOptions, AttachOptions, InterfaceInfo, HostsEntry } from './host.js';
+export { Interface } from './kernel/interface.js';
+export type { AddressInfo, InterfaceStats } from './kernel/interface.js';
+export { Kernel } from './kernel/kernel.js';
+export type { RouteAddOptions, RouteGet } from './kernel/iproute.js';
+export type { RouteInfo } from './kernel/routes.js';
+export type { NeighbourInfo, NeighbourState } from './kernel/neighbour.js';
+export type { PingOptions, PingResult, PingError } from './kernel/ping.js';
+export type { GroupInfo } from './kernel/multicast.js';
+export { Switch } from './links/switch.js';
+export type { SwitchOptions } from './links/switch.js';
+export { Cable } from './links/cable.js';
+export { Capture } from './links/capture.js';
+export type { ImpairOptions } from './links/impair.js';
+export type { ClockMode } from './links/clock.js';
+export type { Port, Tappable, FrameTap } from './links/port.js';
+export { HEADROOM } from './kernel/ip-types.js';
+export type { IpLayer, IpPacket, IcmpError, RouteResult, TransportProtocol, IpOutputOptions } from './kernel/ip-types.js';

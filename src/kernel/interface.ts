@@ -1,0 +1,228 @@
+// A network interface of a host: its link (a Port: switch port, cable end, TUN), its MAC, MTU,
+// addresses, neighbour tables and multicast link-layer filter. Received frames are filtered by
+// destination MAC as an Ethernet NIC does and handed to ARP, IPv4 or IPv6 by EtherType.
+// Interfaces are Tappable: a capture of an interface sees every frame it sends and receives.
+
+import { formatMAC } from '../wire/addr.js';
+import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETH_HEADER_LEN } from '../wire/ethernet.js';
+import type { FrameTap, LinkLayer, Port, Tappable } from '../links/port.js';
+import { TapList } from '../links/taps.js';
+import type { NeighbourTable } from './neighbour.js';
+import type { Kernel } from './kernel.js';
+
+/** An IPv4 address on an interface. */
+export interface Ipv4Address {
+  readonly family: 4;
+  readonly address: string;
+  readonly bytes: Uint8Array;
+  readonly u32: number;
+  readonly prefix: number;
+  readonly mask32: number;
+  /** The subnet's directed broadcast (RFC 919); equal to u32 for /31 and /32. */
+  readonly bcast32: number;
+  readonly iface: Interface;
+}
+
+/** An IPv6 address on an interface. */
+export interface Ipv6Address {
+  readonly family: 6;
+  readonly address: string;
+  readonly bytes: Uint8Array;
+  readonly prefix: number;
+  /** RFC 4291 §2.5: link-local (fe80::/10), loopback (host) or global. */
+  readonly scope: 'host' | 'link' | 'global';
+  /** The solicited-node multicast group joined for it (RFC 4861 §7.2.1). */
+  readonly solicited: string;
+  readonly iface: Interface;
+}
+
+/** One address in `host.addr()` / `ip addr`. */
+export interface AddressInfo {
+  family: 4 | 6;
+  address: string;
+  prefix: number;
+  scope?: 'host' | 'link' | 'global';
+  broadcast?: string;
+}
+
+/** Like `ip -s link`: the interface's own counters. */
+export interface InterfaceStats {
+  rxPackets: number;
+  rxBytes: number;
+  rxErrors: number;
+  rxDropped: number;
+  rxMulticast: number;
+  txPackets: number;
+  txBytes: number;
+  txDropped: number;
+}
+
+export class Interface implements Tappable {
+  readonly kernel: Kernel;
+  readonly name: string;
+  readonly ifindex: number;
+  readonly layer: LinkLayer;
+  /** Largest IP packet sent on this interface (`ip link set mtu`). */
+  mtu: number;
+  /** 6 bytes; all zero on layer-3 interfaces (loopback, TUN). */
+  readonly mac: Uint8Array;
+  readonly macString: string;
+  port: Port | null;
+  /** Administrative state (`ip link set up/down`). */
+  up = true;
+  readonly v4: Ipv4Address[] = [];
+  readonly v6: Ipv6Address[] = [];
+  /** ARP and NDP tables (layer-2 interfaces only). */
+  arp: NeighbourTable | null = null;
+  nd: NeighbourTable | null = null;
+  readonly stats: InterfaceStats = { rxPackets: 0, rxBytes: 0, rxErrors: 0, rxDropped: 0, rxMulticast: 0, txPackets: 0, txBytes: 0, txDropped: 0 };
+  /** Multicast MACs accepted on input, with a reference count per joined group. */
+  readonly mcastMacs = new Map<number, number>();
+  protected readonly taps = new TapList();
+  /** Bound once, given to the port. */
+  readonly receive: (frame: Uint8Array) => void;
+
+  constructor(kernel: Kernel, name: string, ifindex: number, layer: LinkLayer, mtu: number, mac: Uint8Array, port: Port | null) {
+    this.kernel = kernel;
+    this.name = name;
+    this.ifindex = ifindex;
+    this.layer = layer;
+    this.mtu = mtu;
+    this.mac = mac;
+    this.macString = formatMAC(mac);
+    this.port = port;
+    this.receive = (frame) => this.input(frame);
+    if (port !== null) port.onFrame = this.receive;
+  }
+
+  get captureName(): string {
+    return `${this.kernel.name}:${this.name}`;
+  }
+
+  addTap(tap: FrameTap): () => void {
+    return this.taps.add(tap);
+  }
+
+  /** Adds an address ('10.0.0.1/24', 'fd00::1/64'; bare: /32 or /128) and its connected route. */
+  addAddress(cidr: string): void {
+    this.kernel.addAddress(this, cidr);
+  }
+
+  /** Removes an address (and its connected route). */
+  delAddress(cidr: string): void {
+    this.kernel.delAddress(this, cidr);
+  }
+
+  /** The addresses, like `ip addr show dev <name>`. */
+  addresses(): AddressInfo[] {
+    const out: AddressInfo[] = [];
+    for (const a of this.v4) {
+      const info: AddressInfo = { family: 4, address: a.address, prefix: a.prefix, scope: a.bytes[0] === 127 ? 'host' : 'global' };
+      if (a.prefix < 31) info.broadcast = `${a.bcast32 >>> 24}.${(a.bcast32 >>> 16) & 255}.${(a.bcast32 >>> 8) & 255}.${a.bcast32 & 255}`;
+      out.push(info);
+    }
+    for (const a of this.v6) out.push({ family: 6, address: a.address, prefix: a.prefix, scope: a.scope });
+    return out;
+  }
+
+  /** Hands a frame (layer 2) or packet (layer 3) to the link. */
+  transmit(frame: Uint8Array): void {
+    const port = this.port;
+    if (port === null || !this.up) {
+      this.stats.txDropped++;
+      return;
+    }
+    this.stats.txPackets++;
+    this.stats.txBytes += frame.length;
+    const taps = this.taps.list;
+    if (taps.length !== 0) {
+      const now = this.kernel.sched.now();
+      for (let i = 0; i < taps.length; i++) taps[i]!(frame, now, this.layer);
+    }
+    port.send(frame);
+  }
+
+  /** Accepts the multicast MAC (refcounted): the NIC's multicast filter. */
+  acceptMac(mac: Uint8Array): void {
+    const k = macKey(mac, 0);
+    this.mcastMacs.set(k, (this.mcastMacs.get(k) ?? 0) + 1);
+  }
+
+  dropMac(mac: Uint8Array): void {
+    const k = macKey(mac, 0);
+    const n = this.mcastMacs.get(k);
+    if (n === undefined) return;
+    if (n <= 1) this.mcastMacs.delete(k);
+    else this.mcastMacs.set(k, n - 1);
+  }
+
+  /** A frame from the link. */
+  protected input(frame: Uint8Array): void {
+    if (!this.up) return;
+    const st = this.stats;
+    st.rxPackets++;
+    st.rxBytes += frame.length;
+    const k = this.kernel;
+    const taps = this.taps.list;
+    if (taps.length !== 0) {
+      const now = k.sched.now();
+      for (let i = 0; i < taps.length; i++) taps[i]!(frame, now, this.layer);
+    }
+    k.stats.link.InFrames!++;
+    if (this.layer === 3) {
+      this.inputPacket(frame, false);
+      return;
+    }
+    if (frame.length < ETH_HEADER_LEN) {
+      st.rxErrors++;
+      k.stats.link.InErrors!++;
+      return;
+    }
+    // IEEE 802.3 §3.2.3 / the NIC's address filter: our MAC, broadcast, or a joined group.
+    let linkMcast = false;
+    if ((frame[0]! & 1) !== 0) {
+      linkMcast = true;
+      const key = macKey(frame, 0);
+      if (key !== BROADCAST_KEY && !this.mcastMacs.has(key)) {
+        k.stats.link.InOtherHost!++;
+        return;
+      }
+      st.rxMulticast++;
+    } else {
+      const m = this.mac;
+      if (frame[0] !== m[0] || frame[1] !== m[1] || frame[2] !== m[2] || frame[3] !== m[3] || frame[4] !== m[4] || frame[5] !== m[5]) {
+        k.stats.link.InOtherHost!++;
+        return;
+      }
+    }
+    const type = (frame[12]! << 8) | frame[13]!;
+    const payload = frame.subarray(ETH_HEADER_LEN);
+    if (type === ETHERTYPE_IPV4) k.ipv4.input(this, payload, linkMcast);
+    else if (type === ETHERTYPE_IPV6) k.ipv6.input(this, payload, linkMcast);
+    else if (type === ETHERTYPE_ARP) k.arpProto.input(this, frame, payload);
+    else {
+      // Linux rx_nohandler: an EtherType nobody handles (802.1Q tags included: no VLAN devices).
+      st.rxDropped++;
+      k.stats.link.InUnknownProtos!++;
+    }
+  }
+
+  /** A bare IP packet (layer-3 link or loopback): dispatch on the version nibble. */
+  protected inputPacket(packet: Uint8Array, linkMcast: boolean): void {
+    const k = this.kernel;
+    const v = packet.length > 0 ? packet[0]! >>> 4 : 0;
+    if (v === 4) k.ipv4.input(this, packet, linkMcast);
+    else if (v === 6) k.ipv6.input(this, packet, linkMcast);
+    else {
+      this.stats.rxErrors++;
+      k.stats.link.InErrors!++;
+    }
+  }
+}
+
+/** A MAC as a 48-bit number (exact in a double), for Map keys. */
+export function macKey(b: Uint8Array, off: number): number {
+  return (b[off]! * 0x10000 + ((b[off + 1]! << 8) | b[off + 2]!)) * 0x1000000 + ((b[off + 3]! << 16) | (b[off + 4]! << 8) | b[off + 5]!);
+}
+
+const BROADCAST_KEY = 0xffffffffffff;

@@ -1,0 +1,369 @@
+// The neighbour table of one interface and address family: the state machine that ARP (RFC 826)
+// and IPv6 neighbour discovery (RFC 4861 §7.3) share, with Linux's states and defaults
+// (net/core/neighbour.c). Expiry of REACHABLE is evaluated lazily when an entry is used or
+// listed; timers run only while a neighbour is being solicited (INCOMPLETE, DELAY, PROBE).
+
+import { formatMAC, macEquals } from '../wire/addr.js';
+import type { Scheduler, Timer } from '../links/clock.js';
+import type { Random } from '../links/random.js';
+import type { Counters } from './stats.js';
+
+export const NUD_INCOMPLETE = 1;
+export const NUD_REACHABLE = 2;
+export const NUD_STALE = 3;
+export const NUD_DELAY = 4;
+export const NUD_PROBE = 5;
+export const NUD_FAILED = 6;
+export const NUD_PERMANENT = 7;
+
+export type NeighbourState = 'INCOMPLETE' | 'REACHABLE' | 'STALE' | 'DELAY' | 'PROBE' | 'FAILED' | 'PERMANENT';
+const STATE_NAMES: readonly NeighbourState[] = ['FAILED', 'INCOMPLETE', 'REACHABLE', 'STALE', 'DELAY', 'PROBE', 'FAILED', 'PERMANENT'];
+
+/** Linux defaults (net.ipv4.neigh.default.* / net.ipv6.neigh.default.*), RFC 4861 §10 constants. */
+export interface NeighbourParams {
+  /** RFC 4861 §10 REACHABLE_TIME; Linux base_reachable_time_ms 30000. */
+  baseReachableMs: number;
+  /** RFC 4861 §10 RETRANS_TIMER; Linux retrans_time_ms 1000. */
+  retransMs: number;
+  /** RFC 4861 §10 DELAY_FIRST_PROBE_TIME; Linux delay_first_probe_time 5 s. */
+  delayFirstProbeMs: number;
+  /** RFC 4861 §10 MAX_MULTICAST_SOLICIT; Linux mcast_solicit 3 (ARP: broadcast requests). */
+  mcastSolicit: number;
+  /** RFC 4861 §10 MAX_UNICAST_SOLICIT; Linux ucast_solicit 3. */
+  ucastSolicit: number;
+  /**
+   * Bytes of packets queued per unresolved neighbour; Linux unres_qlen_bytes default 212992
+   * (SK_WMEM_MAX). Over it the oldest queued packet is dropped, as __neigh_event_send does.
+   */
+  queueBytes: number;
+  /** Linux gc_thresh3: hard maximum number of entries. */
+  maxEntries: number;
+  /** Linux gc_stale_time 60 s: unused STALE/FAILED entries older than this are collected. */
+  gcStaleMs: number;
+}
+
+export const DEFAULT_NEIGHBOUR_PARAMS: NeighbourParams = {
+  baseReachableMs: 30_000,
+  retransMs: 1_000,
+  delayFirstProbeMs: 5_000,
+  mcastSolicit: 3,
+  ucastSolicit: 3,
+  queueBytes: 212_992,
+  maxEntries: 1024,
+  gcStaleMs: 60_000,
+};
+
+/** One line of `ip neigh`. */
+export interface NeighbourInfo {
+  dst: string;
+  dev: string;
+  lladdr?: string;
+  state: NeighbourState;
+  router?: boolean;
+}
+
+export class Neighbour {
+  state = NUD_INCOMPLETE;
+  mac: Uint8Array | null = null;
+  /** When reachability was last confirmed (ms). */
+  confirmed = 0;
+  /** When the entry was last used to send (ms), for garbage collection. */
+  used = 0;
+  /** Solicitations sent in the current INCOMPLETE or PROBE phase. */
+  probes = 0;
+  timer: Timer | null = null;
+  queue: Uint8Array[] = [];
+  queueBytes = 0;
+  router = false;
+  constructor(readonly key: string, readonly ip: Uint8Array) {}
+}
+
+/** The protocol side: ARP or NDP. */
+export interface Resolver {
+  /** Sends one solicitation (ARP request / neighbour solicitation), unicast to n.mac when `unicast`. */
+  solicit(table: NeighbourTable, n: Neighbour, unicast: boolean): void;
+  /** Resolution failed; called for each queued frame (Ethernet frame) that is dropped. */
+  unreachable(table: NeighbourTable, frame: Uint8Array): void;
+}
+
+/** What the table needs of its interface. */
+export interface NeighbourLink {
+  readonly name: string;
+  transmit(frame: Uint8Array): void;
+}
+
+export class NeighbourTable {
+  readonly entries = new Map<string, Neighbour>();
+  /** RFC 4861 §6.3.2: ReachableTime is drawn uniformly from [0.5, 1.5] × BaseReachableTime. */
+  readonly reachableMs: number;
+  private readonly onTimer: (n: Neighbour) => void;
+
+  constructor(
+    readonly link: NeighbourLink,
+    readonly family: 4 | 6,
+    private readonly sched: Scheduler,
+    random: Random,
+    private readonly resolver: Resolver,
+    private readonly counters: Counters,
+    readonly params: NeighbourParams = DEFAULT_NEIGHBOUR_PARAMS,
+  ) {
+    this.reachableMs = Math.round(params.baseReachableMs * (0.5 + random.next()));
+    this.onTimer = (n) => this.timerFired(n);
+  }
+
+  /**
+   * Sends an Ethernet frame whose header is written except for the destination MAC
+   * (frame[0..6]), resolving the neighbour first when needed (RFC 4861 §7.2.2).
+   */
+  send(key: string, ip: Uint8Array, frame: Uint8Array): void {
+    const now = this.sched.now();
+    let n = this.entries.get(key);
+    if (n === undefined) {
+      n = this.create(key, ip, now);
+      this.enqueue(n, frame);
+      this.startSolicit(n);
+      return;
+    }
+    n.used = now;
+    // RFC 4861 §7.3.3: after ReachableTime without confirmation the entry becomes STALE.
+    if (n.state === NUD_REACHABLE && now - n.confirmed > this.reachableMs) n.state = NUD_STALE;
+    switch (n.state) {
+      case NUD_REACHABLE:
+        break;
+      case NUD_STALE:
+        // RFC 4861 §7.3.3: the first packet sent to a STALE neighbour moves it to DELAY.
+        n.state = NUD_DELAY;
+        this.arm(n, this.params.delayFirstProbeMs);
+        break;
+      case NUD_DELAY:
+      case NUD_PROBE:
+      case NUD_PERMANENT:
+        break;
+      case NUD_INCOMPLETE:
+        this.enqueue(n, frame);
+        return;
+      default: // NUD_FAILED: Linux restarts resolution when there is something to send
+        this.enqueue(n, frame);
+        this.startSolicit(n);
+        return;
+    }
+    this.put(n.mac!, frame);
+    this.link.transmit(frame);
+  }
+
+  /**
+   * Information from the neighbour: `mac` (null when the message carried none), `confirmed`
+   * (a solicited advertisement / ARP reply to us), `create` (may create an entry: RFC 4861
+   * §7.2.3 for solicitations with a source link-layer address, Linux arp_process for requests
+   * to us), `override` (RFC 4861 §7.2.5 O flag; ARP always overrides).
+   */
+  update(key: string, ip: Uint8Array, mac: Uint8Array | null, confirmed: boolean, create: boolean, override: boolean, router?: boolean): void {
+    const now = this.sched.now();
+    let n = this.entries.get(key);
+    if (n === undefined) {
+      if (!create || mac === null) return;
+      n = this.create(key, ip, now);
+      n.mac = mac.slice(0, 6);
+      n.state = confirmed ? NUD_REACHABLE : NUD_STALE;
+      if (confirmed) n.confirmed = now;
+      if (router !== undefined) n.router = router;
+      return;
+    }
+    if (router !== undefined) n.router = router;
+    if (n.state === NUD_PERMANENT) return;
+    if (n.state === NUD_INCOMPLETE || n.state === NUD_FAILED) {
+      // RFC 4861 §7.2.5: an advertisement without a link-layer address cannot complete an entry.
+      if (mac === null) return;
+      n.mac = mac.slice(0, 6);
+      n.state = confirmed ? NUD_REACHABLE : NUD_STALE;
+      if (confirmed) n.confirmed = now;
+      this.cancel(n);
+      this.flush(n);
+      return;
+    }
+    const changed = mac !== null && !macEquals(mac, n.mac!);
+    if (changed && !override) {
+      // RFC 4861 §7.2.5: O=0 with a different address: REACHABLE becomes STALE, nothing else.
+      if (n.state === NUD_REACHABLE) n.state = NUD_STALE;
+      return;
+    }
+    if (changed) n.mac = mac!.slice(0, 6);
+    if (confirmed) {
+      n.state = NUD_REACHABLE;
+      n.confirmed = now;
+      n.probes = 0;
+      this.cancel(n);
+    } else if (changed) {
+      n.state = NUD_STALE;
+      this.cancel(n);
+    }
+  }
+
+  /** The entry, with lazy expiry applied. */
+  lookup(key: string): Neighbour | undefined {
+    const n = this.entries.get(key);
+    if (n !== undefined) this.age(n, this.sched.now());
+    return n;
+  }
+
+  /** Adds a permanent entry (`ip neigh add ... nud permanent`). */
+  addPermanent(key: string, ip: Uint8Array, mac: Uint8Array): void {
+    let n = this.entries.get(key);
+    if (n === undefined) n = this.create(key, ip, this.sched.now());
+    this.cancel(n);
+    n.mac = mac.slice(0, 6);
+    n.state = NUD_PERMANENT;
+    this.flush(n);
+  }
+
+  delete(key: string): boolean {
+    const n = this.entries.get(key);
+    if (n === undefined) return false;
+    this.cancel(n);
+    this.entries.delete(key);
+    return true;
+  }
+
+  /** Drops every entry (interface down, host crash). */
+  clear(): void {
+    for (const n of this.entries.values()) this.cancel(n);
+    this.entries.clear();
+  }
+
+  list(format: (ip: Uint8Array) => string): NeighbourInfo[] {
+    const now = this.sched.now();
+    const out: NeighbourInfo[] = [];
+    for (const n of this.entries.values()) {
+      this.age(n, now);
+      const info: NeighbourInfo = { dst: format(n.ip), dev: this.link.name, state: STATE_NAMES[n.state]! };
+      if (n.mac !== null && n.state !== NUD_INCOMPLETE && n.state !== NUD_FAILED) info.lladdr = formatMAC(n.mac);
+      if (n.router) info.router = true;
+      out.push(info);
+    }
+    return out;
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private age(n: Neighbour, now: number): void {
+    if (n.state === NUD_REACHABLE && now - n.confirmed > this.reachableMs) n.state = NUD_STALE;
+  }
+
+  private create(key: string, ip: Uint8Array, now: number): Neighbour {
+    if (this.entries.size >= this.params.maxEntries) this.collect(now);
+    const n = new Neighbour(key, ip.slice());
+    n.used = now;
+    this.entries.set(key, n);
+    return n;
+  }
+
+  /** Linux neigh_forced_gc: drop unused entries that are not being resolved, oldest first. */
+  private collect(now: number): void {
+    for (const [k, n] of this.entries) {
+      if ((n.state === NUD_STALE || n.state === NUD_FAILED) && now - n.used > this.params.gcStaleMs) {
+        this.cancel(n);
+        this.entries.delete(k);
+      }
+    }
+    if (this.entries.size < this.params.maxEntries) return;
+    let oldest: Neighbour | null = null;
+    for (const n of this.entries.values()) {
+      if (n.state === NUD_PERMANENT || n.state === NUD_INCOMPLETE) continue;
+      if (oldest === null || n.used < oldest.used) oldest = n;
+    }
+    if (oldest !== null) this.delete(oldest.key);
+  }
+
+  private put(mac: Uint8Array, frame: Uint8Array): void {
+    frame[0] = mac[0]!;
+    frame[1] = mac[1]!;
+    frame[2] = mac[2]!;
+    frame[3] = mac[3]!;
+    frame[4] = mac[4]!;
+    frame[5] = mac[5]!;
+  }
+
+  private enqueue(n: Neighbour, frame: Uint8Array): void {
+    // Linux __neigh_event_send: over unres_qlen_bytes the oldest queued packet is dropped.
+    while (n.queue.length > 0 && n.queueBytes + frame.length > this.params.queueBytes) {
+      n.queueBytes -= n.queue.shift()!.length;
+      this.counters['UnresolvedDiscards']!++;
+    }
+    n.queue.push(frame);
+    n.queueBytes += frame.length;
+  }
+
+  private flush(n: Neighbour): void {
+    const q = n.queue;
+    if (q.length === 0) return;
+    n.queue = [];
+    n.queueBytes = 0;
+    for (const f of q) {
+      this.put(n.mac!, f);
+      this.link.transmit(f);
+    }
+  }
+
+  private startSolicit(n: Neighbour): void {
+    // RFC 4861 §7.2.2 / RFC 826: INCOMPLETE, first solicitation now (multicast / broadcast).
+    n.state = NUD_INCOMPLETE;
+    n.mac = null;
+    n.probes = 1;
+    this.resolver.solicit(this, n, false);
+    this.arm(n, this.params.retransMs);
+  }
+
+  private arm(n: Neighbour, ms: number): void {
+    if (n.timer !== null) n.timer.cancel();
+    // Unref'd: a neighbour being resolved does not keep the process alive by itself.
+    n.timer = this.sched.after(ms, () => this.onTimer(n), false);
+  }
+
+  private cancel(n: Neighbour): void {
+    if (n.timer !== null) {
+      n.timer.cancel();
+      n.timer = null;
+    }
+  }
+
+  private timerFired(n: Neighbour): void {
+    n.timer = null;
+    if (this.entries.get(n.key) !== n) return;
+    switch (n.state) {
+      case NUD_INCOMPLETE:
+        // RFC 4861 §7.3.3 / Linux: MAX_MULTICAST_SOLICIT tries, RetransTimer apart.
+        if (n.probes < this.params.mcastSolicit) {
+          n.probes++;
+          this.resolver.solicit(this, n, false);
+          this.arm(n, this.params.retransMs);
+        } else this.fail(n);
+        return;
+      case NUD_DELAY:
+        // RFC 4861 §7.3.3: no confirmation within DELAY_FIRST_PROBE_TIME: PROBE with unicast solicitations.
+        n.state = NUD_PROBE;
+        n.probes = 1;
+        this.resolver.solicit(this, n, true);
+        this.arm(n, this.params.retransMs);
+        return;
+      case NUD_PROBE:
+        if (n.probes < this.params.ucastSolicit) {
+          n.probes++;
+          this.resolver.solicit(this, n, true);
+          this.arm(n, this.params.retransMs);
+        } else this.fail(n);
+        return;
+    }
+  }
+
+  private fail(n: Neighbour): void {
+    // RFC 4861 §7.3.3: retransmissions exhausted: the entry fails and queued packets are
+    // answered with ICMP destination unreachable (address unreachable) to their senders.
+    n.state = NUD_FAILED;
+    n.mac = null;
+    this.counters['ResolveFailed']!++;
+    const q = n.queue;
+    n.queue = [];
+    n.queueBytes = 0;
+    for (const f of q) this.resolver.unreachable(this, f);
+  }
+}

@@ -1,0 +1,173 @@
+// A virtual network: the clock (virtual or real), the seeded random source, the wires
+// (switches and point-to-point links) and the hosts. Same seed and same program: same
+// packets at the same times.
+
+import { Scheduler, parseDuration, type ClockMode } from './links/clock.js';
+import { Random } from './links/random.js';
+import type { FrameTap, LinkLayer, Port, Tappable } from './links/port.js';
+import { Switch, type SwitchOptions } from './links/switch.js';
+import { Cable, type CableDirection, type CableStats } from './links/cable.js';
+import { Capture, type CaptureOptions } from './links/capture.js';
+import type { ImpairOptions } from './links/impair.js';
+import { macKey, type Interface } from './kernel/interface.js';
+import { Host, type HostOptions } from './host.js';
+
+export interface NetworkOptions {
+  /** Seed of the network's random source (MACs, losses, jitter, ISNs, ports...). Default 0. */
+  seed?: number;
+  /** 'virtual' (default): time jumps to the next event; 'real': paced to the wall clock. */
+  clock?: ClockMode;
+}
+
+export interface LinkOptions {
+  /** The two ends' IPv4 addresses, CIDR: ['192.0.2.1/30', '192.0.2.2/30']. */
+  ipv4?: readonly [string, string];
+  /** The two ends' IPv6 addresses, CIDR. */
+  ipv6?: readonly [string, string];
+  /** MTU of the cable and both interfaces (default 1500). */
+  mtu?: number;
+  /** Speed: bit/s or a tc rate string ('100mbit'); default: frames take no time. */
+  rate?: number | string;
+  /** 2: Ethernet (default); 3: bare IP packets (no ARP/NDP, like a TUN point-to-point link). */
+  layer?: LinkLayer;
+  /** Cable name (default 'a-b'). */
+  name?: string;
+}
+
+/** A point-to-point cable between two hosts, with an interface on each. */
+export class Link implements Tappable {
+  readonly cable: Cable;
+  /** The interface on the first host and on the second. */
+  readonly interfaces: readonly [Interface, Interface];
+
+  constructor(cable: Cable, a: Interface, b: Interface) {
+    this.cable = cable;
+    this.interfaces = [a, b];
+  }
+
+  get name(): string {
+    return this.cable.name;
+  }
+
+  get captureName(): string {
+    return this.cable.captureName;
+  }
+
+  get layer(): LinkLayer {
+    return this.cable.layer;
+  }
+
+  addTap(tap: FrameTap): () => void {
+    return this.cable.addTap(tap);
+  }
+
+  /** netem-like impairments on both directions, or one: 'a->b' is what the first host sends. */
+  impair(opts: ImpairOptions | null, direction: CableDirection = 'both'): void {
+    this.cable.impair(opts, direction);
+  }
+
+  stats(): CableStats {
+    return this.cable.stats();
+  }
+}
+
+export class Network {
+  readonly seed: number;
+  readonly sched: Scheduler;
+  readonly random: Random;
+  /** The hosts by name, in creation order. */
+  readonly hosts = new Map<string, Host>();
+  readonly switches = new Map<string, Switch>();
+  readonly links: Link[] = [];
+  private readonly macs = new Set<number>();
+  private readonly claimed = new WeakSet<Port>();
+
+  constructor(opts: NetworkOptions = {}) {
+    const seed = opts.seed ?? 0;
+    if (!Number.isFinite(seed)) throw new TypeError(`Network: seed must be a number, got ${String(seed)}`);
+    const clock = opts.clock ?? 'virtual';
+    if (clock !== 'virtual' && clock !== 'real') throw new TypeError(`Network: clock must be 'virtual' or 'real', got ${String(clock)}`);
+    this.seed = seed;
+    this.sched = new Scheduler(clock);
+    this.random = new Random(seed);
+  }
+
+  /** An Ethernet segment (a learning switch). */
+  switch(name: string, opts: SwitchOptions = {}): Switch {
+    if (this.switches.has(name)) throw new Error(`Network: switch '${name}' already exists`);
+    const sw = new Switch(name, this.sched, this.random.fork(), opts);
+    this.switches.set(name, sw);
+    return sw;
+  }
+
+  /** A host with its own kernel (loopback included). */
+  host(name: string, opts: HostOptions = {}): Host {
+    if (typeof name !== 'string' || name === '') throw new TypeError('Network: a host needs a non-empty name');
+    if (this.hosts.has(name)) throw new Error(`Network: host '${name}' already exists`);
+    const h = new Host(this, name, opts);
+    this.hosts.set(name, h);
+    return h;
+  }
+
+  /** A point-to-point cable between two hosts, an interface attached on each. */
+  link(a: Host, b: Host, opts: LinkOptions = {}): Link {
+    let name = opts.name ?? `${a.name}-${b.name}`;
+    if (opts.name === undefined) for (let i = 2; this.links.some((l) => l.name === name); i++) name = `${a.name}-${b.name}-${i}`;
+    const cable = new Cable(name, this.sched, this.random.fork(), {
+      ...(opts.mtu !== undefined ? { mtu: opts.mtu } : {}),
+      ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
+      ...(opts.layer !== undefined ? { layer: opts.layer } : {}),
+    });
+    const ia = a.attach(cable, { ...(opts.ipv4 ? { ipv4: opts.ipv4[0] } : {}), ...(opts.ipv6 ? { ipv6: opts.ipv6[0] } : {}) });
+    const ib = b.attach(cable, { ...(opts.ipv4 ? { ipv4: opts.ipv4[1] } : {}), ...(opts.ipv6 ? { ipv6: opts.ipv6[1] } : {}) });
+    const link = new Link(cable, ia, ib);
+    this.links.push(link);
+    return link;
+  }
+
+  /** A pcap capture of a switch, a link or an interface; `await cap.close()` to finish the file. */
+  capture(target: Tappable, path: string, opts: CaptureOptions = {}): Capture {
+    return new Capture(target, path, this.sched, opts);
+  }
+
+  /** Network time in ms. */
+  now(): number {
+    return this.sched.now();
+  }
+
+  /** Runs until nothing is scheduled, or for at most `for` (ms or '10s'). */
+  run(opts: { for?: number | string } = {}): Promise<void> {
+    return this.sched.run(opts.for === undefined ? undefined : parseDuration(opts.for, 'run: for'));
+  }
+
+  /** A host by name. */
+  get(name: string): Host | undefined {
+    return this.hosts.get(name);
+  }
+
+  /** @internal A fresh MAC: 02 (locally administered, unicast) then 5 bytes from the network's Random. */
+  newMac(): Uint8Array {
+    const mac = new Uint8Array(6);
+    for (;;) {
+      mac[0] = 0x02;
+      const v = this.random.u32();
+      mac[1] = v >>> 24;
+      mac[2] = (v >>> 16) & 0xff;
+      mac[3] = (v >>> 8) & 0xff;
+      mac[4] = v & 0xff;
+      mac[5] = this.random.u32() & 0xff;
+      const key = macKey(mac, 0);
+      if (!this.macs.has(key)) {
+        this.macs.add(key);
+        return mac;
+      }
+    }
+  }
+
+  /** @internal Marks a port as attached to a host; false when it already was. */
+  claim(port: Port): boolean {
+    if (this.claimed.has(port)) return false;
+    this.claimed.add(port);
+    return true;
+  }
+}
