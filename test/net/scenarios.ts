@@ -18,7 +18,7 @@ function connectTo(net: NetLike, where: Where, cb?: () => void): realNet.Socket 
 }
 
 function listen(server: realNet.Server, where: Where): Promise<void> {
-  return new Promise((resolve) => server.listen(...listenArgs(where), () => resolve()));
+  return new Promise((resolve) => { (server.listen as (...a: unknown[]) => unknown)(...listenArgs(where), () => resolve()); });
 }
 
 function watch(s: realNet.Socket, name: string, log: Log): void {
