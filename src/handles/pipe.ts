@@ -17,7 +17,7 @@ export class PipeHandle extends StreamHandle {
   pipeName = '';
 
   constructor(loop: HandleLoop, readonly kind: number = PipeConstants.SOCKET) {
-    super(loop);
+    super(loop, 'PIPEWRAP');
   }
 
   protected adopt(fd: number): StreamHandle {

@@ -9,6 +9,7 @@
 // on until -EAGAIN, writes are tried at once and queued until POLLOUT when the socket buffer is
 // full. Every callback runs from a Scheduler event of its own, never inside the caller's call,
 // so that process.nextTick and microtasks run between two callbacks as they do in Node.
+import { AsyncResource } from 'node:async_hooks';
 import { constants as osConstants } from 'node:os';
 import type { Scheduler, Timer } from '../links/clock.js';
 import { EAGAIN, EBADF, ENOTCONN, EPIPE, EINVAL } from '../sys/errno.js';
@@ -111,7 +112,27 @@ export abstract class StreamHandle {
   private watched = 0;
   private unwatch: (() => void) | null = null;
 
-  constructor(protected readonly loop: HandleLoop) {}
+  /** Async context of the handle: its callbacks run in the context it was created in, as Node's do. */
+  private readonly resource: AsyncResource;
+
+  constructor(protected readonly loop: HandleLoop, private readonly providerType: string) {
+    this.resource = new AsyncResource(providerType, { requireManualDestroy: true });
+  }
+
+  /** The async id of the handle (Node's AsyncWrap#getAsyncId). */
+  getAsyncId(): number {
+    return this.resource.asyncId();
+  }
+
+  /** 'TCPWRAP', 'PIPEWRAP', ... (Node gives the provider's number). */
+  getProviderType(): string {
+    return this.providerType;
+  }
+
+  /** Runs fn in the handle's async context. */
+  protected inScope(fn: () => void): void {
+    this.resource.runInAsyncScope(fn);
+  }
 
   /** Makes a handle of the same kind around an accepted descriptor. */
   protected abstract adopt(fd: number): StreamHandle;
@@ -223,14 +244,14 @@ export abstract class StreamHandle {
     const req = this.shutdownReq;
     if (req === null) return;
     // The shutdown completes from an event of its own, after queued writes.
-    this.loop.sched.after(0, () => {
+    this.loop.sched.after(0, () => this.inScope(() => {
       if (this.closed || this.shutdownReq !== req) return;
       const r = this.loop.sys.shutdown(this.fd, SHUT_WR);
       this.shutdownReq = null;
       this.shutDone = true;
       this.sync();
       req.oncomplete?.call(req, r < 0 ? r : 0);
-    });
+    }));
   }
 
   // ---- close, ref ---------------------------------------------------------------------------
@@ -255,12 +276,13 @@ export abstract class StreamHandle {
     this.syncRef();
     // libuv runs close callbacks at the end of the loop iteration, before any further I/O:
     // a macrotask of its own, ahead of Scheduler events still to come.
-    setImmediate(() => {
+    setImmediate(() => this.inScope(() => {
       if (connect !== null) connect.oncomplete?.call(connect, UV_ECANCELED, this, connect, false, false);
       for (const w of writes) w.req.oncomplete?.call(w.req, UV_ECANCELED, this);
       if (shutdown !== null) shutdown.oncomplete?.call(shutdown, UV_ECANCELED);
       if (cb) cb();
-    });
+      this.resource.emitDestroy();
+    }));
   }
 
   ref(): void { this.refed = true; this.syncRef(); }
@@ -276,10 +298,10 @@ export abstract class StreamHandle {
   protected completeConnectSoon(req: ConnectWrap, status: number): void {
     this.connectReq = req;
     this.sync();
-    this.loop.sched.after(0, () => {
+    this.loop.sched.after(0, () => this.inScope(() => {
       if (this.connectReq !== req || this.closed) return;
       this.finishConnect(status);
-    });
+    }));
   }
 
   /** Waits for the socket to become writable (connect in progress). */
@@ -328,7 +350,7 @@ export abstract class StreamHandle {
 
   private onKick = (): void => {
     this.kickTimer = null;
-    this.process();
+    this.resource.runInAsyncScope(this.process, this);
   };
 
   /** One round of uv__stream_io: connect completion, one accept, queued writes, one read. */

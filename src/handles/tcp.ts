@@ -23,7 +23,7 @@ export class TcpHandle extends StreamHandle {
   private keepAliveDelay = 0;
 
   constructor(loop: HandleLoop, readonly kind: number = TCPConstants.SOCKET) {
-    super(loop);
+    super(loop, 'TCPWRAP');
   }
 
   protected adopt(fd: number): StreamHandle {
