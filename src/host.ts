@@ -13,6 +13,11 @@ import type { NeighbourInfo } from './kernel/neighbour.js';
 import { RouteCommands } from './kernel/iproute.js';
 import type { PingOptions, PingResult } from './kernel/ping.js';
 import type { Network } from './network.js';
+import { Udp } from './kernel/udp.js';
+import type { Sys, Tracer } from './sys/sys.js';
+import { createHostSys } from './sys/host-sys.js';
+import { createDgram, type DgramModule } from './node/dgram.js';
+import { createDns, type DnsModule } from './node/dns.js';
 
 export interface HostOptions {
   /** Route packets between interfaces (a router). Default false. */
@@ -55,12 +60,42 @@ export class Host {
   readonly kernel: Kernel;
   /** `ip route`: add, del, list, get. */
   readonly route: RouteCommands;
+  /** The kernel's UDP (its port table, sockets and counters). */
+  readonly udp: Udp;
+  private _sys: Sys | undefined;
+  private _dgram: DgramModule | undefined;
+  private _dns: DnsModule | undefined;
 
   constructor(network: Network, name: string, opts: HostOptions = {}) {
     this.name = name;
     this.network = network;
     this.kernel = new Kernel({ name, sched: network.sched, random: network.random.fork(), forwarding: opts.forwarding ?? false });
     this.route = new RouteCommands(this.kernel);
+    this.udp = new Udp(this.kernel, this.kernel.random);
+  }
+
+  /** The socket calls (socket, bind, connect, sendto, poll...), like POSIX on Linux. */
+  get sys(): Sys {
+    return (this._sys ??= createHostSys(this));
+  }
+
+  /** node:dgram bound to this host. */
+  get dgram(): DgramModule {
+    const k = this.kernel;
+    return (this._dgram ??= createDgram({
+      loop: { sys: this.sys, sched: k.sched, ifindex: (n) => k.iface(n)?.ifindex ?? 0, ifname: (i) => k.iface(i)?.name },
+      dns: this.dns,
+    }));
+  }
+
+  /** node:dns (lookup) answered from this host's name table. */
+  get dns(): DnsModule {
+    return (this._dns ??= createDns({ hostsTable: () => this.hostsTable(), sched: this.kernel.sched }));
+  }
+
+  /** Calls `fn` with one line per socket call, like `strace -e trace=network`. Returns a function that stops it. */
+  trace(fn: Tracer): () => void {
+    return this.sys.trace(fn);
   }
 
   /** Whether the host routes between its interfaces. */

@@ -613,7 +613,6 @@ export class UdpSocket implements KernelSocket {
     const group = canonicalIP(v.multiaddr);
     if (group === null || isV4(group) !== (family === 4)) return -EINVAL;
     if (!(family === 4 ? isMulticast4(group) : isMulticast6(group))) return -EINVAL;
-    if (family === 4 && this.family === 6 && !ssm) return -EINVAL;
     let source = '';
     if (ssm) {
       if (typeof v.sourceaddr !== 'string') return -EINVAL;
