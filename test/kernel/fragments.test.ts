@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Scheduler } from '../../src/links/clock.js';
+import { Reassembler, REASM_HIGH_THRESH, REASM_TIMEOUT_MS } from '../../src/kernel/fragments.js';
+
+function counters(): Record<string, number> {
+  return { ReasmReqds: 0, ReasmOKs: 0, ReasmFails: 0, ReasmTimeout: 0, ReasmOverlaps: 0 };
+}
+
+test('reassembly memory stays under 4 MiB: the oldest incomplete datagrams are dropped', () => {
+  const sched = new Scheduler('virtual');
+  const st = counters();
+  const expired: string[] = [];
+  const r = new Reassembler(sched, st, (q) => expired.push(q.key));
+  const frag = new Uint8Array(1480);
+  const n = 3000; // 3000 × 1480 bytes ≈ 4.2 MiB > 4 MiB
+  for (let i = 0; i < n; i++) {
+    assert.equal(r.add(`d${i}`, 0, frag, true, frag, 65515, 2), null);
+    assert.ok(r.memory <= REASM_HIGH_THRESH);
+  }
+  const kept = Math.floor(REASM_HIGH_THRESH / 1480);
+  assert.equal(r.size, kept);
+  assert.equal(st.ReasmFails, n - kept);
+  // The oldest went: its last fragment alone does not complete anything.
+  assert.equal(r.add('d0', 1480, frag.subarray(0, 100), false, frag, 65515, 2), null);
+  // The newest is still there and completes.
+  const q = r.add(`d${n - 1}`, 1480, frag.subarray(0, 100), false, frag, 65515, 2);
+  assert.ok(q !== null);
+  assert.equal(q.total, 1580);
+  assert.equal(st.ReasmOKs, 1);
+  assert.equal(expired.length, 0);
+});
+
+test('reassembly: timeout after 30 s (Linux ipfrag_time), length consistency rules', async () => {
+  const sched = new Scheduler('virtual');
+  const st = counters();
+  const expired: string[] = [];
+  const r = new Reassembler(sched, st, (q) => expired.push(q.key));
+  const d = new Uint8Array(64);
+  r.add('x', 0, d.subarray(0, 16), true, d, 65515, 2);
+  await sched.run(REASM_TIMEOUT_MS - 1);
+  assert.deepEqual(expired, []);
+  await sched.run(2);
+  assert.deepEqual(expired, ['x']);
+  assert.equal(st.ReasmTimeout, 1);
+  assert.equal(r.memory, 0);
+  // Two different last fragments: corrupt, dropped.
+  r.add('y', 16, d.subarray(0, 16), false, d, 65515, 2);
+  assert.equal(r.add('y', 24, d.subarray(0, 16), false, d, 65515, 2), null);
+  assert.equal(r.size, 0);
+  // Data beyond the known end: dropped.
+  r.add('z', 16, d.subarray(0, 8), false, d, 65515, 2);
+  assert.equal(r.add('z', 16, d.subarray(0, 16), true, d, 65515, 2), null);
+  assert.equal(r.size, 0);
+  // Beyond the family's maximum.
+  assert.equal(r.add('w', 65512, d.subarray(0, 32), false, d, 65515, 2), null);
+  assert.equal(st.ReasmFails, 4);
+  r.clear();
+  await sched.run();
+});
