@@ -5,6 +5,8 @@
 // SO_SNDBUF until the peer reads them, shutdown and close travel to the peer as EOF, hangup and
 // EPIPE. Bytes written reach the peer through a Scheduler event, never inside the writer's call,
 // and readiness changes reach sys through onReady from a Scheduler event too.
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Scheduler } from '../links/clock.js';
 import {
   EADDRINUSE, EAGAIN, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, ENOTCONN,
@@ -35,10 +37,22 @@ const SUN_PATH_MAX = 108;
  * the sockets bound there. A path is released when its socket closes, as if unlinked, which
  * is what libuv does for the pipe servers Node creates.
  */
+export interface UnixNamespaceOptions {
+  /**
+   * bind() of a filesystem path needs its directory to exist, as on Linux (ENOENT otherwise).
+   * Virtual hosts share the machine's filesystem (node:fs is not virtualized), so this looks
+   * at the real directory. Default true.
+   */
+  checkDirectories?: boolean;
+}
+
 export class UnixNamespace {
   readonly paths = new Map<string, UnixSocket>();
   private autobindSeq = 0;
-  constructor(readonly sched: Scheduler) {}
+  readonly checkDirectories: boolean;
+  constructor(readonly sched: Scheduler, opts: UnixNamespaceOptions = {}) {
+    this.checkDirectories = opts.checkDirectories ?? true;
+  }
 
   /** A new unbound unix socket in this namespace (SOCK_STREAM only). */
   socket(type: number = SOCK_STREAM): UnixSocket | number {
@@ -131,6 +145,7 @@ export class UnixSocket implements KernelSocket {
     }
     if (path === '') path = this.ns._autobindName(); // Linux autobind: an abstract name
     if (this.ns.paths.has(path)) return -EADDRINUSE;
+    if (!path.startsWith('\0') && this.ns.checkDirectories && !existsSync(dirname(resolve(path)))) return -ENOENT;
     this.ns.paths.set(path, this);
     this.name = path;
     return 0;

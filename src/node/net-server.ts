@@ -11,7 +11,7 @@ import { codes, ErrnoException } from './errors.js';
 import { UVExceptionWithHostPort } from './net-errors.js';
 import { validateAbortSignal, validateNumber, validatePort } from './validators.js';
 import { isPipeName, kNetState, normalizeArgs, toNumber, type NetState } from './net-context.js';
-import { createHandleForFd, NetSocket, type NetHandle } from './net-socket.js';
+import { createHandleForFd, extras, NetSocket, type NetHandle } from './net-socket.js';
 
 const { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_SERVER_ALREADY_LISTEN, ERR_SERVER_NOT_RUNNING } = codes;
 
@@ -289,8 +289,8 @@ export class NetServer extends EventEmitter {
   }
 
   address(): SockNameOut | string | null {
-    const h = this._handle;
-    if (h instanceof TcpHandle) {
+    const h = extras(this._handle);
+    if (this._handle && typeof h.getsockname === 'function') {
       const out: SockNameOut = {};
       const err = h.getsockname(out);
       if (err) throw new ErrnoException(err, 'address');
@@ -307,15 +307,19 @@ export class NetServer extends EventEmitter {
     }
     const client = clientHandle as NetHandle;
     if (this.maxConnections && this._connections >= this.maxConnections) {
-      if (client instanceof TcpHandle) {
-        const local: SockNameOut = {};
-        client.getsockname(local);
-        const remote: SockNameOut = {};
-        client.getpeername(remote);
-        const data = Object.assign(Object.create(null) as Record<string, unknown>, {
-          localAddress: local.address, localPort: local.port, localFamily: local.family,
-          remoteAddress: remote.address, remotePort: remote.port, remoteFamily: remote.family,
-        });
+      const ch = extras(client);
+      if (typeof ch.getsockname === 'function' || typeof ch.getpeername === 'function') {
+        const data = Object.create(null) as Record<string, unknown>;
+        if (typeof ch.getsockname === 'function') {
+          const local: SockNameOut = {};
+          ch.getsockname(local);
+          data.localAddress = local.address; data.localPort = local.port; data.localFamily = local.family;
+        }
+        if (typeof ch.getpeername === 'function') {
+          const remote: SockNameOut = {};
+          ch.getpeername(remote);
+          data.remoteAddress = remote.address; data.remotePort = remote.port; data.remoteFamily = remote.family;
+        }
         this.emit('drop', data);
       } else {
         this.emit('drop');
@@ -332,13 +336,14 @@ export class NetServer extends EventEmitter {
       readableHighWaterMark: this.highWaterMark,
       writableHighWaterMark: this.highWaterMark,
     });
-    if (this.noDelay && client instanceof TcpHandle) {
+    const ch = extras(client);
+    if (this.noDelay && typeof ch.setNoDelay === 'function') {
       socket.markOptions(true, false, 0);
-      client.setNoDelay(true);
+      ch.setNoDelay(true);
     }
-    if (this.keepAlive && client instanceof TcpHandle) {
+    if (this.keepAlive && typeof ch.setKeepAlive === 'function') {
       socket.markOptions(false, true, this.keepAliveInitialDelay);
-      client.setKeepAlive(true, this.keepAliveInitialDelay);
+      ch.setKeepAlive(true, this.keepAliveInitialDelay);
     }
     this._connections++;
     socket.server = this;
@@ -385,13 +390,13 @@ export class NetServer extends EventEmitter {
 
   ref(): this {
     this._unref = false;
-    this._handle?.ref();
+    if (this._handle) extras(this._handle).ref?.();
     return this;
   }
 
   unref(): this {
     this._unref = true;
-    this._handle?.unref();
+    if (this._handle) extras(this._handle).unref?.();
     return this;
   }
 }

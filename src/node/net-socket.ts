@@ -24,6 +24,21 @@ const {
 
 export type NetHandle = TcpHandle | PipeHandle;
 
+/** The optional methods net looks for on a handle before calling them, as Node does (handles may be user objects). */
+export interface HandleExtras {
+  setNoDelay?: (enable: boolean) => number;
+  setKeepAlive?: (enable: boolean, delaySecs: number) => number;
+  getsockname?: (out: SockNameOut) => number;
+  getpeername?: (out: SockNameOut) => number;
+  ref?: () => void;
+  unref?: () => void;
+}
+
+/** The handle seen through its optional methods. */
+export function extras(h: unknown): HandleExtras {
+  return h as HandleExtras;
+}
+
 const UV_ETIMEDOUT = -ETIMEDOUT;
 const UV_EADDRINUSE = -EADDRINUSE;
 const DEFAULT_IPV4_ADDR = '0.0.0.0';
@@ -459,9 +474,10 @@ export class NetSocket extends Duplex {
   setNoDelay(enable?: boolean): this {
     const on = Boolean(enable === undefined ? true : enable);
     if (!this._handle) { this.setNoDelayFlag = on; return this; }
-    if (this._handle instanceof TcpHandle && on !== this.setNoDelayFlag) {
+    const h = extras(this._handle);
+    if (typeof h.setNoDelay === 'function' && on !== this.setNoDelayFlag) {
       this.setNoDelayFlag = on;
-      this._handle.setNoDelay(on);
+      h.setNoDelay(on);
     }
     return this;
   }
@@ -474,11 +490,12 @@ export class NetSocket extends Duplex {
       this.setKeepAliveDelay = delay;
       return this;
     }
-    if (!(this._handle instanceof TcpHandle)) return this;
+    const h = extras(this._handle);
+    if (typeof h.setKeepAlive !== 'function') return this;
     if (on !== this.setKeepAliveFlag || (on && this.setKeepAliveDelay !== delay)) {
       this.setKeepAliveFlag = on;
       this.setKeepAliveDelay = delay;
-      this._handle.setKeepAlive(on, delay);
+      h.setKeepAlive(on, delay);
     }
     return this;
   }
@@ -540,8 +557,8 @@ export class NetSocket extends Duplex {
   }
 
   _getpeername(): SockNameOut {
-    const h = this._handle;
-    if (!h || !(h instanceof TcpHandle) || this.connecting) return this._peername || {};
+    const h = extras(this._handle);
+    if (!this._handle || typeof h.getpeername !== 'function' || this.connecting) return this._peername || {};
     if (!this._peername) {
       const out: SockNameOut = {};
       const err = h.getpeername(out);
@@ -552,8 +569,8 @@ export class NetSocket extends Duplex {
   }
 
   _getsockname(): SockNameOut {
-    const h = this._handle;
-    if (!h || !(h instanceof TcpHandle)) return {};
+    const h = extras(this._handle);
+    if (!this._handle || typeof h.getsockname !== 'function') return {};
     if (!this._sockname) {
       this._sockname = {};
       h.getsockname(this._sockname);
@@ -731,7 +748,7 @@ export class NetSocket extends Duplex {
         const e = new ERR_INVALID_IP_ADDRESS(ip as string);
         process.nextTick(() => this.destroy(e));
       } else if (family !== 4 && family !== 6) {
-        const e = new ERR_INVALID_ADDRESS_FAMILY(family as unknown as string, options.host as string, options.port as number);
+        const e = invalidAddressFamily(family, options.host, options.port);
         process.nextTick(() => this.destroy(e));
       } else {
         this._unrefTimer();
@@ -771,7 +788,7 @@ export class NetSocket extends Duplex {
           const e = new ERR_INVALID_IP_ADDRESS(first.address);
           process.nextTick(() => this.destroy(e));
         } else if (first.family !== 4 && first.family !== 6) {
-          const e = new ERR_INVALID_ADDRESS_FAMILY(first.family as unknown as string, options.host as string, options.port as number);
+          const e = invalidAddressFamily(first.family, options.host, options.port);
           process.nextTick(() => this.destroy(e));
         }
         return;
@@ -912,9 +929,9 @@ export class NetSocket extends Duplex {
       if (this.readable && !readable) { this.push(null); this.read(); }
       if (this.writable && !writable) this.end();
       this._unrefTimer();
-      const h = this._handle;
-      if (this.setNoDelayFlag && h instanceof TcpHandle) h.setNoDelay(true);
-      if (this.setKeepAliveFlag && h instanceof TcpHandle) h.setKeepAlive(true, this.setKeepAliveDelay);
+      const h = extras(this._handle);
+      if (this.setNoDelayFlag && typeof h.setNoDelay === 'function') h.setNoDelay(true);
+      if (this.setKeepAliveFlag && typeof h.setKeepAlive === 'function') h.setKeepAlive(true, this.setKeepAliveDelay);
       this.emit('connect');
       this.emit('ready');
       if (readable && !this.isPaused()) this.read(0);
@@ -927,17 +944,22 @@ export class NetSocket extends Duplex {
 
   ref(): this {
     if (!this._handle) { this.once('connect', this.ref); return this; }
-    this._handle.ref();
+    extras(this._handle).ref?.();
     this.idleTimer?.syncRef();
     return this;
   }
 
   unref(): this {
     if (!this._handle) { this.once('connect', this.unref); return this; }
-    this._handle.unref();
+    extras(this._handle).unref?.();
     this.idleTimer?.syncRef();
     return this;
   }
+}
+
+/** ERR_INVALID_ADDRESS_FAMILY with its host and port properties, as Node sets them. */
+function invalidAddressFamily(family: unknown, host: unknown, port: unknown): Error {
+  return Object.assign(new ERR_INVALID_ADDRESS_FAMILY(family as string, host as string, port as number), { host, port });
 }
 
 function toBytes(chunk: unknown, encoding: string): Uint8Array {
@@ -958,9 +980,10 @@ function socketToDnsFamily(family: unknown): number | string | undefined {
  * binds to a random port: check the port is the one asked for (Node's checkBindError).
  */
 export function checkBindError(err: number, port: number, handle: NetHandle): number {
-  if (err === 0 && port > 0 && handle instanceof TcpHandle) {
+  const h = extras(handle);
+  if (err === 0 && port > 0 && typeof h.getsockname === 'function') {
     const out: SockNameOut = {};
-    err = handle.getsockname(out);
+    err = h.getsockname(out);
     if (err === 0 && port !== out.port) err = UV_EADDRINUSE;
   }
   return err;
