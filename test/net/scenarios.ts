@@ -182,6 +182,60 @@ export const scenarios: Record<string, Scenario> = {
     await serverClosed(server);
   },
 
+  async corkedWritesAndEncodings(net, where, log) {
+    let got = '';
+    const done = new Promise<void>((resolve) => {
+      const server = net.createServer((s) => {
+        s.setEncoding('hex');
+        s.on('data', (d: string) => { got += d; });
+        s.on('end', () => { log(`server:got:${got}`); s.end(); server.close(); });
+      });
+      void listen(server, where).then(() => {
+        const c = connectTo(net, where, () => {
+          c.cork();
+          c.write('ab');
+          c.write('ff00', 'hex');
+          c.write(Buffer.from([1, 2]));
+          log(`corked:${c.writableCorked} length:${c.writableLength}`);
+          c.uncork();
+          log(`uncorked:${c.writableCorked} bytesWritten:${c.bytesWritten}`);
+          c.end();
+        });
+        watch(c, 'client', log);
+        c.on('close', () => setTimeout(resolve, 5));
+        c.resume();
+      });
+    });
+    await done;
+  },
+
+  async destroyWithErrorWhileConnecting(net, where, log) {
+    const server = net.createServer(() => log('server:connection'));
+    await listen(server, where);
+    const c = connectTo(net, where);
+    watch(c, 'client', log);
+    c.write('never', (e) => log(`writecb:${e?.message}`));
+    c.destroy(new Error('stop'));
+    log(`destroyed:${c.destroyed} readyState:${c.readyState}`);
+    await closed(c);
+    await serverClosed(server);
+  },
+
+  async endWhileConnecting(net, where, log) {
+    const server = net.createServer((s) => {
+      s.on('data', (d: Buffer) => log(`server:data:${d}`));
+      s.on('end', () => { log('server:end'); s.end(); });
+    });
+    await listen(server, where);
+    const c = connectTo(net, where);
+    watch(c, 'client', log);
+    c.end('early', () => log('client:endcb'));
+    log(`readyState:${c.readyState} writableEnded:${c.writableEnded}`);
+    c.resume();
+    await closed(c);
+    await serverClosed(server);
+  },
+
   async serverCloseWaitsForConnections(net, where, log) {
     const server = net.createServer((s) => {
       log('server:connection');
