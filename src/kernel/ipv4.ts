@@ -27,6 +27,13 @@ export class Ipv4 {
     this.reasm = new Reassembler(k.sched, k.stats.ip, (q) => this.reasmExpired(q));
   }
 
+  /** The next identification value (for packets the kernel builds itself). */
+  takeId(): number {
+    const id = this.nextId;
+    this.nextId = (id + 1) & 0xffff;
+    return id;
+  }
+
   /** Dotted text of 4 bytes, cached by value (the hot path formats the same few addresses). */
   name(b: Uint8Array): string {
     const v = get32(b, 0);
