@@ -80,12 +80,3 @@ export function normalizeArgs(args: readonly unknown[]): NormalizedArgs {
   arr[kNormalized] = true;
   return arr;
 }
-
-/** Lets an ES class be called without `new`, as Node's net.Socket() and net.Server() can. */
-export function callable<C extends abstract new (...args: never[]) => object>(C: C): C & ((...args: ConstructorParameters<C>) => InstanceType<C>) {
-  return new Proxy(C, {
-    apply(target, _self, args: unknown[]) {
-      return Reflect.construct(target as unknown as new (...a: unknown[]) => object, args);
-    },
-  }) as C & ((...args: ConstructorParameters<C>) => InstanceType<C>);
-}

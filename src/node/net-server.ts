@@ -44,31 +44,49 @@ export interface ListenOptions {
 
 type SocketClass = new (options: Record<string, unknown>) => NetSocket;
 
+const EventEmitterInit = EventEmitter as unknown as { call(self: object): void };
+
+/**
+ * Sets up a net.Server on `self`; host-bound constructors are plain functions calling this, so
+ * that `net.Server.call(this, options)` (old-style inheritance, as http does) works too.
+ */
+export function initServer(self: NetServer, state: NetState & { Socket: SocketClass }, options?: ServerOptions | ((socket: NetSocket) => void),
+  connectionListener?: (socket: NetSocket) => void): void {
+  EventEmitterInit.call(self);
+  self._init(state, options, connectionListener);
+}
+
 export class NetServer extends EventEmitter {
-  _connections = 0;
-  _handle: NetHandle | null = null;
-  _usingWorkers = false;
-  _workers: never[] = [];
-  _unref = false;
-  _listeningId = 1;
-  _pipeName: string | undefined = undefined;
-  _connectionKey: string | undefined = undefined;
-  allowHalfOpen: boolean;
-  pauseOnConnect: boolean;
-  noDelay: boolean;
-  keepAlive: boolean;
-  keepAliveInitialDelay: number;
-  highWaterMark: number;
-  maxConnections: number | undefined = undefined;
+  declare _connections: number;
+  declare _handle: NetHandle | null;
+  declare _usingWorkers: boolean;
+  declare _workers: never[];
+  declare _unref: boolean;
+  declare _listeningId: number;
+  declare _pipeName: string | undefined;
+  declare _connectionKey: string | undefined;
+  declare allowHalfOpen: boolean;
+  declare pauseOnConnect: boolean;
+  declare noDelay: boolean;
+  declare keepAlive: boolean;
+  declare keepAliveInitialDelay: number;
+  declare highWaterMark: number;
+  declare maxConnections: number | undefined;
 
-  /** @internal */ readonly netState: NetState & { Socket: SocketClass };
+  /** @internal */ declare netState: NetState & { Socket: SocketClass };
 
+  /** Only through a host: `new host.net.Server(...)` (a constructor bound to the host). */
   constructor(options?: ServerOptions | ((socket: NetSocket) => void), connectionListener?: (socket: NetSocket) => void) {
     super();
     const state = (new.target as unknown as { [kNetState]?: NetState & { Socket: SocketClass } })[kNetState];
     if (state === undefined) throw new TypeError('net.Server must be created through a host (host.net.Server)');
-    this.netState = state;
+    this._init(state, options, connectionListener);
+  }
 
+  /** @internal the body of the constructor, after the EventEmitter is set up. */
+  _init(state: NetState & { Socket: SocketClass }, options?: ServerOptions | ((socket: NetSocket) => void),
+    connectionListener?: (socket: NetSocket) => void): void {
+    this.netState = state;
     let opts: ServerOptions;
     if (typeof options === 'function') {
       this.on('connection', options);
@@ -87,6 +105,12 @@ export class NetServer extends EventEmitter {
       validateNumber(opts.highWaterMark, 'options.highWaterMark');
       if (opts.highWaterMark < 0) opts.highWaterMark = getDefaultHighWaterMark(false);
     }
+    this._connections = 0;
+    this._handle = null;
+    this._usingWorkers = false;
+    this._workers = [];
+    this._unref = false;
+    this._listeningId = 1;
     this.allowHalfOpen = opts.allowHalfOpen || false;
     this.pauseOnConnect = !!opts.pauseOnConnect;
     this.noDelay = Boolean(opts.noDelay);

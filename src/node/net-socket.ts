@@ -148,59 +148,102 @@ interface MultiConnectContext {
   errors: Error[];
 }
 
+/** Validates and completes net.Socket's options (before the Duplex is set up). */
+function socketOptions(options?: SocketConstructorOptions | number): SocketConstructorOptions {
+  const o = options as SocketConstructorOptions | undefined;
+  if (o?.objectMode) {
+    throw new ERR_INVALID_ARG_VALUE('options.objectMode', o.objectMode, 'is not supported');
+  } else if (o?.readableObjectMode || o?.writableObjectMode) {
+    throw new ERR_INVALID_ARG_VALUE(`options.${o.readableObjectMode ? 'readableObjectMode' : 'writableObjectMode'}`,
+      o.readableObjectMode || o.writableObjectMode, 'is not supported');
+  }
+  if (typeof o?.keepAliveInitialDelay !== 'undefined') {
+    validateNumber(o.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
+    if (o.keepAliveInitialDelay < 0) o.keepAliveInitialDelay = 0;
+  }
+  const opts: SocketConstructorOptions = typeof options === 'number' ? { fd: options } : { ...options };
+  opts.allowHalfOpen = Boolean(opts.allowHalfOpen);
+  opts.emitClose = false; // net emits 'close' itself, with hadError
+  opts.autoDestroy = true;
+  opts.decodeStrings = false;
+  return opts;
+}
+
+const DuplexInit = Duplex as unknown as { call(self: object, options: DuplexOptions): void };
+
+/**
+ * Sets up a net.Socket on `self` (an object whose prototype chain has NetSocket.prototype):
+ * the Duplex first, then the socket. Host-bound constructors are plain functions calling this,
+ * so that `net.Socket.call(this, options)` (old-style inheritance, as http and tls use) works as
+ * well as `class X extends net.Socket`.
+ */
+export function initSocket(self: NetSocket, state: NetState, options?: SocketConstructorOptions | number): void {
+  const opts = socketOptions(options);
+  DuplexInit.call(self, opts);
+  self._init(state, opts);
+}
+
 export class NetSocket extends Duplex {
-  connecting = false;
-  _hadError = false;
-  _handle: NetHandle | null = null;
-  _parent: NetSocket | null = null;
-  _host: string | null = null;
-  _closeAfterHandlingError = false;
-  _pendingData: unknown = null;
-  _pendingEncoding = '';
-  _peername: SockNameOut | null = null;
-  _sockname: SockNameOut | null = null;
-  server: ConnectionOwner | null = null;
-  _server: ConnectionOwner | null = null;
-  timeout: number | undefined = undefined;
-  resetAndClosing = false;
-  autoSelectFamilyAttemptedAddresses: string[] | undefined = undefined;
-  _aborted = false;
+  declare connecting: boolean;
+  declare _hadError: boolean;
+  declare _handle: NetHandle | null;
+  declare _parent: NetSocket | null;
+  declare _host: string | null;
+  declare _closeAfterHandlingError: boolean;
+  declare _pendingData: unknown;
+  declare _pendingEncoding: string;
+  declare _peername: SockNameOut | null;
+  declare _sockname: SockNameOut | null;
+  declare server: ConnectionOwner | null;
+  declare _server: ConnectionOwner | null;
+  declare timeout: number | undefined;
+  declare resetAndClosing: boolean;
+  declare autoSelectFamilyAttemptedAddresses: string[] | undefined;
+  declare _aborted: boolean;
 
-  /** @internal */ readonly netState: NetState;
-  private idleTimer: IdleTimer | null = null;
-  private lastWriteQueueSize = 0;
-  private savedBytesRead = 0;
-  private savedBytesWritten = 0;
-  private setNoDelayFlag: boolean;
-  private setKeepAliveFlag: boolean;
-  private setKeepAliveDelay: number;
-  private userBuffer: Uint8Array | null = null;
-  private userBufferGen: (() => Uint8Array) | null = null;
-  private userBufferCb: ((nread: number, buf: Uint8Array) => boolean | void) | null = null;
-  private readonly boundOnRead = (nread: number, buf?: Buffer): void => this.onStreamRead(nread, buf);
+  /** @internal */ declare netState: NetState;
+  private declare idleTimer: IdleTimer | null;
+  private declare lastWriteQueueSize: number;
+  private declare savedBytesRead: number;
+  private declare savedBytesWritten: number;
+  private declare setNoDelayFlag: boolean;
+  private declare setKeepAliveFlag: boolean;
+  private declare setKeepAliveDelay: number;
+  private declare userBuffer: Uint8Array | null;
+  private declare userBufferGen: (() => Uint8Array) | null;
+  private declare userBufferCb: ((nread: number, buf: Uint8Array) => boolean | void) | null;
+  private declare boundOnRead: (nread: number, buf?: Buffer) => void;
 
+  /** Only through a host: `new host.net.Socket(options)` (a constructor bound to the host). */
   constructor(options?: SocketConstructorOptions | number) {
-    const o = options as SocketConstructorOptions | undefined;
-    if (o?.objectMode) {
-      throw new ERR_INVALID_ARG_VALUE('options.objectMode', o.objectMode, 'is not supported');
-    } else if (o?.readableObjectMode || o?.writableObjectMode) {
-      throw new ERR_INVALID_ARG_VALUE(`options.${o.readableObjectMode ? 'readableObjectMode' : 'writableObjectMode'}`,
-        o.readableObjectMode || o.writableObjectMode, 'is not supported');
-    }
-    if (typeof o?.keepAliveInitialDelay !== 'undefined') {
-      validateNumber(o.keepAliveInitialDelay, 'options.keepAliveInitialDelay');
-      if (o.keepAliveInitialDelay < 0) o.keepAliveInitialDelay = 0;
-    }
-    const opts: SocketConstructorOptions = typeof options === 'number' ? { fd: options } : { ...options };
-    opts.allowHalfOpen = Boolean(opts.allowHalfOpen);
-    opts.emitClose = false; // net emits 'close' itself, with hadError
-    opts.autoDestroy = true;
-    opts.decodeStrings = false;
+    const opts = socketOptions(options);
     super(opts);
-
     const state = (new.target as unknown as { [kNetState]?: NetState })[kNetState];
     if (state === undefined) throw new TypeError('net.Socket must be created through a host (host.net.Socket)');
+    this._init(state, opts);
+  }
+
+  /** @internal the body of the constructor, after the Duplex is set up. */
+  _init(state: NetState, opts: SocketConstructorOptions): void {
+    this.connecting = false;
+    this._hadError = false;
+    this._handle = null;
+    this._parent = null;
+    this._host = null;
+    this._closeAfterHandlingError = false;
+    this._peername = null;
+    this._sockname = null;
+    this.timeout = undefined;
+    this.resetAndClosing = false;
+    this.autoSelectFamilyAttemptedAddresses = undefined;
+    this._aborted = false;
     this.netState = state;
+    this.idleTimer = null;
+    this.lastWriteQueueSize = 0;
+    this.userBuffer = null;
+    this.userBufferGen = null;
+    this.userBufferCb = null;
+    this.boundOnRead = (nread: number, buf?: Buffer): void => this.onStreamRead(nread, buf);
 
     if (opts.handle) {
       this._handle = opts.handle;
@@ -230,6 +273,9 @@ export class NetSocket extends Duplex {
     this.on('end', onReadableStreamEnd);
     this.initSocketHandle();
 
+    this._pendingData = null;
+    this._pendingEncoding = '';
+
     if (this._handle && opts.readable !== false) {
       if (opts.pauseOnCreate) {
         this._handle.reading = false;
@@ -247,6 +293,11 @@ export class NetSocket extends Duplex {
       if (signal.aborted) process.nextTick(onAbort);
       else signal.addEventListener('abort', onAbort, { once: true });
     }
+
+    this.server = null;
+    this._server = null;
+    this.savedBytesRead = 0;
+    this.savedBytesWritten = 0;
   }
 
   /** Called for a new handle (creation, reconnection). */

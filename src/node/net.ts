@@ -4,9 +4,9 @@
 // sockets live in that host's kernel. The defaults are per host.
 import { BlockList, SocketAddress, isIP, isIPv4, isIPv6 } from 'node:net';
 import { validateBoolean, validateInt32 } from './validators.js';
-import { callable, kNetState, normalizeArgs, type NetHost, type NetState } from './net-context.js';
-import { NetSocket, type SocketConnectOptions, type SocketConstructorOptions } from './net-socket.js';
-import { NetServer, type ServerOptions } from './net-server.js';
+import { kNetState, normalizeArgs, type NetHost, type NetState } from './net-context.js';
+import { initSocket, NetSocket, type SocketConnectOptions, type SocketConstructorOptions } from './net-socket.js';
+import { initServer, NetServer, type ServerOptions } from './net-server.js';
 import { TcpHandle } from '../handles/tcp.js';
 
 export type { NetHost, LookupFunction, LookupAddress, LookupOptions } from './net-context.js';
@@ -15,11 +15,16 @@ export type { SocketConnectOptions, SocketConstructorOptions, ServerOptions };
 
 type ConnectionListener = (socket: NetSocket) => void;
 
+/** host.net.Socket: `new Socket(options)` or `Socket(options)`. */
+export type SocketConstructor = typeof NetSocket & ((options?: SocketConstructorOptions | number) => NetSocket);
+/** host.net.Server: `new Server(options, listener)` or `Server(options, listener)`. */
+export type ServerConstructor = typeof NetServer & ((options?: ServerOptions | ConnectionListener, listener?: ConnectionListener) => NetServer);
+
 /** The shape of host.net. */
 export interface NetModule {
-  Socket: typeof NetSocket & ((options?: SocketConstructorOptions | number) => NetSocket);
-  Stream: typeof NetSocket & ((options?: SocketConstructorOptions | number) => NetSocket);
-  Server: typeof NetServer & ((options?: ServerOptions | ConnectionListener, listener?: ConnectionListener) => NetServer);
+  Socket: SocketConstructor;
+  Stream: SocketConstructor;
+  Server: ServerConstructor;
   createServer(options?: ServerOptions | ConnectionListener, connectionListener?: ConnectionListener): NetServer;
   connect(...args: unknown[]): NetSocket;
   createConnection(...args: unknown[]): NetSocket;
@@ -52,24 +57,33 @@ export function createNet(host: NetHost): NetModule {
     Socket: NetSocket,
   };
 
-  class Socket extends NetSocket {
-    static readonly [kNetState] = state;
-  }
-  class Server extends NetServer {
-    static readonly [kNetState] = state;
-  }
-  const SocketC = callable(Socket);
-  const ServerC = callable(Server);
-  state.Socket = SocketC;
+  // Plain constructor functions, as Node's are: callable without `new`, usable with
+  // `Socket.call(this, options)` and with `class X extends Socket`.
+  const Socket = function Socket(this: NetSocket | undefined, options?: SocketConstructorOptions | number): NetSocket | void {
+    if (!(this instanceof Socket)) return new (Socket as SocketConstructor)(options);
+    initSocket(this, state, options);
+  } as unknown as SocketConstructor;
+  Object.setPrototypeOf(Socket.prototype, NetSocket.prototype);
+  Object.setPrototypeOf(Socket, NetSocket);
+  Object.defineProperty(Socket, kNetState, { value: state });
+
+  const Server = function Server(this: NetServer | undefined, options?: ServerOptions | ConnectionListener, listener?: ConnectionListener): NetServer | void {
+    if (!(this instanceof Server)) return new (Server as ServerConstructor)(options, listener);
+    initServer(this, state, options, listener);
+  } as unknown as ServerConstructor;
+  Object.setPrototypeOf(Server.prototype, NetServer.prototype);
+  Object.setPrototypeOf(Server, NetServer);
+  Object.defineProperty(Server, kNetState, { value: state });
+  state.Socket = Socket;
 
   function createServer(options?: ServerOptions | ConnectionListener, connectionListener?: ConnectionListener): NetServer {
-    return new ServerC(options, connectionListener);
+    return new Server(options, connectionListener);
   }
 
   function connect(...args: unknown[]): NetSocket {
     const normalized = normalizeArgs(args);
     const options = normalized[0] as SocketConnectOptions;
-    const socket = new SocketC(options as SocketConstructorOptions);
+    const socket = new Socket(options as SocketConstructorOptions);
     if (options.timeout) socket.setTimeout(options.timeout);
     return socket.connect(normalized);
   }
@@ -77,9 +91,9 @@ export function createNet(host: NetHost): NetModule {
   let warnedSimultaneousAccepts = false;
 
   return {
-    Socket: SocketC,
-    Stream: SocketC,
-    Server: ServerC,
+    Socket,
+    Stream: Socket,
+    Server,
     createServer,
     connect,
     createConnection: connect,
