@@ -385,11 +385,20 @@ export class Kernel implements IpLayer {
   }
 
   route(family: 4 | 6, dst: string, opts?: { src?: string; ifindex?: number }): RouteResult | number {
-    let p = this.path(family, dst, opts?.ifindex ?? 0);
+    let ifindex = opts?.ifindex ?? 0;
+    const zone = family === 6 ? dst.indexOf('%') : -1;
+    if (zone >= 0) {
+      // RFC 4007 §11: 'fe80::1%eth0' names the interface (by name or index) of a scoped address.
+      const z = this.ifindexOf(dst.slice(zone + 1));
+      if (z === 0) return -EINVAL;
+      if (ifindex === 0) ifindex = z;
+      dst = dst.slice(0, zone);
+    }
+    let p = this.path(family, dst, ifindex);
     if (typeof p === 'number') {
       const c = canonical(family, dst);
       if (c === null || c === dst) return p;
-      p = this.path(family, c, opts?.ifindex ?? 0);
+      p = this.path(family, c, ifindex);
       if (typeof p === 'number') return p;
     }
     const r: RouteResult = { family, dev: p.iface.name, ifindex: p.iface.ifindex, src: opts?.src ?? p.src, mtu: this.pathMtu(p), type: p.type };

@@ -105,6 +105,11 @@ export class Pinger {
     this.nextSeq = (seq % 0xffff) + 1;
     const key = (family * 0x10000 + seq) >>> 0;
     const route = k.route(family, target, opts.ifindex !== undefined ? { ifindex: opts.ifindex } : undefined);
+    const zone = target.indexOf('%');
+    if (zone >= 0 && typeof route !== 'number') {
+      opts = { ...opts, ifindex: route.ifindex };
+      target = target.slice(0, zone);
+    }
     if (typeof route === 'number') return Promise.reject(fail(`ping: connect: ${route === -101 ? 'Network is unreachable' : errnoName(route)} (${target})`, route));
     const src = opts.source ?? route.src;
     const data = new Uint8Array(size);

@@ -42,7 +42,7 @@ test('two hosts on a switch ping each other over IPv4 and IPv6, resolving with A
 });
 
 test('ping by host name, to loopback and to an own address (through lo)', async () => {
-  const { a } = lan();
+  const { a, b } = lan();
   assert.equal((await a.ping('b')).from, '10.0.0.2');
   assert.equal((await a.ping('b', { family: 6 })).from, 'fd00::2');
   const lo4 = await a.ping('127.0.0.1');
@@ -53,6 +53,11 @@ test('ping by host name, to loopback and to an own address (through lo)', async 
   assert.equal(a.neigh().some((n) => n.dst === '10.0.0.1'), false);
   assert.ok(a.iface('lo')!.stats.rxPackets >= 6);
   await assert.rejects(a.ping('nosuchhost'), { code: 'ENOTFOUND' });
+  // Link-local with a scope id (RFC 4007 §11), by name and by index.
+  const bll = b.iface('eth0')!.v6.find((x) => x.scope === 'link')!.address;
+  assert.equal((await a.ping(`${bll}%eth0`)).from, bll);
+  assert.equal((await a.ping(`${bll}%2`)).from, bll);
+  assert.equal(a.route.get(`${bll}`).dev, 'eth0');
 });
 
 test('addr, route.list, route.get and neigh answer like ip(8)', async () => {
@@ -110,4 +115,35 @@ test('the same seed gives byte-identical captures', async () => {
   const y = await once(join(dir, 'y.pcap'));
   assert.ok(x.length > 24 + 8 * 16);
   assert.deepEqual(x, y);
+});
+
+test('captures of an interface (Ethernet) and of lo (raw IP) see what the host sends and receives', async () => {
+  const { world, a, ia } = lan(3);
+  const dir = mkdtempSync(join(tmpdir(), 'usernet-'));
+  const eth = world.capture(ia, join(dir, 'eth0.pcap'));
+  const lo = world.capture(a.iface('lo')!, join(dir, 'lo.pcap'));
+  assert.equal(ia.captureName, 'a:eth0');
+  await a.ping('10.0.0.2');
+  await a.ping('127.0.0.1');
+  await eth.close();
+  await lo.close();
+  const e = readFileSync(join(dir, 'eth0.pcap'));
+  const l = readFileSync(join(dir, 'lo.pcap'));
+  assert.equal(e.readUInt32LE(20), 1);   // LINKTYPE_ETHERNET
+  assert.equal(l.readUInt32LE(20), 101); // LINKTYPE_RAW
+  assert.ok(eth.packets >= 4);           // ARP request + reply, echo request + reply (+ MLD reports)
+  assert.equal(lo.packets, 2);           // echo request and reply through lo
+});
+
+test('a real-clock network pings too (time paced to the wall clock)', async () => {
+  const world = new Network({ seed: 1, clock: 'real' });
+  const sw = world.switch('lan');
+  const a = world.host('a');
+  const b = world.host('b');
+  a.attach(sw, { ipv4: '10.0.0.1/24' });
+  b.attach(sw, { ipv4: '10.0.0.2/24' });
+  const r = await a.ping('b');
+  assert.equal(r.from, '10.0.0.2');
+  assert.ok(r.time >= 0 && r.time < 1000);
+  assert.ok(world.now() > 0);
 });

@@ -182,3 +182,22 @@ test('a point-to-point link between two hosts: addresses, ping, capture target',
   assert.equal((await a.ping('198.51.100.2')).from, '198.51.100.2');
   assert.equal(a.iface('eth1')!.arp, null);
 });
+
+test('packets queued while resolving are bounded (Linux unres_qlen_bytes); each one dropped on failure is reported', async () => {
+  const world = new Network({ seed: 8 });
+  const sw = world.switch('lan');
+  const a = world.host('a');
+  a.attach(sw, { ipv4: '10.0.0.1/24' });
+  const rec = new Recorder();
+  a.kernel.register(rec);
+  for (let i = 0; i < 200; i++) assert.equal(a.kernel.output(4, '10.0.0.1', '10.0.0.99', 17, udpLike(5000, 9, new Array(1400).fill(i)), HEADROOM), 0);
+  const frame = 14 + 20 + 8 + 1400;
+  const kept = Math.floor(212_992 / frame);
+  assert.equal(a.kernel.stats.arp.UnresolvedDiscards, 200 - kept);
+  await world.run();
+  assert.equal(rec.errors.length, kept);
+  assert.ok(rec.errors.every((e) => e.errno === EHOSTUNREACH && e.type === 3 && e.code === 1 && e.dst === '10.0.0.99'));
+  // The newest packets were kept (the oldest dropped first): the quotes carry their fill bytes.
+  assert.equal(rec.errors[0]!.transport[8], 200 - kept);
+  assert.equal(rec.errors[kept - 1]!.transport[8], 199);
+});
