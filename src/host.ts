@@ -18,6 +18,7 @@ import type { Sys, Tracer } from './sys/sys.js';
 import { createHostSys } from './sys/host-sys.js';
 import { createDgram, type DgramModule } from './node/dgram.js';
 import { createDns, type DnsModule } from './node/dns.js';
+import { createNet, type NetModule } from './node/net.js';
 
 export interface HostOptions {
   /** Route packets between interfaces (a router). Default false. */
@@ -65,6 +66,7 @@ export class Host {
   private _sys: Sys | undefined;
   private _dgram: DgramModule | undefined;
   private _dns: DnsModule | undefined;
+  private _net: NetModule | undefined;
 
   constructor(network: Network, name: string, opts: HostOptions = {}) {
     this.name = name;
@@ -85,6 +87,14 @@ export class Host {
     return (this._dgram ??= createDgram({
       loop: { sys: this.sys, sched: k.sched, ifindex: (n) => k.iface(n)?.ifindex ?? 0, ifname: (i) => k.iface(i)?.name },
       dns: this.dns,
+    }));
+  }
+
+  /** node:net bound to this host (names resolve through host.dns.lookup, read at each use as Node reads dns.lookup). */
+  get net(): NetModule {
+    return (this._net ??= createNet({
+      loop: { sys: this.sys, sched: this.kernel.sched },
+      lookup: (hostname, options, callback) => { this.dns.lookup(hostname, options as never, callback as never); },
     }));
   }
 

@@ -6,6 +6,7 @@ import type { Udp } from '../kernel/udp.js';
 import { EPROTONOSUPPORT } from './errno.js';
 import { Sys } from './sys.js';
 import { AF_INET, AF_INET6, SOCK_DGRAM } from './types.js';
+import { UnixNamespace, registerUnix } from '../kernel/unix.js';
 
 /** What the host's socket kinds are made from. */
 export interface HostStack {
@@ -19,6 +20,6 @@ export function createHostSys(stack: HostStack): Sys {
   sys.registerFactory(AF_INET, SOCK_DGRAM, (p) => (p === 0 || p === IPPROTO_UDP ? udp.socket(AF_INET) : -EPROTONOSUPPORT));
   sys.registerFactory(AF_INET6, SOCK_DGRAM, (p) => (p === 0 || p === IPPROTO_UDP ? udp.socket(AF_INET6) : -EPROTONOSUPPORT));
   // TCP: sys.registerFactory(AF_INET / AF_INET6, SOCK_STREAM, (p) => TcpSocket or -EPROTONOSUPPORT)
-  // unix: sys.registerFactory(AF_UNIX, SOCK_STREAM, () => namespace.socket())
+  registerUnix(sys, new UnixNamespace(stack.kernel.sched)); // AF_UNIX SOCK_STREAM, a path namespace per host
   return sys;
 }
