@@ -92,6 +92,8 @@ export class Multicast {
   }
 
   isMember(family: 4 | 6, group: string, ifindex: number): boolean {
+    // RFC 1112 §7.2 / RFC 4291 §2.7.1: every host is a member of all-hosts / all-nodes.
+    if (group === '224.0.0.1' || group === 'ff02::1' || group === 'ff01::1') return ifindex === 0 || this.k.iface(ifindex) !== undefined;
     if (ifindex !== 0) return this.groups.has(key(family, ifindex, group));
     for (const g of this.groups.values()) if (g.family === family && g.address === group) return true;
     return false;

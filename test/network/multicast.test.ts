@@ -220,3 +220,17 @@ test('a capture with IGMP and MLD traffic reads in tshark without warnings', asy
   assert.match(all, /Membership Report \/ Join group 239\.1\.1\.1 for any sources/);
   assert.match(all, /Multicast Listener Report Message v2/);
 });
+
+test('all-hosts (224.0.0.1) and all-nodes (ff02::1) reach every host, the sender included', async () => {
+  const { world, hosts } = lan(8);
+  const recs = hosts.map((x) => { const r = new Recorder(); x.h.kernel.register(r); return r; });
+  const a = hosts[0]!.h;
+  assert.equal(a.kernel.isMember(4, '224.0.0.1', 2), true);
+  a.kernel.output(4, '10.0.0.1', '224.0.0.1', 17, datagram(1), HEADROOM);
+  a.kernel.output(6, 'fd00::1', 'ff02::1', 17, datagram(1), HEADROOM);
+  await world.run();
+  assert.deepEqual(recs.map((r) => r.packets.map((p) => p.dst)), [['224.0.0.1', 'ff02::1'], ['224.0.0.1', 'ff02::1'], ['224.0.0.1', 'ff02::1']]);
+  // RFC 4443 §4.1: echo to all-nodes is answered by every node (from a link-local source).
+  const r = await hosts[1]!.h.ping('ff02::1%eth0');
+  assert.ok(r.from.startsWith('fe80::'));
+});
