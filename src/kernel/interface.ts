@@ -62,14 +62,12 @@ export class Interface implements Tappable {
   readonly name: string;
   readonly ifindex: number;
   readonly layer: LinkLayer;
-  /** Largest IP packet sent on this interface (`ip link set mtu`). */
-  mtu: number;
+  private _mtu: number;
+  private _up = true;
   /** 6 bytes; all zero on layer-3 interfaces (loopback, TUN). */
   readonly mac: Uint8Array;
   readonly macString: string;
   port: Port | null;
-  /** Administrative state (`ip link set up/down`). */
-  up = true;
   readonly v4: Ipv4Address[] = [];
   readonly v6: Ipv6Address[] = [];
   /** ARP and NDP tables (layer-2 interfaces only). */
@@ -87,12 +85,31 @@ export class Interface implements Tappable {
     this.name = name;
     this.ifindex = ifindex;
     this.layer = layer;
-    this.mtu = mtu;
+    this._mtu = mtu;
     this.mac = mac;
     this.macString = formatMAC(mac);
     this.port = port;
     this.receive = (frame) => this.input(frame);
     if (port !== null) port.onFrame = this.receive;
+  }
+
+  /** Largest IP packet sent on this interface (`ip link set dev <if> mtu <n>`). */
+  get mtu(): number {
+    return this._mtu;
+  }
+  set mtu(v: number) {
+    if (!Number.isInteger(v) || v < 68 || v > 65536) throw new RangeError(`${this.name}: MTU must be a whole number in 68..65536, got ${String(v)}`);
+    this._mtu = v;
+    this.kernel.invalidate();
+  }
+
+  /** Administrative state (`ip link set dev <if> up|down`): a down interface neither sends nor receives, and its routes are skipped. */
+  get up(): boolean {
+    return this._up;
+  }
+  set up(v: boolean) {
+    this._up = v;
+    this.kernel.invalidate();
   }
 
   get captureName(): string {

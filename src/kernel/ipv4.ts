@@ -7,8 +7,8 @@ import { get16, get32, put16 } from '../wire/bytes.js';
 import { updateChecksum } from '../wire/checksum.js';
 import { WireError } from '../wire/error.js';
 import { IPV4_HEADER_LEN, emitIpv4Header, ipv4OptionsValid, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
-import { ICMP_DEST_UNREACH, ICMP_EXC_FRAGTIME, ICMP_EXC_TTL, ICMP_FRAG_NEEDED, ICMP_NET_UNREACH, ICMP_TIME_EXCEEDED } from '../wire/icmpv4.js';
-import { EMSGSIZE } from '../sys/errno.js';
+import { ICMP_ADMIN_PROHIBITED, ICMP_DEST_UNREACH, ICMP_EXC_FRAGTIME, ICMP_EXC_TTL, ICMP_FRAG_NEEDED, ICMP_HOST_UNREACH, ICMP_NET_UNREACH, ICMP_TIME_EXCEEDED } from '../wire/icmpv4.js';
+import { EACCES, EHOSTUNREACH, EINVAL, EMSGSIZE } from '../sys/errno.js';
 import type { IpOutputOptions } from './ip-types.js';
 import type { Interface } from './interface.js';
 import type { Kernel, KernelPacket, Path } from './kernel.js';
@@ -200,9 +200,13 @@ export class Ipv4 {
     }
     const p = k.path(4, this.name(dst));
     if (typeof p === 'number') {
-      // RFC 1812 §5.2.7.1: no route: destination unreachable, network unreachable.
+      // RFC 1812 §5.2.7.1: no route: network unreachable. Linux ip_error: an unreachable route
+      // gives host unreachable, a prohibit route "communication administratively prohibited"
+      // (code 13), a blackhole route nothing at all.
       st.InNoRoutes!++;
-      k.icmp.sendError(packet, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0, false);
+      if (p === -EINVAL) return;
+      const code = p === -EHOSTUNREACH ? ICMP_HOST_UNREACH : p === -EACCES ? ICMP_ADMIN_PROHIBITED : ICMP_NET_UNREACH;
+      k.icmp.sendError(packet, ICMP_DEST_UNREACH, code, 0, false);
       return;
     }
     if (p.type !== 'unicast') {

@@ -11,10 +11,10 @@ import {
   IPV6_OPT_DISCARD_ICMP_UNLESS_MULTICAST, IPV6_FRAGMENT,
 } from '../wire/ipv6.js';
 import {
-  ICMP6_BEYOND_SCOPE, ICMP6_DST_UNREACH, ICMP6_NOROUTE, ICMP6_PACKET_TOO_BIG, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_HEADER,
+  ICMP6_ADM_PROHIBITED, ICMP6_BEYOND_SCOPE, ICMP6_DST_UNREACH, ICMP6_NOROUTE, ICMP6_PACKET_TOO_BIG, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_HEADER,
   ICMP6_PARAMPROB_OPTION, ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_REASSEMBLY, ICMP6_TIME_EXCEED_TRANSIT,
 } from '../wire/icmpv6.js';
-import { EMSGSIZE } from '../sys/errno.js';
+import { EACCES, EINVAL, EMSGSIZE } from '../sys/errno.js';
 import type { IpOutputOptions } from './ip-types.js';
 import type { Interface } from './interface.js';
 import type { Kernel, KernelPacket, Path } from './kernel.js';
@@ -232,9 +232,11 @@ export class Ipv6 {
     }
     const p = k.path(6, formatIPv6(h.dst));
     if (typeof p === 'number' || p.type !== 'unicast') {
-      // RFC 4443 §3.1 code 0: no route to destination.
+      // RFC 4443 §3.1 code 0: no route to destination (Linux ip6_pkt_discard); a prohibit
+      // route: code 1, administratively prohibited; a blackhole route: nothing.
       st.InNoRoutes!++;
-      k.icmp6.sendError(packet, ICMP6_DST_UNREACH, ICMP6_NOROUTE, 0, false);
+      if (p === -EINVAL) return;
+      k.icmp6.sendError(packet, ICMP6_DST_UNREACH, p === -EACCES ? ICMP6_ADM_PROHIBITED : ICMP6_NOROUTE, 0, false);
       return;
     }
     const mtu = k.pathMtu(p);

@@ -150,7 +150,7 @@ export class Kernel implements IpLayer {
     if (name === `eth${this.nextEth}`) this.nextEth++;
     if (this.iface(name)) throw new Error(`${this.name}: interface ${name} already exists`);
     const mtu = opts.mtu ?? port.mtu;
-    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535 + 14) throw new RangeError(`${this.name}: bad MTU ${mtu} for ${name} (68..65535)`);
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65536) throw new RangeError(`${this.name}: bad MTU ${mtu} for ${name} (68..65536)`);
     const iface = new Interface(this, name, this.ifaces.length, layer, mtu, layer === 2 ? opts.mac.slice(0, 6) : new Uint8Array(6), port);
     this.ifaces.push(iface);
     if (layer === 2) {

@@ -201,3 +201,28 @@ test('packets queued while resolving are bounded (Linux unres_qlen_bytes); each 
   assert.equal(rec.errors[0]!.transport[8], 200 - kept);
   assert.equal(rec.errors[kept - 1]!.transport[8], 199);
 });
+
+test('unreachable / prohibit / blackhole routes at the router; interface MTU and link state changes apply at once', async () => {
+  const { world, a, r } = routed();
+  r.route.add('192.168.1.0/24', { type: 'unreachable' });
+  r.route.add('192.168.2.0/24', { type: 'prohibit' });
+  r.route.add('192.168.3.0/24', { type: 'blackhole' });
+  r.route.add('2001:db8:2::/48', { type: 'prohibit' });
+  assert.deepEqual(r.route.list(4).filter((x) => x.type !== 'unicast').map((x) => `${x.type} ${x.dst}`), ['unreachable 192.168.1.0/24', 'prohibit 192.168.2.0/24', 'blackhole 192.168.3.0/24']);
+  await assert.rejects(a.ping('192.168.1.1'), { code: 'EHOSTUNREACH', icmpCode: 1 });
+  await assert.rejects(a.ping('192.168.2.1'), { code: 'EHOSTUNREACH', icmpCode: 13 }); // Linux: EHOSTUNREACH for code 13
+  await assert.rejects(a.ping('192.168.3.1', { timeout: '1s' }), { code: 'ETIMEDOUT' });
+  await assert.rejects(a.ping('2001:db8:2::1'), { code: 'EACCES', icmpCode: 1 });          // Linux: EACCES for v6 code 1
+  assert.throws(() => r.route.get('192.168.1.1'), { code: 'EHOSTUNREACH' });
+  // ip link set dev eth0 mtu 1400: the next route lookup sees it.
+  const eth0 = a.iface('eth0')!;
+  eth0.mtu = 1400;
+  assert.equal(a.route.get('10.0.2.1').mtu, 1400);
+  assert.throws(() => { eth0.mtu = 20; }, RangeError);
+  // ip link set dev eth0 down: its routes are skipped.
+  eth0.up = false;
+  assert.throws(() => a.route.get('10.0.2.1'), { code: 'ENETUNREACH' });
+  eth0.up = true;
+  assert.equal((await a.ping('10.0.2.1')).ttl, 63);
+  await world.run();
+});
