@@ -42,6 +42,8 @@ export interface TunStats {
   rxBytes: number;
   /** Read but not delivered: nothing plugged in (`onFrame` null) or closed meanwhile. */
   rxDrops: number;
+  /** Batches the reader thread handed over (rxPackets / rxBatches = packets per wake-up). */
+  rxBatches: number;
   txPackets: number;
   txBytes: number;
   /** Not written: device closed, queue full, or the kernel pushed back (EAGAIN/ENOBUFS). */
@@ -139,7 +141,7 @@ export class TunDevice extends EventEmitter implements Port {
   /** The device's file descriptor (owned by the addon: never close it yourself). */
   readonly fd: number;
   onFrame: ((frame: Uint8Array) => void) | null = null;
-  readonly stats: TunStats = { rxPackets: 0, rxBytes: 0, rxDrops: 0, txPackets: 0, txBytes: 0, txDrops: 0, txErrors: 0 };
+  readonly stats: TunStats = { rxPackets: 0, rxBytes: 0, rxDrops: 0, rxBatches: 0, txPackets: 0, txBytes: 0, txDrops: 0, txErrors: 0 };
   private readonly native: TunAddon;
   private readonly handle: object;
   private queue: Uint8Array[] = [];
@@ -165,6 +167,7 @@ export class TunDevice extends EventEmitter implements Port {
   private onBatch = (err: NativeError | null, buf: Buffer, lens: Uint32Array, count: number): void => {
     let off = 0;
     const st = this.stats;
+    st.rxBatches++;
     for (let i = 0; i < count; i++) {
       const len = lens[i]!;
       const frame = buf.subarray(off, off + len);
