@@ -21,6 +21,8 @@ export interface Ipv4Address {
   /** The subnet's directed broadcast (RFC 919); equal to u32 for /31 and /32. */
   readonly bcast32: number;
   readonly iface: Interface;
+  /** The address as IPv4 input hands it to transports (text and shared read-only bytes). */
+  readonly input: { readonly name: string; readonly bytes: Uint8Array };
 }
 
 /** An IPv6 address on an interface. */

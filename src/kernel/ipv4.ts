@@ -4,8 +4,7 @@
 
 import { formatIPv4 } from '../wire/addr.js';
 import { get16, get32, put16 } from '../wire/bytes.js';
-import { updateChecksum } from '../wire/checksum.js';
-import { WireError } from '../wire/error.js';
+import { foldChecksum, onesSum, updateChecksum } from '../wire/checksum.js';
 import { IPV4_HEADER_LEN, emitIpv4Header, ipv4OptionsValid, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
 import { ICMP_ADMIN_PROHIBITED, ICMP_DEST_UNREACH, ICMP_EXC_FRAGTIME, ICMP_EXC_TTL, ICMP_FRAG_NEEDED, ICMP_HOST_UNREACH, ICMP_NET_UNREACH, ICMP_TIME_EXCEEDED } from '../wire/icmpv4.js';
 import { EACCES, EHOSTUNREACH, EINVAL, EMSGSIZE } from '../sys/errno.js';
@@ -16,11 +15,17 @@ import { Reassembler, type FragQueue } from './fragments.js';
 
 const ETH = 14;
 
+/** An address as text and bytes (see Ipv4.addr). */
+interface Addr4 {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
 export class Ipv4 {
   readonly reasm: Reassembler;
   /** RFC 791 §3.2 / RFC 6864: identification, one counter per host starting at a random value. */
   private nextId: number;
-  private readonly names = new Map<number, string>();
+  private readonly names = new Map<number, Addr4>();
 
   constructor(private readonly k: Kernel) {
     this.nextId = k.random.u32() & 0xffff;
@@ -36,98 +41,119 @@ export class Ipv4 {
 
   /** Dotted text of 4 bytes, cached by value (the hot path formats the same few addresses). */
   name(b: Uint8Array): string {
-    const v = get32(b, 0);
-    let s = this.names.get(v);
-    if (s === undefined) {
+    return this.addr(get32(b, 0), b, 0).name;
+  }
+
+  /**
+   * An address seen on input, by value: its text and 4 bytes, cached so that delivering a
+   * packet formats nothing and allocates no address views. The bytes are shared: read-only.
+   */
+  private addr(v: number, b: Uint8Array, off: number): Addr4 {
+    let a = this.names.get(v);
+    if (a === undefined) {
       if (this.names.size >= 4096) this.names.clear();
-      s = formatIPv4(b);
-      this.names.set(v, s);
+      a = { name: formatIPv4(b, off), bytes: b.slice(off, off + 4) };
+      this.names.set(v, a);
     }
-    return s;
+    return a;
   }
 
   // ---- input ------------------------------------------------------------------------------------
 
-  /** An IPv4 packet from `iface`; `linkMcast` when it came in a link-layer broadcast/multicast frame. */
+  /**
+   * An IPv4 packet from `iface`; `linkMcast` when it came in a link-layer broadcast/multicast
+   * frame. The header is checked here field by field with the same rules as the wire codec's
+   * parseIpv4 (which the slower paths, fragments and forwarding, use): on the delivery path no
+   * header object and no address views are allocated.
+   */
   input(iface: Interface, buf: Uint8Array, linkMcast: boolean): void {
     const k = this.k;
     const st = k.stats.ip;
     st.InReceives!++;
-    const h = parseIpv4(buf);
-    if (h instanceof WireError) {
-      // RFC 1122 §3.2.1.1-2: bad version, header or length: discard silently.
-      if (buf.length >= 4 && buf[0]! >>> 4 === 4 && get16(buf, 2) > buf.length) st.InTruncatedPkts!++;
-      else st.InHdrErrors!++;
+    const len = buf.length;
+    const b0 = len >= IPV4_HEADER_LEN ? buf[0]! : 0;
+    const hl = (b0 & 0x0f) << 2;
+    const total = len >= IPV4_HEADER_LEN ? (buf[2]! << 8) | buf[3]! : 0;
+    // RFC 791 §3.1 / RFC 1122 §3.2.1.1-2: version 4, IHL >= 5, total length within what arrived.
+    if (b0 >>> 4 !== 4 || hl < IPV4_HEADER_LEN || hl > len || total < hl) {
+      st.InHdrErrors!++;
       return;
     }
-    if (!h.checksumOk) {
+    if (total > len) {
+      st.InTruncatedPkts!++;
+      return;
+    }
+    // RFC 791 §3.1: the header checksum sums to zero when intact.
+    if (foldChecksum(onesSum(buf, 0, hl)) !== 0) {
       st.InCsumErrors!++;
       st.InHdrErrors!++;
       return;
     }
-    if (h.headerLength > IPV4_HEADER_LEN && !ipv4OptionsValid(h.options)) {
+    if (hl > IPV4_HEADER_LEN && !ipv4OptionsValid(buf.subarray(IPV4_HEADER_LEN, hl))) {
       st.InHdrErrors!++;
       return;
     }
-    const src = h.src;
-    const dst = h.dst;
+    const s0 = buf[12]!;
     // RFC 1122 §3.2.1.3: a source that is broadcast or multicast is discarded ("martian").
-    if ((src[0]! & 0xf0) === 0xe0 || (src[0] === 255 && src[1] === 255 && src[2] === 255 && src[3] === 255)) {
+    if ((s0 & 0xf0) === 0xe0 || (s0 === 255 && buf[13] === 255 && buf[14] === 255 && buf[15] === 255)) {
       st.InAddrErrors!++;
       return;
     }
-    const d32 = get32(dst, 0);
-    let dstName: string;
+    const d0 = buf[16]!;
+    const d32 = get32(buf, 16);
+    let dst: Addr4;
     let multicast = false;
     const own = k.local4.get(d32);
     if (own !== undefined) {
-      dstName = own.address;
-    } else if (dst[0] === 127) {
+      dst = own.input;
+    } else if (d0 === 127) {
       // RFC 1122 §3.2.1.3: 127/8 must never appear outside a host.
       if (iface !== k.lo) {
         st.InAddrErrors!++;
         return;
       }
-      dstName = this.name(dst);
+      dst = this.addr(d32, buf, 16);
     } else if (d32 === 0xffffffff) {
-      dstName = '255.255.255.255';
+      dst = this.addr(d32, buf, 16);
       multicast = true;
       st.InBcastPkts!++;
-    } else if ((dst[0]! & 0xf0) === 0xe0) {
-      dstName = this.name(dst);
-      // RFC 1112 §6.2: deliver multicast only for groups joined on the receiving interface
-      // (224.0.0.1 all-hosts is always joined).
-      if (d32 !== 0xe0000001 && !k.mcast.isMember(4, dstName, iface.ifindex)) return;
+    } else if ((d0 & 0xf0) === 0xe0) {
+      dst = this.addr(d32, buf, 16);
+      // RFC 1112 §6.2: deliver multicast only for groups joined on the receiving interface.
+      if (!k.mcast.isMember(4, dst.name, iface.ifindex)) return;
       multicast = true;
       st.InMcastPkts!++;
     } else {
       let bcast = false;
       for (const a of iface.v4) if (a.prefix < 31 && a.bcast32 === d32) bcast = true;
       if (!bcast) {
-        this.forward(iface, h, buf, linkMcast);
+        this.forward(iface, parseIpv4(buf) as Ipv4Repr, buf, linkMcast);
         return;
       }
-      dstName = this.name(dst);
+      dst = this.addr(d32, buf, 16);
       multicast = true;
       st.InBcastPkts!++;
     }
-    if (h.mf || h.fragOffset !== 0) {
-      this.reassemble(iface, h, buf, dstName, multicast);
+    const packet = total === len ? buf : buf.subarray(0, total);
+    // RFC 791 §3.1: MF set or a non-zero offset: a fragment.
+    if ((((buf[6]! << 8) | buf[7]!) & 0x3fff) !== 0) {
+      this.reassemble(iface, parseIpv4(packet) as Ipv4Repr, packet, dst.name, multicast);
       return;
     }
+    const src = this.addr(get32(buf, 12), buf, 12);
     const pkt: KernelPacket = {
       family: 4,
-      src: this.name(src),
-      dst: dstName,
-      srcBytes: src,
-      dstBytes: dst,
-      protocol: h.protocol,
-      ttl: h.ttl,
-      tos: h.tos,
-      payload: h.payload,
+      src: src.name,
+      dst: dst.name,
+      srcBytes: src.bytes,
+      dstBytes: dst.bytes,
+      protocol: buf[9]!,
+      ttl: buf[8]!,
+      tos: buf[1]!,
+      payload: buf.subarray(hl, total),
       ifindex: iface.ifindex,
       multicast,
-      raw: h.totalLength === buf.length ? buf : buf.subarray(0, h.totalLength),
+      raw: packet,
     };
     k.deliver(pkt);
   }
@@ -300,7 +326,37 @@ export class Ipv4 {
     protocol: number, src: Uint8Array, dst: Uint8Array, tos: number): void {
     const id = this.nextId;
     this.nextId = (id + 1) & 0xffff;
-    emitIpv4Header(buf, at, { tos, totalLength: total, id, df, mf, fragOffset, ttl, protocol, src, dst });
+    // The same 20 bytes emitIpv4Header writes (RFC 791 §3.1, no options), without the fields
+    // object: this runs once per packet sent.
+    const ff = (df ? 0x4000 : 0) | (mf ? 0x2000 : 0) | (fragOffset >>> 3);
+    buf[at] = 0x45;
+    buf[at + 1] = tos;
+    buf[at + 2] = total >>> 8;
+    buf[at + 3] = total & 0xff;
+    buf[at + 4] = id >>> 8;
+    buf[at + 5] = id & 0xff;
+    buf[at + 6] = ff >>> 8;
+    buf[at + 7] = ff & 0xff;
+    buf[at + 8] = ttl;
+    buf[at + 9] = protocol;
+    const s0 = src[0]!, s1 = src[1]!, s2 = src[2]!, s3 = src[3]!;
+    const d0 = dst[0]!, d1 = dst[1]!, d2 = dst[2]!, d3 = dst[3]!;
+    buf[at + 12] = s0;
+    buf[at + 13] = s1;
+    buf[at + 14] = s2;
+    buf[at + 15] = s3;
+    buf[at + 16] = d0;
+    buf[at + 17] = d1;
+    buf[at + 18] = d2;
+    buf[at + 19] = d3;
+    // RFC 1071: one's complement sum of the nine other 16-bit words.
+    let sum = 0x4500 + tos + total + id + ff + ((ttl << 8) | protocol) +
+      ((s0 << 8) | s1) + ((s2 << 8) | s3) + ((d0 << 8) | d1) + ((d2 << 8) | d3);
+    sum = (sum & 0xffff) + (sum >>> 16);
+    sum = (sum & 0xffff) + (sum >>> 16);
+    const c = ~sum & 0xffff;
+    buf[at + 10] = c >>> 8;
+    buf[at + 11] = c & 0xff;
   }
 
   private srcBytes(src: string): Uint8Array {

@@ -183,7 +183,7 @@ export class Kernel implements IpLayer {
       const mask32 = maskOf(prefix);
       const a: Ipv4Address = {
         family: 4, address: formatIPv4(bytes), bytes: bytes.slice(), u32, prefix, mask32,
-        bcast32: prefix >= 31 ? u32 : (u32 | ~mask32) >>> 0, iface,
+        bcast32: prefix >= 31 ? u32 : (u32 | ~mask32) >>> 0, iface, input: { name: formatIPv4(bytes), bytes: bytes.slice() },
       };
       iface.v4.push(a);
       if (!this.local4.has(u32)) this.local4.set(u32, a);
