@@ -7,6 +7,8 @@ import { formatIPv4, formatIPv6, ipFamily, parseMAC } from './wire/addr.js';
 import type { Port } from './links/port.js';
 import { Switch } from './links/switch.js';
 import { Cable } from './links/cable.js';
+import { openTun, type TunDevice } from './links/tun.js';
+import { Device } from './links/device.js';
 import { Kernel } from './kernel/kernel.js';
 import type { Interface, AddressInfo } from './kernel/interface.js';
 import type { NeighbourInfo } from './kernel/neighbour.js';
@@ -36,6 +38,12 @@ export interface AttachOptions {
   mac?: string;
   /** Interface name; default eth0, eth1, ... */
   name?: string;
+}
+
+/** Options of attachTun / attachDevice: attach()'s, and which kind of device. */
+export interface DeviceAttachOptions extends Omit<AttachOptions, 'name'> {
+  /** 3 (default): TUN, bare IP packets; 2: TAP, Ethernet frames (the interface gets a MAC). */
+  layer?: 2 | 3;
 }
 
 /** One interface in `host.addr()`, like `ip addr`. */
@@ -154,6 +162,36 @@ export class Host {
       iface.addAddress(a);
     }
     return iface;
+  }
+
+  /**
+   * A Linux TUN (layer 3) or TAP (layer 2) device as this host's interface `name` (which is also
+   * the device's name in the kernel; 'tun%d' lets the kernel choose). The host's addresses live
+   * here, not in the kernel: configure the kernel's side with `ip`. Needs `clock: 'real'`,
+   * Linux, CAP_NET_ADMIN and the native addon. Close the returned device to remove it.
+   */
+  attachTun(name: string, opts: DeviceAttachOptions = {}): TunDevice & { readonly iface: Interface } {
+    if (this.network.sched.mode !== 'real') {
+      throw new Error(`${this.name}.attachTun: a TUN device carries packets in wall-clock time; create the network with new Network({ clock: 'real' })`);
+    }
+    const { layer = 3, ...rest } = opts;
+    const dev = openTun(name, { layer, ...(opts.mtu !== undefined ? { mtu: opts.mtu } : {}) });
+    try {
+      return Object.assign(dev, { iface: this.attach(dev, { ...rest, name: dev.name }) });
+    } catch (e) {
+      dev.close();
+      throw e;
+    }
+  }
+
+  /**
+   * An in-process TUN (layer 3) or TAP (layer 2) device as this host's interface `name`: what the
+   * host sends comes out as the device's 'packet' events, `device.write(bytes)` injects packets.
+   */
+  attachDevice(name: string, opts: DeviceAttachOptions = {}): Device & { readonly iface: Interface } {
+    const { layer = 3, ...rest } = opts;
+    const dev = new Device(name, { layer, mtu: opts.mtu ?? 1500, sched: this.network.sched });
+    return Object.assign(dev, { iface: this.attach(dev, { ...rest, name }) });
   }
 
   /** The interfaces, lo first. */
