@@ -3,7 +3,7 @@
 // the output path, with source fragmentation when a transport allows it.
 
 import { formatIPv6, parseIPv6 } from '../wire/addr.js';
-import { get16 } from '../wire/bytes.js';
+import { get32 } from '../wire/bytes.js';
 import { WireError } from '../wire/error.js';
 import {
   IPV6_FRAGMENT_HEADER_LEN, IPV6_HEADER_LEN, IPV6_HOPOPTS, IPV6_NONXT, emitIpv6FragmentHeader, emitIpv6Header,
@@ -21,6 +21,15 @@ import type { Kernel, KernelPacket, Path } from './kernel.js';
 import { Reassembler, type FragQueue } from './fragments.js';
 
 const ETH = 14;
+
+/** An address as text and bytes, with its first three words for the cache's comparison. */
+interface Addr6 {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly w0: number;
+  readonly w1: number;
+  readonly w2: number;
+}
 /** RFC 2711: the router alert hop-by-hop option (value 0: MLD). */
 const OPT_ROUTER_ALERT = 5;
 
@@ -29,6 +38,8 @@ export class Ipv6 {
   /** RFC 8200 §4.5 / RFC 7739: fragment identification, a per-host counter from a random start. */
   private nextFragId: number;
   private readonly byteCache = new Map<string, Uint8Array>();
+  private readonly names = new Map<number, Addr6[]>();
+  private namesSize = 0;
 
   constructor(private readonly k: Kernel) {
     this.nextFragId = k.random.u32();
@@ -48,35 +59,100 @@ export class Ipv6 {
 
   // ---- input ------------------------------------------------------------------------------------
 
+  /**
+   * An address seen on input: its text and 16 bytes, cached by value so that the delivery path
+   * formats nothing and allocates no views. The bytes are shared: read-only.
+   */
+  private addr(b: Uint8Array, off: number): Addr6 {
+    const w0 = get32(b, off), w1 = get32(b, off + 4), w2 = get32(b, off + 8), w3 = get32(b, off + 12);
+    const bucket = this.names.get(w3);
+    if (bucket !== undefined) {
+      for (let i = 0; i < bucket.length; i++) {
+        const e = bucket[i]!;
+        if (e.w0 === w0 && e.w1 === w1 && e.w2 === w2) return e;
+      }
+    }
+    if (this.namesSize >= 4096) {
+      this.names.clear();
+      this.namesSize = 0;
+    }
+    const bytes = b.slice(off, off + 16);
+    const e: Addr6 = { name: formatIPv6(bytes), bytes, w0, w1, w2 };
+    const list = this.names.get(w3);
+    if (list === undefined) this.names.set(w3, [e]);
+    else list.push(e);
+    this.namesSize++;
+    return e;
+  }
+
   input(iface: Interface, buf: Uint8Array, linkMcast: boolean): void {
     const k = this.k;
     const st = k.stats.ip6;
     st.InReceives!++;
-    const h = parseIpv6(buf);
-    if (h instanceof WireError) {
-      if (buf.length >= IPV6_HEADER_LEN && buf[0]! >>> 4 === 6 && IPV6_HEADER_LEN + get16(buf, 4) > buf.length) st.InTruncatedPkts!++;
-      else st.InHdrErrors!++;
+    const len = buf.length;
+    // RFC 8200 §3: version 6, payload length within what arrived (link padding is cut).
+    if (len < IPV6_HEADER_LEN || buf[0]! >>> 4 !== 6) {
+      st.InHdrErrors!++;
       return;
     }
-    const src = h.src;
-    const dst = h.dst;
+    const end = IPV6_HEADER_LEN + ((buf[4]! << 8) | buf[5]!);
+    if (end > len) {
+      st.InTruncatedPkts!++;
+      return;
+    }
+    const s0 = buf[8]!;
     // RFC 4291 §2.7: a multicast source is invalid; §2.5.3: ::1 never arrives from a link.
-    if (src[0] === 0xff || (iface !== k.lo && (isLoopback6(src) || isLoopback6(dst)))) {
+    if (s0 === 0xff || (iface !== k.lo && (isLoopback6(buf, 8) || isLoopback6(buf, 24)))) {
       st.InAddrErrors!++;
       return;
     }
-    const dstName = formatIPv6(dst);
+    const dst = this.addr(buf, 24);
     let multicast = false;
-    if (dst[0] === 0xff) {
+    if (buf[24] === 0xff) {
       // RFC 4291 §2.7.1: all-nodes is always joined; other groups only when joined on this interface.
-      if (!(dstName === 'ff02::1' || dstName === 'ff01::1') && !k.mcast.isMember(6, dstName, iface.ifindex)) return;
+      if (!k.mcast.isMember(6, dst.name, iface.ifindex)) return;
       multicast = true;
       st.InMcastPkts!++;
-    } else if (!k.local6.has(dstName) && dstName !== '::1') {
-      this.forward(iface, h, buf, linkMcast);
+    } else if (!k.local6.has(dst.name) && dst.name !== '::1') {
+      const h = parseIpv6(buf);
+      if (h instanceof WireError) st.InHdrErrors!++;
+      else this.forward(iface, h, buf, linkMcast);
       return;
     }
-    const packet = buf.length === IPV6_HEADER_LEN + h.payloadLength ? buf : buf.subarray(0, IPV6_HEADER_LEN + h.payloadLength);
+    const packet = end === len ? buf : buf.subarray(0, end);
+    const nh = buf[6]!;
+    if (nh === IPV6_HOPOPTS || nh === 43 || nh === IPV6_FRAGMENT || nh === 60) {
+      this.inputExt(iface, packet, dst.name, multicast);
+      return;
+    }
+    if (nh === IPV6_NONXT) return; // RFC 8200 §4.7
+    const src = this.addr(buf, 8);
+    const pkt: KernelPacket = {
+      family: 6,
+      src: src.name,
+      dst: dst.name,
+      srcBytes: src.bytes,
+      dstBytes: dst.bytes,
+      protocol: nh,
+      ttl: buf[7]!,
+      tos: ((buf[0]! & 0x0f) << 4) | (buf[1]! >>> 4),
+      payload: buf.subarray(IPV6_HEADER_LEN, end),
+      ifindex: iface.ifindex,
+      multicast,
+      raw: packet,
+    };
+    k.deliver(pkt);
+  }
+
+  /** A local packet with extension headers (RFC 8200 §4): walked by the wire codec. */
+  private inputExt(iface: Interface, packet: Uint8Array, dstName: string, multicast: boolean): void {
+    const k = this.k;
+    const st = k.stats.ip6;
+    const h = parseIpv6(packet);
+    if (h instanceof WireError) {
+      st.InHdrErrors!++;
+      return;
+    }
     if (h.hopByHop !== undefined && !this.hopByHop(h, packet, multicast)) return;
     if (h.routing !== undefined && h.routing.segmentsLeft > 0) {
       // RFC 8200 §4.4: an unrecognised routing type (type 0 is deprecated, RFC 5095) with
@@ -91,12 +167,14 @@ export class Ipv6 {
       return;
     }
     if (h.nextHeader === IPV6_NONXT) return; // RFC 8200 §4.7
+    const src = this.addr(packet, 8);
+    const dst = this.addr(packet, 24);
     const pkt: KernelPacket = {
       family: 6,
-      src: formatIPv6(src),
-      dst: dstName,
-      srcBytes: src,
-      dstBytes: dst,
+      src: src.name,
+      dst: dst.name,
+      srcBytes: src.bytes,
+      dstBytes: dst.bytes,
       protocol: h.nextHeader,
       ttl: h.hopLimit,
       tos: h.trafficClass,
@@ -343,9 +421,9 @@ export class Ipv6 {
   }
 }
 
-function isLoopback6(b: Uint8Array): boolean {
-  for (let i = 0; i < 15; i++) if (b[i] !== 0) return false;
-  return b[15] === 1;
+function isLoopback6(b: Uint8Array, off: number): boolean {
+  for (let i = 0; i < 15; i++) if (b[off + i] !== 0) return false;
+  return b[off + 15] === 1;
 }
 
 function isLinkLocal6(b: Uint8Array): boolean {
