@@ -226,3 +226,27 @@ test('unreachable / prohibit / blackhole routes at the router; interface MTU and
   assert.equal((await a.ping('10.0.2.1')).ttl, 63);
   await world.run();
 });
+
+test('a neighbour that goes away: STALE, DELAY, PROBE (3 unicast probes), FAILED; then resolution starts over', async () => {
+  const world = new Network({ seed: 12 });
+  const sw = world.switch('lan');
+  const a = world.host('a');
+  const b = world.host('b');
+  a.attach(sw, { ipv4: '10.0.0.1/24' });
+  const ib = b.attach(sw, { ipv4: '10.0.0.2/24' });
+  await a.ping('10.0.0.2');
+  await world.run({ for: '60s' });
+  assert.equal(a.neigh()[0]!.state, 'STALE');
+  ib.port!.detach();
+  const requests = a.kernel.stats.arp.OutRequests!;
+  const p = a.ping('10.0.0.2', { timeout: '20s' });
+  assert.equal(a.neigh()[0]!.state, 'DELAY');
+  await world.run({ for: '5s' });
+  assert.equal(a.neigh()[0]!.state, 'PROBE');
+  await world.run({ for: '3s' });
+  assert.equal(a.neigh()[0]!.state, 'FAILED');
+  assert.equal(a.kernel.stats.arp.OutRequests! - requests, 3); // ucast_solicit
+  await assert.rejects(p, { code: 'ETIMEDOUT' });              // sent while DELAY: not queued, lost
+  await assert.rejects(a.ping('10.0.0.2'), { code: 'EHOSTUNREACH' });
+  assert.equal(a.kernel.stats.arp.OutRequests! - requests, 6); // mcast_solicit again
+});
