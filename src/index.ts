@@ -20,3 +20,7 @@ export type { ClockMode } from './links/clock.js';
 export type { Port, Tappable, FrameTap } from './links/port.js';
 export { HEADROOM } from './kernel/ip-types.js';
 export type { IpLayer, IpPacket, IcmpError, RouteResult, TransportProtocol, IpOutputOptions } from './kernel/ip-types.js';
+export { Device } from './links/device.js';
+export { openTun, tunUnavailable, TunDevice, TunError } from './links/tun.js';
+export type { DeviceAttachOptions } from './host.js';
+export { describeFrame, describePacket } from './wire/describe.js';
