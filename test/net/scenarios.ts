@@ -17,8 +17,14 @@ function connectTo(net: NetLike, where: Where, cb?: () => void): realNet.Socket 
   return 'path' in where ? net.connect(where.path, cb) : net.connect(where.port, where.host, cb);
 }
 
-function listen(server: realNet.Server, where: Where): Promise<void> {
-  return new Promise((resolve) => { (server.listen as (...a: unknown[]) => unknown)(...listenArgs(where), () => resolve()); });
+/** Listens; resolves with where to connect (the port filled in when 0 was asked for). */
+function listen(server: realNet.Server, where: Where): Promise<Where> {
+  return new Promise((resolve) => {
+    (server.listen as (...a: unknown[]) => unknown)(...listenArgs(where), () => {
+      if ('path' in where) resolve(where);
+      else resolve({ host: where.host, port: (server.address() as realNet.AddressInfo).port });
+    });
+  });
 }
 
 function watch(s: realNet.Socket, name: string, log: Log): void {
@@ -42,8 +48,8 @@ function serverClosed(server: realNet.Server): Promise<void> {
 export const scenarios: Record<string, Scenario> = {
   async destroyBeforeConnect(net, where, log) {
     const server = net.createServer(() => log('server:connection'));
-    await listen(server, where);
-    const c = connectTo(net, where);
+    const at = await listen(server, where);
+    const c = connectTo(net, at);
     watch(c, 'client', log);
     log(`pending:${c.pending} connecting:${c.connecting} readyState:${c.readyState}`);
     c.destroy();
@@ -60,8 +66,8 @@ export const scenarios: Record<string, Scenario> = {
         s.on('data', (d: string) => { got += d; });
         s.on('end', () => { log(`server:got:${got}`); s.end(); server.close(() => { log('server:closed'); }); });
       });
-      void listen(server, where).then(() => {
-        const c = connectTo(net, where);
+      void listen(server, where).then((at) => {
+        const c = connectTo(net, at);
         c.on('close', () => setTimeout(resolve, 5));
         watch(c, 'client', log);
         log(`write1:${c.write('a', () => log('cb1'))}`);
@@ -79,8 +85,8 @@ export const scenarios: Record<string, Scenario> = {
       watch(s, 'server', log);
       s.on('data', () => s.destroy(new Error('boom')));
     });
-    await listen(server, where);
-    const c = connectTo(net, where, () => c.write('x'));
+    const at = await listen(server, where);
+    const c = connectTo(net, at, () => c.write('x'));
     watch(c, 'client', log);
     c.resume();
     await closed(c);
@@ -89,8 +95,8 @@ export const scenarios: Record<string, Scenario> = {
 
   async idleTimeout(net, where, log) {
     const server = net.createServer((s) => { s.resume(); s.on('end', () => s.end()); });
-    await listen(server, where);
-    const c = connectTo(net, where);
+    const at = await listen(server, where);
+    const c = connectTo(net, at);
     watch(c, 'client', log);
     c.setTimeout(30, () => { log(`timeout-cb timeout:${c.timeout}`); c.end(); });
     c.resume();
@@ -106,8 +112,8 @@ export const scenarios: Record<string, Scenario> = {
       s.on('data', (d: Buffer) => log(`server:data:${d}`));
       s.on('end', () => { log('server:end'); s.end(); });
     });
-    await listen(server, where);
-    const c = connectTo(net, where, () => c.write('hello'));
+    const at = await listen(server, where);
+    const c = connectTo(net, at, () => c.write('hello'));
     c.resume();
     await new Promise((r) => setTimeout(r, 20));
     log('resume');
@@ -123,12 +129,12 @@ export const scenarios: Record<string, Scenario> = {
     const server = net.createServer((s) => { log('server:connection'); held.push(s); s.resume(); });
     server.maxConnections = 1;
     server.on('drop', (d?: Record<string, unknown>) => log(`server:drop:${d === undefined ? 'undefined' : Object.keys(d).sort().join(',')}`));
-    await listen(server, where);
-    const a = connectTo(net, where);
+    const at = await listen(server, where);
+    const a = connectTo(net, at);
     watch(a, 'a', log);
     await new Promise<void>((r) => a.on('connect', () => r()));
     await new Promise((r) => setTimeout(r, 10));
-    const b = connectTo(net, where);
+    const b = connectTo(net, at);
     watch(b, 'b', log);
     b.resume();
     await closed(b);
@@ -142,8 +148,8 @@ export const scenarios: Record<string, Scenario> = {
 
   async asyncIteration(net, where, log) {
     const server = net.createServer((s) => { s.write('one'); setTimeout(() => s.end('two'), 5); });
-    await listen(server, where);
-    const c = connectTo(net, where);
+    const at = await listen(server, where);
+    const c = connectTo(net, at);
     c.setEncoding('utf8');
     let all = '';
     for await (const chunk of c) all += chunk;
@@ -154,8 +160,8 @@ export const scenarios: Record<string, Scenario> = {
 
   async writeAfterPeerEnded(net, where, log) {
     const server = net.createServer((s) => s.end());
-    await listen(server, where);
-    const c = connectTo(net, where);
+    const at = await listen(server, where);
+    const c = connectTo(net, at);
     watch(c, 'client', log);
     c.resume();
     c.on('end', () => {
@@ -174,8 +180,8 @@ export const scenarios: Record<string, Scenario> = {
       s.on('end', () => { log('server:end'); s.destroySoon(); });
       watch(s, 'server', log);
     });
-    await listen(server, where);
-    const c = connectTo(net, where, () => { c.end('bye', () => log('client:endcb')); });
+    const at = await listen(server, where);
+    const c = connectTo(net, at, () => { c.end('bye', () => log('client:endcb')); });
     watch(c, 'client', log);
     c.resume();
     await closed(c);
@@ -190,8 +196,8 @@ export const scenarios: Record<string, Scenario> = {
         s.on('data', (d: string) => { got += d; });
         s.on('end', () => { log(`server:got:${got}`); s.end(); server.close(); });
       });
-      void listen(server, where).then(() => {
-        const c = connectTo(net, where, () => {
+      void listen(server, where).then((at) => {
+        const c = connectTo(net, at, () => {
           c.cork();
           c.write('ab');
           c.write('ff00', 'hex');
@@ -211,8 +217,8 @@ export const scenarios: Record<string, Scenario> = {
 
   async destroyWithErrorWhileConnecting(net, where, log) {
     const server = net.createServer(() => log('server:connection'));
-    await listen(server, where);
-    const c = connectTo(net, where);
+    const at = await listen(server, where);
+    const c = connectTo(net, at);
     watch(c, 'client', log);
     c.write('never', (e) => log(`writecb:${e?.message}`));
     c.destroy(new Error('stop'));
@@ -226,8 +232,8 @@ export const scenarios: Record<string, Scenario> = {
       s.on('data', (d: Buffer) => log(`server:data:${d}`));
       s.on('end', () => { log('server:end'); s.end(); });
     });
-    await listen(server, where);
-    const c = connectTo(net, where);
+    const at = await listen(server, where);
+    const c = connectTo(net, at);
     watch(c, 'client', log);
     c.end('early', () => log('client:endcb'));
     log(`readyState:${c.readyState} writableEnded:${c.writableEnded}`);
@@ -244,8 +250,8 @@ export const scenarios: Record<string, Scenario> = {
       setTimeout(() => s.end('done'), 10);
     });
     server.on('close', () => log('server:close-event'));
-    await listen(server, where);
-    const c = connectTo(net, where);
+    const at = await listen(server, where);
+    const c = connectTo(net, at);
     watch(c, 'client', log);
     c.resume();
     await closed(c);
