@@ -205,11 +205,12 @@ export abstract class StreamHandle {
     return chunks.length === 1 ? sys.write(this.fd, chunks[0]!) : sys.writev(this.fd, chunks);
   }
 
-  private flushWrites(): void {
+  /** Writes what is queued; false when the socket took nothing more (EAGAIN). */
+  private flushWrites(): boolean {
     while (this.writeQueue.length > 0 && !this.closed) {
       const w = this.writeQueue[0]!;
       const r = this.sysWrite(w.chunks);
-      if (r === -EAGAIN) break;
+      if (r === -EAGAIN) return false;
       if (r < 0) {
         // libuv: the failed request completes with the error; the rest wait for close.
         this.writeQueue.shift();
@@ -217,16 +218,17 @@ export abstract class StreamHandle {
         this.writeFailed = true;
         this.sync();
         w.req.oncomplete?.call(w.req, r, this);
-        return;
+        return true;
       }
       w.remaining -= r;
       this.writeQueueSize -= r;
-      if (w.remaining > 0) { w.chunks = advance(w.chunks, r); break; }
+      if (w.remaining > 0) { w.chunks = advance(w.chunks, r); return false; }
       this.writeQueue.shift();
       this.sync();
       w.req.oncomplete?.call(w.req, 0, this);
     }
     if (this.writeQueue.length === 0 && this.shutdownReq !== null && !this.closed) this.startShutdown();
+    return true;
   }
 
   // ---- shutdown -----------------------------------------------------------------------------
@@ -375,10 +377,13 @@ export abstract class StreamHandle {
       return;
     }
 
+    // What came back EAGAIN this round is not looked at again until the socket says so.
+    let stalled = 0;
     if (this.listening && (rev & POLLIN)) {
       const r = this.loop.sys.accept(this.fd);
       if (typeof r === 'number') {
-        if (r !== -EAGAIN) this.onconnection?.(r);
+        if (r === -EAGAIN) stalled |= POLLIN;
+        else this.onconnection?.(r);
       } else {
         const client = this.adopt(r.fd);
         this.onconnection?.(0, client);
@@ -388,37 +393,46 @@ export abstract class StreamHandle {
     }
 
     if (this.writeQueue.length > 0 && !this.writeFailed && (rev & (POLLOUT | POLLERR | POLLHUP))) {
-      this.flushWrites();
+      if (!this.flushWrites()) stalled |= POLLOUT;
       if (this.closed) return;
     }
 
     if (this.reading && (rev & (POLLIN | POLLERR | POLLHUP))) {
-      again = this.readOnce() || again;
+      const r = this.readOnce();
+      if (r > 0) again = true;
+      else if (r < 0) stalled |= POLLIN;
       if (this.closed) return;
     }
 
     this.sync();
-    if (again) this.kick();
+    if (again) { this.kick(); return; }
+    // Level-triggered, as libuv uses epoll: what is still ready is looked at again next round
+    // (a short read leaves a FIN that came with the data, a burst of connections, ...).
+    const w = this.interest() & ~stalled;
+    if (w === 0) return;
+    const p2 = { fd: this.fd, events: w | POLLERR | POLLHUP, revents: 0 };
+    this.loop.sys.poll([p2]);
+    if ((p2.revents ?? 0) !== 0) this.kick();
   }
 
-  /** Reads once; true when more may be waiting. */
-  private readOnce(): boolean {
+  /** Reads once: 1 when the read filled the buffer (more may wait), 0 for a short read, EOF or error, -1 for EAGAIN. */
+  private readOnce(): number {
     const ub = this.userBuffer;
     const max = ub !== null ? ub.byteLength : READ_SIZE;
     const r = this.loop.sys.read(this.fd, max);
     if (typeof r === 'number') {
-      if (r === -EAGAIN) return false;
+      if (r === -EAGAIN) return -1;
       this.reading = false;
       this.sync();
       this.onread?.(r);
-      return false;
+      return 0;
     }
     if (r.byteLength === 0) {
       this.eof = true;
       this.reading = false;
       this.sync();
       this.onread?.(UV_EOF);
-      return false;
+      return 0;
     }
     this.bytesRead += r.byteLength;
     let buf: Buffer;
@@ -429,8 +443,7 @@ export abstract class StreamHandle {
       buf = Buffer.from(r.buffer, r.byteOffset, r.byteLength);
     }
     this.onread?.(r.byteLength, buf);
-    // As libuv: a short read means the socket is drained; wait for the next readiness.
-    return this.reading && r.byteLength === max;
+    return this.reading && r.byteLength === max ? 1 : 0;
   }
 
   private finishConnect(status: number): void {
