@@ -406,6 +406,7 @@ export abstract class StreamHandle {
 
     this.sync();
     if (again) { this.kick(); return; }
+    if ((rev & (want | POLLERR | POLLHUP)) === 0) return; // nothing was ready: wait for the socket
     // Level-triggered, as libuv uses epoll: what is still ready is looked at again next round
     // (a short read leaves a FIN that came with the data, a burst of connections, ...).
     const w = this.interest() & ~stalled;

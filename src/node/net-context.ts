@@ -28,6 +28,12 @@ export interface NetHost {
   readonly loop: HandleLoop;
   /** The host's resolver (host.dns.lookup). */
   readonly lookup: LookupFunction;
+  /**
+   * The process's own net.Socket, for sockets on the process's real descriptors and native
+   * handles (stdio pipes, child process pipes) when this module stands in for node:net
+   * (usernet/register): Node's internals make those through require('net').Socket.
+   */
+  readonly nativeSocket?: new (options?: object) => object;
 }
 
 /** Per-host state of a net module. */

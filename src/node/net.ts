@@ -48,6 +48,17 @@ export interface NetModule {
 export const DEFAULT_AUTOSELECT_FAMILY = true;
 export const DEFAULT_AUTOSELECT_FAMILY_ATTEMPT_TIMEOUT = 250;
 
+/** A descriptor of the process (not of the host's sys), or a native handle: node:net's business. */
+function isNative(host: NetHost, options: unknown): boolean {
+  const fd = typeof options === 'number' ? options : (options as { fd?: unknown } | null | undefined)?.fd;
+  if (typeof fd === 'number') {
+    const t = host.loop.sys.getsockopt(fd, 'SOL_SOCKET', 'SO_TYPE');
+    return !(typeof t === 'number' && t > 0);
+  }
+  const handle = (options as { handle?: { isStreamBase?: unknown } } | null | undefined)?.handle;
+  return handle !== null && typeof handle === 'object' && handle.isStreamBase === true;
+}
+
 export function createNet(host: NetHost): NetModule {
   const state: NetState & { Socket: typeof NetSocket } = {
     loop: host.loop,
@@ -60,6 +71,7 @@ export function createNet(host: NetHost): NetModule {
   // Plain constructor functions, as Node's are: callable without `new`, usable with
   // `Socket.call(this, options)` and with `class X extends Socket`.
   const Socket = function Socket(this: NetSocket | undefined, options?: SocketConstructorOptions | number): NetSocket | void {
+    if (host.nativeSocket !== undefined && isNative(host, options)) return new host.nativeSocket(options as object) as NetSocket;
     if (!(this instanceof Socket)) return new (Socket as SocketConstructor)(options);
     initSocket(this, state, options);
   } as unknown as SocketConstructor;
