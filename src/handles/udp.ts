@@ -76,6 +76,8 @@ interface PendingSend {
   addr: InetAddr | undefined;
   size: number;
   hasCallback: boolean;
+  /** null while waiting for the socket; then 0 or a negative errno. */
+  status: number | null;
 }
 
 let asyncIds = 1;
@@ -97,6 +99,9 @@ export class UdpHandle {
   private unwatchOut: (() => void) | null = null;
   private queue: PendingSend[] = [];
   private queueBytes = 0;
+  private completeTimer: Timer | null = null;
+  /** Node's --test-udp-no-try-send: every send goes through the request queue. */
+  private readonly noTrySend = process.execArgv.includes('--test-udp-no-try-send');
 
   constructor(private readonly loop: UdpLoop, readonly family: 4 | 6) {}
 
@@ -210,12 +215,17 @@ export class UdpHandle {
   /**
    * send(req, list, count, port, ip, hasCallback) on an unconnected handle, or
    * send(req, list, count, hasCallback) on a connected one. Returns msg_size + 1 when the
-   * datagram went out at once (Node then calls back on the next tick), 0 when queued
-   * (req.oncomplete follows), or a negative errno.
+   * datagram went out at once (uv_udp_try_send; Node then calls back on the next tick), 0 when
+   * it went through the request queue (uv_udp_send: req.oncomplete follows from a later event),
+   * or a negative errno.
    */
-  send(req: SendWrap, list: readonly Uint8Array[], count: number, portOrCb?: number | boolean, ip?: string, hasCallback?: boolean): number {
+  send(req: SendWrap, list: readonly ArrayBufferView[], count: number, portOrCb?: number | boolean, ip?: string, hasCallback?: boolean): number {
     if (this.closed) return -EBADF;
-    const chunks = list.length === count ? list.slice() : list.slice(0, count);
+    const chunks: Uint8Array[] = [];
+    for (let i = 0; i < count && i < list.length; i++) {
+      const b = list[i]!;
+      chunks.push(b instanceof Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    }
     let addr: InetAddr | undefined;
     let cb: boolean;
     if (typeof portOrCb === 'number' && ip !== undefined) {
@@ -232,45 +242,52 @@ export class UdpHandle {
     }
     let size = 0;
     for (const c of chunks) size += c.length;
-    if (this.queue.length === 0) {
+    if (this.queue.length === 0 && !this.noTrySend) {
       const r = this.loop.sys.sendto(this.fd, chunks.length === 1 ? chunks[0]! : chunks, addr);
       if (r >= 0) return size + 1;
       if (r !== -EAGAIN) return r;
     }
-    // The socket cannot take it now: queue it until it can (uv_udp_send).
+    // uv_udp_send: the request joins the queue; it counts in getSendQueueSize/Count until its
+    // completion runs from a later event, even when the datagram left at once.
     req.list = chunks;
-    this.queue.push({ req, list: chunks, addr, size, hasCallback: cb });
+    this.queue.push({ req, list: chunks, addr, size, hasCallback: cb, status: null });
     this.queueBytes += size;
-    this.watchOut();
     this.sync();
+    this.flush();
     return 0;
   }
 
-  send6(req: SendWrap, list: readonly Uint8Array[], count: number, portOrCb?: number | boolean, ip?: string, hasCallback?: boolean): number {
+  send6(req: SendWrap, list: readonly ArrayBufferView[], count: number, portOrCb?: number | boolean, ip?: string, hasCallback?: boolean): number {
     return this.send(req, list, count, portOrCb, ip, hasCallback);
   }
 
-  private watchOut(): void {
-    if (this.unwatchOut !== null || this.fd < 0) return;
-    this.unwatchOut = this.loop.sys.watch(this.fd, POLLOUT, () => this.flushSoon());
-  }
-
-  private flushSoon(): void {
-    this.loop.sched.after(0, () => this.flush());
-  }
-
+  /** Sends what the socket takes now; waits for POLLOUT for the rest; completions run later. */
   private flush(): void {
-    while (this.queue.length > 0 && !this.closed) {
-      const p = this.queue[0]!;
+    let done = false;
+    for (const p of this.queue) {
+      if (p.status !== null) { done = true; continue; }
       const r = this.loop.sys.sendto(this.fd, p.list.length === 1 ? p.list[0]! : p.list, p.addr);
-      if (r === -EAGAIN) return;
-      this.queue.shift();
-      this.queueBytes -= p.size;
-      if (p.hasCallback && p.req.oncomplete) p.req.oncomplete.call(p.req, r < 0 ? r : 0, r < 0 ? 0 : p.size);
+      if (r === -EAGAIN) {
+        if (this.unwatchOut === null) this.unwatchOut = this.loop.sys.watch(this.fd, POLLOUT, () => { this.flush(); });
+        break;
+      }
+      p.status = r < 0 ? r : 0;
+      done = true;
     }
-    if (this.queue.length === 0 && this.unwatchOut) { this.unwatchOut(); this.unwatchOut = null; }
-    this.sync();
+    if (this.queue.every((p) => p.status !== null) && this.unwatchOut) { this.unwatchOut(); this.unwatchOut = null; }
+    if (done && this.completeTimer === null) this.completeTimer = this.loop.sched.after(0, this.complete);
   }
+
+  /** uv__udp_run_completed: finished requests leave the queue and call back, in order. */
+  private complete = (): void => {
+    this.completeTimer = null;
+    while (this.queue.length > 0 && this.queue[0]!.status !== null) {
+      const p = this.queue.shift()!;
+      this.queueBytes -= p.size;
+      if (p.hasCallback && p.req.oncomplete) p.req.oncomplete.call(p.req, p.status!, p.status! < 0 ? 0 : p.size);
+    }
+    this.sync();
+  };
 
   getSendQueueSize(): number { return this.queueBytes; }
   getSendQueueCount(): number { return this.queue.length; }
@@ -461,10 +478,13 @@ export class UdpHandle {
     const pending = this.queue;
     this.queue = [];
     this.queueBytes = 0;
+    if (this.completeTimer) { this.completeTimer.cancel(); this.completeTimer = null; }
     this.sync();
     if (pending.length > 0 || cb) {
       this.loop.sched.after(0, () => {
-        for (const p of pending) if (p.hasCallback && p.req.oncomplete) p.req.oncomplete.call(p.req, UV_ECANCELED, 0);
+        for (const p of pending) {
+          if (p.hasCallback && p.req.oncomplete) p.req.oncomplete.call(p.req, p.status ?? UV_ECANCELED, p.status === null || p.status < 0 ? 0 : p.size);
+        }
         cb?.();
       });
     }

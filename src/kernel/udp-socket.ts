@@ -76,6 +76,10 @@ interface Queued {
   family: 4 | 6;
 }
 
+function isLinkLocal6(a: string): boolean {
+  return a.length > 4 && a.charCodeAt(0) === 102 /* f */ && a.charCodeAt(1) === 101 /* e */ && '89ab'.includes(a[2]!);
+}
+
 function isV4(a: string): boolean { return a.indexOf(':') < 0; }
 
 function toInt(v: unknown): number {
@@ -163,7 +167,7 @@ export class UdpSocket implements KernelSocket {
     if (address === null || isV4(address) !== (addr.family === 4)) return -EINVAL;
     if (!Number.isInteger(addr.port) || addr.port < 0 || addr.port > 0xffff) return -EINVAL;
     let dev = 0;
-    if (this.family === 6 && address.startsWith('fe80:')) {
+    if (this.family === 6 && isLinkLocal6(address)) {
       // Linux inet6_bind: a link-local address needs its interface.
       dev = addr.scopeid ?? 0;
       if (dev === 0 && this.boundDev === 0) return -EINVAL;
@@ -270,7 +274,7 @@ export class UdpSocket implements KernelSocket {
     const multicast = family === 4 ? isMulticast4(dst) : isMulticast6(dst);
     let ifindex = scope || this.boundDev;
     if (multicast && ifindex === 0) ifindex = family === 4 ? this.mcastIf : this.mcast6If;
-    if (family === 6 && ifindex === 0 && dst.startsWith('fe80:')) return -EINVAL; // link-local needs an interface
+    if (family === 6 && ifindex === 0 && isLinkLocal6(dst)) return -EINVAL; // link-local needs an interface
     if (ifindex !== 0) opts.ifindex = ifindex;
     if (multicast && family === 4 && opts.src === undefined && this.mcastIfAddr !== '') opts.src = this.mcastIfAddr;
     return this.udp.ip.route(family, dst, opts);
@@ -379,7 +383,7 @@ export class UdpSocket implements KernelSocket {
   }
 
   /** Queues a received datagram, or drops it when the receive buffer is full (Linux __udp_enqueue_schedule_skb). */
-  enqueue(payload: Uint8Array, family: 4 | 6, src: string, sport: number, st: UdpCounters): void {
+  enqueue(payload: Uint8Array, family: 4 | 6, src: string, sport: number, ifindex: number, st: UdpCounters): void {
     if (this.closed) return;
     if (this.rmem > this.rcvbuf) {
       st.RcvbufErrors++; st.InErrors++; this.drops++;
@@ -389,6 +393,8 @@ export class UdpSocket implements KernelSocket {
     const from: InetAddr = this.family === 6 && family === 4
       ? { family: 6, address: '::ffff:' + src, port: sport }
       : { family, address: src, port: sport };
+    // A link-local sender is only meaningful with its interface (sin6_scope_id).
+    if (family === 6 && isLinkLocal6(src)) { from.flowinfo = 0; from.scopeid = ifindex; }
     this.queue.push({ data: payload.slice(), from, size, family });
     this.rmem += size;
     this.onReady?.(this.readiness());
@@ -460,7 +466,7 @@ export class UdpSocket implements KernelSocket {
   getsockname(): SockAddr | number {
     if (this.closed) return -EBADF;
     const a: InetAddr = { family: this.family, address: this.localAddress, port: this.localPort };
-    if (this.family === 6) { a.flowinfo = 0; a.scopeid = a.address.startsWith('fe80:') ? this.boundDev : 0; }
+    if (this.family === 6) { a.flowinfo = 0; a.scopeid = isLinkLocal6(a.address) ? this.boundDev : 0; }
     return a;
   }
 

@@ -25,6 +25,10 @@ function counters(): UdpCounters {
 /** Loopback's interface index: packets that never left the host carry no checksum worth checking. */
 const LO_IFINDEX = 1;
 
+function isLoopback(a: string): boolean {
+  return a === '::1' || a.startsWith('127.');
+}
+
 /**
  * ICMP errors that count as "hard" (Linux icmp_err_convert / icmpv6_err_convert `fatal`): only
  * those are reported on a connected socket without IP_RECVERR.
@@ -78,13 +82,17 @@ export class Udp implements TransportProtocol {
       return;
     }
     if (pkt.multicast) { this.deliverMulticast(pkt, u.srcPort, u.dstPort, u.payload, st); return; }
-    const sock = this.lookup(pkt.family, pkt.dst, u.dstPort, pkt.src, u.srcPort, pkt.ifindex);
+    // A datagram to one of our own addresses comes in on lo, but belongs to the interface that
+    // owns the address (Linux takes the local route's device as the input interface).
+    let ifindex = pkt.ifindex;
+    if (ifindex === LO_IFINDEX && !isLoopback(pkt.dst)) ifindex = this.ip.ifindexOf(pkt.dst) || LO_IFINDEX;
+    const sock = this.lookup(pkt.family, pkt.dst, u.dstPort, pkt.src, u.srcPort, ifindex);
     if (sock === null) {
       st.NoPorts++;
       this.ip.sendUnreachable(pkt, 'port');
       return;
     }
-    sock.enqueue(u.payload, pkt.family, pkt.src, u.srcPort, st);
+    sock.enqueue(u.payload, pkt.family, pkt.src, u.srcPort, ifindex, st);
   }
 
   // RFC 1122 §4.1.3.3: ICMP errors are passed up to the application (Linux: connected sockets only).
@@ -153,7 +161,7 @@ export class Udp implements TransportProtocol {
       if (mine === null || (mine !== '*' && mine !== pkt.dst)) continue;
       const s = e.owner;
       if (!s.acceptsMulticast(pkt.family, pkt.dst, pkt.src, sport, pkt.ifindex)) continue;
-      s.enqueue(payload, pkt.family, pkt.src, sport, st);
+      s.enqueue(payload, pkt.family, pkt.src, sport, pkt.ifindex, st);
       delivered++;
     }
     if (delivered === 0) st.IgnoredMulti++;

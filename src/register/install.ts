@@ -4,9 +4,13 @@
 // 'node:dgram'` (builtin ESM exports are re-synced) all reach the virtual host, and dns.lookup
 // answers from its name table. The network runs on the real clock (programs use real timers).
 //
+// The host has lo (127.0.0.1, ::1) and eth0 on a switch of its own with only its IPv6
+// link-local address; os.networkInterfaces() lists these, as it would inside the host.
+//
 // Environment: USERNET_SEED (default 0) seeds the network; USERNET_HOST names the host
 // (default 'localhost-vm').
 import { createRequire, syncBuiltinESMExports } from 'node:module';
+import type { NetworkInterfaceInfo } from 'node:os';
 import { Network } from '../network.js';
 import type { Host } from '../host.js';
 import { createDgram } from '../node/dgram.js';
@@ -28,7 +32,11 @@ export function install(): Registered {
   const seed = Number(process.env.USERNET_SEED ?? 0) || 0;
   const world = new Network({ seed, clock: 'real' });
   const host = world.host(process.env.USERNET_HOST || 'localhost-vm');
+  host.attach(world.switch('lan'), { name: 'eth0' });
   const k = host.kernel;
+
+  const os = require('node:os') as Record<string, unknown>;
+  os.networkInterfaces = (): NodeJS.Dict<NetworkInterfaceInfo[]> => interfacesOf(host);
 
   // dns: lookup and promises.lookup answer from the host (the module object is Node's own, so
   // code that replaces dns.lookup later is seen by dgram, as in Node).
@@ -55,4 +63,42 @@ export function install(): Registered {
   const r: Registered = { world, host };
   g[kInstalled] = r;
   return r;
+}
+
+/** os.networkInterfaces() of a virtual host. */
+function interfacesOf(host: Host): NodeJS.Dict<NetworkInterfaceInfo[]> {
+  const out: NodeJS.Dict<NetworkInterfaceInfo[]> = {};
+  for (const i of host.addr()) {
+    const internal = i.ifname === 'lo';
+    const list: NetworkInterfaceInfo[] = [];
+    for (const a of i.addrs) {
+      const cidr = `${a.address}/${a.prefix}`;
+      if (a.family === 4) {
+        list.push({ address: a.address, netmask: mask4(a.prefix), family: 'IPv4', mac: i.mac, internal, cidr });
+      } else {
+        list.push({ address: a.address, netmask: mask6(a.prefix), family: 'IPv6', mac: i.mac, internal, cidr, scopeid: a.scope === 'link' ? i.ifindex : 0 });
+      }
+    }
+    if (list.length > 0) out[i.ifname] = list;
+  }
+  return out;
+}
+
+function mask4(prefix: number): string {
+  const m = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return [m >>> 24, (m >>> 16) & 255, (m >>> 8) & 255, m & 255].join('.');
+}
+
+function mask6(prefix: number): string {
+  const groups: string[] = [];
+  for (let g = 0; g < 8; g++) {
+    const bits = Math.max(0, Math.min(16, prefix - g * 16));
+    groups.push(bits === 0 ? '0' : ((0xffff << (16 - bits)) & 0xffff).toString(16));
+  }
+  // RFC 5952 form, as Node prints it: the longest run of zero groups becomes '::'.
+  const s = groups.join(':');
+  const runs = s.match(/(^|:)0(:0)+(:|$)/g);
+  if (!runs) return s;
+  const longest = runs.reduce((a, b) => (b.length > a.length ? b : a));
+  return s.replace(longest, '::');
 }

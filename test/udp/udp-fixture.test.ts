@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Udp } from '../../src/kernel/udp.js';
 import { Random } from '../../src/links/random.js';
 import { Sys } from '../../src/sys/sys.js';
-import { AF_INET, AF_INET6, SOCK_DGRAM, POLLIN, POLLERR, type Datagram, type InetAddr } from '../../src/sys/types.js';
+import { AF_INET, AF_INET6, SOCK_DGRAM, POLLIN, POLLERR, type Datagram, type InetAddr, type PollFd } from '../../src/sys/types.js';
 import {
   EACCES, EADDRINUSE, EADDRNOTAVAIL, EAGAIN, EBADF, ECONNREFUSED, EDESTADDRREQ, EINVAL, EMSGSIZE, ENOTCONN,
 } from '../../src/sys/errno.js';
@@ -271,7 +271,7 @@ test('sys: lowest free descriptor, trace lines, poll and watch', async () => {
   a.sys.sendto(s, Buffer.from('self'), v4('127.0.0.1', 1000));
   await settle();
   assert.deepEqual(seen, [POLLIN]);
-  const pf = [{ fd: s, events: POLLIN }, { fd: 77, events: POLLIN }];
+  const pf: PollFd[] = [{ fd: s, events: POLLIN }, { fd: 77, events: POLLIN }];
   assert.equal(a.sys.poll(pf), 2);
   assert.equal(pf[0]!.revents, POLLIN);
   assert.equal(pf[1]!.revents, 0x20);
