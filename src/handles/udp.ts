@@ -448,7 +448,8 @@ export class UdpHandle {
     const syscall = recv ? 'uv_recv_buffer_size' : 'uv_send_buffer_size';
     const name = recv ? 'SO_RCVBUF' : 'SO_SNDBUF';
     let r: number;
-    if (this.fd < 0) r = -EBADF;
+    if (!(size >= 0 && size <= 0x7fffffff)) r = -EINVAL; // UDPWrap takes an int32
+    else if (this.fd < 0) r = -EBADF;
     else if (size === 0) {
       const v = this.loop.sys.getsockopt(this.fd, 'SOL_SOCKET', name);
       r = typeof v === 'number' ? v : -EINVAL;

@@ -87,6 +87,8 @@ interface State {
 }
 
 const kState = Symbol('state symbol');
+/** The key of a socket's internal state (Node's kStateSymbol of internal/dgram). */
+export const kStateSymbol: typeof kState = kState;
 const kHost = Symbol('usernet.dgramHost');
 
 export type MessageListener = (msg: Buffer, rinfo: RemoteInfo) => void;
@@ -658,7 +660,10 @@ export function createDgram(host: DgramHost): DgramModule {
   const HostSocket = class extends SocketBase {};
   Object.defineProperty(HostSocket, 'name', { value: 'Socket' });
   Object.defineProperty(HostSocket, kHost, { value: host });
-  const createSocket = (type: SocketType | SocketOptions, listener?: MessageListener): Socket => new HostSocket(type, listener);
+  // A plain function, as Node's (`new dgram.createSocket(type)` works too).
+  const createSocket = function createSocket(type: SocketType | SocketOptions, listener?: MessageListener): Socket {
+    return new HostSocket(type, listener);
+  };
   const _createSocketHandle = deprecate((address: string, port: number, addressType: SocketType, fd?: number, flags?: number): UdpHandle | number => {
     const h = newHandle(host, addressType, undefined);
     let err = 0;

@@ -11,7 +11,7 @@
 // - `AbortError`, `ConnResetException`.
 // errno numbers are negative like libuv's on Linux (-98 = EADDRINUSE); names come from
 // util.getSystemErrorName, so they are the ones Node prints.
-import { format, getSystemErrorMap, getSystemErrorName, inspect } from 'node:util';
+import { format, getSystemErrorMap, getSystemErrorName, inspect, type InspectOptions } from 'node:util';
 
 /** libuv's getaddrinfo "no such name" codes, as Node reports them. */
 export const UV_EAI_NONAME = -3008;
@@ -178,12 +178,16 @@ export class SystemError extends Error {
     if (ctx.dest !== undefined) message += ` => ${ctx.dest}`;
     super(message);
     this.code = key;
+    stampStack(this, 'SystemError', key);
     Object.defineProperty(this, 'name', { value: 'SystemError', enumerable: false, writable: true, configurable: true });
     Object.defineProperty(this, 'info', { value: ctx, enumerable: true, configurable: true, writable: false });
     Object.defineProperty(this, 'errno', { get: () => ctx.errno, set: (v: number) => { ctx.errno = v; }, enumerable: true, configurable: true });
     Object.defineProperty(this, 'syscall', { get: () => ctx.syscall, set: (v: string) => { ctx.syscall = v; }, enumerable: true, configurable: true });
   }
   override toString(): string { return `${this.name} [${this.code}]: ${this.message}`; }
+  [Symbol.for('nodejs.util.inspect.custom')](_depth: number, ctx: InspectOptions): string {
+    return inspect(this, { ...ctx, getters: true, customInspect: false });
+  }
 }
 
 /** The uv context of a failed call, as Node's C++ fills it for SystemError. */

@@ -13,7 +13,7 @@ import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { Network } from '../network.js';
 import type { Host } from '../host.js';
-import { createDgram } from '../node/dgram.js';
+import { createDgram, kStateSymbol } from '../node/dgram.js';
 
 const require = createRequire(import.meta.url);
 const kInstalled = Symbol.for('usernet.register');
@@ -55,6 +55,20 @@ export function install(): Registered {
   realDgram.createSocket = dgram.createSocket;
   realDgram.Socket = dgram.Socket;
   realDgram._createSocketHandle = dgram._createSocketHandle;
+
+  // With --expose-internals, Node's own tests reach a socket's state through internal/dgram's
+  // kStateSymbol: the same state is found under it.
+  if (process.execArgv.includes('--expose-internals')) {
+    try {
+      const internal = require('internal/dgram') as { kStateSymbol?: symbol };
+      if (typeof internal.kStateSymbol === 'symbol') {
+        Object.defineProperty(dgram.Socket.prototype, internal.kStateSymbol, {
+          configurable: true,
+          get(this: Record<symbol, unknown>) { return this[kStateSymbol]; },
+        });
+      }
+    } catch { /* internals not reachable */ }
+  }
 
   // net: once host.net exists, re-point node:net here the same way (createServer, Server,
   // Socket, Stream, connect, createConnection, isIP/isIPv4/isIPv6 stay Node's own).
