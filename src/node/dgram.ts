@@ -657,7 +657,7 @@ export interface DgramModule {
 
 /** host.dgram: node:dgram over this host's sockets. */
 export function createDgram(host: DgramHost): DgramModule {
-  const HostSocket = class extends SocketBase {};
+  const HostSocket = class Socket extends SocketBase {};
   Object.defineProperty(HostSocket, 'name', { value: 'Socket' });
   Object.defineProperty(HostSocket, kHost, { value: host });
   // A plain function, as Node's (`new dgram.createSocket(type)` works too).
