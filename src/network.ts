@@ -11,6 +11,7 @@ import { Capture, type CaptureOptions } from './links/capture.js';
 import type { ImpairOptions } from './links/impair.js';
 import { macKey, type Interface } from './kernel/interface.js';
 import { Host, type HostOptions } from './host.js';
+import { Gateway, type GatewayOptions } from './links/gateway.js';
 
 export interface NetworkOptions {
   /** Seed of the network's random source (MACs, losses, jitter, ISNs, ports...). Default 0. */
@@ -128,6 +129,11 @@ export class Network {
   /** A pcap capture of a switch, a link or an interface; `await cap.close()` to finish the file. */
   capture(target: Tappable, path: string, opts: CaptureOptions = {}): Capture {
     return new Capture(target, path, this.sched, opts);
+  }
+
+  /** NAT from virtual hosts to this machine's real sockets, like QEMU's user networking (needs clock: 'real'). */
+  gateway(opts: GatewayOptions = {}): Gateway {
+    return new Gateway(this, opts);
   }
 
   /** Network time in ms. */
