@@ -4,6 +4,7 @@
 // RFC 8305 connection racing when a name resolves to several addresses.
 import { ADDRCONFIG } from 'node:dns';
 import { isIP } from 'node:net';
+import { addAbortListener } from 'node:events';
 import { Duplex, type DuplexOptions } from 'node:stream';
 import type { Timer } from '../links/clock.js';
 import { ConnectWrap, ShutdownWrap, StreamHandle, UV_ECANCELED, UV_ENOTCONN, UV_EOF, WriteWrap, type SockNameOut } from '../handles/stream.js';
@@ -12,7 +13,7 @@ import { PipeHandle, PipeConstants } from '../handles/pipe.js';
 import { codes, ErrnoException, ExceptionWithHostPort } from './errors.js';
 import { genericNodeError, NodeAggregateError } from './net-errors.js';
 import { validateAbortSignal, validateBoolean, validateFunction, validateInt32, validateNumber, validatePort, validateString } from './validators.js';
-import { kNetState, kNormalized, normalizeArgs, type LookupAddress, type LookupFunction, type NetState, type NormalizedArgs } from './net-context.js';
+import { kNormalized, normalizeArgs, type LookupAddress, type LookupFunction, type NetState, type NormalizedArgs } from './net-context.js';
 import { AF_INET, AF_INET6, AF_UNIX } from '../sys/types.js';
 import { ETIMEDOUT, EADDRINUSE } from '../sys/errno.js';
 
@@ -179,6 +180,9 @@ const DuplexInit = Duplex as unknown as { call(self: object, options: DuplexOpti
  */
 export function initSocket(self: NetSocket, state: NetState, options?: SocketConstructorOptions | number): void {
   const opts = socketOptions(options);
+  // The fields first, as Node sets them before the Duplex: an aborted signal destroys the
+  // stream inside the Duplex constructor.
+  self._preinit(state);
   DuplexInit.call(self, opts);
   self._init(state, opts);
 }
@@ -214,17 +218,14 @@ export class NetSocket extends Duplex {
   private declare userBufferCb: ((nread: number, buf: Uint8Array) => boolean | void) | null;
   private declare boundOnRead: (nread: number, buf?: Buffer) => void;
 
-  /** Only through a host: `new host.net.Socket(options)` (a constructor bound to the host). */
+  /** Not constructible itself: sockets come from a host, `new host.net.Socket(options)`. */
   constructor(options?: SocketConstructorOptions | number) {
-    const opts = socketOptions(options);
-    super(opts);
-    const state = (new.target as unknown as { [kNetState]?: NetState })[kNetState];
-    if (state === undefined) throw new TypeError('net.Socket must be created through a host (host.net.Socket)');
-    this._init(state, opts);
+    super(socketOptions(options));
+    throw new TypeError('net.Socket must be created through a host (host.net.Socket)');
   }
 
-  /** @internal the body of the constructor, after the Duplex is set up. */
-  _init(state: NetState, opts: SocketConstructorOptions): void {
+  /** @internal the fields, before the Duplex is set up. */
+  _preinit(state: NetState): void {
     this.connecting = false;
     this._hadError = false;
     this._handle = null;
@@ -244,7 +245,19 @@ export class NetSocket extends Duplex {
     this.userBufferGen = null;
     this.userBufferCb = null;
     this.boundOnRead = (nread: number, buf?: Buffer): void => this.onStreamRead(nread, buf);
+    this._pendingData = null;
+    this._pendingEncoding = '';
+    this.server = null;
+    this._server = null;
+    this.savedBytesRead = 0;
+    this.savedBytesWritten = 0;
+    this.setNoDelayFlag = false;
+    this.setKeepAliveFlag = false;
+    this.setKeepAliveDelay = 0;
+  }
 
+  /** @internal the rest of the constructor, after the Duplex is set up. */
+  _init(state: NetState, opts: SocketConstructorOptions): void {
     if (opts.handle) {
       this._handle = opts.handle;
     } else if (opts.fd !== undefined) {
@@ -289,9 +302,11 @@ export class NetSocket extends Duplex {
     if (opts.signal) {
       validateAbortSignal(opts.signal, 'options.signal');
       const signal = opts.signal;
-      const onAbort = (): void => { this._aborted = true; };
+      // As Node: the listener is added on the next tick (the stream's own one comes first).
+      let disposable: Disposable | undefined;
+      const onAbort = (): void => { disposable?.[Symbol.dispose](); this._aborted = true; };
       if (signal.aborted) process.nextTick(onAbort);
-      else signal.addEventListener('abort', onAbort, { once: true });
+      else process.nextTick(() => { disposable = addAbortListener(signal, onAbort); });
     }
 
     this.server = null;

@@ -2,7 +2,7 @@
 // node:net (createServer, connect, createConnection, Socket, Server, Stream, isIP, isIPv4,
 // isIPv6, BlockList, SocketAddress, get/setDefaultAutoSelectFamily[AttemptTimeout]) whose
 // sockets live in that host's kernel. The defaults are per host.
-import { BlockList, SocketAddress, isIP, isIPv4, isIPv6 } from 'node:net';
+import { BlockList, SocketAddress, isIP, isIPv4, isIPv6, getDefaultAutoSelectFamily, getDefaultAutoSelectFamilyAttemptTimeout } from 'node:net';
 import { validateBoolean, validateInt32 } from './validators.js';
 import { kNetState, normalizeArgs, type NetHost, type NetState } from './net-context.js';
 import { initSocket, NetSocket, type SocketConnectOptions, type SocketConstructorOptions } from './net-socket.js';
@@ -44,9 +44,13 @@ export interface NetModule {
   TCP: typeof TcpHandle;
 }
 
-/** Node's defaults: family autoselection on, 250 ms per attempt (v20). */
-export const DEFAULT_AUTOSELECT_FAMILY = true;
-export const DEFAULT_AUTOSELECT_FAMILY_ATTEMPT_TIMEOUT = 250;
+/**
+ * Each host starts with the process's defaults: Node's (on, 250 ms per attempt in v20) unless
+ * --[no-]network-family-autoselection[-attempt-timeout] changed them. Read once, when this
+ * module loads (before usernet/register re-points node:net).
+ */
+export const DEFAULT_AUTOSELECT_FAMILY = getDefaultAutoSelectFamily();
+export const DEFAULT_AUTOSELECT_FAMILY_ATTEMPT_TIMEOUT = getDefaultAutoSelectFamilyAttemptTimeout();
 
 /** A descriptor of the process (not of the host's sys), or a native handle: node:net's business. */
 function isNative(host: NetHost, options: unknown): boolean {
