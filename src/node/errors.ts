@@ -232,7 +232,7 @@ export const codes = {
   ERR_UNHANDLED_ERROR: defineError('ERR_UNHANDLED_ERROR', Error, (err?: unknown) =>
     err === undefined ? 'Unhandled error.' : `Unhandled error. (${String(err)})`),
   /** A SystemError: `new codes.ERR_SOCKET_BUFFER_SIZE(uvContext(-errno, 'uv_recv_buffer_size'))`. */
-  ERR_SOCKET_BUFFER_SIZE: class extends SystemError {
+  ERR_SOCKET_BUFFER_SIZE: class NodeError extends SystemError {
     constructor(ctx: SystemErrorContext) { super('ERR_SOCKET_BUFFER_SIZE', 'Could not get or set buffer size', ctx); }
   },
 };
