@@ -92,7 +92,9 @@ export const kStateSymbol: typeof kState = kState;
 const kHost = Symbol('usernet.dgramHost');
 
 export type MessageListener = (msg: Buffer, rinfo: RemoteInfo) => void;
-type SendCallback = (error: Error | null, bytes?: number) => void;
+export type SendCallback = (error: Error | null, bytes?: number) => void;
+/** What send() takes: a Buffer, any TypedArray or DataView, or a string. */
+export type Message = string | ArrayBufferView;
 
 function newHandle(host: DgramHost, type: unknown, lookup: unknown): DgramHandle {
   let fn: DgramLookup;
@@ -255,15 +257,21 @@ export class Socket extends EventEmitter {
   }
 
   /** Thin wrapper around send, kept for compatibility (Node's dgram_legacy). */
-  sendto(buffer: unknown, offset: number, length: number, port: number, address: string, callback?: SendCallback): void {
+  sendto(buffer: Message, offset: number, length: number, port: number, address: string, callback?: SendCallback): void {
     validateNumber(offset, 'offset');
     validateNumber(length, 'length');
     validateNumber(port, 'port');
     validateString(address, 'address');
-    this.send(buffer, offset, length, port, address, callback);
+    (this.send as (...a: unknown[]) => void)(buffer, offset, length, port, address, callback);
   }
 
   // send(msg, [offset, length,] [port, address,] [callback]) in all of Node's combinations.
+  send(msg: Message | readonly Message[], port?: number, address?: string, callback?: SendCallback): void;
+  send(msg: Message | readonly Message[], port?: number, callback?: SendCallback): void;
+  send(msg: Message | readonly Message[], callback?: SendCallback): void;
+  send(msg: Message, offset: number, length: number, port?: number, address?: string, callback?: SendCallback): void;
+  send(msg: Message, offset: number, length: number, port?: number, callback?: SendCallback): void;
+  send(msg: Message, offset: number, length: number, callback?: SendCallback): void;
   send(...args: unknown[]): void {
     let [buffer, offset, length, port, address, callback] = args;
     let list: Uint8Array[] | null;
@@ -315,7 +323,7 @@ export class Socket extends EventEmitter {
     // Not bound yet: send once the bind is done.
     if (state.bindState !== BOUND) {
       const l = list, p = port, a = address, c = callback;
-      enqueue(this, () => this.send(l, p, a, c));
+      enqueue(this, () => (this.send as (...x: unknown[]) => void)(l, p, a, c));
       return;
     }
 
