@@ -116,3 +116,40 @@ test('ports: bind address checks (EADDRNOTAVAIL, EINVAL for mapped on v6only)', 
   assert.equal(checkBindAddress(6, '::ffff:10.0.0.9', false, local), -EADDRNOTAVAIL);
   assert.equal(checkBindAddress(6, '::ffff:10.0.0.1', true, local), -EINVAL);
 });
+
+test('ports: property: after any sequence of binds and unbinds, no two bindings collide', async () => {
+  const fc = (await import('fast-check')).default;
+  const addrs: Array<[4 | 6, string]> = [[4, '0.0.0.0'], [4, '10.0.0.1'], [4, '127.0.0.1'], [6, '::'], [6, 'fd00::1'], [6, '::ffff:10.0.0.1']];
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('bind' as const), addr: fc.integer({ min: 0, max: addrs.length - 1 }), port: fc.constantFrom(0, 80, 81),
+      v6only: fc.boolean(), reuseAddr: fc.boolean(), reusePort: fc.boolean() }),
+    fc.record({ kind: fc.constant('unbind' as const), index: fc.nat() }),
+  );
+  fc.assert(fc.property(fc.array(op, { maxLength: 40 }), fc.nat(), (ops, seed) => {
+    const t = new PortTable<number>(new Random(seed), { low: 40000, high: 40003 });
+    const live: Array<Exclude<ReturnType<typeof t.bind>, number>> = [];
+    let n = 0;
+    for (const o of ops) {
+      if (o.kind === 'bind') {
+        const [family, address] = addrs[o.addr]!;
+        const e = t.bind(n++, req(family, address, o.port, { v6only: family === 6 && o.v6only, reuseAddr: o.reuseAddr, reusePort: o.reusePort }));
+        if (typeof e === 'number') { assert.equal(e, -EADDRINUSE); continue; }
+        if (o.port === 0) assert.ok(e.port >= 40000 && e.port <= 40003);
+        live.push(e);
+      } else if (live.length > 0) {
+        t.unbind(live.splice(o.index % live.length, 1)[0]!);
+      }
+    }
+    assert.equal(t.size, live.length);
+    // Every overlapping pair is allowed to share by the rule (later binder against earlier).
+    for (let i = 0; i < live.length; i++) {
+      for (let j = i + 1; j < live.length; j++) {
+        const x = live[i]!, y = live[j]!;
+        if (x.port !== y.port || !overlaps(x, y)) continue;
+        const [first, second] = x.owner < y.owner ? [x, y] : [y, x];
+        assert.ok((first.reuseAddr && second.reuseAddr) || (first.reusePort && second.reusePort),
+          `${first.address}:${first.port} and ${second.address}:${second.port} collide`);
+      }
+    }
+  }), { numRuns: 300 });
+});
