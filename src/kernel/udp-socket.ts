@@ -319,6 +319,7 @@ export class UdpSocket implements KernelSocket {
     if (data instanceof Uint8Array) buf.set(data, off);
     else for (let i = 0; i < data.length; i++) { buf.set(data[i]!, off); off += data[i]!.length; }
     const src = r.src;
+    // RFC 768 / RFC 8085 §3.4: the checksum is always computed, over IPv4 too where it may be omitted.
     emitUdpHeader(buf, HEADROOM, this.entry!.port, port, len, this.bytesOfSrc(src), this.bytesOfDst(wire));
     const opts: IpOutputOptions = {};
     if (multicast) {
