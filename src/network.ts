@@ -12,6 +12,7 @@ import type { ImpairOptions } from './links/impair.js';
 import { macKey, type Interface } from './kernel/interface.js';
 import { Host, type HostOptions } from './host.js';
 import { Gateway, type GatewayOptions } from './links/gateway.js';
+import { openForward, type Forward, type ForwardOptions } from './links/forward.js';
 
 export interface NetworkOptions {
   /** Seed of the network's random source (MACs, losses, jitter, ISNs, ports...). Default 0. */
@@ -134,6 +135,14 @@ export class Network {
   /** NAT from virtual hosts to this machine's real sockets, like QEMU's user networking (needs clock: 'real'). */
   gateway(opts: GatewayOptions = {}): Gateway {
     return new Gateway(this, opts);
+  }
+
+  /**
+   * A real listening port (127.0.0.1 by default; 0 picks one) whose connections reach the virtual
+   * server at `host`:`port` (needs clock: 'real'). Resolves once the port is open.
+   */
+  forward(realPort: number, host: Host, port: number, opts: ForwardOptions = {}): Promise<Forward> {
+    return openForward(this, realPort, host, port, opts);
   }
 
   /** Network time in ms. */

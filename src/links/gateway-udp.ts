@@ -30,6 +30,12 @@ const STREAM_MS = 120_000;
 /** Linux nf_conntrack_proto_udp.c: stream mode only after two seconds (one DNS exchange is not a stream). */
 const STREAM_AFTER_MS = 2_000;
 
+/** How long a UDP flow may stay idle: `fixed` if set, else conntrack's (30 s; 120 s for a stream with replies older than 2 s). */
+export function udpIdleMs(fixed: number, replied: boolean, livedMs: number): number {
+  if (fixed > 0) return fixed;
+  return replied && livedMs > STREAM_AFTER_MS ? STREAM_MS : UNREPLIED_MS;
+}
+
 export interface UdpNatStats {
   /** Flows open now. */
   flows: number;
@@ -38,10 +44,10 @@ export interface UdpNatStats {
   /** Flows closed for being idle. */
   expired: number;
   /** Datagrams and payload bytes carried from virtual clients to real sockets, and back. */
-  datagramsOut: number;
-  bytesOut: number;
-  datagramsIn: number;
-  bytesIn: number;
+  datagramsToReal: number;
+  bytesToReal: number;
+  datagramsToVirtual: number;
+  bytesToVirtual: number;
   /** Real ICMP port unreachable errors sent back to virtual clients as ICMP port unreachable. */
   refused: number;
   /** Datagrams the real or the virtual side would not take (send errors). */
@@ -74,7 +80,7 @@ export class UdpNat implements TransportProtocol {
   readonly protocol = IPPROTO_UDP;
   private readonly flows = new Map<string, Flow>();
   private readonly counters: Omit<UdpNatStats, 'flows'> = {
-    opened: 0, expired: 0, datagramsOut: 0, bytesOut: 0, datagramsIn: 0, bytesIn: 0, refused: 0, dropped: 0,
+    opened: 0, expired: 0, datagramsToReal: 0, bytesToReal: 0, datagramsToVirtual: 0, bytesToVirtual: 0, refused: 0, dropped: 0,
   };
   private closing = false;
 
@@ -174,8 +180,8 @@ export class UdpNat implements TransportProtocol {
         void this.closeFlow(f);
         return;
       }
-      this.counters.datagramsOut++;
-      this.counters.bytesOut += d.data.length;
+      this.counters.datagramsToReal++;
+      this.counters.bytesToReal += d.data.length;
       f.real!.send(d.data, (err) => { if (err) this.counters.dropped++; });
     }
   }
@@ -187,8 +193,8 @@ export class UdpNat implements TransportProtocol {
     f.replied = true;
     const r = this.gw.host.sys.send(f.fd, msg);
     if (r < 0) { this.counters.dropped++; return; }
-    this.counters.datagramsIn++;
-    this.counters.bytesIn += msg.length;
+    this.counters.datagramsToVirtual++;
+    this.counters.bytesToVirtual += msg.length;
   }
 
   private realError(f: Flow, e: NodeJS.ErrnoException): void {
@@ -220,8 +226,7 @@ export class UdpNat implements TransportProtocol {
   }
 
   private idleMs(f: Flow): number {
-    if (this.gw.udpIdleMs > 0) return this.gw.udpIdleMs;
-    return f.replied && f.last - f.opened > STREAM_AFTER_MS ? STREAM_MS : UNREPLIED_MS;
+    return udpIdleMs(this.gw.udpIdleMs, f.replied, f.last - f.opened);
   }
 
   private closeFlow(f: Flow): Promise<void> {

@@ -59,10 +59,10 @@ test('UDP through the gateway reaches a real echo server on 127.0.0.1 and the re
     const st = gw.stats().udp;
     assert.equal(st.flows, 1);
     assert.equal(st.opened, 1);
-    assert.equal(st.datagramsOut, 2);
-    assert.equal(st.datagramsIn, 2);
-    assert.equal(st.bytesOut, 10);
-    assert.equal(st.bytesIn, 20);
+    assert.equal(st.datagramsToReal, 2);
+    assert.equal(st.datagramsToVirtual, 2);
+    assert.equal(st.bytesToReal, 10);
+    assert.equal(st.bytesToVirtual, 20);
   } finally {
     s.close();
     await gw.close();
