@@ -1,5 +1,5 @@
-// usernet/register: runs an unmodified program inside one virtual host. Node's own dgram and
-// dns modules are re-pointed at the host's modules, so that require('dgram'),
+// usernet/register: runs an unmodified program inside one virtual host. Node's own net, dgram
+// and dns modules are re-pointed at the host's modules, so that require('dgram'),
 // require('node:dgram'), `import dgram from 'node:dgram'` and `import { createSocket } from
 // 'node:dgram'` (builtin ESM exports are re-synced) all reach the virtual host, and dns.lookup
 // answers from its name table. The network runs on the real clock (programs use real timers).
@@ -14,6 +14,7 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { Network } from '../network.js';
 import type { Host } from '../host.js';
 import { createDgram, kStateSymbol } from '../node/dgram.js';
+import { createNet, type LookupFunction } from '../node/net.js';
 
 const require = createRequire(import.meta.url);
 const kInstalled = Symbol.for('usernet.register');
@@ -70,8 +71,21 @@ export function install(): Registered {
     } catch { /* internals not reachable */ }
   }
 
-  // net: once host.net exists, re-point node:net here the same way (createServer, Server,
-  // Socket, Stream, connect, createConnection, isIP/isIPv4/isIPv6 stay Node's own).
+  // net: node:net's constructors and functions re-pointed at the host (isIP/isIPv4/isIPv6,
+  // BlockList and SocketAddress stay Node's own). Names resolve through node:dns's lookup, read
+  // at each use as Node does; sockets on the process's own descriptors (stdio, child pipes)
+  // stay Node's.
+  const realNet = require('node:net') as Record<string, unknown>;
+  const net = createNet({
+    loop: { sys: host.sys, sched: k.sched },
+    lookup: (hostname, options, callback) => { (dns.lookup as LookupFunction)(hostname, options, callback); },
+    nativeSocket: realNet.Socket as new (options?: object) => object,
+  });
+  for (const name of ['Socket', 'Stream', 'Server', 'createServer', 'connect', 'createConnection',
+    'getDefaultAutoSelectFamily', 'setDefaultAutoSelectFamily', 'getDefaultAutoSelectFamilyAttemptTimeout',
+    'setDefaultAutoSelectFamilyAttemptTimeout', '_normalizeArgs', '_setSimultaneousAccepts'] as const) {
+    realNet[name] = net[name];
+  }
 
   syncBuiltinESMExports();
   const r: Registered = { world, host };
