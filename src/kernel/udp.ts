@@ -144,6 +144,8 @@ export class Udp implements TransportProtocol {
     const mix = (s: string): void => { for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193); };
     mix(src); mix(dst);
     h = Math.imul(h ^ ((sport << 16) | dport), 0x01000193);
+    // Spread every input bit over the result (murmur3's finalizer) before taking a bucket.
+    h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
     return group[(h >>> 0) % group.length]!;
   }
 

@@ -282,3 +282,38 @@ test('sys: lowest free descriptor, trace lines, poll and watch', async () => {
   assert.deepEqual(again, [POLLIN]);
   unwatch();
 });
+
+test('udp: SO_REUSEPORT group shares a port; each flow sticks to one socket; most specific bind wins', async () => {
+  const { a, b } = pair();
+  const g = [b.sys.socket(AF_INET, SOCK_DGRAM), b.sys.socket(AF_INET, SOCK_DGRAM)];
+  for (const s of g) {
+    b.sys.setsockopt(s, 'SOL_SOCKET', 'SO_REUSEPORT', 1);
+    assert.equal(b.sys.bind(s, v4('0.0.0.0', 8000)), 0);
+  }
+  const senders = Array.from({ length: 16 }, () => a.sys.socket(AF_INET, SOCK_DGRAM));
+  for (let round = 0; round < 2; round++) {
+    for (const s of senders) a.sys.sendto(s, Buffer.from(String(s)), v4('10.0.0.2', 8000));
+  }
+  await settle();
+  const byFlow = new Map<string, Set<number>>();
+  const counts = [0, 0];
+  g.forEach((s, i) => {
+    for (;;) {
+      const d = b.sys.recvfrom(s);
+      if (typeof d === 'number') break;
+      counts[i]!++;
+      const k = text(d);
+      byFlow.set(k, (byFlow.get(k) ?? new Set()).add(i));
+    }
+  });
+  assert.equal(counts[0]! + counts[1]!, 32);
+  assert.ok(counts[0]! > 0 && counts[1]! > 0, `both sockets get flows: ${counts}`);
+  for (const [, socks] of byFlow) assert.equal(socks.size, 1);
+  // A socket bound to the address itself takes unicast from the wildcard group.
+  const specific = b.sys.socket(AF_INET, SOCK_DGRAM);
+  b.sys.setsockopt(specific, 'SOL_SOCKET', 'SO_REUSEPORT', 1);
+  assert.equal(b.sys.bind(specific, v4('10.0.0.2', 8000)), 0);
+  a.sys.sendto(senders[0]!, Buffer.from('to specific'), v4('10.0.0.2', 8000));
+  await settle();
+  assert.equal(text(b.sys.recvfrom(specific)), 'to specific');
+});
