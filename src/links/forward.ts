@@ -12,8 +12,10 @@
 // FIN, RST and errors cross as in relay.ts. With { protocol: 'udp' } each real client (address,
 // port) gets a virtual datagram socket connected to the server; replies go back to that client;
 // idle flows close as the gateway's do (conntrack's timeouts, or udpIdleTimeout).
-import { createServer, type Server as RealServer, type Socket as RealSocket } from 'node:net';
-import { createSocket, type RemoteInfo, type Socket as RealUdpSocket } from 'node:dgram';
+import * as nodeNet from 'node:net';
+import * as nodeDgram from 'node:dgram';
+import type { Server as RealServer, Socket as RealSocket } from 'node:net';
+import type { RemoteInfo, Socket as RealUdpSocket } from 'node:dgram';
 import { canonicalIP, ipFamily } from '../wire/addr.js';
 import { AF_INET, AF_INET6, POLLERR, POLLIN, SOCK_DGRAM } from '../sys/types.js';
 import { EAGAIN } from '../sys/errno.js';
@@ -22,6 +24,11 @@ import { relay, type StreamSocket } from './relay.js';
 import { udpIdleMs } from './gateway-udp.js';
 import type { Host } from '../host.js';
 import type { Network } from '../network.js';
+
+// Node's own modules, read when this module loads (usernet/register later points node:net and
+// node:dgram at a virtual host).
+const createServer = nodeNet.createServer;
+const createSocket = nodeDgram.createSocket;
 
 export interface ForwardOptions {
   /** 'tcp' (default) or 'udp'. */

@@ -11,7 +11,8 @@
 //
 // Until the real socket is connected the flow socket is not read: early datagrams wait in its
 // receive queue, bounded by its SO_RCVBUF as any socket's are.
-import { createSocket, type Socket as RealUdpSocket } from 'node:dgram';
+import * as nodeDgram from 'node:dgram';
+import type { Socket as RealUdpSocket } from 'node:dgram';
 import { get16 } from '../wire/bytes.js';
 import { ipFamily, isLoopbackIP, parseIP } from '../wire/addr.js';
 import { udpChecksumOk } from '../wire/udp.js';
@@ -21,6 +22,9 @@ import type { Timer } from './clock.js';
 import { AF_INET, AF_INET6, POLLERR, POLLIN, SOCK_DGRAM, type InetAddr } from '../sys/types.js';
 import { EAGAIN } from '../sys/errno.js';
 import type { GatewayContext } from './gateway.js';
+
+/** Node's own dgram, read when this module loads (usernet/register later points node:dgram at a virtual host). */
+const createSocket = nodeDgram.createSocket;
 
 const LO_IFINDEX = 1;
 /** Linux nf_conntrack_udp_timeout: a flow that has seen no reply. */

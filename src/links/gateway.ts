@@ -23,9 +23,11 @@ import type { Switch } from './switch.js';
 import type { Cable } from './cable.js';
 import type { Host } from '../host.js';
 import type { Network } from '../network.js';
-import { IPPROTO_UDP } from '../kernel/ip-types.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../kernel/ip-types.js';
 import type { Udp } from '../kernel/udp.js';
+import type { Tcp } from '../kernel/tcp/index.js';
 import { UdpNat, type UdpNatStats } from './gateway-udp.js';
+import { TcpNat, type TcpNatStats } from './gateway-tcp.js';
 
 export interface GatewayOptions {
   /** The switch, cable or port the gateway's interface plugs into (or attach it later through `gw.host`). */
@@ -51,6 +53,7 @@ export interface GatewayOptions {
 }
 
 export interface GatewayStats {
+  tcp: TcpNatStats;
   udp: UdpNatStats;
 }
 
@@ -72,6 +75,7 @@ export class Gateway implements GatewayContext {
   readonly connectMs: number;
   private readonly map = new Map<string, string>();
   private readonly udp: UdpNat;
+  private readonly tcp: TcpNat;
   private closed = false;
 
   constructor(network: Network, opts: GatewayOptions = {}) {
@@ -107,6 +111,8 @@ export class Gateway implements GatewayContext {
     const udp = k.transports[IPPROTO_UDP] as Udp;
     this.udp = new UdpNat(udp, this);
     k.register(this.udp);
+    this.tcp = new TcpNat(k.transports[IPPROTO_TCP] as Tcp, this);
+    k.register(this.tcp);
   }
 
   realAddress(family: 4 | 6, dst: string): string | null {
@@ -116,16 +122,16 @@ export class Gateway implements GatewayContext {
     return family === 4 ? '127.0.0.1' : '::1';
   }
 
-  /** Counters: flows open and opened, datagrams and bytes each way, errors mapped back. */
+  /** Counters: connections and flows open and opened, bytes each way, errors mapped back. */
   stats(): GatewayStats {
-    return { udp: this.udp.stats() };
+    return { tcp: this.tcp.stats(), udp: this.udp.stats() };
   }
 
   /** Closes every flow and connection through the gateway; new ones are no longer translated. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    return this.udp.close();
+    return Promise.all([this.tcp.close(), this.udp.close()]).then(() => {});
   }
 }
 
