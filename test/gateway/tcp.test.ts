@@ -203,3 +203,31 @@ test('a megabyte each way with backpressure arrives whole and in order', { timeo
     server.close();
   }
 });
+
+test('the gateway host\'s own server keeps its port; pings and the name "gateway" work; after close() nothing is translated', { timeout: 15_000 }, async () => {
+  const { server, port } = await realServer((s) => s.end('real'));
+  const { a, gw } = setup();
+  // A virtual server on the gateway host itself, on the same port number as the real one.
+  const own = gw.host.net.createServer((s) => s.end('virtual'));
+  own.listen(port, '10.0.0.254');
+  await once(own, 'listening');
+  try {
+    const c1 = a.net.connect(port, 'gateway');
+    assert.equal(await within(collect(c1), 3000, 'own server'), 'virtual');
+    own.close();
+    await once(own, 'close');
+    const c2 = a.net.connect(port, '10.0.0.254');
+    assert.equal(await within(collect(c2), 3000, 'real server'), 'real');
+    const r = await a.ping('10.0.0.254');
+    assert.ok(r.time >= 0);
+    await gw.close();
+    // Closed: the SYN reaches the gateway host's TCP, where nothing listens.
+    const c3 = a.net.connect(port, '10.0.0.254');
+    const [err] = await within(once(c3, 'error'), 3000, 'after close') as [NodeJS.ErrnoException];
+    assert.equal(err.code, 'ECONNREFUSED');
+    assert.equal(gw.stats().tcp.opened, 1);
+  } finally {
+    await gw.close();
+    server.close();
+  }
+});
