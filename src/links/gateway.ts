@@ -92,6 +92,9 @@ export class Gateway implements GatewayContext {
       if (t === null) throw new TypeError(`gateway: map['${from}'] = '${String(to)}' is not an IP address`);
       this.map.set(f, t);
     }
+    if (opts.attach === undefined && (opts.ipv4 !== undefined || opts.ipv6 !== undefined)) {
+      throw new TypeError('gateway: ipv4/ipv6 need `attach` (or attach gw.host yourself)');
+    }
     if (opts.attach !== undefined) {
       const own = new Set([...list(opts.ipv4), ...list(opts.ipv6)].map((a) => canonicalIP(a.split('/')[0]!)));
       for (const from of this.map.keys()) {
@@ -104,8 +107,6 @@ export class Gateway implements GatewayContext {
         ...(opts.ipv4 !== undefined ? { ipv4: opts.ipv4 } : {}),
         ...(opts.ipv6 !== undefined ? { ipv6: opts.ipv6 } : {}),
       });
-    } else if (opts.ipv4 !== undefined || opts.ipv6 !== undefined) {
-      throw new TypeError('gateway: ipv4/ipv6 need `attach` (or attach gw.host yourself)');
     }
     const k = this.host.kernel;
     const udp = k.transports[IPPROTO_UDP] as Udp;
