@@ -16,6 +16,7 @@ import { RouteCommands } from './kernel/iproute.js';
 import type { PingOptions, PingResult } from './kernel/ping.js';
 import type { Network } from './network.js';
 import { Udp } from './kernel/udp.js';
+import { Tcp, type TcpConfig } from './kernel/tcp/index.js';
 import type { Sys, Tracer } from './sys/sys.js';
 import { createHostSys } from './sys/host-sys.js';
 import { createDgram, type DgramModule } from './node/dgram.js';
@@ -25,6 +26,8 @@ import { createNet, type NetModule } from './node/net.js';
 export interface HostOptions {
   /** Route packets between interfaces (a router). Default false. */
   forwarding?: boolean;
+  /** TCP settings (Linux's net.ipv4.tcp_* sysctls), e.g. { timeWaitMs: 1000 }. */
+  tcp?: Partial<TcpConfig>;
 }
 
 export interface AttachOptions {
@@ -71,6 +74,8 @@ export class Host {
   readonly route: RouteCommands;
   /** The kernel's UDP (its port table, sockets and counters). */
   readonly udp: Udp;
+  /** The kernel's TCP (its settings in tcp.config, connections, counters; tcp.sockets() for ss). */
+  readonly tcp: Tcp;
   private _sys: Sys | undefined;
   private _dgram: DgramModule | undefined;
   private _dns: DnsModule | undefined;
@@ -82,6 +87,7 @@ export class Host {
     this.kernel = new Kernel({ name, sched: network.sched, random: network.random.fork(), forwarding: opts.forwarding ?? false });
     this.route = new RouteCommands(this.kernel);
     this.udp = new Udp(this.kernel, this.kernel.random);
+    this.tcp = new Tcp(this.kernel, this.kernel.sched, this.kernel.random, opts.tcp);
   }
 
   /** The socket calls (socket, bind, connect, sendto, poll...), like POSIX on Linux. */

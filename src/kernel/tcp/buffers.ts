@@ -1,0 +1,401 @@
+// Send and receive queues.
+//
+// Send queue: a list of chunks (Skb, after Linux's sk_buff) in sequence order. write() copies the
+// caller's bytes once, into the payload area of a chunk that leaves SKB_ROOM bytes free in front
+// (the network headroom plus the largest TCP header). A chunk grows up to one segment's worth
+// ("size goal": the MSS, 64 KiB-ish on loopback), so the first transmission of a whole chunk
+// writes the TCP header into that free room and hands the very same buffer to IP: one copy from
+// the application to the wire. Once sent, a chunk's bytes are never written again (the wire may
+// keep the frame, and on loopback the receiver holds views of it); retransmissions and segments
+// cut differently build a fresh buffer (the slow path).
+//
+// Receive queue: views of arriving frames, handed to read() without copying; read() copies only
+// when asked for more than the first view holds. Out-of-order data waits in a sorted list.
+import { HEADROOM } from '../ip-types.js';
+import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqSub } from './seq.js';
+
+/** Free bytes before each chunk's payload: headroom for IP and link headers, plus 60 for TCP's. */
+export const SKB_ROOM = HEADROOM + 60;
+/** A new chunk for a small write starts this big and grows by reallocation while unsent. */
+const SKB_MIN_ALLOC = 2048;
+
+export class Skb {
+  /** Whether the room before `off` may still take this chunk's header (never sent, never cut). */
+  inPlace = true;
+  /** Time of the last transmission (-1: never sent). */
+  sentAt = -1;
+  /** Time of the first transmission. */
+  firstSentAt = -1;
+  /** Transmissions so far. */
+  txCount = 0;
+  /** RFC 6675 scoreboard: SACKed by the receiver. */
+  sacked = false;
+  /** Deemed lost (RFC 6675 IsLost, or everything after an RTO). */
+  lost = false;
+  /** Retransmitted and not yet acknowledged or SACKed since (Linux TCPCB_SACKED_RETRANS). */
+  retrans = false;
+  /** Ever retransmitted (RFC 6298 §3, Karn: no RTT sample from it). */
+  everRetrans = false;
+
+  constructor(
+    public seq: number,
+    public buf: Uint8Array,
+    public off: number,
+    public len: number,
+    public fin: boolean,
+  ) {}
+
+  /** Sequence number just past this chunk (a FIN takes one). */
+  get end(): number { return (this.seq + this.len + (this.fin ? 1 : 0)) >>> 0; }
+  /** Payload capacity of the buffer. */
+  get cap(): number { return this.buf.length - this.off; }
+}
+
+export class SendQueue {
+  /** Chunks in sequence order; [head, sendIdx) were sent, [sendIdx, length) not yet. */
+  skbs: Skb[] = [];
+  head = 0;
+  sendIdx = 0;
+  /** Payload bytes held (sent and unacknowledged, plus unsent). */
+  bytes = 0;
+  /** Payload bytes not yet sent. */
+  unsentBytes = 0;
+
+  get count(): number { return this.skbs.length - this.head; }
+  get empty(): boolean { return this.head >= this.skbs.length; }
+  first(): Skb | undefined { return this.skbs[this.head]; }
+  last(): Skb | undefined { return this.head < this.skbs.length ? this.skbs[this.skbs.length - 1] : undefined; }
+  /** The first chunk never sent. */
+  unsent(): Skb | undefined { return this.skbs[this.sendIdx]; }
+  /** Whether a FIN is queued (sent or not). */
+  hasFin(): boolean { const l = this.last(); return l !== undefined && l.fin; }
+
+  /**
+   * Copies `data[from, from + n)` to the tail, the first byte getting sequence number `seq`;
+   * chunks hold at most `goal` payload bytes.
+   */
+  append(data: Uint8Array, from: number, n: number, seq: number, goal: number): void {
+    this.bytes += n;
+    this.unsentBytes += n;
+    let tail = this.sendIdx < this.skbs.length ? this.skbs[this.skbs.length - 1]! : undefined;
+    while (n > 0) {
+      if (tail !== undefined && !tail.fin && tail.len < goal) {
+        let room = tail.cap - tail.len;
+        if (room === 0) {
+          // Grow the unsent tail chunk (its few bytes are copied again, the price of coalescing small writes).
+          const size = Math.min(goal, Math.max(tail.cap * 2, tail.len + n));
+          const nb = Buffer.allocUnsafe(SKB_ROOM + size);
+          nb.set(tail.buf.subarray(tail.off, tail.off + tail.len), SKB_ROOM);
+          tail.buf = nb;
+          tail.off = SKB_ROOM;
+          room = size - tail.len;
+        }
+        const k = room < n ? room : n;
+        tail.buf.set(k === data.length && from === 0 ? data : data.subarray(from, from + k), tail.off + tail.len);
+        tail.len += k;
+        from += k;
+        n -= k;
+        seq = seqAdd(seq, k);
+        continue;
+      }
+      const size = Math.min(goal, Math.max(n, SKB_MIN_ALLOC));
+      const buf = Buffer.allocUnsafe(SKB_ROOM + size);
+      tail = new Skb(seq, buf, SKB_ROOM, 0, false);
+      this.skbs.push(tail);
+    }
+  }
+
+  /** Queues a FIN after everything else (on the unsent tail chunk, or as a chunk of its own). */
+  appendFin(seq: number): void {
+    const tail = this.sendIdx < this.skbs.length ? this.skbs[this.skbs.length - 1]! : undefined;
+    if (tail !== undefined && !tail.fin) { tail.fin = true; return; }
+    this.skbs.push(new Skb(seq, EMPTY, 0, 0, true));
+  }
+
+  /** Marks the first unsent chunk as sent. */
+  advanceSend(): void {
+    const s = this.skbs[this.sendIdx]!;
+    this.unsentBytes -= s.len;
+    this.sendIdx++;
+  }
+
+  /** Removes the first chunk (fully acknowledged). */
+  shift(): Skb {
+    const s = this.skbs[this.head]!;
+    this.skbs[this.head] = undefined as unknown as Skb;
+    this.head++;
+    this.bytes -= s.len;
+    if (this.sendIdx < this.head) { this.unsentBytes -= s.len; this.sendIdx = this.head; }
+    if (this.head === this.skbs.length) {
+      this.skbs.length = 0;
+      this.sendIdx -= this.head;
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.skbs.length) {
+      this.skbs.splice(0, this.head);
+      this.sendIdx -= this.head;
+      this.head = 0;
+    }
+    return s;
+  }
+
+  /** Drops the first `n` payload bytes of the first chunk (a partial acknowledgment). */
+  trimHead(n: number): void {
+    const s = this.skbs[this.head]!;
+    s.seq = seqAdd(s.seq, n);
+    s.off += n;
+    s.len -= n;
+    s.inPlace = false;
+    this.bytes -= n;
+    if (this.sendIdx === this.head) this.unsentBytes -= n;
+  }
+
+  /**
+   * Cuts the chunk at absolute index `i` after `n` payload bytes into two chunks sharing the
+   * buffer (no copy). The second one can no longer be sent in place.
+   */
+  split(i: number, n: number): void {
+    const s = this.skbs[i]!;
+    const t = new Skb(seqAdd(s.seq, n), s.buf, s.off + n, s.len - n, s.fin);
+    t.inPlace = false;
+    t.sentAt = s.sentAt;
+    t.firstSentAt = s.firstSentAt;
+    t.txCount = s.txCount;
+    t.sacked = s.sacked;
+    t.lost = s.lost;
+    t.retrans = s.retrans;
+    t.everRetrans = s.everRetrans;
+    s.len = n;
+    s.fin = false;
+    this.skbs.splice(i + 1, 0, t);
+    if (this.sendIdx > i) this.sendIdx++;
+  }
+
+  /** Absolute index of the chunk holding sequence number `seq`, or -1. */
+  indexOf(seq: number): number {
+    const a = this.skbs;
+    let lo = this.head;
+    let hi = a.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = a[mid]!;
+      if (seqLt(seq, s.seq)) hi = mid - 1;
+      else if (seqGe(seq, s.end) && !(s.len === 0 && s.seq === seq)) lo = mid + 1;
+      else return mid;
+    }
+    return -1;
+  }
+
+  /** Copies payload bytes [seq, seq + n) into `dst` at `at`; they may span several chunks. */
+  copyOut(seq: number, n: number, dst: Uint8Array, at: number): void {
+    let i = this.indexOf(seq);
+    while (n > 0 && i >= 0 && i < this.skbs.length) {
+      const s = this.skbs[i]!;
+      const from = seqSub(seq, s.seq);
+      let k = s.len - from;
+      if (k > n) k = n;
+      if (k > 0) {
+        dst.set(s.buf.subarray(s.off + from, s.off + from + k), at);
+        at += k;
+        n -= k;
+        seq = seqAdd(seq, k);
+      }
+      i++;
+    }
+  }
+
+  /** Forgets everything (reset, abort). */
+  clear(): void {
+    this.skbs = [];
+    this.head = 0;
+    this.sendIdx = 0;
+    this.bytes = 0;
+    this.unsentBytes = 0;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** In-order received data, as views of the frames it arrived in. */
+export class RecvQueue {
+  private views: Uint8Array[] = [];
+  private head = 0;
+  /** Bytes of views[head] already read. */
+  private headOff = 0;
+  bytes = 0;
+
+  push(v: Uint8Array): void {
+    if (v.length === 0) return;
+    this.views.push(v);
+    this.bytes += v.length;
+  }
+
+  /** Up to `max` bytes; a view of the frame when one view suffices, else a copy. */
+  read(max: number): Uint8Array {
+    const v = this.views[this.head]!;
+    const avail = v.length - this.headOff;
+    if (avail >= max || this.head === this.views.length - 1) {
+      const n = avail < max ? avail : max;
+      const out = this.headOff === 0 && n === v.length ? v : v.subarray(this.headOff, this.headOff + n);
+      this.consume(n);
+      return out;
+    }
+    // RFC 9293 §3.9.1 RECEIVE: the buffer is filled from several segments; one copy to join them.
+    const n = this.bytes < max ? this.bytes : max;
+    const out = Buffer.allocUnsafe(n);
+    let at = 0;
+    while (at < n) {
+      const w = this.views[this.head]!;
+      const k = Math.min(w.length - this.headOff, n - at);
+      out.set(w.subarray(this.headOff, this.headOff + k), at);
+      at += k;
+      this.consume(k);
+    }
+    return out;
+  }
+
+  private consume(n: number): void {
+    this.bytes -= n;
+    this.headOff += n;
+    const v = this.views[this.head]!;
+    if (this.headOff >= v.length) {
+      this.views[this.head] = EMPTY;
+      this.head++;
+      this.headOff = 0;
+      if (this.head === this.views.length) { this.views.length = 0; this.head = 0; }
+      else if (this.head >= 1024 && this.head * 2 >= this.views.length) { this.views.splice(0, this.head); this.head = 0; }
+    }
+  }
+
+  clear(): void {
+    this.views = [];
+    this.head = 0;
+    this.headOff = 0;
+    this.bytes = 0;
+  }
+}
+
+interface OooSeg {
+  seq: number;
+  end: number;
+  data: Uint8Array;
+}
+
+/**
+ * Segments that arrived above RCV.NXT (RFC 9293 §3.10.7.4: "segments with higher beginning
+ * sequence numbers ... may be held for later processing"), kept sorted and without overlap.
+ */
+export class OooQueue {
+  segs: OooSeg[] = [];
+  bytes = 0;
+  /** Sequence number of a FIN seen out of order, or -1. */
+  finSeq = -1;
+  /** Start sequence numbers of recently received segments, most recent first (RFC 2018 §4). */
+  recent: number[] = [];
+
+  get empty(): boolean { return this.segs.length === 0 && this.finSeq < 0; }
+
+  /** Inserts data starting at `seq`; returns the number of new bytes kept. */
+  insert(seq: number, data: Uint8Array, fin: boolean): number {
+    const end = seqAdd(seq, data.length);
+    if (fin) this.finSeq = end;
+    this.noteRecent(seq);
+    if (data.length === 0) return 0;
+    const a = this.segs;
+    // First segment ending after seq (binary search; inserts are usually at the end).
+    let lo = 0;
+    let hi = a.length;
+    if (hi > 0 && seqLe(a[hi - 1]!.end, seq)) lo = hi;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (seqLe(a[mid]!.end, seq)) lo = mid + 1;
+      else hi = mid;
+    }
+    let added = 0;
+    let cur = seq;
+    let i = lo;
+    while (seqLt(cur, end)) {
+      const next = a[i];
+      if (next === undefined || seqLe(end, next.seq)) {
+        // The rest fits before `next` (or at the end).
+        const piece = data.subarray(seqSub(cur, seq));
+        a.splice(i, 0, { seq: cur, end, data: piece });
+        added += piece.length;
+        break;
+      }
+      if (seqLt(cur, next.seq)) {
+        const piece = data.subarray(seqSub(cur, seq), seqSub(next.seq, seq));
+        a.splice(i, 0, { seq: cur, end: next.seq, data: piece });
+        added += piece.length;
+        i++;
+      }
+      if (seqGt(next.end, cur)) cur = next.end;
+      i++;
+    }
+    this.bytes += added;
+    return added;
+  }
+
+  private noteRecent(seq: number): void {
+    const r = this.recent;
+    const k = r.indexOf(seq);
+    if (k >= 0) r.splice(k, 1);
+    r.unshift(seq);
+    if (r.length > 4) r.length = 4;
+  }
+
+  /**
+   * Moves data now in order (starting at or below `rcvNxt`) out: calls `take` with each piece
+   * (trimmed to start at rcvNxt) and returns the new RCV.NXT.
+   */
+  drain(rcvNxt: number, take: (data: Uint8Array) => void): number {
+    const a = this.segs;
+    let n = 0;
+    while (n < a.length && seqLe(a[n]!.seq, rcvNxt)) {
+      const s = a[n]!;
+      n++;
+      this.bytes -= s.data.length;
+      if (seqLe(s.end, rcvNxt)) continue;
+      take(s.data.subarray(seqSub(rcvNxt, s.seq)));
+      rcvNxt = s.end;
+    }
+    if (n > 0) a.splice(0, n);
+    if (a.length === 0) this.recent.length = 0;
+    return rcvNxt;
+  }
+
+  /**
+   * Up to `max` SACK blocks (RFC 2018 §4): the block holding the most recently received
+   * segment first, then the other recently reported ones, then the rest from the highest.
+   */
+  sackBlocks(max: number, rcvNxt: number): Array<[number, number]> {
+    const blocks: Array<[number, number]> = [];
+    const a = this.segs;
+    if (a.length === 0) return blocks;
+    const blockOf = (seq: number): [number, number] | null => {
+      // The contiguous run holding seq.
+      let i = -1;
+      for (let k = a.length - 1; k >= 0; k--) if (seqLe(a[k]!.seq, seq) && seqLt(seq, a[k]!.end)) { i = k; break; }
+      if (i < 0) return null;
+      let l = i;
+      while (l > 0 && a[l - 1]!.end === a[l]!.seq) l--;
+      let r = i;
+      while (r < a.length - 1 && a[r]!.end === a[r + 1]!.seq) r++;
+      return [a[l]!.seq, a[r]!.end];
+    };
+    const push = (b: [number, number] | null): void => {
+      if (b === null || blocks.length >= max || seqLe(b[1], rcvNxt)) return;
+      for (const x of blocks) if (x[0] === b[0]) return;
+      blocks.push(b);
+    };
+    for (const seq of this.recent) push(blockOf(seq));
+    for (let k = a.length - 1; k >= 0 && blocks.length < max; k--) push(blockOf(a[k]!.seq));
+    return blocks;
+  }
+
+  clear(): void {
+    this.segs = [];
+    this.bytes = 0;
+    this.finSeq = -1;
+    this.recent = [];
+  }
+}

@@ -1,0 +1,95 @@
+// Per-host TCP settings: Linux's net.ipv4.tcp_* sysctls with their default values, as one
+// mutable object (`tcp.config`). A host created with { tcp: { timeWaitMs: 1000 } } overrides
+// single fields.
+
+export type CongestionName = 'reno' | 'cubic';
+
+export interface TcpConfig {
+  /** 2*MSL: how long TIME-WAIT lasts (RFC 9293 §3.6.1; Linux TCP_TIMEWAIT_LEN = 60 s). */
+  timeWaitMs: number;
+  /** tcp_fin_timeout: how long an orphaned connection stays in FIN-WAIT-2 (60 s). */
+  finTimeoutMs: number;
+  /** tcp_syn_retries: SYN retransmissions before connect() fails with ETIMEDOUT (6). */
+  synRetries: number;
+  /** tcp_synack_retries: SYN-ACK retransmissions before a half-open connection is dropped (5). */
+  synackRetries: number;
+  /** tcp_retries2: the retransmission budget of an established connection (15, about 924.6 s). */
+  retries2: number;
+  /** tcp_orphan_retries: the budget once the application closed the socket (0 means 8). */
+  orphanRetries: number;
+  /** tcp_max_syn_backlog: half-open connections one listener keeps before SYN cookies (128, Linux's smallest default). */
+  maxSynBacklog: number;
+  /** net.core.somaxconn: the cap on listen()'s backlog (4096). */
+  somaxconn: number;
+  /** tcp_syncookies: 0 never, 1 when the SYN queue overflows, 2 always. */
+  syncookies: 0 | 1 | 2;
+  /** tcp_timestamps (RFC 7323). */
+  timestamps: boolean;
+  /** tcp_sack (RFC 2018). */
+  sack: boolean;
+  /** tcp_window_scaling (RFC 7323). */
+  windowScaling: boolean;
+  /** tcp_congestion_control: the default algorithm of new sockets. */
+  congestion: CongestionName;
+  /** tcp_rmem: min, default, max receive buffer (bytes, as SO_RCVBUF reports). */
+  rmem: [number, number, number];
+  /** tcp_wmem: min, default, max send buffer. */
+  wmem: [number, number, number];
+  /** net.core.rmem_max / wmem_max: the cap on SO_RCVBUF / SO_SNDBUF requests (before doubling). */
+  rmemMax: number;
+  wmemMax: number;
+  /** tcp_moderate_rcvbuf: receive buffer auto-tuning. */
+  moderateRcvbuf: boolean;
+  /** TCP_RTO_MIN (200 ms), TCP_RTO_MAX (120 s), TCP_TIMEOUT_INIT (1 s, RFC 6298 §2.1). */
+  rtoMinMs: number;
+  rtoMaxMs: number;
+  rtoInitialMs: number;
+  /** TCP_DELACK_MIN: the delayed-ACK timeout (40 ms). */
+  delackMs: number;
+  /** tcp_keepalive_time / _intvl / _probes (7200 s, 75 s, 9). */
+  keepaliveTimeMs: number;
+  keepaliveIntvlMs: number;
+  keepaliveProbes: number;
+  /** RFC 5961 §7: challenge ACKs per second for the whole host (tcp_challenge_ack_limit). */
+  challengeAckLimit: number;
+  /** tcp_invalid_ratelimit: minimum gap between two out-of-window or challenge ACKs of one connection (500 ms). */
+  invalidRatelimitMs: number;
+  /** RFC 6928: the initial congestion window in segments (10). */
+  initCwnd: number;
+  /** tcp_reordering: the duplicate-ACK threshold (3, RFC 5681 §3.2). */
+  reordering: number;
+}
+
+export function defaultTcpConfig(): TcpConfig {
+  return {
+    timeWaitMs: 60_000,
+    finTimeoutMs: 60_000,
+    synRetries: 6,
+    synackRetries: 5,
+    retries2: 15,
+    orphanRetries: 0,
+    maxSynBacklog: 128,
+    somaxconn: 4096,
+    syncookies: 1,
+    timestamps: true,
+    sack: true,
+    windowScaling: true,
+    congestion: 'cubic',
+    rmem: [4096, 131072, 6291456],
+    wmem: [4096, 16384, 4194304],
+    rmemMax: 212992,
+    wmemMax: 212992,
+    moderateRcvbuf: true,
+    rtoMinMs: 200,
+    rtoMaxMs: 120_000,
+    rtoInitialMs: 1000,
+    delackMs: 40,
+    keepaliveTimeMs: 7_200_000,
+    keepaliveIntvlMs: 75_000,
+    keepaliveProbes: 9,
+    challengeAckLimit: 1000,
+    invalidRatelimitMs: 500,
+    initCwnd: 10,
+    reordering: 3,
+  };
+}

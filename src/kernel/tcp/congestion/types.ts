@@ -1,0 +1,40 @@
+// The congestion-control interface (Linux's tcp_congestion_ops): the loss-recovery machinery
+// (../recovery.ts) asks the algorithm for the new ssthresh on a loss and lets it grow cwnd on
+// ACKs outside recovery. Windows are in bytes; SMSS is the connection's current MSS.
+
+export interface CcSocket {
+  /** Congestion window (bytes). */
+  cwnd: number;
+  /** Slow-start threshold (bytes). */
+  ssthresh: number;
+  /** Sender maximum segment size (bytes). */
+  readonly mss: number;
+  /** Smoothed RTT (ms; 0 before the first sample). */
+  readonly srtt: number;
+  /** Smallest RTT seen (ms; Infinity before the first sample). */
+  readonly minRtt: number;
+}
+
+export interface CongestionControl {
+  readonly name: 'reno' | 'cubic';
+  /** The slow-start threshold after a loss, given the data in flight (bytes). */
+  ssthresh(s: CcSocket, flight: number): number;
+  /** An ACK newly acknowledged `acked` bytes outside loss recovery: grow cwnd. */
+  onAck(s: CcSocket, acked: number, now: number): void;
+  /** A loss event begins ('recovery': fast retransmit; 'rto': timeout). Called before ssthresh(). */
+  onLoss(s: CcSocket, kind: 'recovery' | 'rto', now: number): void;
+}
+
+/**
+ * RFC 5681 §3.1 slow start with Appropriate Byte Counting (RFC 3465 §2.3, L = 2*SMSS):
+ * cwnd grows by the bytes acknowledged, at most 2*SMSS per ACK, up to ssthresh. Returns the
+ * acknowledged bytes left over for congestion avoidance.
+ */
+export function slowStart(s: CcSocket, acked: number): number {
+  const lim = 2 * s.mss;
+  let inc = acked < lim ? acked : lim;
+  const room = s.ssthresh - s.cwnd;
+  if (inc > room) inc = room > 0 ? room : 0;
+  s.cwnd += inc;
+  return acked - inc;
+}

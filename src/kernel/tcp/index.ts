@@ -1,0 +1,402 @@
+// TCP for one host (RFC 9293): the TransportProtocol the IP layer hands segments to. It owns the
+// port table (with TCP's bind rules), the connection demultiplexer (one Map lookup per segment),
+// the listeners, RSTs for closed ports (RFC 9293 §3.10.7.1), ICMP errors (RFC 5927, RFC 1191 /
+// RFC 8201 path MTU), and the per-host secrets for ISNs and SYN cookies.
+//
+//   const tcp = new Tcp(ip, sched, random, { timeWaitMs: 1000 });  // registers for protocol 6
+//   const s = tcp.socket(AF_INET);                                   // a KernelSocket for sys
+//   tcp.sockets();                                                   // rows for host.ss()
+//
+// Counters: ip.stats.tcp, with Linux's /proc/net/snmp "Tcp:" names (ActiveOpens, PassiveOpens,
+// AttemptFails, EstabResets, CurrEstab, InSegs, OutSegs, RetransSegs, InErrs, OutRsts,
+// InCsumErrors) and the /proc/net/netstat "TcpExt:" ones this stack keeps (SyncookiesSent, ...).
+import type { Scheduler } from '../../links/clock.js';
+import type { Random } from '../../links/random.js';
+import { AF_INET, type Domain } from '../../sys/types.js';
+import { get16, get32 } from '../../wire/bytes.js';
+import { WireError } from '../../wire/error.js';
+import { parseTcp, tcpChecksumOk } from '../../wire/tcp.js';
+import { IPPROTO_TCP, type IcmpError, type IpLayer, type IpPacket, type TransportProtocol } from '../ip-types.js';
+import { PortTable, overlaps, type BindRequest, type Coverage, type PortEntry } from '../ports.js';
+import { defaultTcpConfig, type TcpConfig } from './config.js';
+import { syncMss } from './handshake.js';
+import { segmentArrives, timeWaitAcceptsSyn } from './input.js';
+import { IsnGenerator } from './isn.js';
+import { abortWithError, done } from './lifecycle.js';
+import { listenArrives } from './listen.js';
+import { sendActiveReset, sendResetReply, transmit, units } from './output.js';
+import { seqAdd, seqBetween } from './seq.js';
+import { ssEntry, type SsEntry } from './info.js';
+import { CLOSE_WAIT, CLOSED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT } from './state.js';
+import { SynCookies } from './syncookies.js';
+import { CA_LOSS } from './tcb.js';
+import { TcpSocket } from './socket.js';
+
+export { TcpSocket } from './socket.js';
+export type { TcpConfig } from './config.js';
+export type { TcpInfo, SsEntry } from './info.js';
+
+const LO_IFINDEX = 1;
+
+const COUNTERS = `ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs OutSegs RetransSegs InErrs
+  OutRsts InCsumErrors SyncookiesSent SyncookiesRecv SyncookiesFailed ListenOverflows ListenDrops TCPReqQFullDrop
+  TCPChallengeACK TCPSYNChallenge TCPACKSkippedChallenge TCPACKSkippedSeq PAWSEstab OutOfWindowIcmps TCPTimeouts
+  TCPFastRetrans TCPSackRecovery TCPRenoRecovery TCPAbortOnTimeout TCPAbortOnData TCPAbortOnClose TCPAbortOnLinger
+  TCPKeepAlive TCPKeepAliveTimeout TCPWinProbe TCPOFOQueue TCPDSACKRecv DelayedACKs TW TWRecycled`;
+
+export type TcpCounters = Record<string, number>;
+
+function counters(): TcpCounters {
+  const c: TcpCounters = {};
+  for (const n of COUNTERS.split(/\s+/)) if (n) c[n] = 0;
+  return c;
+}
+
+/**
+ * TCP's bind rule (Linux inet_bind_conflict): overlapping bindings share a port when both set
+ * SO_REUSEADDR and the existing one is not listening, or both set SO_REUSEPORT; ports that
+ * connect() picked are shared by connections to different peers (the 4-tuple keeps them apart).
+ */
+function tcpMayShare(a: PortEntry<TcpSocket>, b: PortEntry<TcpSocket>): boolean {
+  if (a.owner.connectBound && b.owner.connectBound) return true;
+  if (a.reuseAddr && b.reuseAddr && b.owner.state !== LISTEN) return true;
+  return a.reusePort && b.reusePort;
+}
+
+export class Tcp implements TransportProtocol {
+  readonly protocol = IPPROTO_TCP;
+  readonly config: TcpConfig;
+  readonly ports: PortTable<TcpSocket>;
+  readonly stats: TcpCounters;
+  readonly isn: IsnGenerator;
+  readonly cookies: SynCookies;
+  /** Connections (every state but LISTEN and CLOSED) by localPort * 65536 + remotePort. */
+  private readonly conns = new Map<number, TcpSocket[]>();
+  private readonly listeners = new Map<number, TcpSocket[]>();
+  /** Connections made by listeners, by local port: they use their listener's port (Linux's bind bucket). */
+  private readonly children = new Map<number, Set<TcpSocket>>();
+  private hashSecret = -1;
+  private challengeStart = 0;
+  private challengeCount = 0;
+
+  constructor(readonly ip: IpLayer, readonly sched: Scheduler, readonly random: Random, config: Partial<TcpConfig> = {}) {
+    this.config = { ...defaultTcpConfig(), ...config };
+    this.ports = new PortTable<TcpSocket>(random, { mayShare: tcpMayShare });
+    this.isn = new IsnGenerator(random, sched);
+    this.cookies = new SynCookies(random, sched);
+    this.stats = (ip.stats.tcp as TcpCounters | undefined) ?? counters();
+    for (const [k, v] of Object.entries(counters())) if (this.stats[k] === undefined) this.stats[k] = v;
+    ip.stats.tcp = this.stats;
+    ip.register(this);
+  }
+
+  /** A new TCP socket (AF_INET or AF_INET6). */
+  socket(domain: Domain): TcpSocket {
+    return new TcpSocket(this, domain);
+  }
+
+  // ---- input ------------------------------------------------------------------------------------
+
+  input(pkt: IpPacket): void {
+    const st = this.stats;
+    const buf = pkt.payload;
+    const seg = parseTcp(buf);
+    if (seg instanceof WireError) { st.InErrs++; return; }
+    // RFC 9293 §3.1: a segment with a bad checksum is dropped (loopback packets never left the host).
+    if (pkt.ifindex !== LO_IFINDEX && !tcpChecksumOk(buf, pkt.srcBytes, pkt.dstBytes)) {
+      st.InCsumErrors++;
+      st.InErrs++;
+      return;
+    }
+    st.InSegs++;
+    // RFC 1122 §4.2.3.10, RFC 9293 §3.9.1: TCP is unicast only.
+    if (pkt.multicast) return;
+    const s = this.lookupConn(pkt.dst, seg.dstPort, pkt.src, seg.srcPort);
+    if (s !== null) {
+      if (s.state === TIME_WAIT && timeWaitAcceptsSyn(s, seg)) {
+        // RFC 1122 §4.2.2.13 / RFC 6191: a new SYN may reopen a connection in TIME-WAIT; the new
+        // ISN is above anything the old incarnation used (Linux: SND.NXT + 65535 + 2).
+        const l = this.lookupListener(pkt.family, pkt.dst, seg.dstPort, pkt.src, seg.srcPort);
+        if (l !== null) {
+          const isn = seqAdd(s.sndNxt, 65537);
+          st.TWRecycled++;
+          done(s);
+          listenArrives(this, l, seg, pkt, isn === 0 ? 1 : isn);
+          return;
+        }
+      }
+      segmentArrives(s, seg, pkt);
+      return;
+    }
+    const l = this.lookupListener(pkt.family, pkt.dst, seg.dstPort, pkt.src, seg.srcPort);
+    if (l !== null) {
+      listenArrives(this, l, seg, pkt);
+      return;
+    }
+    // RFC 9293 §3.10.7.1: no such connection: answer with a reset (never to a reset).
+    sendResetReply(this, pkt, seg);
+  }
+
+  /**
+   * ICMP errors about our segments (RFC 5927; RFC 1122 §4.2.3.9; Linux tcp_v4_err): path MTU
+   * updates (RFC 1191, RFC 8201); in SYN-SENT / SYN-RECEIVED the attempt fails with the error;
+   * on a synchronized connection it is a soft error, reported if the connection times out.
+   */
+  icmpError(err: IcmpError): void {
+    const t = err.transport;
+    if (t.length < 8) return;
+    const sport = get16(t, 0);
+    const dport = get16(t, 2);
+    const seq = get32(t, 4);
+    const s = this.lookupConn(err.src, sport, err.dst, dport);
+    if (s === null || s.state === TIME_WAIT) return;
+    // RFC 5927 §4.1: only for a segment that is in flight.
+    const inFlight = s.state === SYN_SENT || (s.state === SYN_RECEIVED && s.passive)
+      ? seq === s.iss
+      : seqBetween(s.sndUna, seq, s.sndNxt);
+    if (!inFlight) { this.stats.OutOfWindowIcmps++; return; }
+    if (err.mtu !== undefined && err.mtu > 0) {
+      this.pmtuChanged(s, err.mtu);
+      return;
+    }
+    if (err.errno <= 0) return;
+    if (s.state === SYN_SENT || s.state === SYN_RECEIVED) {
+      if (s.passive) done(s);
+      else abortWithError(s, err.errno);
+      return;
+    }
+    s.softErr = err.errno;
+  }
+
+  /**
+   * The path MTU toward the peer dropped (RFC 1191 §6.3, RFC 8201 §5.2): a smaller MSS, and the
+   * segments in flight that no longer fit are sent again at once (Linux tcp_simple_retransmit).
+   */
+  pmtuChanged(s: TcpSocket, mtu: number): void {
+    const min = s.family === 4 ? 552 : 1280; // Linux ip_rt_min_pmtu; RFC 8200 §5
+    if (mtu < min) mtu = min;
+    if (mtu >= s.pmtu) return;
+    s.pmtu = mtu;
+    const old = s.mss;
+    syncMss(s);
+    if (s.mss >= old) return;
+    const q = s.sendQ;
+    let lost = false;
+    for (let i = q.head; i < q.sendIdx; i++) {
+      const skb = q.skbs[i]!;
+      if (skb.len > s.mss && !skb.sacked) {
+        if (skb.retrans) { skb.retrans = false; s.retransBytes -= units(skb); }
+        if (!skb.lost) { skb.lost = true; s.lostBytes += units(skb); }
+        lost = true;
+      }
+    }
+    if (!lost) return;
+    if (s.caState !== CA_LOSS) {
+      s.recoveryPoint = s.sndNxt;
+      s.caState = CA_LOSS;
+    }
+    s.rtxHint = s.sndUna;
+    transmit(s);
+  }
+
+  // ---- demultiplexing ---------------------------------------------------------------------------
+
+  lookupConn(laddr: string, lport: number, raddr: string, rport: number): TcpSocket | null {
+    const list = this.conns.get(lport * 65536 + rport);
+    if (list === undefined) return null;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i]!;
+      if (s.remoteAddr === raddr && s.localAddr === laddr) return s;
+    }
+    return null;
+  }
+
+  /** The listener for a SYN: bound to the address itself before wildcards, AF_INET before dual stack; SO_REUSEPORT groups share by flow hash. */
+  lookupListener(family: 4 | 6, dst: string, dport: number, src: string, sport: number): TcpSocket | null {
+    const list = this.listeners.get(dport);
+    if (list === undefined) return null;
+    let best: TcpSocket | null = null;
+    let bestScore = -1;
+    for (let i = 0; i < list.length; i++) {
+      const l = list[i]!;
+      const e = l.entry!;
+      const mine = family === 4 ? e.v4 : e.v6;
+      if (mine === null || (mine !== '*' && mine !== dst)) continue;
+      const score = (mine === dst ? 2 : 0) + ((l.domain === AF_INET) === (family === 4) ? 1 : 0);
+      if (score > bestScore) { best = l; bestScore = score; }
+    }
+    if (best === null || !best.reusePort) return best;
+    const group = list.filter((l) => l.reusePort && l.domain === best!.domain && l.entry!.address === best!.entry!.address);
+    if (group.length <= 1) return best;
+    if (this.hashSecret < 0) this.hashSecret = this.random.u32();
+    let h = this.hashSecret;
+    const mix = (x: string): void => { for (let i = 0; i < x.length; i++) h = Math.imul(h ^ x.charCodeAt(i), 0x01000193); };
+    mix(src);
+    mix(dst);
+    h = Math.imul(h ^ ((sport << 16) | dport), 0x01000193);
+    return group[(h >>> 0) % group.length]!;
+  }
+
+  hash(s: TcpSocket): void {
+    if (s.hashed) return;
+    const key = s.localPort * 65536 + s.remotePort;
+    let list = this.conns.get(key);
+    if (list === undefined) { list = []; this.conns.set(key, list); }
+    list.push(s);
+    s.hashed = true;
+    if (s.passive) {
+      let set = this.children.get(s.localPort);
+      if (set === undefined) { set = new Set(); this.children.set(s.localPort, set); }
+      set.add(s);
+    }
+  }
+
+  unhash(s: TcpSocket): void {
+    if (!s.hashed) return;
+    const key = s.localPort * 65536 + s.remotePort;
+    const list = this.conns.get(key);
+    if (list !== undefined) {
+      const i = list.indexOf(s);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.conns.delete(key);
+    }
+    s.hashed = false;
+  }
+
+  addListener(s: TcpSocket): void {
+    let list = this.listeners.get(s.localPort);
+    if (list === undefined) { list = []; this.listeners.set(s.localPort, list); }
+    if (!list.includes(s)) list.push(s);
+  }
+
+  removeListener(s: TcpSocket): void {
+    const list = this.listeners.get(s.localPort);
+    if (list === undefined) return;
+    const i = list.indexOf(s);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.listeners.delete(s.localPort);
+  }
+
+  // ---- ports ------------------------------------------------------------------------------------
+
+  /** bind(): the port table, plus the connections that use a listener's port. */
+  bindPort(s: TcpSocket, req: BindRequest): PortEntry<TcpSocket> | number {
+    const e = this.ports.bind(s, req);
+    if (typeof e === 'number') return e;
+    if (req.port !== 0 && this.childConflict(e)) {
+      this.ports.unbind(e);
+      return -98; // EADDRINUSE
+    }
+    s.entry = e;
+    s.localPort = e.port;
+    return e;
+  }
+
+  /** Linux inet_csk_listen_start's second look at the port. */
+  portConflict(s: TcpSocket): boolean {
+    const e = s.entry;
+    return e !== null && (this.ports.conflict(e) !== null || this.childConflict(e));
+  }
+
+  private childConflict(e: PortEntry<TcpSocket>): boolean {
+    const set = this.children.get(e.port);
+    if (set === undefined) return false;
+    for (const c of set) {
+      if (c.parent === e.owner) continue;
+      const cov: Coverage = c.family === 4 ? { v4: c.localAddr, v6: null } : { v4: null, v6: c.localAddr };
+      if (!overlaps(e, cov)) continue;
+      if ((e.reuseAddr && c.reuseAddr) || (e.reusePort && c.reusePort)) continue;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * connect() on an unbound socket: an ephemeral port (even ports first, as Linux) that no
+   * explicitly bound socket uses and that makes the 4-tuple unique. -EADDRNOTAVAIL when none.
+   */
+  connectPort(s: TcpSocket): number {
+    const fam: 4 | 6 = s.domain === AF_INET ? 4 : 6;
+    const shownLocal = fam === 6 && s.family === 4 ? `::ffff:${s.localAddr}` : s.localAddr;
+    const port = this.ports.pickEphemeral((p) => {
+      if (this.children.has(p) || this.listeners.has(p)) return false;
+      for (const e of this.ports.entries(p)) {
+        if (!e.owner.connectBound) return false;
+        const o = e.owner;
+        if (o.localAddr === s.localAddr && o.remoteAddr === s.remoteAddr && o.remotePort === s.remotePort) return false;
+      }
+      return true;
+    }, 0);
+    if (port < 0) return -99; // EADDRNOTAVAIL
+    s.connectBound = true;
+    const e = this.ports.bind(s, { family: fam, address: shownLocal, port, v6only: s.v6only, reuseAddr: s.reuseAddr, reusePort: s.reusePort });
+    if (typeof e === 'number') { s.connectBound = false; return -99; }
+    s.entry = e;
+    s.localPort = port;
+    return 0;
+  }
+
+  releasePort(s: TcpSocket): void {
+    if (s.entry !== null) {
+      this.ports.unbind(s.entry);
+      s.entry = null;
+    }
+    s.connectBound = false;
+    if (s.passive) {
+      const set = this.children.get(s.localPort);
+      if (set !== undefined) {
+        set.delete(s);
+        if (set.size === 0) this.children.delete(s.localPort);
+      }
+    }
+  }
+
+  // ---- helpers for the connections ----------------------------------------------------------------
+
+  /** RFC 5961 §7: a host-wide budget of challenge ACKs per second. */
+  challengeAllowed(): boolean {
+    const now = this.sched.now();
+    if (now - this.challengeStart >= 1000) {
+      this.challengeStart = now;
+      this.challengeCount = 0;
+    }
+    if (this.challengeCount >= this.config.challengeAckLimit) return false;
+    this.challengeCount++;
+    return true;
+  }
+
+  /** Aborts a connection with a RST (close with unread data, data after close). */
+  abortConnection(s: TcpSocket, err: number): void {
+    const st = s.state;
+    if (st === ESTABLISHED || st === CLOSE_WAIT || st === FIN_WAIT_1 || st === FIN_WAIT_2 || st === SYN_RECEIVED) sendActiveReset(s);
+    if (err !== 0 && !s.orphan) s.err = err;
+    done(s);
+  }
+
+  /**
+   * Linux tcp_sndbuf_expand: the send buffer follows the congestion window (twice the larger of
+   * the initial window and cwnd, in segments), up to tcp_wmem[2], unless SO_SNDBUF fixed it.
+   */
+  expandSndbuf(s: TcpSocket): void {
+    if (s.sndbufLocked) return;
+    const segs = Math.max(this.config.initCwnd, Math.ceil(s.cwnd / s.mss), this.config.reordering + 1);
+    const want = Math.min(2 * segs * s.mss, this.config.wmem[2]);
+    if (want > s.sndbuf) s.sndbuf = want;
+  }
+
+  /** Rows for host.ss(): listeners, then connections. */
+  sockets(): SsEntry[] {
+    const out: SsEntry[] = [];
+    for (const list of this.listeners.values()) for (const l of list) out.push(ssEntry(l));
+    for (const list of this.conns.values()) for (const s of list) if (s.state !== CLOSED) out.push(ssEntry(s));
+    return out;
+  }
+
+  /** Every connection's socket (tests, tools). */
+  connections(): TcpSocket[] {
+    const out: TcpSocket[] = [];
+    for (const list of this.conns.values()) out.push(...list);
+    return out;
+  }
+}
+

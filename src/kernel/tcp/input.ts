@@ -1,0 +1,466 @@
+// Segment arrival (RFC 9293 §3.10.7.3 SYN-SENT and §3.10.7.4 the other states; Linux
+// tcp_rcv_state_process / tcp_rcv_established / tcp_ack / tcp_data_queue), with PAWS
+// (RFC 7323 §5), the RFC 5961 protections, SACK (RFC 2018) and the ACK policy of RFC 5681 §4.2.
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpRepr } from '../../wire/tcp.js';
+import type { IpPacket } from '../ip-types.js';
+import { done, enterTimeWait, established, notify, resetArrived, setState, writeSpace } from './lifecycle.js';
+import { armPersist, receiveSpace, sendOowAck, sendResetReply, sendSyn, transmit, tsNow, units } from './output.js';
+import { ackRecovery } from './recovery.js';
+import { currentRto, rttSample } from './rto.js';
+import { sackUpdate } from './sack.js';
+import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqSub } from './seq.js';
+import {
+  CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, TIME_WAIT, type TcpState,
+} from './state.js';
+import { negotiateFromSynAck } from './handshake.js';
+import type { TcpSocket } from './socket.js';
+
+/** RFC 7323 §5.5: TS.Recent older than 24 days is no longer valid for PAWS. */
+const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
+const EMPTY = new Uint8Array(0);
+
+/** A segment for an existing connection (not LISTEN). */
+export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void {
+  const now = s.tcp.sched.now();
+  s.segsIn++;
+  if (s.state === SYN_SENT) { synSentArrives(s, seg, pkt, now); return; }
+  if (s.state === CLOSED) return;
+  if (s.state === TIME_WAIT) { timeWaitArrives(s, seg, now); return; }
+
+  let flags = seg.flags;
+  let seq = seg.seq;
+  let data = seg.payload;
+  const ts = s.tsOk ? seg.options.timestamp : undefined;
+  let segLen = data.length + ((flags & TCP_SYN) !== 0 ? 1 : 0) + ((flags & TCP_FIN) !== 0 ? 1 : 0);
+
+  // Simultaneous open (RFC 9293 §3.5 figure 7): in SYN-RECEIVED the peer's SYN,ACK acknowledges
+  // our SYN; its SYN is the one already seen (Linux tcp_validate_incoming's exception).
+  if (s.state === SYN_RECEIVED && !s.passive && (flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) &&
+      seqAdd(seq, 1) === s.rcvNxt && seg.ack === s.sndNxt) {
+    flags &= ~TCP_SYN;
+    seq = s.rcvNxt;
+    segLen--;
+  }
+
+  // RFC 7323 §5.3 R1 (PAWS): a TSval older than TS.Recent marks an old duplicate; ACK and drop it.
+  // Resets are exempt, as in Linux.
+  if (ts !== undefined && (flags & TCP_RST) === 0 && ((ts.tsval - s.tsRecent) | 0) < 0 && now - s.tsRecentStamp < PAWS_IDLE_MS) {
+    s.tcp.stats.PAWSEstab++;
+    sendOowAck(s, false, data.length === 0);
+    return;
+  }
+
+  // first: the sequence number check (RFC 9293 §3.10.7.4).
+  const cur = seqSub(s.rcvAdvEdge, s.rcvNxt);
+  const wnd = cur > 0 ? cur : 0;
+  let dropText = false;
+  if (!acceptable(s.rcvNxt, wnd, seq, segLen)) {
+    // "If the RCV.WND is zero, no segments will be acceptable, but special allowance should be
+    // made to accept valid ACKs, URGs, and RSTs."
+    if (wnd === 0 && seq === s.rcvNxt) {
+      dropText = true;
+    } else {
+      if ((flags & TCP_RST) !== 0) return;
+      if ((flags & TCP_SYN) !== 0) {
+        // RFC 5961 §4.2: a SYN in a synchronized state gets a challenge ACK.
+        s.tcp.stats.TCPSYNChallenge++;
+        sendOowAck(s, true, true);
+        return;
+      }
+      // RFC 2883 §4: report a duplicate segment in a D-SACK block.
+      if (s.sackOk && data.length > 0 && seqLe(seqAdd(seq, data.length), s.rcvNxt)) s.dsack = [seq, seqAdd(seq, data.length)];
+      sendOowAck(s, false, data.length === 0);
+      return;
+    }
+  }
+  s.rcvTstamp = now;
+
+  // second: RST (RFC 5961 §3.2): exactly RCV.NXT resets, elsewhere in the window a challenge ACK.
+  if ((flags & TCP_RST) !== 0) {
+    if (seq === s.rcvNxt) resetArrived(s);
+    else sendOowAck(s, true, true);
+    return;
+  }
+
+  // RFC 7323 §4.3: TS.Recent takes TSval of a segment covering Last.ACK.sent.
+  if (ts !== undefined && seqLe(seq, s.rcvWup) && ((ts.tsval - s.tsRecent) | 0) >= 0) {
+    s.tsRecent = ts.tsval;
+    s.tsRecentStamp = now;
+  }
+
+  // fourth: SYN.
+  if ((flags & TCP_SYN) !== 0) {
+    if (s.state === SYN_RECEIVED && s.passive && seq === s.irs && (flags & TCP_ACK) === 0) {
+      // A retransmitted SYN: the SYN-ACK was lost (Linux tcp_check_req resends it).
+      sendSyn(s, true);
+      return;
+    }
+    // RFC 5961 §4.2 (RFC 9293 §3.10.7.4 fourth): challenge ACK, drop.
+    s.tcp.stats.TCPSYNChallenge++;
+    sendOowAck(s, true, true);
+    return;
+  }
+
+  // fifth: ACK.
+  if ((flags & TCP_ACK) === 0) return;
+  if (s.state === SYN_RECEIVED) {
+    if (!(seqLt(s.sndUna, seg.ack) && seqLe(seg.ack, s.sndNxt))) {
+      // RFC 9293 §3.10.7.4 fifth: an unacceptable ACK in SYN-RECEIVED: <SEQ=SEG.ACK><CTL=RST>.
+      sendResetReply(s.tcp, pkt, seg);
+      return;
+    }
+    if (!synReceivedAcked(s, seg, now)) return;
+  }
+  if (!ackArrives(s, seg, now)) return;
+  if (closed(s)) return;
+
+  // sixth: URG is not given special treatment (RFC 6093 §5: urgent data stays in line).
+  // seventh and eighth: text and FIN.
+  const fin = (flags & TCP_FIN) !== 0;
+  if (data.length > 0 || fin) {
+    if (dropText) s.ackNow = true; // a zero-window probe: answer with the current window
+    else dataArrives(s, seq, data, fin, now);
+  }
+  if (!closed(s)) transmit(s);
+}
+
+/** Whether processing closed the connection (read again: the state changes under us). */
+function closed(s: TcpSocket): boolean { return (s.state as TcpState) === CLOSED; }
+
+/** RFC 9293 §3.10.7.4 "first", with Linux's tolerance for a segment spanning the whole window. */
+function acceptable(rcvNxt: number, wnd: number, seq: number, len: number): boolean {
+  if (len === 0) {
+    if (wnd === 0) return seq === rcvNxt;
+    return seqLe(rcvNxt, seq) && seqLt(seq, seqAdd(rcvNxt, wnd));
+  }
+  if (wnd === 0) return false;
+  const right = seqAdd(rcvNxt, wnd);
+  const last = seqAdd(seq, len - 1);
+  return (seqLe(rcvNxt, seq) && seqLt(seq, right)) || (seqLe(rcvNxt, last) && seqLt(last, right)) ||
+    (seqLt(seq, rcvNxt) && seqGe(last, right));
+}
+
+/** RFC 9293 §3.10.7.3: SYN-SENT. */
+function synSentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number): void {
+  const flags = seg.flags;
+  const hasAck = (flags & TCP_ACK) !== 0;
+  // first: the ACK must acknowledge our SYN, else <SEQ=SEG.ACK><CTL=RST>.
+  const ackOk = hasAck && seqGt(seg.ack, s.iss) && seqLe(seg.ack, s.sndNxt);
+  if (hasAck && !ackOk) {
+    sendResetReply(s.tcp, pkt, seg);
+    return;
+  }
+  // second: RST, acceptable only with an acceptable ACK (RFC 5961 §3.2 / RFC 9293).
+  if ((flags & TCP_RST) !== 0) {
+    if (ackOk) resetArrived(s);
+    return;
+  }
+  // fourth: SYN.
+  if ((flags & TCP_SYN) === 0) return;
+  s.rcvTstamp = now;
+  s.irs = seg.seq;
+  s.rcvNxt = seqAdd(seg.seq, 1);
+  s.rcvWup = s.rcvNxt;
+  // The window our SYN offered (RFC 7323 §2.2: unscaled) is where the right edge starts.
+  s.rcvAdvEdge = seqAdd(s.rcvNxt, Math.min(receiveSpace(s), 65535));
+  negotiateFromSynAck(s, seg, now);
+  if (ackOk) {
+    s.sndUna = seg.ack;
+    // RFC 7323 §2.2: the window in a SYN is never scaled.
+    s.sndWnd = seg.window;
+    s.sndWl1 = seg.seq;
+    s.sndWl2 = seg.ack;
+    s.maxSndWnd = s.sndWnd;
+    // RFC 6298 §3 (Karn): an RTT sample from the SYN only if it was not retransmitted.
+    if (!s.synLost) { rttSample(s, now - s.synSentAt); s.backoff = 0; }
+    established(s);
+    s.ackNow = true;
+    if (seg.payload.length > 0 || (flags & TCP_FIN) !== 0) dataArrives(s, s.rcvNxt, seg.payload, (flags & TCP_FIN) !== 0, now);
+    if (!closed(s)) transmit(s);
+    return;
+  }
+  // Simultaneous open (RFC 9293 §3.5 figure 7): SYN-RECEIVED, answer <SYN,ACK>.
+  s.sndWnd = seg.window;
+  s.sndWl1 = seg.seq;
+  s.sndWl2 = s.iss;
+  s.maxSndWnd = s.sndWnd;
+  setState(s, SYN_RECEIVED);
+  sendSyn(s, true);
+}
+
+/** RFC 9293 §3.10.7.4 fifth, SYN-RECEIVED: our SYN is acknowledged. False: drop the segment. */
+function synReceivedAcked(s: TcpSocket, seg: TcpRepr, now: number): boolean {
+  const parent = s.parent;
+  if (s.passive && parent !== null && parent.acceptQueue.length > parent.backlog) {
+    // Linux (tcp_abort_on_overflow = 0): the accept queue is full; stay half-open, the SYN-ACK
+    // timer will make the peer repeat its ACK.
+    s.tcp.stats.ListenOverflows++;
+    s.tcp.stats.ListenDrops++;
+    return false;
+  }
+  s.sndUna = seg.ack;
+  s.sndWnd = seg.window * 2 ** s.sndWscale;
+  s.sndWl1 = seg.seq;
+  s.sndWl2 = seg.ack;
+  s.maxSndWnd = s.sndWnd;
+  if (!s.synLost) { rttSample(s, now - s.synSentAt); }
+  established(s);
+  if (s.passive && parent !== null) {
+    parent.synQueue.delete(s);
+    parent.acceptQueue.push(s);
+    s.tcp.stats.PassiveOpens++;
+    notify(parent);
+  }
+  return true;
+}
+
+/** RFC 9293 §3.10.7.4 fifth: the ACK field. False: drop the rest of the segment. */
+function ackArrives(s: TcpSocket, seg: TcpRepr, now: number): boolean {
+  const ack = seg.ack;
+  // RFC 9293 / RFC 5961 §5.2: an ACK for data never sent, or older than one window: ACK and drop.
+  if (seqGt(ack, s.sndNxt) || seqLt(ack, (s.sndUna - s.maxSndWnd) >>> 0)) {
+    sendOowAck(s, true, true);
+    return false;
+  }
+  s.lastAckRecv = now;
+  s.probesOut = 0; // Linux: any acceptable ACK proves the peer alive
+  s.softErr = 0;
+  const priorUna = s.sndUna;
+  const oldWnd = s.sndWnd;
+  // Send window update with SND.WL1 / SND.WL2 (RFC 9293 §3.10.7.4), scaled (RFC 7323 §2.3).
+  if (seqGe(ack, s.sndUna) && (seqLt(s.sndWl1, seg.seq) || (s.sndWl1 === seg.seq && seqLe(s.sndWl2, ack)))) {
+    const wnd = seg.window * 2 ** s.sndWscale;
+    s.sndWnd = wnd;
+    s.sndWl1 = seg.seq;
+    s.sndWl2 = ack;
+    if (wnd > s.maxSndWnd) s.maxSndWnd = wnd;
+    if (oldWnd === 0 && wnd > 0) {
+      // Linux tcp_ack_probe: the window opened; the probe backoff is over.
+      s.backoff = 0;
+      s.probeStart = 0;
+    }
+  }
+  let acked = 0;
+  if (seqGt(ack, s.sndUna)) acked = cleanAcked(s, ack, seg, now);
+  let sackNew = false;
+  const blocks = seg.options.sack;
+  if (s.sackOk && blocks !== undefined) sackNew = sackUpdate(s, blocks, ack);
+  // RFC 5681 §2 duplicate ACK; RFC 6675 §2: with SACK, an ACK that SACKs new data.
+  const dup = acked === 0 && seqLt(s.sndUna, s.sndNxt) && (s.sackOk
+    ? sackNew
+    : seg.payload.length === 0 && (seg.flags & TCP_FIN) === 0 && s.sndWnd === oldWnd && s.sndWnd > 0);
+  if (acked > 0 || dup || sackNew) ackRecovery(s, acked, dup, sackNew, priorUna, now);
+  if (seqGe(s.sndUna, s.maxFlightSeq)) { s.maxFlight = s.inFlight; s.maxFlightSeq = s.sndNxt; }
+  rearmTimers(s);
+
+  // Our FIN acknowledged?
+  if (s.finSeq >= 0 && seqGt(s.sndUna, s.finSeq)) {
+    switch (s.state) {
+      case FIN_WAIT_1:
+        setState(s, FIN_WAIT_2);
+        // Linux tcp_fin_timeout: an orphan does not wait for the peer's FIN forever.
+        if (s.orphan) s.closeTimer.after(s.tcp.config.finTimeoutMs);
+        notify(s);
+        break;
+      case CLOSING:
+        enterTimeWait(s);
+        return false;
+      case LAST_ACK:
+        done(s);
+        return false;
+    }
+  }
+  if (acked > 0) writeSpace(s);
+  return true;
+}
+
+/** Removes acknowledged data (Linux tcp_clean_rtx_queue); RTT samples; RFC 6298 timer rules. */
+function cleanAcked(s: TcpSocket, ack: number, seg: TcpRepr, now: number): number {
+  const q = s.sendQ;
+  const acked = seqSub(ack, s.sndUna);
+  let rtt = -1;
+  while (!q.empty) {
+    const skb = q.first()!;
+    if (seqLe(skb.end, ack)) {
+      const u = units(skb);
+      if (skb.sacked) s.sackedBytes -= u;
+      else if (skb.lost) s.lostBytes -= u;
+      if (skb.retrans) s.retransBytes -= u;
+      // RFC 6298 §3 (Karn): no sample from a retransmitted segment.
+      if (rtt < 0 && !skb.everRetrans && skb.sentAt >= 0) rtt = now - skb.sentAt;
+      q.shift();
+      continue;
+    }
+    if (seqLt(skb.seq, ack)) {
+      const n = seqSub(ack, skb.seq);
+      if (skb.sacked) s.sackedBytes -= n;
+      else if (skb.lost) s.lostBytes -= n;
+      if (skb.retrans) s.retransBytes -= n;
+      if (rtt < 0 && !skb.everRetrans && skb.sentAt >= 0) rtt = now - skb.sentAt;
+      q.trimHead(n);
+    }
+    break;
+  }
+  s.sndUna = ack;
+  s.bytesAcked += acked;
+  s.retransmits = 0;
+  if (s.retransBytes === 0) s.retransStamp = 0;
+  if (rtt < 0 && s.tsOk) {
+    // RFC 7323 §4.1: RTTM from the echoed timestamp of an ACK that advances the left edge.
+    const t = seg.options.timestamp;
+    if (t !== undefined && t.tsecr !== 0) {
+      const r = (tsNow(s) - t.tsecr) | 0;
+      if (r >= 0) rtt = r;
+    }
+  }
+  if (rtt >= 0) {
+    rttSample(s, rtt);
+    s.backoff = 0; // Linux: backoff ends with a valid RTT measurement (RFC 6298 §5.7)
+  }
+  // RFC 6298 §5.2 / §5.3: stop when all is acknowledged, else restart.
+  if (s.sndUna === s.sndNxt) s.rtxTimer.stop();
+  else s.rtxTimer.after(currentRto(s));
+  return acked;
+}
+
+/** Persist mode while the window is closed (RFC 9293 §3.8.6.1), the RTO otherwise. */
+function rearmTimers(s: TcpSocket): void {
+  const out = seqSub(s.sndNxt, s.sndUna);
+  if (s.sndWnd === 0 && out <= 1 && (out === 1 || s.sendQ.unsentBytes > 0)) {
+    s.rtxTimer.stop();
+    armPersist(s);
+    return;
+  }
+  if (s.persistTimer.armed && s.sndWnd > 0) s.persistTimer.stop();
+  if (out > 0 && !s.rtxTimer.armed) s.rtxTimer.after(currentRto(s));
+}
+
+/** RFC 9293 §3.10.7.4 seventh (segment text) and eighth (FIN). */
+function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, now: number): void {
+  const st = s.state;
+  // In CLOSE-WAIT, CLOSING, LAST-ACK and TIME-WAIT the peer already sent its FIN: ignore.
+  if (st !== ESTABLISHED && st !== FIN_WAIT_1 && st !== FIN_WAIT_2) return;
+  // RFC 1122 §4.2.2.13 / RFC 2525 §2.17 (Linux TCPAbortOnData): new data after the application
+  // closed or shut down reading in FIN-WAIT: reset.
+  if (s.rcvShutdown && (st === FIN_WAIT_1 || st === FIN_WAIT_2) && data.length > 0 && seqGt(seqAdd(seq, data.length), s.rcvNxt)) {
+    s.tcp.stats.TCPAbortOnData++;
+    s.tcp.abortConnection(s, 0);
+    return;
+  }
+  // Trim what was received already (RFC 9293 §3.10.7.4: "segments with higher beginning
+  // sequence numbers ... may be held", earlier octets are duplicates).
+  if (seqLt(seq, s.rcvNxt)) {
+    const d = seqSub(s.rcvNxt, seq);
+    if (d >= data.length) {
+      if (data.length > 0 && s.sackOk) s.dsack = [seq, seqAdd(seq, data.length)]; // RFC 2883
+      s.ackNow = true;
+      if (!fin || seqAdd(seq, data.length) !== s.rcvNxt) return;
+      data = EMPTY;
+    } else {
+      if (s.sackOk) s.dsack = [seq, s.rcvNxt];
+      data = data.subarray(d);
+    }
+    seq = s.rcvNxt;
+  }
+  // Trim what lies beyond the advertised window (and a FIN there).
+  const room = seqSub(s.rcvAdvEdge, seq);
+  if (data.length > room) {
+    data = data.subarray(0, room > 0 ? room : 0);
+    fin = false;
+    s.ackNow = true;
+  }
+  if (seq !== s.rcvNxt) {
+    // Out of order: hold it, and ACK at once (RFC 5681 §4.2) with SACK blocks (RFC 2018 §4).
+    s.ooo.insert(seq, data, fin);
+    s.tcp.stats.TCPOFOQueue++;
+    s.ackNow = true;
+    return;
+  }
+  const len = data.length;
+  if (len > 0) {
+    if (!s.gotData) {
+      s.gotData = true;
+      // Linux tcp_incr_quickack: quick ACKs at the start, bounded by the window.
+      const q = Math.floor(s.rcvBudget / (2 * s.rcvMss));
+      s.quickAcks = Math.max(2, Math.min(s.quickAcks, q));
+    }
+    if (len >= s.rcvMss) s.rcvMss = Math.min(len, s.advMss); // Linux tcp_measure_rcv_mss
+    s.recvQ.push(data);
+    s.rcvNxt = seqAdd(s.rcvNxt, len);
+    s.bytesReceived += len;
+    s.dataSegsIn++;
+    s.lastDataRecv = now;
+    if (s.ooo.segs.length > 0) {
+      // RFC 5681 §4.2: a segment that fills a gap is acknowledged at once.
+      s.rcvNxt = s.ooo.drain(s.rcvNxt, (v) => { s.recvQ.push(v); s.bytesReceived += v.length; });
+      s.ackNow = true;
+    }
+  }
+  if (s.ooo.finSeq >= 0 && s.ooo.finSeq === s.rcvNxt) fin = true;
+  if (fin) finArrives(s);
+  else ackPolicy(s);
+  notify(s);
+}
+
+/**
+ * When to acknowledge in-order data (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2, RFC 5681 §4.2): at
+ * least every second full-sized segment, quick ACKs at the start, otherwise after the delayed-ACK
+ * timeout (Linux __tcp_ack_snd_check).
+ */
+function ackPolicy(s: TcpSocket): void {
+  if (seqSub(s.rcvNxt, s.rcvWup) > s.rcvMss || s.quickAcks > 0 || s.ooo.segs.length > 0) s.ackNow = true;
+  else s.delackTimer.ensure(s.tcp.config.delackMs);
+}
+
+/** RFC 9293 §3.10.7.4 eighth: the peer's FIN (Linux tcp_fin). */
+function finArrives(s: TcpSocket): void {
+  s.rcvNxt = seqAdd(s.rcvNxt, 1);
+  s.finRcvd = true;
+  s.rcvShutdown = true;
+  s.ooo.clear();
+  switch (s.state) {
+    case ESTABLISHED:
+      setState(s, CLOSE_WAIT);
+      // Linux: the ACK of a FIN is delayed (pingpong), hoping to ride on our own FIN.
+      s.delackTimer.ensure(s.tcp.config.delackMs);
+      break;
+    case FIN_WAIT_1:
+      // Our FIN is not acknowledged yet (else we would be in FIN-WAIT-2): simultaneous close.
+      setState(s, CLOSING);
+      s.ackNow = true;
+      break;
+    case FIN_WAIT_2:
+      s.ackNow = true;
+      enterTimeWait(s);
+      break;
+  }
+}
+
+/**
+ * TIME-WAIT (RFC 9293 §3.10.7.4; Linux tcp_timewait_state_process): a retransmitted FIN is
+ * acknowledged again and restarts the 2*MSL timer; an in-window RST ends TIME-WAIT (Linux's
+ * default, tcp_rfc1337 = 0); a new SYN is handled by the Tcp object (it may reopen).
+ */
+function timeWaitArrives(s: TcpSocket, seg: TcpRepr, now: number): void {
+  const flags = seg.flags;
+  const ts = s.tsOk ? seg.options.timestamp : undefined;
+  const pawsReject = ts !== undefined && ((ts.tsval - s.tsRecent) | 0) < 0 && now - s.tsRecentStamp < PAWS_IDLE_MS;
+  const segLen = seg.payload.length + ((flags & TCP_SYN) !== 0 ? 1 : 0) + ((flags & TCP_FIN) !== 0 ? 1 : 0);
+  if (!pawsReject && seg.seq === s.rcvNxt && (segLen === 0 || (flags & TCP_RST) !== 0)) {
+    if ((flags & TCP_RST) !== 0) { s.tcp.stats.TW++; done(s); return; }
+    s.closeTimer.after(s.tcp.config.timeWaitMs);
+    if (ts !== undefined) { s.tsRecent = ts.tsval; s.tsRecentStamp = now; }
+    return;
+  }
+  if ((flags & TCP_RST) !== 0) return;
+  if (pawsReject || (flags & TCP_ACK) !== 0) s.closeTimer.after(s.tcp.config.timeWaitMs);
+  sendOowAck(s, false, true);
+}
+
+/** For the Tcp object: whether a SYN may reopen this TIME-WAIT connection (RFC 1122 §4.2.2.13, RFC 6191). */
+export function timeWaitAcceptsSyn(s: TcpSocket, seg: TcpRepr): boolean {
+  if ((seg.flags & (TCP_SYN | TCP_RST | TCP_ACK)) !== TCP_SYN) return false;
+  const ts = s.tsOk ? seg.options.timestamp : undefined;
+  if (ts !== undefined && ((ts.tsval - s.tsRecent) | 0) > 0) return true;
+  return seqGt(seg.seq, s.rcvNxt);
+}

@@ -1,0 +1,143 @@
+// State changes with side effects (Linux tcp_set_state, tcp_done, tcp_time_wait, tcp_reset,
+// tcp_finish_connect): counters, timers, queues, the demultiplexer and the port binding.
+import { ECONNREFUSED, ECONNRESET, EPIPE } from '../../sys/errno.js';
+import { initialWindow } from './output.js';
+import { CLOSE_WAIT, CLOSED, ESTABLISHED, SYN_RECEIVED, SYN_SENT, TIME_WAIT, type TcpState } from './state.js';
+import { CA_OPEN } from './tcb.js';
+import type { TcpSocket } from './socket.js';
+
+/** Linux TCP_MAX_QUICKACKS. */
+const MAX_QUICKACKS = 16;
+
+export function setState(s: TcpSocket, st: TcpState): void {
+  const old = s.state;
+  if (old === st) return;
+  const stats = s.tcp.stats;
+  // Linux tcp_set_state's MIB accounting.
+  if (st === ESTABLISHED) stats.CurrEstab++;
+  else if (old === ESTABLISHED) stats.CurrEstab--;
+  if (st === CLOSED && (old === ESTABLISHED || old === CLOSE_WAIT)) stats.EstabResets++;
+  s.state = st;
+}
+
+/** Tells the application that readiness may have changed. */
+export function notify(s: TcpSocket): void {
+  if (!s.orphan && s.onReady !== null) s.onReady(s.readiness());
+}
+
+/** Space opened in the send buffer: wake a writer that found it full (Linux sk_stream_write_space). */
+export function writeSpace(s: TcpSocket): void {
+  if (s.noSpace && s.writable()) {
+    s.noSpace = false;
+    notify(s);
+  }
+}
+
+/** The handshake completed (RFC 9293 §3.5; Linux tcp_finish_connect / tcp_init_transfer). */
+export function established(s: TcpSocket): void {
+  const now = s.tcp.sched.now();
+  setState(s, ESTABLISHED);
+  s.rtxTimer.stop();
+  s.backoff = 0;
+  s.retransmits = 0;
+  s.retransStamp = 0;
+  // RFC 5681 §3.1: ssthresh starts arbitrarily high; RFC 6928 §2: the initial window, one
+  // segment when the SYN or SYN-ACK had to be retransmitted.
+  s.ssthresh = Infinity;
+  s.cwnd = s.synLost ? s.mss : initialWindow(s);
+  s.caState = CA_OPEN;
+  s.recoveryPoint = s.sndUna;
+  s.rtxHint = s.sndUna;
+  s.cwndLimitedSeq = s.sndUna;
+  s.sndSml = s.sndUna;
+  s.rcvWup = s.rcvNxt;
+  // Linux tcp_init_buffer_space: the receive-space estimate starts at ten segments.
+  s.rcvSpace = Math.min(s.rcvBudget, 10 * s.advMss);
+  s.rcvSpaceTime = now;
+  s.rcvCopied = 0;
+  s.rcvMss = Math.min(s.advMss, s.mss, 536);
+  s.quickAcks = MAX_QUICKACKS;
+  s.lastAckRecv = now;
+  s.rcvTstamp = now;
+  s.tcp.expandSndbuf(s);
+  if (s.keepalive) s.keepaliveTimer.after(s.keepIdle);
+  notify(s);
+}
+
+/**
+ * The connection is gone (Linux tcp_done): CLOSED, timers stopped, out of the demultiplexer,
+ * port released unless bind() chose it and the application still holds the socket. Data already
+ * received stays readable.
+ */
+export function done(s: TcpSocket): void {
+  const stats = s.tcp.stats;
+  if (s.state === SYN_SENT || s.state === SYN_RECEIVED) stats.AttemptFails++;
+  setState(s, CLOSED);
+  stopTimers(s);
+  s.tcp.unhash(s);
+  if (s.parent !== null) s.parent.synQueue.delete(s);
+  s.rcvShutdown = true;
+  s.sndShutdown = true;
+  s.sendQ.clear();
+  s.ooo.clear();
+  s.sackedBytes = s.lostBytes = s.retransBytes = 0;
+  if (s.orphan) {
+    s.recvQ.clear();
+    s.tcp.releasePort(s);
+  } else if (!s.portLocked) {
+    s.tcp.releasePort(s);
+  }
+  notify(s);
+}
+
+export function stopTimers(s: TcpSocket): void {
+  s.rtxTimer.stop();
+  s.persistTimer.stop();
+  s.delackTimer.stop();
+  s.keepaliveTimer.stop();
+  s.closeTimer.stop();
+}
+
+/** RFC 9293 §3.10.7.4: TIME-WAIT for 2*MSL (tcp.config.timeWaitMs), then CLOSED. */
+export function enterTimeWait(s: TcpSocket): void {
+  setState(s, TIME_WAIT);
+  s.rtxTimer.stop();
+  s.persistTimer.stop();
+  s.delackTimer.clear();
+  s.keepaliveTimer.stop();
+  s.sendQ.clear();
+  s.ooo.clear();
+  s.sackedBytes = s.lostBytes = s.retransBytes = 0;
+  s.rcvShutdown = true;
+  s.sndShutdown = true;
+  s.closeTimer.after(s.tcp.config.timeWaitMs);
+  notify(s);
+}
+
+/** A valid RST arrived (RFC 9293 §3.10.7.4 second; Linux tcp_reset's errors). */
+export function resetArrived(s: TcpSocket): void {
+  let err: number;
+  switch (s.state) {
+    case SYN_SENT: err = ECONNREFUSED; break;
+    case CLOSE_WAIT: err = EPIPE; break;
+    case CLOSED: return;
+    case SYN_RECEIVED:
+      if (s.passive) {
+        // RFC 9293 §3.10.7.4: a passive open returns to LISTEN: the half-open connection just goes.
+        done(s);
+        return;
+      }
+      err = ECONNREFUSED;
+      break;
+    case TIME_WAIT: done(s); return;
+    default: err = ECONNRESET;
+  }
+  if (!s.orphan) s.err = err;
+  done(s);
+}
+
+/** The connection timed out or failed for good (Linux tcp_write_err). */
+export function abortWithError(s: TcpSocket, err: number): void {
+  if (!s.orphan) s.err = err;
+  done(s);
+}

@@ -1,0 +1,418 @@
+// Segment output (Linux tcp_output.c): what to send and when — new data within the
+// congestion and send windows, Nagle and sender-side silly-window avoidance, retransmissions
+// of segments deemed lost, SYN / SYN-ACK, pure ACKs and window updates, resets, probes.
+// Segments are built in buffers with HEADROOM free in front; a never-sent chunk of the send
+// queue is sent in place (see buffers.ts), anything else is copied once into a fresh buffer.
+import { TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, emitTcpHeader, type TcpOptions, type TcpRepr } from '../../wire/tcp.js';
+import { EMSGSIZE } from '../../sys/errno.js';
+import { HEADROOM, IPPROTO_TCP, type IpOutputOptions, type IpPacket } from '../ip-types.js';
+import type { Skb } from './buffers.js';
+import { currentRto } from './rto.js';
+import { seqAdd, seqGt, seqLt, seqMax, seqSub } from './seq.js';
+import { CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, LAST_ACK } from './state.js';
+import { CA_RECOVERY } from './tcb.js';
+import type { Tcp } from './index.js';
+import type { TcpSocket } from './socket.js';
+
+/** RFC 1191 / RFC 8201 path MTU discovery: every segment leaves with DF set. */
+const DF: IpOutputOptions = { dontFragment: true };
+
+/** Sequence space an skb takes (payload plus one for a FIN). */
+export function units(skb: Skb): number { return skb.len + (skb.fin ? 1 : 0); }
+
+/** RFC 7323 §5.4: TSval is a millisecond clock plus a per-connection offset. */
+export function tsNow(s: TcpSocket): number {
+  return (Math.floor(s.tcp.sched.now()) + s.tsOffset) >>> 0;
+}
+
+/** States in which queued data and FIN may be sent. */
+function canSend(st: number): boolean {
+  return st === ESTABLISHED || st === CLOSE_WAIT || st === FIN_WAIT_1 || st === CLOSING || st === LAST_ACK;
+}
+
+// ---- the receive window ----------------------------------------------------------------------------
+
+/** Free room in the receive buffer (bytes). */
+export function receiveSpace(s: TcpSocket): number {
+  const free = s.rcvBudget - s.recvQ.bytes - s.ooo.bytes;
+  return free > 0 ? free : 0;
+}
+
+/**
+ * The window to advertise now (bytes), moving the advertised right edge. RFC 9293 §3.8.6.2.2:
+ * the right edge moves forward only once the window can grow by min(RCV.BUFF/2, Eff.snd.MSS)
+ * (receiver silly-window avoidance); RFC 7323 §2.4 / RFC 9293 §3.8.6: it never moves back.
+ */
+export function selectWindow(s: TcpSocket): number {
+  const cur = seqSub(s.rcvAdvEdge, s.rcvNxt);
+  const curWin = cur > 0 ? cur : 0;
+  const max = 65535 * 2 ** s.rcvWscale;
+  let free = receiveSpace(s);
+  if (free > max) free = max;
+  let win = curWin;
+  const budget = s.rcvBudget;
+  const step = budget >> 1 < s.rcvMss ? budget >> 1 : s.rcvMss;
+  if (free - curWin >= step || (free > curWin && free === max)) win = free;
+  if (s.rcvWscale > 0) {
+    const g = 2 ** s.rcvWscale;
+    const w = win - (win % g);
+    win = w >= curWin ? w : Math.ceil(curWin / g) * g;
+  }
+  s.rcvAdvEdge = seqAdd(s.rcvNxt, win);
+  return win;
+}
+
+/** The 16-bit window field of a non-SYN segment (RFC 7323 §2.3: scaled down by our shift). */
+function windowField(s: TcpSocket): number {
+  const f = Math.floor(selectWindow(s) / 2 ** s.rcvWscale);
+  return f > 65535 ? 65535 : f;
+}
+
+/** RFC 7323 §2.2: the window in a SYN or SYN-ACK is never scaled. */
+function synWindow(s: TcpSocket): number {
+  const free = receiveSpace(s);
+  return free > 65535 ? 65535 : free;
+}
+
+// ---- options -------------------------------------------------------------------------------------
+
+/** Fills the reusable options of a non-SYN segment; returns their length. */
+function segmentOptions(s: TcpSocket): number {
+  const o = s.txOpts;
+  o.mss = undefined;
+  o.wscale = undefined;
+  o.sackPermitted = undefined;
+  let n = 0;
+  if (s.tsOk) {
+    // RFC 7323 §3.2: TSval our clock, TSecr the TS.Recent to echo.
+    let ts = o.timestamp;
+    if (ts === undefined) ts = o.timestamp = { tsval: 0, tsecr: 0 };
+    ts.tsval = tsNow(s);
+    ts.tsecr = s.tsRecent;
+    n = 12;
+  } else o.timestamp = undefined;
+  o.sack = undefined;
+  if (s.sackOk && (s.dsack !== null || s.ooo.segs.length > 0)) {
+    // RFC 2018 §3: at most 3 blocks next to timestamps, 4 without; RFC 2883 §4: a D-SACK block goes first.
+    const max = s.tsOk ? 3 : 4;
+    const blocks = s.ooo.sackBlocks(s.dsack !== null ? max - 1 : max, s.rcvNxt);
+    if (s.dsack !== null) blocks.unshift(s.dsack);
+    if (blocks.length > 0) {
+      o.sack = blocks;
+      n += 4 + 8 * blocks.length;
+    }
+  }
+  return n;
+}
+
+/** Room for SACK blocks while some are to be reported: segments carry that much less data. */
+function sackRoom(s: TcpSocket): number {
+  if (!s.sackOk || (s.dsack === null && s.ooo.segs.length === 0)) return 0;
+  return s.tsOk ? 4 + 8 * 3 : 4 + 8 * 4;
+}
+
+// ---- sending one segment ---------------------------------------------------------------------------
+
+/** Writes the header at buf[off] (payload already after it) and hands the segment to IP. */
+function emit(s: TcpSocket, buf: Uint8Array, off: number, seq: number, flags: number, payloadLen: number, opts: TcpOptions | undefined, window: number): number {
+  const h = s.txHdr;
+  h.srcPort = s.localPort;
+  h.dstPort = s.remotePort;
+  h.seq = seq;
+  h.ack = (flags & TCP_ACK) !== 0 ? s.rcvNxt : 0;
+  h.flags = flags;
+  h.window = window;
+  h.options = opts;
+  emitTcpHeader(buf, off, h, payloadLen, s.localBytes, s.remoteBytes);
+  s.segsOut++;
+  const st = s.tcp.stats;
+  st.OutSegs++;
+  if ((flags & TCP_RST) !== 0) st.OutRsts++;
+  if ((flags & TCP_ACK) !== 0) ackSent(s);
+  const r = s.tcp.ip.output(s.family, s.localAddr, s.remoteAddr, IPPROTO_TCP, buf, off, DF);
+  if (r < 0) outputError(s, r);
+  return r;
+}
+
+/** An ACK went out: the delayed-ACK engine has nothing pending (Linux tcp_event_ack_sent). */
+function ackSent(s: TcpSocket): void {
+  s.ackNow = false;
+  s.delackTimer.clear();
+  s.rcvWup = s.rcvNxt;
+  s.dsack = null;
+  if (s.quickAcks > 0) s.quickAcks--;
+}
+
+/** IP refused the packet: over the path MTU (learn it and resegment) or a soft error. */
+function outputError(s: TcpSocket, r: number): void {
+  if (r === -EMSGSIZE) {
+    const route = s.tcp.ip.route(s.family, s.remoteAddr, { src: s.localAddr });
+    if (typeof route !== 'number') s.tcp.pmtuChanged(s, route.mtu);
+    return;
+  }
+  s.softErr = -r;
+}
+
+/** Sends one whole send-queue chunk (new data or a retransmission). */
+function sendSkb(s: TcpSocket, skb: Skb, retrans: boolean): number {
+  let flags = TCP_ACK;
+  if (skb.fin) flags |= TCP_FIN;
+  const q = s.sendQ;
+  if (skb.len > 0 && skb === q.skbs[q.skbs.length - 1]) flags |= TCP_PSH; // the end of what the application wrote
+  const optLen = segmentOptions(s);
+  const hl = TCP_HEADER_LEN + optLen;
+  const len = skb.len;
+  let buf: Uint8Array;
+  let off: number;
+  if (skb.inPlace && !retrans && len > 0 && skb.off - hl >= HEADROOM) {
+    // First transmission of a whole chunk: the header goes into the room in front of it.
+    // The packet ends where the payload ends (the chunk may have room left).
+    const end = skb.off + len;
+    buf = end === skb.buf.length ? skb.buf : skb.buf.subarray(0, end);
+    off = skb.off - hl;
+    skb.inPlace = false;
+  } else {
+    buf = Buffer.allocUnsafe(HEADROOM + hl + len);
+    off = HEADROOM;
+    if (len > 0) buf.set(skb.buf.subarray(skb.off, skb.off + len), off + hl);
+    skb.inPlace = false;
+  }
+  const now = s.tcp.sched.now();
+  skb.sentAt = now;
+  if (skb.firstSentAt < 0) skb.firstSentAt = now;
+  skb.txCount++;
+  if (len > 0) {
+    s.dataSegsOut++;
+    s.lastDataSent = now;
+    s.bytesSent += len;
+  }
+  return emit(s, buf, off, skb.seq, flags, len, optLen > 0 ? s.txOpts : undefined, windowField(s));
+}
+
+/** Retransmits one chunk (Linux tcp_retransmit_skb); the caller cut it to at most one MSS. */
+export function retransmitSkb(s: TcpSocket, skb: Skb): void {
+  const st = s.tcp.stats;
+  sendSkb(s, skb, true);
+  if (!skb.retrans) {
+    skb.retrans = true;
+    s.retransBytes += units(skb);
+  }
+  skb.everRetrans = true;
+  if (s.retransStamp === 0) s.retransStamp = skb.firstSentAt > 0 ? skb.firstSentAt : s.tcp.sched.now();
+  st.RetransSegs++;
+  s.totalRetrans++;
+  s.bytesRetrans += skb.len;
+  if (!s.rtxTimer.armed) s.rtxTimer.after(currentRto(s));
+}
+
+// ---- what to send ----------------------------------------------------------------------------------
+
+/**
+ * Sends what the windows allow (Linux tcp_write_xmit and tcp_xmit_retransmit_queue), then a
+ * pure ACK if one is still owed. `force`: the override timeout of RFC 9293 §3.8.6.2.1 fired.
+ */
+export function transmit(s: TcpSocket, force = false): void {
+  if (canSend(s.state)) {
+    if (s.lostBytes > 0 && s.caState >= CA_RECOVERY) retransmitLost(s);
+    sendNew(s, force);
+  }
+  if (s.ackNow) sendAck(s);
+}
+
+/** RFC 6675 §5 NextSeg (1) / RFC 6582: retransmit segments marked lost while pipe < cwnd. */
+function retransmitLost(s: TcpSocket): void {
+  const q = s.sendQ;
+  let i = q.indexOf(s.rtxHint);
+  if (i < 0) i = q.head;
+  for (; i < q.sendIdx; i++) {
+    if (s.inFlight >= s.cwnd) { s.cwndLimitedSeq = s.sndNxt; break; }
+    const skb = q.skbs[i]!;
+    if (!skb.lost || skb.retrans || skb.sacked) continue;
+    if (skb.len > s.mss) q.split(i, s.mss);
+    retransmitSkb(s, skb);
+    s.rtxHint = skb.end;
+  }
+}
+
+/** New data (RFC 9293 §3.8.6.2.1, RFC 5681 §3.1, RFC 3042, RFC 896). */
+function sendNew(s: TcpSocket, force: boolean): void {
+  const q = s.sendQ;
+  const now = s.tcp.sched.now();
+  // RFC 5681 §4.1 / RFC 7661: after an idle period longer than the RTO, restart from the initial window.
+  if (s.sndNxt === s.sndUna && q.unsentBytes > 0 && s.lastDataSent > 0 && now - s.lastDataSent > currentRto(s)) {
+    const iw = initialWindow(s);
+    if (s.cwnd > iw) s.cwnd = iw;
+  }
+  for (;;) {
+    const skb = q.unsent();
+    if (skb === undefined) return;
+    const mss = s.mss - sackRoom(s);
+    // RFC 3042 limited transmit: the first two duplicate ACKs each allow one more segment.
+    let cwnd = s.cwnd;
+    if (s.dupAcks > 0 && s.caState < CA_RECOVERY && !s.sackOk) cwnd += (s.dupAcks < 2 ? s.dupAcks : 2) * s.mss;
+    if (s.inFlight >= cwnd) { s.cwndLimitedSeq = s.sndNxt; return; }
+    if (skb.len > mss) q.split(q.sendIdx, mss);
+    let len = skb.len;
+    const wndEnd = seqAdd(s.sndUna, s.sndWnd);
+    if (seqGt(seqAdd(skb.seq, units(skb)), wndEnd)) {
+      const avail = seqSub(wndEnd, skb.seq);
+      // RFC 9293 §3.8.6.2.1: a piece of a segment only when it is at least half the largest window offered.
+      if (avail > 0 && len > avail && (avail >= s.maxSndWnd / 2 || force)) {
+        q.split(q.sendIdx, avail);
+        len = avail;
+      } else {
+        // RFC 9293 §3.8.6.1: window closed with nothing in flight: the persist timer probes it.
+        if (s.sndNxt === s.sndUna) armPersist(s);
+        return;
+      }
+    }
+    // RFC 896 / RFC 9293 §3.7.4 Nagle, with Minshall's refinement as Linux has it (hold a small
+    // segment only while an earlier small one is unacknowledged); TCP_CORK holds any partial segment.
+    if (len < mss && !skb.fin && !force && q.sendIdx === q.skbs.length - 1) {
+      if (s.cork) return;
+      if (!s.nodelay && s.sndNxt !== s.sndUna && seqGt(s.sndSml, s.sndUna)) return;
+    }
+    sendSkb(s, skb, false);
+    if (len < mss) s.sndSml = skb.end;
+    q.advanceSend();
+    s.sndNxt = seqMax(s.sndNxt, skb.end);
+    const f = s.inFlight;
+    if (f > s.maxFlight) s.maxFlight = f;
+    if (s.persistTimer.armed) s.persistTimer.stop();
+    if (!s.rtxTimer.armed) s.rtxTimer.after(currentRto(s)); // RFC 6298 §5.1
+  }
+}
+
+/** RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)) (the count is tcp.config.initCwnd). */
+export function initialWindow(s: TcpSocket): number {
+  const n = s.tcp.config.initCwnd;
+  return Math.min(n * s.mss, Math.max(2 * s.mss, n * 1460));
+}
+
+/** Arms the persist timer (RFC 9293 §3.8.6.1; RFC 1122 §4.2.2.17: exponential backoff). */
+export function armPersist(s: TcpSocket): void {
+  if (s.persistTimer.armed) return;
+  const max = s.tcp.config.rtoMaxMs;
+  const t = Math.min(currentRto(s) * 2 ** s.probesOut, max);
+  s.persistTimer.after(t);
+}
+
+// ---- control segments ------------------------------------------------------------------------------
+
+/** A pure ACK (window update, delayed or immediate acknowledgment). */
+export function sendAck(s: TcpSocket): void {
+  const optLen = segmentOptions(s);
+  const buf = Buffer.allocUnsafe(HEADROOM + TCP_HEADER_LEN + optLen);
+  emit(s, buf, HEADROOM, s.sndNxt, TCP_ACK, 0, optLen > 0 ? s.txOpts : undefined, windowField(s));
+}
+
+/**
+ * An ACK answering an unacceptable segment (RFC 9293 §3.10.7.4), a challenge ACK
+ * (RFC 5961 §3.2, §4.2, §5.2), or one for a segment in TIME-WAIT. Rate limited like Linux:
+ * one per connection per tcp_invalid_ratelimit; challenge ACKs also host-wide (RFC 5961 §7).
+ */
+export function sendOowAck(s: TcpSocket, challenge: boolean, limited: boolean): void {
+  const now = s.tcp.sched.now();
+  const st = s.tcp.stats;
+  if (limited) {
+    if (now - s.lastOowAck < s.tcp.config.invalidRatelimitMs) {
+      st[challenge ? 'TCPACKSkippedChallenge' : 'TCPACKSkippedSeq']++;
+      return;
+    }
+    s.lastOowAck = now;
+  }
+  if (challenge) {
+    if (!s.tcp.challengeAllowed()) { st.TCPACKSkippedChallenge++; return; }
+    st.TCPChallengeACK++;
+  }
+  sendAck(s);
+}
+
+/** SYN (connect) or SYN-ACK (answer to a SYN, or simultaneous open), with our options. */
+export function sendSyn(s: TcpSocket, withAck: boolean): void {
+  const c = s.tcp.config;
+  const o: TcpOptions = { mss: s.advMss };
+  if (!withAck) {
+    // Linux's SYN options: MSS, SACK-permitted, timestamps, window scale (RFC 2018, RFC 7323).
+    if (c.sack) o.sackPermitted = true;
+    if (c.timestamps) o.timestamp = { tsval: tsNow(s), tsecr: 0 };
+    if (c.windowScaling) o.wscale = s.rcvWscale;
+  } else {
+    // RFC 7323 §2.2, §3.2, RFC 2018 §2: only the options the peer's SYN carried.
+    if (s.sackOk) o.sackPermitted = true;
+    if (s.tsOk) o.timestamp = { tsval: tsNow(s), tsecr: s.tsRecent };
+    if (s.wscaleOk) o.wscale = s.rcvWscale;
+  }
+  const optLen = (4 + (o.timestamp ? 12 : o.sackPermitted ? 4 : 0) + (o.wscale !== undefined ? 4 : 0));
+  const buf = Buffer.allocUnsafe(HEADROOM + TCP_HEADER_LEN + optLen);
+  const win = synWindow(s);
+  if (withAck) s.rcvAdvEdge = seqAdd(s.rcvNxt, win);
+  emit(s, buf, HEADROOM, s.iss, withAck ? TCP_SYN | TCP_ACK : TCP_SYN, 0, o, win);
+}
+
+/** RST from a connection (Linux tcp_send_active_reset): abort, SO_LINGER 0, close with unread data. */
+export function sendActiveReset(s: TcpSocket): void {
+  const optLen = s.tsOk ? segmentOptions(s) : 0;
+  const buf = Buffer.allocUnsafe(HEADROOM + TCP_HEADER_LEN + optLen);
+  emit(s, buf, HEADROOM, s.sndNxt, TCP_RST | TCP_ACK, 0, optLen > 0 ? s.txOpts : undefined, 0);
+}
+
+/**
+ * A probe that makes the peer answer with an ACK: sequence number one below SND.UNA, no data
+ * (RFC 9293 §3.8.4 keep-alive; RFC 1122 §4.2.3.6).
+ */
+export function sendKeepaliveProbe(s: TcpSocket): void {
+  const optLen = segmentOptions(s);
+  const buf = Buffer.allocUnsafe(HEADROOM + TCP_HEADER_LEN + optLen);
+  emit(s, buf, HEADROOM, (s.sndUna - 1) >>> 0, TCP_ACK, 0, optLen > 0 ? s.txOpts : undefined, windowField(s));
+}
+
+/**
+ * RFC 9293 §3.8.6.1 zero-window probe: one octet of new data beyond the closed window
+ * (or the octet already sent as the previous probe, again).
+ */
+export function sendWindowProbe(s: TcpSocket): boolean {
+  const q = s.sendQ;
+  if (s.sndNxt !== s.sndUna) {
+    const head = q.first();
+    if (head === undefined) return false;
+    if (head.len > 1) q.split(q.head, 1);
+    sendSkb(s, head, true);
+    return true;
+  }
+  const skb = q.unsent();
+  if (skb === undefined) return false;
+  if (skb.len > 1) q.split(q.sendIdx, 1);
+  sendSkb(s, skb, false);
+  q.advanceSend();
+  s.sndNxt = seqMax(s.sndNxt, skb.end);
+  return true;
+}
+
+/**
+ * RFC 9293 §3.10.7.1 (CLOSED) and §3.10.7.2 (LISTEN, an ACK): the reset that answers a segment
+ * no connection wants. With ACK set: <SEQ=SEG.ACK><CTL=RST>; otherwise
+ * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+ */
+export function sendResetReply(tcp: Tcp, pkt: IpPacket, seg: TcpRepr): void {
+  if ((seg.flags & TCP_RST) !== 0) return; // RFC 9293 §3.10.7.1: a reset is never answered
+  const segLen = seg.payload.length + ((seg.flags & TCP_SYN) !== 0 ? 1 : 0) + ((seg.flags & TCP_FIN) !== 0 ? 1 : 0);
+  let seq = 0;
+  let ack = 0;
+  let flags = TCP_RST;
+  if ((seg.flags & TCP_ACK) !== 0) seq = seg.ack;
+  else {
+    ack = seqAdd(seg.seq, segLen);
+    flags |= TCP_ACK;
+  }
+  const buf = Buffer.allocUnsafe(HEADROOM + TCP_HEADER_LEN);
+  emitTcpHeader(buf, HEADROOM, { srcPort: seg.dstPort, dstPort: seg.srcPort, seq, ack, flags, window: 0 }, 0, pkt.dstBytes, pkt.srcBytes);
+  tcp.stats.OutSegs++;
+  tcp.stats.OutRsts++;
+  tcp.ip.output(pkt.family, pkt.dst, pkt.src, IPPROTO_TCP, buf, HEADROOM, DF);
+}
+
+/** Whether the send queue has data or a FIN the peer has not acknowledged. */
+export function hasUnacked(s: TcpSocket): boolean {
+  return seqLt(s.sndUna, s.sndNxt);
+}

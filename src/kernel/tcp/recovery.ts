@@ -1,0 +1,122 @@
+// Loss recovery and congestion-window management on ACKs (Linux tcp_fastretrans_alert and
+// tcp_cong_control): fast retransmit / fast recovery per RFC 5681 §3.2 with NewReno's partial
+// ACK handling (RFC 6582) when SACK is off, SACK-based recovery (RFC 6675) when it is on, and
+// the loss state after a retransmission timeout (RFC 5681 §3.1, RFC 6675 §5.1).
+import { retransmitSkb, units } from './output.js';
+import { markLost, markLostBySack } from './sack.js';
+import { seqGe, seqLe } from './seq.js';
+import { CA_DISORDER, CA_LOSS, CA_OPEN, CA_RECOVERY } from './tcb.js';
+import type { TcpSocket } from './socket.js';
+
+/** RFC 7661 §4 / Linux tcp_is_cwnd_limited: only a window in use may grow. */
+function cwndLimited(s: TcpSocket, priorUna: number): boolean {
+  if (s.cwnd < s.ssthresh) return s.cwnd < 2 * s.maxFlight;
+  return seqLe(priorUna, s.cwndLimitedSeq);
+}
+
+/**
+ * After an ACK was processed: `acked` bytes newly acknowledged, `dup` whether it counts as a
+ * duplicate ACK (RFC 5681 §2, RFC 6675 §2), `sackNew` whether it SACKed new data.
+ */
+export function ackRecovery(s: TcpSocket, acked: number, dup: boolean, sackNew: boolean, priorUna: number, now: number): void {
+  if (s.sackOk && sackNew) markLostBySack(s);
+  switch (s.caState) {
+    case CA_LOSS:
+      // RFC 6675 §5.1: the loss state ends when RecoveryPoint is acknowledged.
+      if (seqGe(s.sndUna, s.recoveryPoint)) { s.caState = CA_OPEN; s.dupAcks = 0; }
+      if (acked > 0) s.cc.onAck(s, acked, now); // RFC 5681 §3.1: slow start from the loss window
+      return;
+    case CA_RECOVERY:
+      if (seqGe(s.sndUna, s.recoveryPoint)) { exitRecovery(s); return; }
+      if (!s.sackOk) {
+        if (acked > 0) {
+          // RFC 6582 §3.2 step 5: a partial ACK: retransmit the next hole, deflate by the amount acknowledged, add back one SMSS.
+          const head = s.sendQ.first();
+          if (head !== undefined) {
+            markLost(s, head);
+            if (head.len > s.mss) s.sendQ.split(s.sendQ.head, s.mss);
+            if (!head.retrans) retransmitSkb(s, head);
+          }
+          s.cwnd -= acked;
+          if (acked >= s.mss) s.cwnd += s.mss;
+          if (s.cwnd < s.mss) s.cwnd = s.mss;
+        } else if (dup) {
+          s.cwnd += s.mss; // RFC 6582 §3.2 step 4 / RFC 5681 §3.2 step 4: inflate
+        }
+      }
+      return;
+    default: {
+      if (dup) s.dupAcks++;
+      else if (acked > 0) s.dupAcks = 0;
+      const thresh = s.tcp.config.reordering;
+      const head = s.sendQ.first();
+      const lost = s.dupAcks >= thresh || (s.sackOk && head !== undefined && head.lost);
+      // RFC 6582 §3.2 step 1: only when the ACK covers more than `recover`.
+      if (lost && head !== undefined && seqGe(s.sndUna, s.recoveryPoint)) {
+        enterRecovery(s, now);
+        return;
+      }
+      if (acked > 0 && cwndLimited(s, priorUna)) s.cc.onAck(s, acked, now);
+      s.caState = s.dupAcks > 0 || s.sackedBytes > 0 ? CA_DISORDER : CA_OPEN;
+    }
+  }
+}
+
+/** RFC 5681 §3.2 steps 2-3, RFC 6582 §3.2 step 2, RFC 6675 §5 step 4. */
+function enterRecovery(s: TcpSocket, now: number): void {
+  const st = s.tcp.stats;
+  if (s.sackOk) st.TCPSackRecovery++;
+  else st.TCPRenoRecovery++;
+  s.cc.onLoss(s, 'recovery', now);
+  s.ssthresh = s.cc.ssthresh(s, (s.sndNxt - s.sndUna) >>> 0);
+  s.recoveryPoint = s.sndNxt;
+  s.caState = CA_RECOVERY;
+  s.rtxHint = s.sndUna;
+  const q = s.sendQ;
+  const head = q.first()!;
+  markLost(s, head);
+  // RFC 6675 §5 (4.2): cwnd = ssthresh; RFC 5681 §3.2 step 3: cwnd = ssthresh + 3*SMSS (the segments that left).
+  s.cwnd = s.sackOk ? s.ssthresh : s.ssthresh + 3 * s.mss;
+  // RFC 5681 §3.2 step 2 / RFC 6675 §5 (4.3): retransmit the first unacknowledged segment at once.
+  if (!head.sacked && !head.retrans) {
+    if (head.len > s.mss) q.split(q.head, s.mss);
+    st.TCPFastRetrans++;
+    retransmitSkb(s, head);
+  }
+}
+
+function exitRecovery(s: TcpSocket): void {
+  if (!s.sackOk) {
+    // RFC 6582 §3.2 step 3 (full acknowledgment), option (1).
+    const flight = s.inFlight;
+    s.cwnd = Math.min(s.ssthresh, Math.max(flight, s.mss) + s.mss);
+  } else if (s.cwnd > s.ssthresh) {
+    s.cwnd = s.ssthresh;
+  }
+  s.caState = CA_OPEN;
+  s.dupAcks = 0;
+}
+
+/**
+ * Retransmission timeout (RFC 5681 §3.1, RFC 6298 §5.4-5.6, RFC 6675 §5.1): ssthresh from the
+ * flight (only on the first timeout of a run), cwnd to the loss window of one segment, every
+ * un-SACKed segment deemed lost, retransmission from SND.UNA.
+ */
+export function enterLoss(s: TcpSocket, now: number): void {
+  if (s.retransmits === 0) {
+    s.cc.onLoss(s, 'rto', now);
+    s.ssthresh = s.cc.ssthresh(s, (s.sndNxt - s.sndUna) >>> 0);
+  }
+  s.cwnd = s.mss;
+  const q = s.sendQ;
+  for (let i = q.head; i < q.sendIdx; i++) {
+    const skb = q.skbs[i]!;
+    const u = units(skb);
+    if (skb.retrans) { skb.retrans = false; s.retransBytes -= u; }
+    if (!skb.sacked && !skb.lost) { skb.lost = true; s.lostBytes += u; }
+  }
+  s.recoveryPoint = s.sndNxt;
+  s.caState = CA_LOSS;
+  s.dupAcks = 0;
+  s.rtxHint = s.sndUna;
+}

@@ -1,0 +1,97 @@
+// The sender's SACK scoreboard (RFC 2018 §4, RFC 6675 §4 Update() and IsLost()).
+// Each send-queue chunk carries `sacked` / `lost` / `retrans` flags and the connection keeps
+// their totals, so pipe (RFC 6675 SetPipe) is one subtraction.
+import type { Skb } from './buffers.js';
+import { units } from './output.js';
+import { seqGe, seqGt, seqLe, seqLt, seqSub } from './seq.js';
+import type { TcpSocket } from './socket.js';
+
+function markSacked(s: TcpSocket, skb: Skb): void {
+  const u = units(skb);
+  skb.sacked = true;
+  s.sackedBytes += u;
+  if (skb.lost) { skb.lost = false; s.lostBytes -= u; }
+  if (skb.retrans) { skb.retrans = false; s.retransBytes -= u; }
+}
+
+/**
+ * Applies the SACK blocks of an ACK whose cumulative acknowledgment is `ack` (already
+ * processed). Returns true when previously un-SACKed data was SACKed (RFC 6675 §2's test for
+ * counting a duplicate ACK).
+ */
+export function sackUpdate(s: TcpSocket, blocks: ReadonlyArray<readonly [number, number]>, ack: number): boolean {
+  const q = s.sendQ;
+  let newly = false;
+  for (let b = 0; b < blocks.length; b++) {
+    let l = blocks[b]![0];
+    const r = blocks[b]![1];
+    // RFC 2883 §4: a first block below the cumulative ACK, or inside the second block, is a D-SACK.
+    if (seqLe(r, ack) || (b === 0 && blocks.length > 1 && seqGe(l, blocks[1]![0]) && seqLe(r, blocks[1]![1]))) {
+      if (b === 0) s.tcp.stats.TCPDSACKRecv++;
+      continue;
+    }
+    if (seqLt(l, ack)) l = ack;
+    // RFC 2018 §4: blocks beyond what was sent are bogus.
+    if (seqGt(r, s.sndNxt) || !seqLt(l, r)) continue;
+    let i = q.indexOf(l);
+    if (i < 0) continue;
+    for (; i < q.sendIdx; i++) {
+      const skb = q.skbs[i]!;
+      if (!seqLt(skb.seq, r)) break;
+      if (skb.sacked) continue;
+      if (seqLt(skb.seq, l)) {
+        // Cut off the part below the block (chunks already sent share their buffer: no copy).
+        q.split(i, seqSub(l, skb.seq));
+        continue;
+      }
+      const dataEnd = (skb.seq + skb.len) >>> 0;
+      if (seqGt(dataEnd, r)) {
+        const n = seqSub(r, skb.seq);
+        if (n <= 0) break;
+        q.split(i, n);
+      } else if (skb.fin && skb.len > 0) {
+        // A FIN is never SACKed; keep it on its own.
+        q.split(i, skb.len);
+      }
+      if (skb.len === 0) continue;
+      markSacked(s, skb);
+      newly = true;
+    }
+  }
+  return newly;
+}
+
+/**
+ * RFC 6675 §4 IsLost(): a chunk is lost once DupThresh SACKed segments, or more than
+ * (DupThresh - 1) * SMSS SACKed bytes, lie above it. Marks such chunks, from the top down.
+ */
+export function markLostBySack(s: TcpSocket): void {
+  const q = s.sendQ;
+  const thresh = s.tcp.config.reordering;
+  const limit = (thresh - 1) * s.mss;
+  let sackedBytes = 0;
+  let sackedSegs = 0;
+  for (let i = q.sendIdx - 1; i >= q.head; i--) {
+    const skb = q.skbs[i]!;
+    if (skb.sacked) {
+      sackedBytes += skb.len;
+      sackedSegs++;
+      continue;
+    }
+    if (sackedSegs === 0) continue;
+    if (sackedSegs >= thresh || sackedBytes > limit) {
+      if (skb.lost) break; // everything below was judged before
+      skb.lost = true;
+      s.lostBytes += units(skb);
+      if (seqLt(skb.seq, s.rtxHint)) s.rtxHint = skb.seq;
+    }
+  }
+}
+
+/** Marks one chunk lost (the head at fast retransmit, RFC 6582's partial ACKs). */
+export function markLost(s: TcpSocket, skb: Skb): void {
+  if (skb.lost || skb.sacked) return;
+  skb.lost = true;
+  s.lostBytes += units(skb);
+  if (seqLt(skb.seq, s.rtxHint)) s.rtxHint = skb.seq;
+}

@@ -1,0 +1,765 @@
+// TcpSocket: the socket calls on a TCP connection or listener (KernelSocket, src/kernel/socket.ts),
+// with Linux's results (net/ipv4/af_inet.c inet_stream_connect / inet_shutdown, tcp.c tcp_sendmsg /
+// tcp_recvmsg / tcp_close / tcp_poll / do_tcp_setsockopt, inet_connection_sock.c listen/accept).
+//
+// Addresses: an AF_INET6 socket speaks IPv6 text; its IPv4 peers (dual stack) appear v4-mapped
+// ('::ffff:10.0.0.1'), while the connection itself runs over IPv4.
+// Data: write() copies the caller's bytes once into the send queue (the caller may reuse its
+// buffer at once); read() returns views of received frames (see buffers.ts).
+import {
+  EAFNOSUPPORT, EAGAIN, EALREADY, EADDRINUSE, EADDRNOTAVAIL, EBADF, ECONNABORTED, ECONNRESET, EINPROGRESS, EINVAL,
+  EISCONN, ENETUNREACH, ENOENT, ENOPROTOOPT, ENOTCONN, EPIPE,
+} from '../../sys/errno.js';
+import {
+  AF_INET, AF_INET6, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SOCK_STREAM,
+  type Datagram, type Domain, type InetAddr, type SockAddr, type SockoptLevel,
+} from '../../sys/types.js';
+import { canonicalIP, parseIP } from '../../wire/addr.js';
+import { IPPROTO_TCP } from '../ip-types.js';
+import { checkBindAddress, unmapped } from '../ports.js';
+import type { KernelSocket } from '../socket.js';
+import { CONGESTION_NAMES, createCongestionControl } from './congestion/index.js';
+import type { CongestionName } from './config.js';
+import { prepareActive, syncMss } from './handshake.js';
+import { tcpInfo, type TcpInfo } from './info.js';
+import { done, notify, setState } from './lifecycle.js';
+import { receiveSpace, sendActiveReset, sendSyn, transmit } from './output.js';
+import { seqAdd } from './seq.js';
+import {
+  CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
+} from './state.js';
+import { Tcb } from './tcb.js';
+import type { Tcp } from './index.js';
+
+const EMPTY = new Uint8Array(0);
+/** Linux SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF (64-bit). */
+const RCVBUF_MIN = 2304;
+const SNDBUF_MIN = 4608;
+/** Linux TCP_MIN_MSS and MAX_TCP_WINDOW: the range TCP_MAXSEG accepts. */
+const USER_MSS_MIN = 88;
+const USER_MSS_MAX = 32767;
+/** Linux MAX_TCP_KEEPIDLE / KEEPINTVL (seconds) and MAX_TCP_KEEPCNT, MAX_TCP_SYNCNT. */
+const KEEP_MAX_SECS = 32767;
+const KEEPCNT_MAX = 127;
+const SYNCNT_MAX = 127;
+
+function toInt(v: unknown): number {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  return NaN;
+}
+
+/** Linux tcp_need_reset: states in which an abort tells the peer with a RST. */
+function needReset(st: number): boolean {
+  return st === ESTABLISHED || st === CLOSE_WAIT || st === FIN_WAIT_1 || st === FIN_WAIT_2 || st === SYN_RECEIVED;
+}
+
+export class TcpSocket extends Tcb implements KernelSocket {
+  readonly type = SOCK_STREAM;
+  onReady: ((revents: number) => void) | null = null;
+  /** Last time the SYN queue overflowed (SYN cookies are checked for a while after). */
+  lastSynOverflow = -Infinity;
+  /** Sequence number after the last byte queued by write() (Linux write_seq). */
+  writeSeq = 0;
+  /** TCP_SYNCNT (0: tcp.config.synRetries). */
+  synCount = 0;
+  /** close() was called: the descriptor is gone. */
+  private released = false;
+
+  constructor(tcp: Tcp, domain: Domain) {
+    super(tcp, domain);
+  }
+
+  private get wildcard(): string { return this.domain === AF_INET ? '0.0.0.0' : '::'; }
+
+  // ---- addresses --------------------------------------------------------------------------------
+
+  /** As the application sees an address of this connection (v4-mapped on an AF_INET6 socket). */
+  private shown(family: 4 | 6, address: string): string {
+    return this.domain === AF_INET6 && family === 4 ? `::ffff:${address}` : address;
+  }
+
+  /** Our address and port as getsockname() reports them. */
+  sockAddr(): InetAddr {
+    const family: 4 | 6 = this.domain === AF_INET ? 4 : 6;
+    if (this.state !== CLOSED && this.state !== LISTEN && this.remoteAddr !== '') {
+      return { family, address: this.shown(this.family, this.localAddr), port: this.localPort };
+    }
+    if (this.entry !== null) return { family, address: this.entry.address, port: this.entry.port };
+    return { family, address: this.wildcard, port: 0 };
+  }
+
+  /** The peer's address as getpeername() reports it. */
+  peerAddr(): InetAddr {
+    return { family: this.domain === AF_INET ? 4 : 6, address: this.shown(this.family, this.remoteAddr), port: this.remotePort };
+  }
+
+  /** Checks an address for this socket's family: the wire family and canonical address, or -errno. */
+  private wireAddr(addr: SockAddr, forBind: boolean): { family: 4 | 6; address: string } | number {
+    if (addr.family === 'unix') return -EAFNOSUPPORT;
+    if (this.domain === AF_INET && addr.family === 6) return -EAFNOSUPPORT;
+    if (this.domain === AF_INET6 && addr.family === 4) return -EINVAL; // a sockaddr_in is too short for AF_INET6
+    if (!Number.isInteger(addr.port) || addr.port < 0 || addr.port > 0xffff) return -EINVAL;
+    const address = canonicalIP(addr.address === '' ? this.wildcard : addr.address);
+    if (address === null) return -EINVAL;
+    const isV4 = address.indexOf(':') < 0;
+    if (this.domain === AF_INET) return isV4 ? { family: 4, address } : -EINVAL;
+    if (isV4) return -EINVAL;
+    const v4 = unmapped(address);
+    if (v4 !== null) {
+      if (this.v6only) return forBind ? -EINVAL : -ENETUNREACH;
+      return { family: 4, address: v4 };
+    }
+    return { family: 6, address };
+  }
+
+  // ---- bind / listen / accept ---------------------------------------------------------------------
+
+  bind(addr: SockAddr): number {
+    if (this.released) return -EBADF;
+    if (addr.family === 'unix') return -EAFNOSUPPORT;
+    if (this.entry !== null || this.state !== CLOSED) return -EINVAL;
+    const w = this.wireAddr(addr, true);
+    if (typeof w === 'number') return w;
+    const family: 4 | 6 = this.domain === AF_INET ? 4 : 6;
+    const address = canonicalIP(addr.address === '' ? this.wildcard : addr.address)!;
+    const ip = this.tcp.ip;
+    const r = checkBindAddress(family, address, this.v6only, (f, a) => ip.isLocal(f, a));
+    if (r < 0) return r;
+    const e = this.tcp.bindPort(this, { family, address, port: addr.port, v6only: this.v6only, reuseAddr: this.reuseAddr, reusePort: this.reusePort });
+    if (typeof e === 'number') return e;
+    this.portLocked = addr.port !== 0;
+    return 0;
+  }
+
+  listen(backlog: number): number {
+    if (this.released) return -EBADF;
+    if (this.sockState !== 'unconnected' || (this.state !== CLOSED && this.state !== LISTEN)) return -EINVAL;
+    // Linux inet_listen: the backlog is capped by net.core.somaxconn (a negative one too, as unsigned).
+    const max = this.tcp.config.somaxconn;
+    const b = !Number.isInteger(backlog) || backlog < 0 || backlog > max ? max : backlog;
+    this.backlog = b;
+    if (this.state === LISTEN) return 0;
+    if (this.entry === null) {
+      const e = this.tcp.bindPort(this, { family: this.domain === AF_INET ? 4 : 6, address: this.wildcard, port: 0, v6only: this.v6only, reuseAddr: this.reuseAddr, reusePort: this.reusePort });
+      if (typeof e === 'number') return -EADDRINUSE;
+    }
+    // Linux inet_csk_listen_start: the port is checked again now that this socket listens.
+    this.state = LISTEN;
+    if (this.tcp.portConflict(this)) {
+      this.state = CLOSED;
+      return -EADDRINUSE;
+    }
+    this.state = CLOSED;
+    setState(this, LISTEN);
+    this.tcp.addListener(this);
+    return 0;
+  }
+
+  accept(): { sock: KernelSocket; peer: SockAddr } | number {
+    if (this.released) return -EBADF;
+    if (this.state !== LISTEN) return -EINVAL;
+    const c = this.acceptQueue.shift();
+    if (c === undefined) return -EAGAIN;
+    c.parent = null;
+    c.sockState = 'connected';
+    c.setTimersRef(true);
+    return { sock: c, peer: c.peerAddr() };
+  }
+
+  // ---- connect ------------------------------------------------------------------------------------
+
+  connect(addr: SockAddr): number {
+    if (this.released) return -EBADF;
+    // Linux __inet_stream_connect.
+    switch (this.sockState) {
+      case 'connected':
+        return -EISCONN;
+      case 'connecting':
+        if (this.state === SYN_SENT || this.state === SYN_RECEIVED) return -EALREADY;
+        if (this.state === CLOSED) {
+          const e = this.err;
+          this.err = 0;
+          this.sockState = 'unconnected';
+          return e !== 0 ? -e : -ECONNABORTED;
+        }
+        this.sockState = 'connected';
+        return 0;
+    }
+    if (this.state !== CLOSED) return -EISCONN;
+    if (addr.family === 'unix') return -EAFNOSUPPORT;
+    const w = this.wireAddr(addr, false);
+    if (typeof w === 'number') return w;
+    const tcp = this.tcp;
+    let dst = w.address;
+    // Linux: connecting to the unspecified address means this host.
+    if (dst === '0.0.0.0') dst = '127.0.0.1';
+    else if (dst === '::') dst = '::1';
+    // A socket bound to a specific address keeps it as the source (and its family).
+    let bound = '';
+    if (this.entry !== null) {
+      const a = this.entry.address;
+      const v4 = unmapped(a);
+      const ba = v4 ?? a;
+      if (ba !== '0.0.0.0' && ba !== '::') {
+        if ((ba.indexOf(':') < 0 ? 4 : 6) !== w.family) return -EAFNOSUPPORT;
+        bound = ba;
+      } else if (this.domain === AF_INET6 && this.v6only && w.family === 4) return -ENETUNREACH;
+    }
+    const route = tcp.ip.route(w.family, dst, bound !== '' ? { src: bound } : undefined);
+    if (typeof route === 'number') return route;
+    // Linux tcp_v4_connect: no connections to broadcast or multicast addresses.
+    if (route.type === 'broadcast' || route.type === 'multicast') return -ENETUNREACH;
+    this.family = w.family;
+    this.localAddr = bound !== '' ? bound : route.src;
+    this.remoteAddr = dst;
+    this.remotePort = addr.port;
+    this.localBytes = parseIP(this.localAddr)!;
+    this.remoteBytes = parseIP(dst)!;
+    if (this.entry === null) {
+      const r = tcp.connectPort(this);
+      if (r < 0) { this.remoteAddr = ''; this.remotePort = 0; return r; }
+    } else {
+      this.localPort = this.entry.port;
+      if (tcp.lookupConn(this.localAddr, this.localPort, dst, addr.port) !== null) {
+        this.remoteAddr = '';
+        this.remotePort = 0;
+        return -EADDRNOTAVAIL;
+      }
+    }
+    prepareActive(this, route.mtu);
+    this.writeSeq = this.sndNxt;
+    setState(this, SYN_SENT);
+    tcp.hash(this);
+    this.sockState = 'connecting';
+    this.err = 0;
+    this.rcvShutdown = false;
+    this.sndShutdown = false;
+    tcp.stats.ActiveOpens++;
+    this.synSentAt0 = tcp.sched.now();
+    sendSyn(this, false);
+    this.rtxTimer.after(tcp.config.rtoInitialMs); // RFC 6298 §2.1
+    return -EINPROGRESS;
+  }
+
+  // ---- data ---------------------------------------------------------------------------------------
+
+  read(max: number): Uint8Array | number {
+    if (this.released) return -EBADF;
+    if (this.state === LISTEN) return -ENOTCONN;
+    if (this.recvQ.bytes > 0) {
+      if (!(max > 0)) return EMPTY;
+      const out = this.recvQ.read(max);
+      this.consumed(out.length);
+      return out;
+    }
+    // Linux tcp_recvmsg with nothing queued: EOF after FIN, then a pending error, then EOF after
+    // shutdown, ENOTCONN when closed, else EAGAIN.
+    if (this.finRcvd) return EMPTY;
+    if (this.err !== 0) {
+      const e = this.err;
+      this.err = 0;
+      return -e;
+    }
+    if (this.rcvShutdown) return EMPTY;
+    if (this.state === CLOSED) return -ENOTCONN;
+    return -EAGAIN;
+  }
+
+  /** The application took `n` bytes: auto-tune the buffer, maybe announce the larger window. */
+  private consumed(n: number): void {
+    this.rcvCopied += n;
+    this.rcvSpaceAdjust();
+    const st = this.state;
+    if (st !== ESTABLISHED && st !== FIN_WAIT_1 && st !== FIN_WAIT_2) return;
+    // Linux tcp_cleanup_rbuf: when reading opened the window to at least twice what the peer
+    // was last told, say so now (RFC 9293 §3.8.6.2.2 still applies inside selectWindow).
+    const cur = (this.rcvAdvEdge - this.rcvNxt) | 0;
+    const budget = this.rcvBudget;
+    if (2 * cur > budget) return;
+    const free = receiveSpace(this);
+    const step = Math.min(budget >> 1, this.rcvMss);
+    if (free >= 2 * cur && free - cur >= step) {
+      this.ackNow = true;
+      transmit(this);
+    }
+  }
+
+  /**
+   * Receive-buffer auto-tuning (Linux tcp_rcv_space_adjust, tcp_moderate_rcvbuf): once per
+   * receiver RTT, if the application read more than the current estimate, the buffer grows to
+   * hold twice that plus 16 segments, up to tcp_rmem[2]. When the RTT is zero (a virtual clock
+   * that has not moved), the amount read is the clock: every estimate's worth of data counts.
+   */
+  private rcvSpaceAdjust(): void {
+    const c = this.tcp.config;
+    if (!c.moderateRcvbuf || this.rcvbufLocked) return;
+    const now = this.tcp.sched.now();
+    const rtt = this.rcvRtt >= 0 ? this.rcvRtt : this.srtt;
+    if (rtt > 0) {
+      if (now - this.rcvSpaceTime < rtt) return;
+    } else if (this.rcvCopied <= this.rcvSpace) {
+      return;
+    }
+    if (this.rcvCopied > this.rcvSpace) {
+      const space = this.rcvCopied;
+      const rcvwin = 2 * space + 16 * this.advMss;
+      const want = Math.min(2 * rcvwin, c.rmem[2]);
+      if (want > this.rcvbuf) this.rcvbuf = want;
+      this.rcvSpace = space;
+    }
+    this.rcvCopied = 0;
+    this.rcvSpaceTime = now;
+  }
+
+  write(data: Uint8Array): number {
+    if (this.released) return -EBADF;
+    const st = this.state;
+    if (st !== ESTABLISHED && st !== CLOSE_WAIT) {
+      // Linux sk_stream_wait_connect (non-blocking).
+      if (this.err !== 0) return -this.takeError();
+      if (st !== SYN_SENT && st !== SYN_RECEIVED) return -EPIPE;
+      return -EAGAIN;
+    }
+    if (this.err !== 0) return -this.takeError();
+    if (this.sndShutdown) return -EPIPE;
+    const len = data.length;
+    if (len === 0) return 0;
+    const free = this.sndbuf - this.sendQ.bytes;
+    if (free <= 0) {
+      this.noSpace = true;
+      return -EAGAIN;
+    }
+    const n = free < len ? free : len;
+    this.sendQ.append(data, 0, n, this.writeSeq, this.mss);
+    this.writeSeq = seqAdd(this.writeSeq, n);
+    if (n < len) this.noSpace = true;
+    transmit(this);
+    return n;
+  }
+
+  private takeError(): number {
+    const e = this.err;
+    this.err = 0;
+    return e;
+  }
+
+  sendto(data: Uint8Array | readonly Uint8Array[], _addr?: SockAddr): number {
+    if (data instanceof Uint8Array) return this.write(data);
+    let total = 0;
+    for (const d of data) {
+      const r = this.write(d);
+      if (r < 0) return total > 0 ? total : r;
+      total += r;
+      if (r < d.length) break;
+    }
+    return total;
+  }
+
+  recvfrom(max: number): Datagram | number {
+    const r = this.read(max);
+    if (typeof r === 'number') return r;
+    return { data: r, from: this.peerAddr() };
+  }
+
+  // ---- shutdown / close ---------------------------------------------------------------------------
+
+  shutdown(how: number): number {
+    if (this.released) return -EBADF;
+    if (how !== 0 && how !== 1 && how !== 2) return -EINVAL;
+    const rd = how !== 1;
+    const wr = how !== 0;
+    // Linux inet_shutdown.
+    if (this.sockState === 'connecting' && this.state !== SYN_SENT && this.state !== SYN_RECEIVED && this.state !== CLOSED) {
+      this.sockState = 'connected';
+    }
+    let ret = 0;
+    switch (this.state) {
+      case CLOSED:
+        ret = -ENOTCONN;
+        if (rd) this.rcvShutdown = true;
+        if (wr) this.sndShutdown = true;
+        break;
+      case LISTEN:
+        if (!rd) break;
+        this.disconnect();
+        break;
+      case SYN_SENT:
+        this.disconnect();
+        break;
+      default:
+        if (rd) this.rcvShutdown = true;
+        if (wr) {
+          this.sndShutdown = true;
+          this.closeState();
+        }
+    }
+    notify(this);
+    return ret;
+  }
+
+  /**
+   * Linux tcp_close_state + tcp_send_fin: the state after our side closes, queuing a FIN when
+   * the table says so (RFC 9293 §3.10.4 CLOSE).
+   */
+  private closeState(): void {
+    switch (this.state) {
+      case ESTABLISHED:
+      case SYN_RECEIVED:
+        setState(this, FIN_WAIT_1);
+        this.queueFin();
+        break;
+      case CLOSE_WAIT:
+        setState(this, LAST_ACK);
+        this.queueFin();
+        break;
+      case SYN_SENT:
+        done(this);
+        break;
+    }
+  }
+
+  private queueFin(): void {
+    if (this.finSeq >= 0) return;
+    this.finSeq = this.writeSeq;
+    this.sendQ.appendFin(this.writeSeq);
+    this.writeSeq = seqAdd(this.writeSeq, 1);
+    transmit(this);
+  }
+
+  /** Linux tcp_disconnect: abort (RST where the state calls for it) and back to a fresh CLOSED socket. */
+  private disconnect(): void {
+    const st = this.state;
+    if (st === LISTEN) {
+      this.stopListening();
+    } else if (needReset(st)) {
+      sendActiveReset(this);
+      this.err = ECONNRESET;
+      done(this);
+    } else if (st === SYN_SENT) {
+      this.err = ECONNRESET;
+      done(this);
+    } else if (st !== CLOSED) {
+      done(this);
+    }
+    this.sockState = 'unconnected';
+  }
+
+  /** Linux inet_csk_listen_stop: queued connections are reset, half-open ones dropped. */
+  private stopListening(): void {
+    this.tcp.removeListener(this);
+    setState(this, CLOSED);
+    for (const c of this.acceptQueue) {
+      c.orphan = true;
+      c.parent = null;
+      if (needReset(c.state)) sendActiveReset(c);
+      done(c);
+    }
+    this.acceptQueue = [];
+    for (const c of [...this.synQueue]) {
+      c.orphan = true;
+      done(c);
+    }
+    this.synQueue.clear();
+    if (!this.portLocked || this.released) this.tcp.releasePort(this);
+  }
+
+  close(): void {
+    if (this.released) return;
+    this.released = true;
+    this.onReady = null;
+    const st = this.state;
+    if (st === LISTEN) {
+      this.stopListening();
+      this.orphan = true;
+      this.tcp.releasePort(this);
+      return;
+    }
+    // Linux tcp_close.
+    this.orphan = true;
+    this.setTimersRef(false);
+    this.rcvShutdown = true;
+    this.sndShutdown = true;
+    if (st === CLOSED) {
+      this.tcp.releasePort(this);
+      return;
+    }
+    if (st === TIME_WAIT) return; // TIME-WAIT runs its course
+    const unread = this.recvQ.bytes > 0;
+    this.recvQ.clear();
+    if (unread) {
+      // RFC 2525 §2.17 / RFC 9293 §3.10.4 note: closing with unread data aborts the connection.
+      this.tcp.stats.TCPAbortOnClose++;
+      this.tcp.abortConnection(this, 0);
+      return;
+    }
+    if (this.lingerOn && this.lingerSecs === 0) {
+      // SO_LINGER {1, 0}: abortive close.
+      this.tcp.stats.TCPAbortOnLinger++;
+      if (needReset(st)) sendActiveReset(this);
+      done(this);
+      return;
+    }
+    this.closeState();
+    if (this.state === FIN_WAIT_2) this.closeTimer.after(this.tcp.config.finTimeoutMs);
+  }
+
+  // ---- readiness ----------------------------------------------------------------------------------
+
+  /** Linux sk_stream_is_writeable: free space at least half of what is queued. */
+  writable(): boolean {
+    const q = this.sendQ.bytes;
+    return this.sndbuf - q >= q >> 1;
+  }
+
+  /** Linux tcp_poll. */
+  readiness(): number {
+    const st = this.state;
+    if (st === LISTEN) return this.acceptQueue.length > 0 ? POLLIN : 0;
+    let m = 0;
+    if ((this.rcvShutdown && this.sndShutdown) || st === CLOSED) m |= POLLHUP;
+    if (this.rcvShutdown) m |= POLLIN | POLLRDHUP;
+    if (st !== SYN_SENT && st !== SYN_RECEIVED) {
+      if (this.recvQ.bytes > 0) m |= POLLIN;
+      if (this.sndShutdown || this.writable()) m |= POLLOUT;
+      else this.noSpace = true;
+    }
+    if (this.err !== 0) m |= POLLERR;
+    return m;
+  }
+
+  // ---- names --------------------------------------------------------------------------------------
+
+  getsockname(): SockAddr | number {
+    if (this.released) return -EBADF;
+    return this.sockAddr();
+  }
+
+  getpeername(): SockAddr | number {
+    if (this.released) return -EBADF;
+    const st = this.state;
+    if (st === CLOSED || st === SYN_SENT || st === LISTEN || st === TIME_WAIT || this.remoteAddr === '') return -ENOTCONN;
+    return this.peerAddr();
+  }
+
+  // ---- options ------------------------------------------------------------------------------------
+
+  setsockopt(level: SockoptLevel, name: string, value: number | boolean | string | Uint8Array | object): number {
+    if (this.released) return -EBADF;
+    const c = this.tcp.config;
+    const v = toInt(value);
+    switch (level) {
+      case 'SOL_SOCKET':
+        switch (name) {
+          case 'SO_REUSEADDR':
+            if (Number.isNaN(v)) return -EINVAL;
+            this.reuseAddr = v !== 0;
+            if (this.entry !== null) this.entry.reuseAddr = this.reuseAddr;
+            return 0;
+          case 'SO_REUSEPORT':
+            if (Number.isNaN(v)) return -EINVAL;
+            this.reusePort = v !== 0;
+            if (this.entry !== null) this.entry.reusePort = this.reusePort;
+            return 0;
+          case 'SO_KEEPALIVE':
+            if (Number.isNaN(v)) return -EINVAL;
+            this.setKeepalive(v !== 0);
+            return 0;
+          case 'SO_LINGER': {
+            if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return -EINVAL;
+            const o = value as { onoff?: unknown; linger?: unknown };
+            const on = toInt(o.onoff ?? 0);
+            const secs = toInt(o.linger ?? 0);
+            if (Number.isNaN(on) || Number.isNaN(secs)) return -EINVAL;
+            this.lingerOn = on !== 0;
+            this.lingerSecs = secs < 0 ? 0 : secs;
+            return 0;
+          }
+          case 'SO_RCVBUF':
+            if (Number.isNaN(v)) return -EINVAL;
+            // Linux sock_setsockopt: capped by rmem_max, doubled for bookkeeping overhead.
+            this.rcvbuf = Math.max(Math.min(Math.max(v, 0), c.rmemMax) * 2, RCVBUF_MIN);
+            this.rcvbufLocked = true;
+            return 0;
+          case 'SO_SNDBUF':
+            if (Number.isNaN(v)) return -EINVAL;
+            this.sndbuf = Math.max(Math.min(Math.max(v, 0), c.wmemMax) * 2, SNDBUF_MIN);
+            this.sndbufLocked = true;
+            writeSpaceNotify(this);
+            return 0;
+          case 'SO_BROADCAST':
+          case 'SO_OOBINLINE':
+            return Number.isNaN(v) ? -EINVAL : 0;
+        }
+        return -ENOPROTOOPT;
+      case 'IPPROTO_TCP':
+        switch (name) {
+          case 'TCP_NODELAY':
+            if (Number.isNaN(v)) return -EINVAL;
+            this.nodelay = v !== 0;
+            if (this.nodelay) this.push();
+            return 0;
+          case 'TCP_CORK':
+            if (Number.isNaN(v)) return -EINVAL;
+            this.cork = v !== 0;
+            if (!this.cork) this.push(true);
+            return 0;
+          case 'TCP_KEEPIDLE':
+            if (Number.isNaN(v) || v < 1 || v > KEEP_MAX_SECS) return -EINVAL;
+            this.keepIdle = v * 1000;
+            if (this.keepalive && this.keepaliveTimer.armed) this.keepaliveTimer.after(this.keepIdle);
+            return 0;
+          case 'TCP_KEEPINTVL':
+            if (Number.isNaN(v) || v < 1 || v > KEEP_MAX_SECS) return -EINVAL;
+            this.keepIntvl = v * 1000;
+            return 0;
+          case 'TCP_KEEPCNT':
+            if (Number.isNaN(v) || v < 1 || v > KEEPCNT_MAX) return -EINVAL;
+            this.keepCnt = v;
+            return 0;
+          case 'TCP_SYNCNT':
+            if (Number.isNaN(v) || v < 1 || v > SYNCNT_MAX) return -EINVAL;
+            this.synCount = v;
+            return 0;
+          case 'TCP_MAXSEG':
+            if (Number.isNaN(v) || (v !== 0 && (v < USER_MSS_MIN || v > USER_MSS_MAX))) return -EINVAL;
+            this.userMss = v;
+            if (this.state === ESTABLISHED || this.state === CLOSE_WAIT) syncMss(this);
+            return 0;
+          case 'TCP_USER_TIMEOUT':
+            if (Number.isNaN(v) || v < 0) return -EINVAL;
+            this.userTimeout = v;
+            return 0;
+          case 'TCP_CONGESTION': {
+            const n = typeof value === 'string' ? value : value instanceof Uint8Array ? Buffer.from(value).toString().replace(/\0.*$/, '') : '';
+            if (!(CONGESTION_NAMES as readonly string[]).includes(n)) return -ENOENT;
+            if (n !== this.ccName) {
+              this.ccName = n as CongestionName;
+              this.cc = createCongestionControl(this.ccName);
+            }
+            return 0;
+          }
+          case 'TCP_QUICKACK':
+            if (Number.isNaN(v)) return -EINVAL;
+            if (v !== 0) { this.quickAcks = 16; if (this.rcvNxt !== this.rcvWup) { this.ackNow = true; transmit(this); } }
+            return 0;
+          case 'TCP_INFO':
+            return -ENOPROTOOPT;
+        }
+        return -ENOPROTOOPT;
+      case 'IPPROTO_IPV6':
+        if (this.domain !== AF_INET6) return -ENOPROTOOPT;
+        if (name === 'IPV6_V6ONLY') {
+          if (Number.isNaN(v)) return -EINVAL;
+          if (this.entry !== null || this.state !== CLOSED) return -EINVAL; // Linux: not once bound
+          this.v6only = v !== 0;
+          return 0;
+        }
+        return -ENOPROTOOPT;
+    }
+    return -ENOPROTOOPT;
+  }
+
+  getsockopt(level: SockoptLevel, name: string): unknown {
+    if (this.released) return -EBADF;
+    switch (level) {
+      case 'SOL_SOCKET':
+        switch (name) {
+          case 'SO_TYPE': return SOCK_STREAM;
+          case 'SO_DOMAIN': return this.domain;
+          case 'SO_PROTOCOL': return IPPROTO_TCP;
+          case 'SO_ERROR': return this.takeError();
+          case 'SO_REUSEADDR': return this.reuseAddr ? 1 : 0;
+          case 'SO_REUSEPORT': return this.reusePort ? 1 : 0;
+          case 'SO_KEEPALIVE': return this.keepalive ? 1 : 0;
+          case 'SO_LINGER': return { onoff: this.lingerOn ? 1 : 0, linger: this.lingerSecs };
+          case 'SO_RCVBUF': return this.rcvbuf;
+          case 'SO_SNDBUF': return this.sndbuf;
+          case 'SO_ACCEPTCONN': return this.state === LISTEN ? 1 : 0;
+        }
+        return -ENOPROTOOPT;
+      case 'IPPROTO_TCP':
+        switch (name) {
+          case 'TCP_NODELAY': return this.nodelay ? 1 : 0;
+          case 'TCP_CORK': return this.cork ? 1 : 0;
+          case 'TCP_KEEPIDLE': return Math.round(this.keepIdle / 1000);
+          case 'TCP_KEEPINTVL': return Math.round(this.keepIntvl / 1000);
+          case 'TCP_KEEPCNT': return this.keepCnt;
+          case 'TCP_SYNCNT': return this.synCount > 0 ? this.synCount : this.tcp.config.synRetries;
+          case 'TCP_MAXSEG':
+            // Linux: the current MSS once connected, else TCP_MAXSEG or the default 536.
+            if (this.state !== CLOSED && this.state !== LISTEN && this.state !== SYN_SENT) return this.mss;
+            return this.userMss > 0 ? this.userMss : 536;
+          case 'TCP_USER_TIMEOUT': return this.userTimeout;
+          case 'TCP_CONGESTION': return this.ccName;
+          case 'TCP_INFO': return tcpInfo(this);
+        }
+        return -ENOPROTOOPT;
+      case 'IPPROTO_IPV6':
+        if (this.domain !== AF_INET6) return -ENOPROTOOPT;
+        if (name === 'IPV6_V6ONLY') return this.v6only ? 1 : 0;
+        return -ENOPROTOOPT;
+    }
+    return -ENOPROTOOPT;
+  }
+
+  /** TCP_INFO for this socket. */
+  info(): TcpInfo { return tcpInfo(this); }
+
+  private setKeepalive(on: boolean): void {
+    if (on === this.keepalive) return;
+    this.keepalive = on;
+    const st = this.state;
+    if (on && st !== CLOSED && st !== LISTEN && st !== SYN_SENT && st !== SYN_RECEIVED && st !== TIME_WAIT) this.keepaliveTimer.after(this.keepIdle);
+    else if (!on) this.keepaliveTimer.stop();
+  }
+
+  /** Sends what Nagle or the cork held back (Linux tcp_push_pending_frames). */
+  private push(uncork = false): void {
+    const st = this.state;
+    if (st === ESTABLISHED || st === CLOSE_WAIT || st === FIN_WAIT_1 || st === CLOSING || st === LAST_ACK) transmit(this, uncork);
+  }
+
+  // ---- internal -----------------------------------------------------------------------------------
+
+  /** A child takes its listener's options (Linux inet_csk_clone_lock). */
+  inheritFrom(l: TcpSocket): void {
+    this.nodelay = l.nodelay;
+    this.cork = l.cork;
+    this.keepalive = l.keepalive;
+    this.keepIdle = l.keepIdle;
+    this.keepIntvl = l.keepIntvl;
+    this.keepCnt = l.keepCnt;
+    this.userTimeout = l.userTimeout;
+    this.userMss = l.userMss;
+    this.lingerOn = l.lingerOn;
+    this.lingerSecs = l.lingerSecs;
+    this.reuseAddr = l.reuseAddr;
+    this.reusePort = l.reusePort;
+    this.v6only = l.v6only;
+    this.rcvbuf = l.rcvbuf;
+    this.sndbuf = l.sndbuf;
+    this.rcvbufLocked = l.rcvbufLocked;
+    this.sndbufLocked = l.sndbufLocked;
+    if (l.ccName !== this.ccName) {
+      this.ccName = l.ccName;
+      this.cc = createCongestionControl(this.ccName);
+    }
+  }
+
+  /** Whether the connection's timers keep the network clock running (not once orphaned). */
+  setTimersRef(on: boolean): void {
+    for (const t of [this.rtxTimer, this.persistTimer, this.delackTimer, this.keepaliveTimer, this.closeTimer]) {
+      if (on) t.refed = true;
+      else t.unref();
+    }
+  }
+
+  /** Whether the descriptor was closed. */
+  get isReleased(): boolean { return this.released; }
+}
+
+function writeSpaceNotify(s: TcpSocket): void {
+  if (s.writable()) notify(s);
+}
+

@@ -1,0 +1,258 @@
+// The transmission control block (RFC 9293 §3.3.1): everything one connection knows. TcpSocket
+// (socket.ts) adds the socket calls on top; input.ts, output.ts, recovery.ts, timers.ts work
+// on these fields, as Linux's tcp_input.c / tcp_output.c / tcp_timer.c work on struct tcp_sock.
+import { AF_INET, type Domain } from '../../sys/types.js';
+import type { PortEntry } from '../ports.js';
+import type { TcpHeaderFields, TcpOptions } from '../../wire/tcp.js';
+import { OooQueue, RecvQueue, SendQueue } from './buffers.js';
+import type { CongestionName } from './config.js';
+import { createCongestionControl, type CongestionControl } from './congestion/index.js';
+import { LazyTimer } from './lazy-timer.js';
+import { CLOSED, type TcpState } from './state.js';
+import { onCloseTimer, onDelackTimer, onKeepaliveTimer, onPersistTimer, onRetransmitTimer } from './timers.js';
+import type { Tcp } from './index.js';
+import type { TcpSocket } from './socket.js';
+
+/** Linux's congestion-avoidance states (tcp_ca_state), for TCP_INFO and recovery. */
+export const CA_OPEN = 0;
+export const CA_DISORDER = 1;
+export const CA_RECOVERY = 3;
+export const CA_LOSS = 4;
+
+/** Socket-level connection state (Linux struct socket's SS_*), which connect() consults. */
+export type SockState = 'unconnected' | 'connecting' | 'connected';
+
+const NONE = new Uint8Array(0);
+
+export class Tcb {
+  state: TcpState = CLOSED;
+  sockState: SockState = 'unconnected';
+
+  // ---- addresses -------------------------------------------------------------------------------
+  /** Family on the wire (an AF_INET6 socket talks IPv4 with a v4-mapped peer). */
+  family: 4 | 6;
+  localAddr = '';
+  localPort = 0;
+  remoteAddr = '';
+  remotePort = 0;
+  localBytes: Uint8Array = NONE;
+  remoteBytes: Uint8Array = NONE;
+  /** Binding in the port table (null for accepted connections, which use their listener's port). */
+  entry: PortEntry<TcpSocket> | null = null;
+  /** bind() chose the port (Linux SOCK_BINDPORT_LOCK): the binding outlives a failed connection. */
+  portLocked = false;
+  /** The port was picked by connect(): such ports are shared by connections to different peers. */
+  connectBound = false;
+  /** Listed in the connection demultiplexer. */
+  hashed = false;
+
+  // ---- life cycle ------------------------------------------------------------------------------
+  /** The application closed its descriptor (Linux SOCK_DEAD). */
+  orphan = false;
+  /** The listener whose SYN or accept queue holds this connection. */
+  parent: TcpSocket | null = null;
+  /** Created by a listener (passive open). */
+  passive = false;
+
+  // ---- send sequence space (RFC 9293 §3.3.1) ---------------------------------------------------
+  iss = 0;
+  sndUna = 0;
+  sndNxt = 0;
+  /** Send window (bytes, scaled). */
+  sndWnd = 0;
+  sndWl1 = 0;
+  sndWl2 = 0;
+  /** Largest window the peer offered (RFC 9293 §3.8.6.2.1's Max(SND.WND); RFC 5961 §5.2's MAX.SND.WND). */
+  maxSndWnd = 0;
+  sndWscale = 0;
+
+  // ---- receive sequence space ------------------------------------------------------------------
+  irs = 0;
+  rcvNxt = 0;
+  /** Right edge of the window last advertised (RCV.NXT + RCV.WND at that time). */
+  rcvAdvEdge = 0;
+  rcvWscale = 0;
+  /** RCV.NXT when the last ACK was sent (Linux rcv_wup). */
+  rcvWup = 0;
+
+  // ---- options (RFC 7323, RFC 2018) -------------------------------------------------------------
+  wscaleOk = false;
+  tsOk = false;
+  /** TS.Recent and when it was set (RFC 7323 §4.3, §5.5). */
+  tsRecent = 0;
+  tsRecentStamp = 0;
+  tsOffset = 0;
+  sackOk = false;
+  /** MSS the peer announced (RFC 9293 §3.7.1). */
+  peerMss = 536;
+  /** MSS we announce. */
+  advMss = 536;
+  /** Sender MSS: payload bytes per full segment after fixed options (RFC 9293 §3.7.1 Eff.snd.MSS). */
+  mss = 536;
+  /** Estimated size of the peer's full segments (Linux rcv_mss), for the ACK policy. */
+  rcvMss = 536;
+  /** Path MTU in force. */
+  pmtu = 1500;
+  /** TCP_MAXSEG (0: none). */
+  userMss = 0;
+
+  // ---- queues ----------------------------------------------------------------------------------
+  readonly sendQ = new SendQueue();
+  readonly recvQ = new RecvQueue();
+  readonly ooo = new OooQueue();
+  /** SO_SNDBUF / SO_RCVBUF as Linux reports them (doubled requests; payload room is half of rcvbuf). */
+  sndbuf: number;
+  rcvbuf: number;
+  sndbufLocked = false;
+  rcvbufLocked = false;
+  /** Receive buffer auto-tuning (Linux rcvq_space): bytes per RTT the application reads. */
+  rcvSpace = 0;
+  rcvSpaceTime = 0;
+  rcvCopied = 0;
+  /** Receiver's RTT estimate (ms; -1 unknown), from timestamps echoed on data (RFC 7323 §4). */
+  rcvRtt = -1;
+  /** The application wrote while the buffer was full (Linux SOCK_NOSPACE): tell it when there is room. */
+  noSpace = false;
+
+  // ---- shutdown and errors ---------------------------------------------------------------------
+  rcvShutdown = false;
+  sndShutdown = false;
+  /** The peer's FIN arrived (Linux SOCK_DONE). */
+  finRcvd = false;
+  /** Pending socket error (SO_ERROR; positive errno). */
+  err = 0;
+  /** Soft error (ICMP on an established connection) reported when the connection times out. */
+  softErr = 0;
+
+  // ---- congestion control and loss recovery ----------------------------------------------------
+  cc: CongestionControl;
+  cwnd = 0;
+  ssthresh = Infinity;
+  caState = CA_OPEN;
+  /** RFC 6675 RecoveryPoint / RFC 6582 recover: highest sequence sent when recovery began. */
+  recoveryPoint = 0;
+  dupAcks = 0;
+  /** Scoreboard totals (bytes): SACKed, marked lost, retransmitted and still out. */
+  sackedBytes = 0;
+  lostBytes = 0;
+  retransBytes = 0;
+  /** Retransmission scan starts here (a sequence number; Linux retransmit_skb_hint). */
+  rtxHint = 0;
+  /** End of the last small segment sent (Minshall's Nagle, Linux snd_sml). */
+  sndSml = 0;
+  /** Sending was last held back by cwnd while SND.NXT was here (RFC 7661 cwnd validation). */
+  cwndLimitedSeq = 0;
+  /** When the SYN (or SYN-ACK) was last sent, and first sent. */
+  synSentAt = 0;
+  synSentAt0 = 0;
+  /** Sequence number of our FIN once queued (-1: none). */
+  finSeq = -1;
+  /** SND.NXT when maxFlight was last reset. */
+  maxFlightSeq = 0;
+  /** The SYN or SYN-ACK was retransmitted: start with a one-segment window (RFC 6298 §5.7, RFC 6928 §2). */
+  synLost = false;
+  /** Time the first still-unacknowledged retransmitted segment was first sent (Linux retrans_stamp; 0 none). */
+  retransStamp = 0;
+  /** Consecutive RTO expirations (tcpi_retransmits). */
+  retransmits = 0;
+
+  // ---- round-trip time (RFC 6298) --------------------------------------------------------------
+  srtt = 0;
+  rttvar = 0;
+  rto: number;
+  backoff = 0;
+  minRtt = Infinity;
+
+  // ---- acknowledgments -------------------------------------------------------------------------
+  /** An ACK must go out now (RFC 5681 §4.2 / RFC 9293 §3.10.7.4). */
+  ackNow = false;
+  /** Quick ACKs left before delaying (Linux TCP_MAX_QUICKACKS at the start). */
+  quickAcks = 0;
+  /** First data received (the delayed-ACK engine is set up then). */
+  gotData = false;
+  /** A D-SACK block to report (RFC 2883), or null. */
+  dsack: [number, number] | null = null;
+  /** When the last out-of-window or challenge ACK went out (Linux last_oow_ack_time). */
+  lastOowAck = -Infinity;
+
+  // ---- timers ----------------------------------------------------------------------------------
+  readonly rtxTimer: LazyTimer;
+  readonly persistTimer: LazyTimer;
+  readonly delackTimer: LazyTimer;
+  readonly keepaliveTimer: LazyTimer;
+  /** TIME-WAIT, and the FIN-WAIT-2 timeout of orphans. */
+  readonly closeTimer: LazyTimer;
+  /** Zero-window / keepalive probes sent without an answer. */
+  probesOut = 0;
+  /** When the current run of zero-window probes started (for TCP_USER_TIMEOUT). */
+  probeStart = 0;
+
+  // ---- socket options --------------------------------------------------------------------------
+  nodelay = false;
+  cork = false;
+  keepalive = false;
+  keepIdle: number;
+  keepIntvl: number;
+  keepCnt: number;
+  userTimeout = 0;
+  reuseAddr = false;
+  reusePort = false;
+  v6only = false;
+  lingerOn = false;
+  lingerSecs = 0;
+  ccName: CongestionName;
+
+  // ---- listener --------------------------------------------------------------------------------
+  backlog = 0;
+  readonly synQueue = new Set<TcpSocket>();
+  acceptQueue: TcpSocket[] = [];
+
+  // ---- counters (TCP_INFO) ---------------------------------------------------------------------
+  bytesAcked = 0;
+  bytesReceived = 0;
+  bytesSent = 0;
+  bytesRetrans = 0;
+  segsIn = 0;
+  segsOut = 0;
+  dataSegsIn = 0;
+  dataSegsOut = 0;
+  totalRetrans = 0;
+  lastDataSent = 0;
+  lastDataRecv = 0;
+  lastAckRecv = 0;
+  /** Time anything was last received (keepalive idle time). */
+  rcvTstamp = 0;
+  /** Most bytes in flight in the current window (congestion window validation, RFC 7661). */
+  maxFlight = 0;
+
+  // ---- reusable objects for the output path -----------------------------------------------------
+  readonly txOpts: TcpOptions = {};
+  readonly txHdr: TcpHeaderFields = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, options: undefined };
+
+  constructor(readonly tcp: Tcp, readonly domain: Domain) {
+    const c = tcp.config;
+    this.family = domain === AF_INET ? 4 : 6;
+    this.sndbuf = c.wmem[1];
+    this.rcvbuf = c.rmem[1];
+    this.keepIdle = c.keepaliveTimeMs;
+    this.keepIntvl = c.keepaliveIntvlMs;
+    this.keepCnt = c.keepaliveProbes;
+    this.rto = c.rtoInitialMs;
+    this.ccName = c.congestion;
+    this.cc = createCongestionControl(this.ccName);
+    const self = this as unknown as TcpSocket;
+    this.rtxTimer = new LazyTimer(tcp.sched, () => onRetransmitTimer(self));
+    this.persistTimer = new LazyTimer(tcp.sched, () => onPersistTimer(self));
+    this.delackTimer = new LazyTimer(tcp.sched, () => onDelackTimer(self));
+    this.keepaliveTimer = new LazyTimer(tcp.sched, () => onKeepaliveTimer(self));
+    this.closeTimer = new LazyTimer(tcp.sched, () => onCloseTimer(self));
+  }
+
+  /** Bytes in flight (RFC 6675 pipe / Linux tcp_packets_in_flight, in bytes). */
+  get inFlight(): number {
+    return ((this.sndNxt - this.sndUna) | 0) - this.sackedBytes - this.lostBytes + this.retransBytes;
+  }
+
+  /** Payload room of the receive buffer (half of SO_RCVBUF, Linux's tcp_adv_win_scale = 1). */
+  get rcvBudget(): number { return this.rcvbuf >> 1; }
+}

@@ -1,0 +1,162 @@
+// Timer handlers (Linux tcp_timer.c): retransmission (RFC 6298 §5) including SYN and SYN-ACK
+// retries, persist / zero-window probes (RFC 9293 §3.8.6.1), delayed ACK (RFC 9293 §3.8.6.3),
+// keep-alive (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6), user timeout (RFC 5482, TCP_USER_TIMEOUT),
+// TIME-WAIT and the FIN-WAIT-2 timeout of orphans. Each connection has one LazyTimer per kind.
+import { ETIMEDOUT } from '../../sys/errno.js';
+import { abortWithError, done, notify } from './lifecycle.js';
+import { armPersist, retransmitSkb, sendActiveReset, sendKeepaliveProbe, sendSyn, sendWindowProbe, transmit } from './output.js';
+import { enterLoss } from './recovery.js';
+import { currentRto, modelTimeout } from './rto.js';
+import {
+  CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
+} from './state.js';
+import type { TcpSocket } from './socket.js';
+
+/** Linux: tcp_orphan_retries = 0 means 8. */
+function orphanRetries(s: TcpSocket): number {
+  const r = s.tcp.config.orphanRetries;
+  return r > 0 ? r : 8;
+}
+
+/** The connection failed to get its data through (Linux tcp_write_err): ETIMEDOUT or the soft error. */
+function writeTimeout(s: TcpSocket): void {
+  s.tcp.stats.TCPAbortOnTimeout++;
+  abortWithError(s, s.softErr !== 0 ? s.softErr : ETIMEDOUT);
+}
+
+/**
+ * Linux retransmits_timed_out: the oldest unacknowledged data has been outstanding longer than
+ * TCP_USER_TIMEOUT, or than `retries` exponentially backed-off RTOs would take (RFC 9293
+ * §3.8.3's R2, time-based as in Linux).
+ */
+function writeTimedOut(s: TcpSocket, now: number): boolean {
+  if (s.retransmits === 0) return false;
+  const c = s.tcp.config;
+  const head = s.sendQ.first();
+  const start = s.retransStamp !== 0 ? s.retransStamp : head !== undefined && head.firstSentAt >= 0 ? head.firstSentAt : now;
+  if (s.userTimeout > 0) return now - start >= s.userTimeout;
+  const retries = s.orphan ? orphanRetries(s) : c.retries2;
+  return now - start >= modelTimeout(retries, c.rtoMinMs, c.rtoMaxMs);
+}
+
+/** Linux tcp_clamp_rto_to_user_timeout: never sleep past TCP_USER_TIMEOUT. */
+function clampToUserTimeout(s: TcpSocket, rto: number, now: number): number {
+  if (s.userTimeout === 0 || s.retransStamp === 0) return rto;
+  const left = s.userTimeout - (now - s.retransStamp);
+  if (left <= 0) return 1;
+  return left < rto ? left : rto;
+}
+
+export function onRetransmitTimer(s: TcpSocket): void {
+  const tcp = s.tcp;
+  const c = tcp.config;
+  const now = tcp.sched.now();
+  const st = s.state;
+  if (st === SYN_SENT || st === SYN_RECEIVED) {
+    // RFC 6298 §5 for the SYN / SYN-ACK; Linux tcp_syn_retries / tcp_synack_retries.
+    const limit = st === SYN_RECEIVED && s.passive ? c.synackRetries : c.synRetries;
+    const userDone = s.userTimeout > 0 && now - s.synSentAt0 >= s.userTimeout;
+    if (s.retransmits >= limit || userDone) {
+      if (s.passive) done(s); // a half-open passive connection just goes away
+      else writeTimeout(s);
+      return;
+    }
+    s.retransmits++;
+    s.backoff++;
+    s.synLost = true;
+    tcp.stats.RetransSegs++;
+    s.totalRetrans++;
+    sendSyn(s, st === SYN_RECEIVED);
+    s.rtxTimer.after(currentRto(s));
+    return;
+  }
+  if (st !== ESTABLISHED && st !== CLOSE_WAIT && st !== FIN_WAIT_1 && st !== CLOSING && st !== LAST_ACK) return;
+  const head = s.sendQ.first();
+  if (s.sndUna === s.sndNxt || head === undefined) return;
+  if (s.sndWnd === 0 && !s.orphan) {
+    // Linux: with a closed window retransmissions act as probes; time out only if the peer fell silent.
+    if (now - s.rcvTstamp > c.rtoMaxMs) { writeTimeout(s); return; }
+  } else if (writeTimedOut(s, now)) {
+    writeTimeout(s);
+    return;
+  }
+  tcp.stats.TCPTimeouts++;
+  enterLoss(s, now);
+  // RFC 6298 §5.4: retransmit the earliest unacknowledged segment.
+  if (head.len > s.mss) s.sendQ.split(s.sendQ.head, s.mss);
+  retransmitSkb(s, head);
+  s.rtxHint = head.end;
+  // RFC 6298 §5.5-5.6: back off and restart the timer.
+  s.backoff++;
+  s.retransmits++;
+  s.rtxTimer.after(clampToUserTimeout(s, currentRto(s), now));
+}
+
+/** Persist timer: zero-window probes, or the SWS override timeout (RFC 9293 §3.8.6.1, §3.8.6.2.1). */
+export function onPersistTimer(s: TcpSocket): void {
+  const st = s.state;
+  if (st !== ESTABLISHED && st !== CLOSE_WAIT && st !== FIN_WAIT_1 && st !== CLOSING && st !== LAST_ACK) return;
+  const out = (s.sndNxt - s.sndUna) | 0;
+  if (s.sndWnd > 0) {
+    transmit(s, true);
+    return;
+  }
+  if (out > 1 || (out === 0 && s.sendQ.unsentBytes === 0)) return;
+  const now = s.tcp.sched.now();
+  // Linux tcp_probe_timer: give up after tcp_retries2 unanswered probes, or TCP_USER_TIMEOUT.
+  if (s.userTimeout > 0 && s.probeStart > 0 && now - s.probeStart >= s.userTimeout) { writeTimeout(s); return; }
+  const max = s.orphan ? orphanRetries(s) : s.tcp.config.retries2;
+  if (s.probesOut >= max) { writeTimeout(s); return; }
+  if (s.probeStart === 0) s.probeStart = now;
+  sendWindowProbe(s);
+  s.tcp.stats.TCPWinProbe++;
+  s.probesOut++;
+  if (s.backoff < max) s.backoff++;
+  armPersist(s);
+}
+
+/** RFC 9293 §3.8.6.3: the delayed ACK is due. */
+export function onDelackTimer(s: TcpSocket): void {
+  const st = s.state;
+  if (st === CLOSED || st === LISTEN || st === SYN_SENT) return;
+  if (s.rcvNxt === s.rcvWup && !s.ackNow) return;
+  s.tcp.stats.DelayedACKs++;
+  s.ackNow = true;
+  transmit(s);
+}
+
+/** Keep-alive (RFC 9293 §3.8.4; Linux tcp_keepalive_timer with TCP_KEEPIDLE/INTVL/CNT and TCP_USER_TIMEOUT). */
+export function onKeepaliveTimer(s: TcpSocket): void {
+  const st = s.state;
+  if (!s.keepalive || st === CLOSED || st === LISTEN || st === SYN_SENT || st === SYN_RECEIVED || st === TIME_WAIT) return;
+  const now = s.tcp.sched.now();
+  // Data in flight or waiting: the retransmission and persist timers watch the peer.
+  if (s.sndNxt !== s.sndUna || s.sendQ.unsentBytes > 0) {
+    s.keepaliveTimer.after(s.keepIdle);
+    return;
+  }
+  const idle = now - Math.max(s.rcvTstamp, s.lastDataRecv);
+  if (idle >= s.keepIdle) {
+    if ((s.userTimeout > 0 && idle >= s.userTimeout && s.probesOut > 0) || (s.userTimeout === 0 && s.probesOut >= s.keepCnt)) {
+      // Linux: the peer is gone; tell it (RST) and fail the connection.
+      sendActiveReset(s);
+      s.tcp.stats.TCPKeepAliveTimeout++;
+      writeTimeout(s);
+      return;
+    }
+    sendKeepaliveProbe(s);
+    s.tcp.stats.TCPKeepAlive++;
+    s.probesOut++;
+    s.keepaliveTimer.after(s.keepIntvl);
+    return;
+  }
+  s.keepaliveTimer.after(s.keepIdle - idle);
+}
+
+/** TIME-WAIT is over (RFC 9293 §3.10.7.4: "delete the TCB"), or an orphan's FIN-WAIT-2 timed out. */
+export function onCloseTimer(s: TcpSocket): void {
+  if (s.state === TIME_WAIT || (s.state === FIN_WAIT_2 && s.orphan)) {
+    done(s);
+    notify(s);
+  }
+}

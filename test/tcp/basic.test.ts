@@ -1,0 +1,189 @@
+// Connection life cycle on two real hosts: handshake, data both ways, the close sequences of
+// RFC 9293 §3.6 (active, passive, simultaneous), simultaneous open (§3.5), resets, TIME-WAIT.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AF_INET, addr, connected, drain, must, pair, show, tapSegments } from './helpers.js';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SHUT_WR } from '../../src/sys/types.js';
+
+test('three-way handshake: SYN with Linux options, SYN-ACK, ACK; data both ways', async () => {
+  const p = pair();
+  const segs = tapSegments(p.link, p.world);
+  const [c, s] = await connected(p);
+  assert.deepEqual(segs.slice(0, 3).map((x) => x.flags), ['SYN', 'SYN,ACK', 'ACK'], show(segs));
+  const syn = segs[0]!.tcp.options;
+  assert.equal(syn.mss, 1460);
+  assert.equal(syn.sackPermitted, true);
+  assert.equal(syn.wscale, 7);
+  assert.ok(syn.timestamp && syn.timestamp.tsecr === 0);
+  assert.equal(segs[1]!.ack, (segs[0]!.seq + 1) >>> 0);
+  assert.equal(segs[2]!.ack, (segs[1]!.seq + 1) >>> 0);
+  assert.deepEqual(c.getpeername(), addr('10.0.0.2', 80));
+  const sn = c.getsockname() as { port: number };
+  assert.ok(sn.port >= 32768 && sn.port <= 60999);
+  assert.equal(c.readiness() & POLLOUT, POLLOUT);
+  assert.equal(c.write(Buffer.from('ping')), 4);
+  await p.world.run({ for: 10 });
+  assert.equal(s.readiness() & POLLIN, POLLIN);
+  assert.equal(drain(s).data.toString(), 'ping');
+  assert.equal(s.write(Buffer.from('pong')), 4);
+  await p.world.run({ for: 10 });
+  assert.equal(drain(c).data.toString(), 'pong');
+  assert.equal(c.read(100), -11); // EAGAIN
+});
+
+test('active close: FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT; the peer sees EOF, CLOSE-WAIT, LAST-ACK', async () => {
+  const p = pair();
+  const [c, s] = await connected(p);
+  const segs = tapSegments(p.link, p.world);
+  must(c.shutdown(SHUT_WR));
+  assert.equal(c.info().state, 'FIN-WAIT-1');
+  await p.world.run({ for: 1 });
+  // Linux delays the ACK of a FIN (40 ms), hoping to send it with its own FIN.
+  assert.equal(c.info().state, 'FIN-WAIT-1');
+  await p.world.run({ for: 40 });
+  assert.equal(c.info().state, 'FIN-WAIT-2');
+  assert.equal(s.info().state, 'CLOSE-WAIT');
+  const r = s.read(10);
+  assert.ok(r instanceof Uint8Array && r.length === 0, 'EOF');
+  assert.equal(s.readiness() & (POLLIN | POLLRDHUP), POLLIN | POLLRDHUP);
+  // The half-closed side can still send.
+  assert.equal(s.write(Buffer.from('bye')), 3);
+  await p.world.run({ for: 1 });
+  assert.equal(drain(c).data.toString(), 'bye');
+  s.close();
+  assert.equal(s.state, 9); // LAST-ACK
+  await p.world.run({ for: 1 });
+  assert.equal(c.info().state, 'TIME-WAIT');
+  assert.equal(p.tb.sockets().length, 1, 'only the listener is left on b');
+  assert.deepEqual(segs.map((x) => `${x.src === '10.0.0.1' ? 'a' : 'b'}:${x.flags}:${x.len}`),
+    ['a:FIN,ACK:0', 'b:ACK:0', 'b:PSH,ACK:3', 'a:ACK:0', 'b:FIN,ACK:0', 'a:ACK:0'], show(segs));
+  c.close();
+  assert.equal(p.ta.sockets()[0]!.state, 'TIME-WAIT');
+});
+
+test('passive close with a delayed ACK of the FIN riding on our own FIN', async () => {
+  const p = pair();
+  const [c, s] = await connected(p);
+  const segs = tapSegments(p.link, p.world);
+  s.close(); // server closes first
+  await p.world.run({ for: 1 });
+  assert.equal(c.info().state, 'CLOSE-WAIT');
+  const r = c.read(10);
+  assert.ok(r instanceof Uint8Array && r.length === 0);
+  c.close(); // before the delayed ACK fires: FIN and ACK in one segment
+  await p.world.run({ for: 1 });
+  assert.equal(s.state, 6); // TIME-WAIT
+  assert.deepEqual(segs.map((x) => `${x.src === '10.0.0.1' ? 'a' : 'b'}:${x.flags}`), ['b:FIN,ACK', 'a:FIN,ACK', 'b:ACK'], show(segs));
+});
+
+test('simultaneous close: both FIN-WAIT-1 -> CLOSING -> TIME-WAIT', async () => {
+  const p = pair();
+  const [c, s] = await connected(p);
+  const segs = tapSegments(p.link, p.world);
+  p.link.impair({ latency: 5 });
+  must(c.shutdown(SHUT_WR));
+  must(s.shutdown(SHUT_WR));
+  await p.world.run({ for: 6 });
+  assert.equal(c.info().state, 'CLOSING');
+  assert.equal(s.info().state, 'CLOSING');
+  await p.world.run({ for: 10 });
+  assert.equal(c.info().state, 'TIME-WAIT');
+  assert.equal(s.info().state, 'TIME-WAIT');
+  assert.equal(segs.filter((x) => x.flags.includes('FIN')).length, 2, show(segs));
+});
+
+test('simultaneous open (RFC 9293 §3.5 figure 7): SYN, SYN, SYN-ACK, SYN-ACK, ESTABLISHED', async () => {
+  const p = pair();
+  await p.a.ping('10.0.0.2'); // neighbours resolved: both SYNs cross at once
+  const segs = tapSegments(p.link, p.world);
+  p.link.impair({ latency: 5 });
+  const x = p.ta.socket(AF_INET);
+  const y = p.tb.socket(AF_INET);
+  must(x.bind(addr('10.0.0.1', 5000)));
+  must(y.bind(addr('10.0.0.2', 6000)));
+  assert.equal(x.connect(addr('10.0.0.2', 6000)), -115);
+  assert.equal(y.connect(addr('10.0.0.1', 5000)), -115);
+  await p.world.run({ for: 6 });
+  assert.equal(x.info().state, 'SYN-RECV');
+  await p.world.run({ for: 20 });
+  assert.equal(x.info().state, 'ESTAB', show(segs));
+  assert.equal(y.info().state, 'ESTAB');
+  assert.deepEqual(segs.map((s) => s.flags), ['SYN', 'SYN', 'SYN,ACK', 'SYN,ACK'], show(segs));
+  assert.equal(x.connect(addr('10.0.0.2', 6000)), 0); // the completed non-blocking connect
+  assert.equal(x.connect(addr('10.0.0.2', 6000)), -106); // EISCONN
+  assert.equal(x.write(Buffer.from('hi')), 2);
+  await p.world.run({ for: 20 });
+  assert.equal(drain(y).data.toString(), 'hi');
+});
+
+test('connect to a closed port: RST, ECONNREFUSED through SO_ERROR, readiness like Linux', async () => {
+  const p = pair();
+  const segs = tapSegments(p.link, p.world);
+  const c = p.ta.socket(AF_INET);
+  assert.equal(c.readiness(), POLLOUT | POLLHUP, 'a fresh socket');
+  let ready = 0;
+  c.onReady = (ev) => { ready = ev; };
+  assert.equal(c.connect(addr('10.0.0.2', 81)), -115);
+  assert.equal(c.connect(addr('10.0.0.2', 81)), -114); // EALREADY
+  assert.equal(c.readiness(), 0);
+  await p.world.run({ for: 10 });
+  assert.deepEqual(segs.map((x) => x.flags), ['SYN', 'RST,ACK'], show(segs));
+  assert.equal(segs[1]!.ack, (segs[0]!.seq + 1) >>> 0);
+  assert.equal(ready, POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP);
+  assert.equal(c.getsockopt('SOL_SOCKET', 'SO_ERROR'), 111);
+  assert.equal(c.getsockopt('SOL_SOCKET', 'SO_ERROR'), 0);
+  assert.equal(p.ta.stats.AttemptFails, 1);
+});
+
+test('connect then peer RST: read gives ECONNRESET then EOF; write EPIPE', async () => {
+  const p = pair();
+  const [c, s] = await connected(p);
+  must(s.setsockopt('SOL_SOCKET', 'SO_LINGER', { onoff: 1, linger: 0 }));
+  const segs = tapSegments(p.link, p.world);
+  s.close();
+  await p.world.run({ for: 1 });
+  assert.deepEqual(segs.map((x) => x.flags), ['RST,ACK'], show(segs));
+  assert.equal(c.info().state, 'UNCONN');
+  assert.equal(c.read(10), -104); // ECONNRESET
+  const r = c.read(10);
+  assert.ok(r instanceof Uint8Array && r.length === 0);
+  assert.equal(c.write(Buffer.from('x')), -32); // EPIPE
+});
+
+test('close with unread data sends RST (RFC 2525 §2.17)', async () => {
+  const p = pair();
+  const [c, s] = await connected(p);
+  c.write(Buffer.from('unread'));
+  await p.world.run({ for: 1 });
+  const segs = tapSegments(p.link, p.world);
+  s.close();
+  await p.world.run({ for: 1 });
+  assert.deepEqual(segs.map((x) => x.flags), ['RST,ACK'], show(segs));
+  assert.equal(c.getsockopt('SOL_SOCKET', 'SO_ERROR'), 104);
+});
+
+test('TIME-WAIT lasts tcp.timeWaitMs (60 s by default), then the connection is gone', async () => {
+  const p = pair();
+  const [c, s] = await connected(p);
+  c.close();
+  await p.world.run({ for: 1 });
+  s.close();
+  await p.world.run({ for: 1 });
+  const t0 = p.world.now();
+  assert.equal(p.ta.sockets().filter((x) => x.state === 'TIME-WAIT').length, 1);
+  await p.world.run({ for: 59_000 });
+  assert.equal(p.ta.sockets().filter((x) => x.state === 'TIME-WAIT').length, 1);
+  await p.world.run({ for: 1_001 });
+  assert.equal(p.ta.sockets().length, 0);
+  assert.ok(p.world.now() - t0 >= 60_000);
+  // Configurable.
+  const q = pair({ config: { timeWaitMs: 1000 } });
+  const [c2, s2] = await connected(q);
+  c2.close();
+  await q.world.run({ for: 1 });
+  s2.close();
+  await q.world.run({ for: 999 });
+  assert.equal(q.ta.sockets().length, 1);
+  await q.world.run({ for: 2 });
+  assert.equal(q.ta.sockets().length, 0);
+});
