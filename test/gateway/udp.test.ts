@@ -169,3 +169,23 @@ test('the gateway needs the real clock; map keys must be its own addresses', () 
   assert.throws(() => w2.gateway({ attach: lan, ipv4: '10.0.0.254/24', map: { '10.0.0.9': '127.0.0.1' } }), /not an address of the gateway/);
   assert.throws(() => w2.gateway({ name: 'g2', attach: lan, ipv4: '10.0.0.253/24', map: { '10.0.0.253': 'example.com' } }), /not an IP address/);
 });
+
+test('a gateway with no attach, linked later by a point-to-point cable, translates its link address', { timeout: 10_000 }, async () => {
+  const echo = await realEcho('udp4');
+  const world = new Network({ clock: 'real', seed: 4 });
+  const a = world.host('a');
+  const gw = world.gateway({ name: 'gw' });
+  world.link(a, gw.host, { ipv4: ['192.168.7.1/30', '192.168.7.2/30'] });
+  const s = a.dgram.createSocket('udp4');
+  try {
+    s.send('p2p', echo.port, 'gw');
+    const [m, r] = await nextMessage(s);
+    assert.equal(m.toString(), 'echo:p2p');
+    assert.equal(r.address, '192.168.7.2');
+    assert.equal(echo.seen[0]!.address, '127.0.0.1');
+  } finally {
+    s.close();
+    await gw.close();
+    echo.sock.close();
+  }
+});
