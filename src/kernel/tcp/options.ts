@@ -13,9 +13,15 @@ export const TS_OPTION_LEN = 12;
 /** Linux TCP_MIN_MSS: MSS below this is not honoured (RFC 9293 §3.7.1 asks for sanity). */
 export const MIN_MSS = 88;
 
-/** MSS for an MTU: minus the IP header (20 / 40) and the TCP header (20), RFC 9293 §3.7.1. */
+/**
+ * MSS for an MTU: minus the IP header (20 / 40) and the TCP header (20), RFC 9293 §3.7.1.
+ * An IPv4 datagram is at most 65535 bytes (RFC 791 §3.1 total length) and an IPv6 payload at
+ * most 65535 without jumbograms (RFC 8200 §3), so a 65536-byte loopback MTU is capped as Linux
+ * does (ipv4_default_advmss / ip6_default_advmss).
+ */
 export function mssForMtu(family: 4 | 6, mtu: number): number {
-  return mtu - (family === 4 ? 20 : 40) - 20;
+  if (family === 4) return Math.min(mtu, 65535) - 20 - 20;
+  return Math.min(mtu - 40, 65535) - 20;
 }
 
 /**
