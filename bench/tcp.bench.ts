@@ -1,0 +1,113 @@
+// TCP through host.net beside node:net on the kernel's loopback, in the same process run:
+//   bulk throughput on a host's own loopback (MTU 65536) and between two hosts on a 1500-MTU
+//   switch; connections per second; small-message round trips. The same code drives both.
+import * as nodeNet from 'node:net';
+import { Network } from '../src/index.js';
+import { QUICK, report, time } from './common.js';
+
+type NetLike = Pick<typeof nodeNet, 'createServer' | 'connect'>;
+
+const BULK = QUICK ? 4 << 20 : 256 << 20;
+const CONNS = QUICK ? 200 : 5000;
+const RTTS = QUICK ? 500 : 20000;
+const CHUNK = Buffer.alloc(64 << 10, 0x5a);
+
+function listen(net: NetLike, host: string, onConn: (s: nodeNet.Socket) => void): Promise<nodeNet.Server> {
+  return new Promise((resolve) => {
+    const srv = net.createServer(onConn);
+    srv.listen(0, host, () => resolve(srv));
+  });
+}
+
+/** Sends `BULK` bytes from a client to a server that counts them; resolves with the byte count. */
+async function bulk(server: NetLike, client: NetLike, host: string): Promise<number> {
+  let got = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => { done = r; });
+  const srv = await listen(server, host, (s) => { s.on('data', (d: Buffer) => { got += d.length; }); s.on('end', () => { s.end(); done(); }); });
+  const port = (srv.address() as nodeNet.AddressInfo).port;
+  const c = client.connect(port, host);
+  await new Promise<void>((r) => c.once('connect', () => r()));
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const pump = (): void => {
+      while (sent < BULK) {
+        sent += CHUNK.length;
+        if (!c.write(CHUNK)) { c.once('drain', pump); return; }
+      }
+      c.end();
+      resolve();
+    };
+    pump();
+  });
+  await finished;
+  c.destroy();
+  srv.close();
+  return got;
+}
+
+/** Opens and closes connections one after another; resolves with the number completed. */
+async function connRate(server: NetLike, client: NetLike, host: string): Promise<number> {
+  const srv = await listen(server, host, (s) => { s.end('x'); });
+  const port = (srv.address() as nodeNet.AddressInfo).port;
+  let n = 0;
+  for (let i = 0; i < CONNS; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const c = client.connect(port, host);
+      c.on('error', reject);
+      c.on('data', () => {});
+      c.on('end', () => { c.end(); });
+      c.on('close', () => { n++; resolve(); });
+    });
+  }
+  srv.close();
+  return n;
+}
+
+/** Ping-pong of 32-byte messages on one connection; resolves with the number of round trips. */
+async function roundTrips(server: NetLike, client: NetLike, host: string): Promise<number> {
+  const srv = await listen(server, host, (s) => { s.setNoDelay(true); s.on('data', (d: Buffer) => s.write(d)); });
+  const port = (srv.address() as nodeNet.AddressInfo).port;
+  const c = client.connect(port, host);
+  c.setNoDelay(true);
+  await new Promise<void>((r) => c.once('connect', () => r()));
+  const msg = Buffer.alloc(32, 1);
+  let n = 0;
+  await new Promise<void>((resolve) => {
+    let pending = 0;
+    c.on('data', (d: Buffer) => {
+      pending -= d.length;
+      if (pending > 0) return;
+      if (++n === RTTS) { resolve(); return; }
+      pending = msg.length;
+      c.write(msg);
+    });
+    pending = msg.length;
+    c.write(msg);
+  });
+  c.destroy();
+  srv.close();
+  return n;
+}
+
+const world = new Network({ seed: 1 });
+const lan = world.switch('lan', { mtu: 1500 });
+const a = world.host('a');
+const b = world.host('b');
+a.attach(lan, { ipv4: '10.0.0.1/24' });
+b.attach(lan, { ipv4: '10.0.0.2/24' });
+const an = a.net as unknown as NetLike;
+const bn = b.net as unknown as NetLike;
+
+async function both(name: string, unit: string, fn: (s: NetLike, c: NetLike, h: string) => Promise<number>, virt: [NetLike, NetLike, string], goal?: number): Promise<void> {
+  await fn(nodeNet, nodeNet, '127.0.0.1'); // warm up
+  await fn(...virt);
+  const kernel = await time(() => fn(nodeNet, nodeNet, '127.0.0.1'), unit);
+  const usernet = await time(() => fn(...virt), unit);
+  report(name, usernet, kernel, goal);
+}
+
+await both('tcp bulk, host loopback (MTU 65536) vs kernel loopback', 'bytes', bulk, [an, an, '127.0.0.1'], 1.0);
+await both('tcp bulk, two hosts on a 1500-MTU switch vs kernel loopback', 'bytes', bulk, [bn, an, '10.0.0.2'], 0.5);
+await both('tcp connections/s, host loopback vs kernel loopback', 'connections', connRate, [an, an, '127.0.0.1'], 1.0);
+await both('tcp 32-byte round trips, two hosts vs kernel loopback', 'round trips', roundTrips, [bn, an, '10.0.0.2']);
