@@ -1,0 +1,161 @@
+// Tools for the scripts that run inside a namespace (see netns.ts): the kernel's side of a TUN
+// device configured with `ip`, kernel programs run without blocking the event loop (usernet must
+// keep answering while they run), and the namespace's own TCP counters.
+
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { Network } from '../../src/network.js';
+import type { Host } from '../../src/host.js';
+import { Cable } from '../../src/links/cable.js';
+import { openTun, type TunDevice } from '../../src/links/tun.js';
+import type { Interface } from '../../src/kernel/interface.js';
+
+export type Run = { exit: number; out: string };
+
+/** `ip <args>` (synchronous: only for configuration, never while traffic must flow). */
+export function ip(args: string): string {
+  const r = spawnSync('ip', args.split(' '), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ip ${args}: ${r.stderr}`);
+  return r.stdout;
+}
+
+export function onPath(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Prints `SKIP <reason>` and ends the script unless every command is installed. */
+export function needCommands(...cmds: string[]): void {
+  const missing = cmds.filter((c) => !onPath(c));
+  if (missing.length > 0) {
+    console.log(`SKIP not installed in this namespace: ${missing.join(', ')} (.ci/run installs them from Debian)`);
+    process.exit(0);
+  }
+}
+
+/** Runs a kernel-side program to its end without blocking usernet; stdout+stderr, trimmed. */
+export function run(cmd: string, args: string[], timeout = 8000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { encoding: 'utf8', timeout, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      resolve({ exit: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: `${stdout}${stderr}`.trim() });
+    });
+  });
+}
+
+/** Removes the common indentation of a block of code written inside this file. */
+function dedent(code: string): string {
+  const lines = code.split('\n').filter((l) => l.trim() !== '');
+  const indent = Math.min(...lines.map((l) => /^ */.exec(l)![0].length));
+  return lines.map((l) => l.slice(indent)).join('\n');
+}
+
+/** Runs python3 code (indented as it sits in the caller's file). */
+export function py(code: string, args: string[] = [], timeout = 8000): Promise<Run> {
+  return run('python3', ['-c', dedent(code), ...args], timeout);
+}
+
+/** Starts a long-running kernel-side program; `output()` is what it printed so far. */
+export function start(cmd: string, args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number> } {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number>((res) => child.on('exit', (code) => res(code ?? -1)));
+  return { child, output: () => out, exited };
+}
+
+/** Starts python3 code in the background. */
+export function startPy(code: string, args: string[] = []): ReturnType<typeof start> {
+  return start('python3', ['-c', dedent(code), ...args]);
+}
+
+/** Waits until `predicate` holds (polled every 20 ms), at most `ms`. */
+export async function until(predicate: () => boolean, ms = 5000): Promise<boolean> {
+  const end = performance.now() + ms;
+  while (!predicate()) {
+    if (performance.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+/** The TUN device of a usernet host, and the Cable it goes through when impaired. */
+export interface TunSide {
+  dev: TunDevice;
+  iface: Interface;
+  /** Present with `through: 'cable'`: end a is the host's, end b the device's ('a->b' = usernet to kernel). */
+  cable?: Cable;
+}
+
+export interface TunSideOptions {
+  name: string;
+  /** usernet's addresses on the device ('10.77.0.2/24'). */
+  ipv4?: string;
+  ipv6?: string;
+  /** The kernel's addresses on its side ('10.77.0.1/24'). */
+  kernelIpv4?: string;
+  kernelIpv6?: string;
+  mtu?: number;
+  /**
+   * 'direct' (default): host.attachTun. 'cable': the host's interface is plugged into one end of
+   * a layer-3 Cable whose other end is spliced to the device, so that usernet's own
+   * `cable.impair()` (netem-like) applies on the TUN side.
+   */
+  through?: 'direct' | 'cable';
+}
+
+/**
+ * Gives `host` a TUN device and configures the kernel's side (link up, addresses without DAD).
+ * Prints `SKIP <reason>` and ends the script when the device cannot be opened here.
+ */
+export function tunSide(world: Network, host: Host, o: TunSideOptions): TunSide {
+  const addrs = { ...(o.ipv4 ? { ipv4: o.ipv4 } : {}), ...(o.ipv6 ? { ipv6: o.ipv6 } : {}), ...(o.mtu ? { mtu: o.mtu } : {}) };
+  let side: TunSide;
+  try {
+    if (o.through === 'cable') {
+      const dev = openTun(o.name, { layer: 3, ...(o.mtu ? { mtu: o.mtu } : {}) });
+      const cable = new Cable(`${o.name}-path`, world.sched, world.random.fork(), { layer: 3, mtu: dev.mtu });
+      const iface = host.attach(cable, { ...addrs, name: dev.name });
+      const end = cable.ends[1];
+      world.claim(end);
+      end.onFrame = (f) => dev.send(f);
+      dev.onFrame = (f) => end.send(f);
+      side = { dev, iface, cable };
+    } else {
+      const dev = host.attachTun(o.name, addrs);
+      side = { dev, iface: dev.iface };
+    }
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'EPERM' || code === 'EACCES' || code === 'ENOENT' || code === 'ERR_USERNET_TUN_ADDON') {
+      console.log(`SKIP ${(e as Error).message}`);
+      process.exit(0);
+    }
+    throw e;
+  }
+  const n = side.dev.name;
+  if (!o.kernelIpv6) spawnSync('sh', ['-c', `echo 1 > /proc/sys/net/ipv6/conf/${n}/disable_ipv6`], { stdio: 'ignore' });
+  ip(`link set ${n} up`);
+  if (o.kernelIpv4) ip(`addr add ${o.kernelIpv4} dev ${n}`);
+  if (o.kernelIpv6) ip(`addr add ${o.kernelIpv6} dev ${n} nodad`);
+  return side;
+}
+
+/** This namespace's TCP counters: /proc/net/snmp `Tcp:` and /proc/net/netstat `TcpExt:`. */
+export async function kernelTcpCounters(): Promise<Record<string, number>> {
+  const { readFile } = await import('node:fs/promises');
+  const out: Record<string, number> = {};
+  for (const [file, prefix] of [['/proc/net/snmp', 'Tcp:'], ['/proc/net/netstat', 'TcpExt:']] as const) {
+    const lines = (await readFile(file, 'utf8')).split('\n').filter((l) => l.startsWith(prefix));
+    if (lines.length < 2) continue;
+    const names = lines[0]!.split(/\s+/).slice(1);
+    const values = lines[1]!.split(/\s+/).slice(1);
+    names.forEach((k, i) => { out[k] = Number(values[i]); });
+  }
+  return out;
+}
+
+/** Differences of counters between two readings (only the ones that changed). */
+export function counterDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const d: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) if (v !== (before[k] ?? 0)) d[k] = v - (before[k] ?? 0);
+  return d;
+}
