@@ -1,11 +1,13 @@
 // Inside a fresh network namespace (see netns.ts): a usernet host on a real clock gets a TUN
-// (`tun`) or TAP (`tap`) device through host.attachTun, with 10.77.0.2/24 in usernet and
-// 10.77.0.1/24 on the kernel's side. Then the Linux kernel and usernet talk: ICMP echo both
-// ways, UDP from a kernel socket to a usernet dgram echo, TCP from a kernel socket to a usernet
-// net echo server and from usernet to a kernel server. Prints `RESULT {...}` or `SKIP <reason>`.
+// (`tun`) or TAP (`tap`) device through host.attachTun, with 10.77.0.2/24 and fd77::2/64 in
+// usernet and 10.77.0.1/24 and fd77::1/64 on the kernel's side. Then the Linux kernel and usernet
+// talk: ICMP echo both ways (IPv4 and IPv6), UDP from a kernel socket to a usernet dgram echo and
+// from a usernet dgram socket to a kernel echo (both families), TCP from a kernel socket to a
+// usernet net echo server and from usernet to a kernel server. Prints `RESULT {...}` or `SKIP <reason>`.
 
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { Network } from '../../src/network.js';
+import { ip, py, run, startPy, until } from './netns-tools.js';
 
 const mode = process.argv[2] === 'tap' ? 'tap' : 'tun';
 if (spawnSync('sh', ['-c', 'command -v python3'], { stdio: 'ignore' }).status !== 0) {
@@ -17,33 +19,15 @@ const world = new Network({ clock: 'real', seed: 1 });
 const h = world.host('u');
 let dev;
 try {
-  dev = h.attachTun(mode === 'tun' ? 'uhost0' : 'uhtap0', { ipv4: '10.77.0.2/24', layer: mode === 'tun' ? 3 : 2, mtu: 1400 });
+  dev = h.attachTun(mode === 'tun' ? 'uhost0' : 'uhtap0', { ipv4: '10.77.0.2/24', ipv6: 'fd77::2/64', layer: mode === 'tun' ? 3 : 2, mtu: 1400 });
 } catch (e) {
   const code = (e as { code?: string }).code;
   if (code === 'EPERM' || code === 'EACCES' || code === 'ENOENT') { console.log(`SKIP ${(e as Error).message}`); process.exit(0); }
   throw e;
 }
-const ip = (args: string): void => {
-  const r = spawnSync('ip', args.split(' '), { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`ip ${args}: ${r.stderr}`);
-};
-spawnSync('sh', ['-c', `echo 1 > /proc/sys/net/ipv6/conf/${dev.name}/disable_ipv6`], { stdio: 'ignore' });
 ip(`link set ${dev.name} up`);
 ip(`addr add 10.77.0.1/24 dev ${dev.name}`);
-
-function run(cmd: string, args: string[], timeout = 8000): Promise<{ exit: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { encoding: 'utf8', timeout }, (err, stdout, stderr) => {
-      resolve({ exit: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: `${stdout}${stderr}`.trim() });
-    });
-  });
-}
-/** Runs python3 code (indented as it sits in this file: the common indentation is removed). */
-function py(code: string): Promise<{ exit: number; out: string }> {
-  const lines = code.split('\n').filter((l) => l.trim() !== '');
-  const indent = Math.min(...lines.map((l) => /^ */.exec(l)![0].length));
-  return run('python3', ['-c', lines.map((l) => l.slice(indent)).join('\n')]);
-}
+ip(`addr add fd77::1/64 dev ${dev.name} nodad`);
 
 const r: Record<string, unknown> = { mode, name: dev.name };
 
@@ -61,21 +45,61 @@ r.kernelPing = hasPing
   ? await run('ping', ['-n', '-c', '3', '-i', '0.2', '-W', '1', '10.77.0.2'])
   : await run('python3', [new URL('./kernel-ping.py', import.meta.url).pathname, '10.77.0.2', '3']);
 
-// kernel UDP -> usernet dgram echo.
-const udp = h.dgram.createSocket('udp4');
-udp.on('message', (msg, rinfo) => { udp.send(msg, rinfo.port, rinfo.address); });
-await new Promise<void>((res) => udp.bind(9000, () => res()));
-r.udp = await py(`
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(2)
-got = []
-for i in range(5):
-    s.sendto(b'udp-%d' % i, ('10.77.0.2', 9000))
-    got.append(s.recvfrom(100)[0].decode())
-print(' '.join(got))
-`);
-udp.close();
+// IPv6 echo both ways.
+try {
+  const p = await h.ping('fd77::1', { timeout: '2s' });
+  r.usernetPing6 = { ok: true, from: p.from };
+} catch (e) {
+  r.usernetPing6 = { ok: false, error: (e as Error).message };
+}
+r.kernelPing6 = hasPing
+  ? await run('ping', ['-6', '-n', '-c', '3', '-i', '0.2', '-W', '1', 'fd77::2'])
+  : { exit: 0, out: 'skipped: no ping for IPv6' };
+
+// kernel UDP -> usernet dgram echo, both families.
+for (const [fam, addr] of [['4', '10.77.0.2'], ['6', 'fd77::2']] as const) {
+  const udp = h.dgram.createSocket(fam === '4' ? 'udp4' : 'udp6');
+  udp.on('message', (msg, rinfo) => { udp.send(msg, rinfo.port, rinfo.address); });
+  await new Promise<void>((res) => udp.bind(9000, () => res()));
+  r[fam === '4' ? 'udp' : 'udp6'] = await py(`
+  import socket, sys
+  s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
+  s.settimeout(2)
+  got = []
+  for i in range(5):
+      s.sendto(b'udp-%d' % i, (sys.argv[1], 9000))
+      got.append(s.recvfrom(100)[0].decode())
+  print(' '.join(got))
+  `, [addr]);
+  udp.close();
+}
+
+// usernet dgram -> kernel UDP echo, both families: the reply comes from the kernel's address.
+for (const [fam, addr] of [['4', '10.77.0.1'], ['6', 'fd77::1']] as const) {
+  const echo = startPy(`
+  import socket, sys
+  s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
+  s.bind((sys.argv[1], 9001))
+  s.settimeout(5)
+  print('ready', flush=True)
+  for i in range(5):
+      data, peer = s.recvfrom(100)
+      s.sendto(data.upper(), peer)
+  print('from', peer[0], flush=True)
+  `, [addr]);
+  await until(() => echo.output().includes('ready'));
+  const sock = h.dgram.createSocket(fam === '4' ? 'udp4' : 'udp6');
+  const got: string[] = [];
+  let from = '';
+  await new Promise<void>((res) => {
+    const timer = setTimeout(res, 3000);
+    sock.on('message', (m, rinfo) => { got.push(m.toString()); from = rinfo.address; if (got.length === 5) { clearTimeout(timer); res(); } });
+    for (let i = 0; i < 5; i++) sock.send(`out-${i}`, 9001, addr);
+  });
+  sock.close();
+  await echo.exited;
+  r[fam === '4' ? 'udpOut' : 'udpOut6'] = { got: got.join(' '), from, kernel: echo.output().trim().split('\n').pop() };
+}
 
 // TCP, both ways, when usernet's TCP is registered on the host.
 const server = h.net.createServer((s) => s.pipe(s));
