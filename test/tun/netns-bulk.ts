@@ -149,7 +149,7 @@ function payload(): { data: Buffer; sha: string } {
   c.close()
   print(json.dumps({'bytes': got, 'sha': h.hexdigest(), **info}), flush=True)
   `, [String(N), kernelAddr, me]);
-  await until(() => srv.output().includes('listening'), 5000);
+  await until(() => srv.output().includes('listening'), 15000);
   const t0 = performance.now();
   const out = await new Promise<Record<string, unknown>>((resolve) => {
     const c = h.net.connect(5002, kernelAddr);

@@ -128,19 +128,20 @@ if (listenError) {
   server.close();
 
   // usernet TCP client -> kernel server: the kernel sends 100 kB and closes.
-  const kernelServer = py(`
+  const kernelServer = startPy(`
   import socket
   l = socket.socket()
   l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
   l.bind(('10.77.0.1', 8000))
   l.listen(1)
+  print('listening', flush=True)
   l.settimeout(5)
   c, a = l.accept()
   c.sendall(b'k' * 100000)
   c.close()
   print('served', a[0])
   `);
-  await new Promise((res) => setTimeout(res, 300)); // the server is listening
+  await until(() => kernelServer.output().includes('listening'));
   r.tcpOut = await new Promise((resolve) => {
     let n = 0;
     const c = h.net.connect(8000, '10.77.0.1');
@@ -148,7 +149,8 @@ if (listenError) {
     c.on('end', () => resolve({ ok: true, bytes: n }));
     c.on('error', (e: Error) => resolve({ ok: false, error: e.message, bytes: n }));
   });
-  r.kernelServer = await kernelServer;
+  const exit = await kernelServer.exited;
+  r.kernelServer = { exit, out: kernelServer.output().trim().split('\n').pop() };
 }
 
 r.stats = { ...dev.stats };

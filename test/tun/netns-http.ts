@@ -79,7 +79,7 @@ writeFileSync(join(dir, 'file'), file);
 for (const [fam, addr] of [['4', '10.77.0.1'], ['6', 'fd77::1']] as const) {
   const port = fam === '4' ? 8004 : 8006;
   const srv = start('python3', ['-u', '-m', 'http.server', '--bind', addr, '--directory', dir, String(port)]);
-  await until(() => /Serving HTTP/.test(srv.output()), 5000);
+  await until(() => /Serving HTTP/.test(srv.output()), 15000);
   r[`node${fam}`] = await new Promise((resolve) => {
     const req = http.get({
       host: addr, port, path: '/file', family: Number(fam),

@@ -125,7 +125,7 @@ const res: Record<string, unknown> = { family, mtu: MTU, bytes: N, kernelIcmpBef
       pass
   print('done', got, h.hexdigest(), flush=True)
   `, [String(N), K]);
-  await until(() => srv.output().includes('listening'), 5000);
+  await until(() => srv.output().includes('listening'), 15000);
   const r2Before = icmpSent(r2);
   const t0 = performance.now();
   res.fromA = await new Promise<Record<string, unknown>>((resolve) => {

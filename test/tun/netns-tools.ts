@@ -68,7 +68,7 @@ export function startPy(code: string, args: string[] = []): ReturnType<typeof st
 }
 
 /** Waits until `predicate` holds (polled every 20 ms), at most `ms`. */
-export async function until(predicate: () => boolean, ms = 5000): Promise<boolean> {
+export async function until(predicate: () => boolean, ms = 15000): Promise<boolean> {
   const end = performance.now() + ms;
   while (!predicate()) {
     if (performance.now() > end) return false;
