@@ -9,9 +9,9 @@ import { AF_INET, AF_INET6, type InetAddr } from '../../src/sys/types.js';
 import { parseEthernet } from '../../src/wire/ethernet.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { parseIpv6 } from '../../src/wire/ipv6.js';
-import { parseTcp, formatTcpFlags, type TcpRepr } from '../../src/wire/tcp.js';
+import { emitTcpHeader, parseTcp, formatTcpFlags, tcpOptionsLength, type TcpHeaderFields, type TcpRepr } from '../../src/wire/tcp.js';
 import { WireError } from '../../src/wire/error.js';
-import { formatIP } from '../../src/wire/addr.js';
+import { formatIP, parseIP } from '../../src/wire/addr.js';
 
 export { AF_INET, AF_INET6 };
 
@@ -192,4 +192,15 @@ export function transfer(src: TcpSocket, dst: TcpSocket, data: Uint8Array, chunk
 
 export function sha256(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
+}
+
+/** Builds a TCP segment from `src` to `dst` and hands it straight to `tcp.input`, as if it arrived on eth0. */
+export function inject(tcp: Tcp, src: string, dst: string, h: TcpHeaderFields, payload: Uint8Array = new Uint8Array(0)): void {
+  const s = parseIP(src)!;
+  const d = parseIP(dst)!;
+  const opts = h.options ? tcpOptionsLength(h.options) : 0;
+  const buf = new Uint8Array(20 + opts + payload.length);
+  buf.set(payload, 20 + opts);
+  emitTcpHeader(buf, 0, h, payload.length, s, d);
+  tcp.input({ family: s.length === 4 ? 4 : 6, src, dst, srcBytes: s, dstBytes: d, protocol: 6, ttl: 64, tos: 0, payload: buf, ifindex: 2, multicast: false });
 }

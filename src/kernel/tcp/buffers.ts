@@ -18,6 +18,29 @@ import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqSub } from './seq.js';
 export const SKB_ROOM = HEADROOM + 60;
 /** A new chunk for a small write starts this big and grows by reallocation while unsent. */
 const SKB_MIN_ALLOC = 2048;
+/** Chunk storage is carved from slabs this big: fewer, larger allocations for the GC to track. */
+const SLAB_SIZE = 1 << 20;
+
+/**
+ * Storage for send-queue chunks, one per host: pieces of a slab (8-byte aligned), or a buffer of
+ * their own when larger than a quarter slab that does not fit. A slab is freed by the GC once
+ * none of its pieces is referenced any more (sent frames, views a receiver holds).
+ */
+export class ChunkAllocator {
+  private slab: Uint8Array = new Uint8Array(0);
+  private used = 0;
+
+  alloc(size: number): Uint8Array {
+    if (this.used + size > this.slab.length) {
+      if (size > SLAB_SIZE >> 2) return Buffer.allocUnsafeSlow(size);
+      this.slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+      this.used = 0;
+    }
+    const out = this.slab.subarray(this.used, this.used + size);
+    this.used = (this.used + size + 7) & ~7;
+    return out;
+  }
+}
 
 export class Skb {
   /** Whether the room before `off` may still take this chunk's header (never sent, never cut). */
@@ -74,7 +97,7 @@ export class SendQueue {
    * Copies `data[from, from + n)` to the tail, the first byte getting sequence number `seq`;
    * chunks hold at most `goal` payload bytes.
    */
-  append(data: Uint8Array, from: number, n: number, seq: number, goal: number): void {
+  append(data: Uint8Array, from: number, n: number, seq: number, goal: number, mem: ChunkAllocator): void {
     this.bytes += n;
     this.unsentBytes += n;
     let tail = this.sendIdx < this.skbs.length ? this.skbs[this.skbs.length - 1]! : undefined;
@@ -84,7 +107,7 @@ export class SendQueue {
         if (room === 0) {
           // Grow the unsent tail chunk (its few bytes are copied again, the price of coalescing small writes).
           const size = Math.min(goal, Math.max(tail.cap * 2, tail.len + n));
-          const nb = Buffer.allocUnsafe(SKB_ROOM + size);
+          const nb = mem.alloc(SKB_ROOM + size);
           nb.set(tail.buf.subarray(tail.off, tail.off + tail.len), SKB_ROOM);
           tail.buf = nb;
           tail.off = SKB_ROOM;
@@ -99,7 +122,7 @@ export class SendQueue {
         continue;
       }
       const size = Math.min(goal, Math.max(n, SKB_MIN_ALLOC));
-      const buf = Buffer.allocUnsafe(SKB_ROOM + size);
+      const buf = mem.alloc(SKB_ROOM + size);
       tail = new Skb(seq, buf, SKB_ROOM, 0, false);
       this.skbs.push(tail);
     }
@@ -229,11 +252,14 @@ export class RecvQueue {
     this.bytes += v.length;
   }
 
-  /** Up to `max` bytes; a view of the frame when one view suffices, else a copy. */
+  /**
+   * Up to `max` bytes. A view of the frame when the first view holds at least half of `max`
+   * (a shorter read is what a stream socket may return); small pieces are joined by one copy.
+   */
   read(max: number): Uint8Array {
     const v = this.views[this.head]!;
     const avail = v.length - this.headOff;
-    if (avail >= max || this.head === this.views.length - 1) {
+    if (avail >= max || avail * 2 >= max || this.head === this.views.length - 1) {
       const n = avail < max ? avail : max;
       const out = this.headOff === 0 && n === v.length ? v : v.subarray(this.headOff, this.headOff + n);
       this.consume(n);

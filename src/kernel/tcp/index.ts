@@ -18,6 +18,7 @@ import { WireError } from '../../wire/error.js';
 import { parseTcp, tcpChecksumOk } from '../../wire/tcp.js';
 import { IPPROTO_TCP, type IcmpError, type IpLayer, type IpPacket, type TransportProtocol } from '../ip-types.js';
 import { PortTable, overlaps, type BindRequest, type Coverage, type PortEntry } from '../ports.js';
+import { ChunkAllocator } from './buffers.js';
 import { defaultTcpConfig, type TcpConfig } from './config.js';
 import { syncMss } from './handshake.js';
 import { segmentArrives, timeWaitAcceptsSyn } from './input.js';
@@ -70,6 +71,8 @@ export class Tcp implements TransportProtocol {
   readonly stats: TcpCounters;
   readonly isn: IsnGenerator;
   readonly cookies: SynCookies;
+  /** Storage for the send queues of this host's connections. */
+  readonly mem = new ChunkAllocator();
   /** Connections (every state but LISTEN and CLOSED) by localPort * 65536 + remotePort. */
   private readonly conns = new Map<number, TcpSocket[]>();
   private readonly listeners = new Map<number, TcpSocket[]>();

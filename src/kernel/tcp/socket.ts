@@ -288,16 +288,18 @@ export class TcpSocket extends Tcb implements KernelSocket {
   /**
    * Receive-buffer auto-tuning (Linux tcp_rcv_space_adjust, tcp_moderate_rcvbuf): once per
    * receiver RTT, if the application read more than the current estimate, the buffer grows to
-   * hold twice that plus 16 segments, up to tcp_rmem[2]. When the RTT is zero (a virtual clock
-   * that has not moved), the amount read is the clock: every estimate's worth of data counts.
+   * hold twice that plus 16 segments, up to tcp_rmem[2]. While the clock stands still (a virtual
+   * clock on loopback, where the RTT is zero) the amount read is the clock: the estimate is
+   * checked at every read.
    */
   private rcvSpaceAdjust(): void {
     const c = this.tcp.config;
     if (!c.moderateRcvbuf || this.rcvbufLocked) return;
     const now = this.tcp.sched.now();
-    const rtt = this.rcvRtt >= 0 ? this.rcvRtt : this.srtt;
-    if (rtt > 0) {
-      if (now - this.rcvSpaceTime < rtt) return;
+    const elapsed = now - this.rcvSpaceTime;
+    if (elapsed > 0) {
+      const rtt = this.rcvRtt >= 0 ? this.rcvRtt : this.srtt;
+      if (elapsed < rtt) return;
     } else if (this.rcvCopied <= this.rcvSpace) {
       return;
     }
@@ -331,7 +333,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
       return -EAGAIN;
     }
     const n = free < len ? free : len;
-    this.sendQ.append(data, 0, n, this.writeSeq, this.mss);
+    this.sendQ.append(data, 0, n, this.writeSeq, this.mss, this.tcp.mem);
     this.writeSeq = seqAdd(this.writeSeq, n);
     if (n < len) this.noSpace = true;
     transmit(this);

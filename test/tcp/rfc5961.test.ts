@@ -1,0 +1,84 @@
+// RFC 5961 protections: challenge ACKs for an in-window RST that is not exact (§3.2), for a SYN
+// in a synchronized state (§4.2), rate limiting (§7); ACKs for unsent data (§5.2); PAWS (RFC 7323 §5).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TCP_ACK, TCP_RST, TCP_SYN } from '../../src/wire/tcp.js';
+import { connected, drain, inject, pair, show, tapSegments } from './helpers.js';
+
+test('RST in the window but not at RCV.NXT: challenge ACK, connection kept; exact RST resets', async () => {
+  const p = pair();
+  const [c, s] = await connected(p);
+  const segs = tapSegments(p.link, p.world);
+  const lport = (s.getsockname() as { port: number }).port;
+  const cport = (c.getsockname() as { port: number }).port;
+  // A blind RST from "a" to b, 1000 bytes into b's receive window.
+  inject(p.tb, '10.0.0.1', '10.0.0.2', { srcPort: cport, dstPort: lport, seq: (s.rcvNxt + 1000) >>> 0, ack: 0, flags: TCP_RST, window: 0 });
+  await p.world.run({ for: 1 });
+  assert.equal(s.info().state, 'ESTAB');
+  const ch = segs.filter((x) => x.src === '10.0.0.2');
+  assert.equal(ch.length, 1, show(segs));
+  assert.equal(ch[0]!.flags, 'ACK');
+  assert.equal(ch[0]!.seq, s.sndNxt);
+  assert.equal(ch[0]!.ack, s.rcvNxt);
+  assert.equal(p.tb.stats.TCPChallengeACK, 1);
+  // A second one within tcp_invalid_ratelimit (500 ms) gets no ACK.
+  inject(p.tb, '10.0.0.1', '10.0.0.2', { srcPort: cport, dstPort: lport, seq: (s.rcvNxt + 2000) >>> 0, ack: 0, flags: TCP_RST, window: 0 });
+  await p.world.run({ for: 1 });
+  assert.equal(segs.filter((x) => x.src === '10.0.0.2').length, 1);
+  assert.equal(p.tb.stats.TCPACKSkippedChallenge, 1);
+  // Out of the window: silently dropped.
+  inject(p.tb, '10.0.0.1', '10.0.0.2', { srcPort: cport, dstPort: lport, seq: (s.rcvNxt + 10_000_000) >>> 0, ack: 0, flags: TCP_RST, window: 0 });
+  assert.equal(s.info().state, 'ESTAB');
+  // Exactly RCV.NXT: the connection is reset.
+  inject(p.tb, '10.0.0.1', '10.0.0.2', { srcPort: cport, dstPort: lport, seq: s.rcvNxt, ack: 0, flags: TCP_RST, window: 0 });
+  assert.equal(s.info().state, 'UNCONN');
+  assert.equal(s.read(10), -104);
+});
+
+test('SYN on an established connection: challenge ACK, nothing else changes (RFC 5961 §4.2)', async () => {
+  const p = pair();
+  const [c, s] = await connected(p);
+  const segs = tapSegments(p.link, p.world);
+  const lport = (s.getsockname() as { port: number }).port;
+  const cport = (c.getsockname() as { port: number }).port;
+  inject(p.tb, '10.0.0.1', '10.0.0.2', { srcPort: cport, dstPort: lport, seq: 12345, ack: 0, flags: TCP_SYN, window: 1000, options: { mss: 1460 } });
+  await p.world.run({ for: 1 });
+  assert.equal(s.info().state, 'ESTAB');
+  assert.equal(c.info().state, 'ESTAB');
+  const fromB = segs.filter((x) => x.src === '10.0.0.2');
+  assert.deepEqual(fromB.map((x) => x.flags), ['ACK'], show(segs));
+  assert.equal(fromB[0]!.ack, s.rcvNxt);
+  assert.equal(p.tb.stats.TCPSYNChallenge, 1);
+  // The real peer gets the challenge ACK, finds it acceptable, and the connection goes on.
+  assert.equal(c.write(Buffer.from('still here')), 10);
+  await p.world.run({ for: 1 });
+  assert.equal(drain(s).data.toString(), 'still here');
+});
+
+test('ACK of data never sent: answered with an ACK and dropped (RFC 5961 §5.2)', async () => {
+  const p = pair();
+  const [c, s] = await connected(p);
+  const segs = tapSegments(p.link, p.world);
+  const lport = (s.getsockname() as { port: number }).port;
+  const cport = (c.getsockname() as { port: number }).port;
+  inject(p.tb, '10.0.0.1', '10.0.0.2', { srcPort: cport, dstPort: lport, seq: s.rcvNxt, ack: (s.sndNxt + 5000) >>> 0, flags: TCP_ACK, window: 100 },
+    Buffer.from('injected'));
+  await p.world.run({ for: 1 });
+  assert.equal(drain(s).data.length, 0, 'the data of that segment is dropped');
+  assert.deepEqual(segs.filter((x) => x.src === '10.0.0.2').map((x) => x.flags), ['ACK']);
+});
+
+test('PAWS (RFC 7323 §5.3): a segment with an old timestamp is dropped and acknowledged', async () => {
+  const p = pair();
+  const [c, s] = await connected(p);
+  const lport = (s.getsockname() as { port: number }).port;
+  const cport = (c.getsockname() as { port: number }).port;
+  assert.equal(s.info().options.timestamps, true);
+  const old = (s.tsRecent - 1000) >>> 0;
+  inject(p.tb, '10.0.0.1', '10.0.0.2', { srcPort: cport, dstPort: lport, seq: s.rcvNxt, ack: s.sndNxt, flags: TCP_ACK, window: 512, options: { timestamp: { tsval: old, tsecr: 0 } } },
+    Buffer.from('old duplicate'));
+  await p.world.run({ for: 1 });
+  assert.equal(p.tb.stats.PAWSEstab, 1);
+  assert.equal(drain(s).data.length, 0);
+  assert.equal(s.info().state, 'ESTAB');
+});

@@ -1,0 +1,132 @@
+// Timers: persist and zero-window probes (RFC 9293 §3.8.6.1), keep-alive (RFC 9293 §3.8.4),
+// TCP_USER_TIMEOUT (RFC 5482), delayed ACKs (RFC 9293 §3.8.6.3, RFC 5681 §4.2).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { connected, drain, must, pair, sha256, show, tapSegments, transfer } from './helpers.js';
+
+test('zero window: the sender probes with backoff, and resumes when the reader drains', async () => {
+  const p = pair();
+  const [c, s] = await connected(p);
+  const segs = tapSegments(p.link, p.world);
+  must(s.setsockopt('SOL_SOCKET', 'SO_RCVBUF', 4096)); // doubled: 8192, half of it for data
+  assert.equal(s.getsockopt('SOL_SOCKET', 'SO_RCVBUF'), 8192);
+  // The window already offered (64 KiB) is never taken back (RFC 7323 §2.4): send more than that.
+  const data = randomBytes(300_000);
+  let off = 0;
+  const pump = (): void => { while (off < data.length) { const r = c.write(data.subarray(off)); if (r < 0) return; off += r; } };
+  c.onReady = pump;
+  pump();
+  await p.world.run({ for: 1000 });
+  // The window closed once the receive buffer held its share (the last small piece of the old
+  // offer goes out when the SWS override timer fires, RFC 9293 §3.8.6.2.1).
+  const zero = segs.filter((x) => x.src === '10.0.0.2' && x.win === 0);
+  assert.ok(zero.length >= 1, show(segs.slice(-10)));
+  const t0 = zero[0]!.time;
+  await p.world.run({ for: 6000 });
+  // Probes: one octet beyond the window (RFC 9293 §3.8.6.1), answered with a zero window,
+  // spaced by the backed-off RTO: 200, 400, 800, 1600 ms, ...
+  const probes = segs.filter((x) => x.src === '10.0.0.1' && x.len === 1 && x.time > t0 - 100);
+  assert.ok(probes.length >= 4, show(segs.slice(-12)));
+  const gaps = probes.slice(1).map((x, i) => Math.round(x.time - probes[i]!.time));
+  for (let i = 1; i < gaps.length; i++) assert.ok(Math.abs(gaps[i]! - gaps[i - 1]! * 2) <= 2, `gaps ${gaps}`);
+  assert.ok(gaps[0]! >= 200, `gaps ${gaps}`);
+  assert.ok(p.ta.stats.TCPWinProbe >= 4);
+  assert.equal(c.info().state, 'ESTAB');
+  // The application reads: a window update opens the window and the rest flows.
+  const parts: Uint8Array[] = [];
+  s.onReady = () => { for (;;) { const r = s.read(1 << 20); if (typeof r === 'number' || r.length === 0) break; parts.push(r); } };
+  s.onReady(0);
+  await p.world.run({ for: 5000 });
+  s.onReady(0);
+  assert.equal(sha256(Buffer.concat(parts)), sha256(data));
+});
+
+test('keep-alive: probes after TCP_KEEPIDLE, every TCP_KEEPINTVL; RST and ETIMEDOUT after TCP_KEEPCNT', async () => {
+  const p = pair();
+  const [c] = await connected(p);
+  const segs = tapSegments(p.link, p.world);
+  must(c.setsockopt('IPPROTO_TCP', 'TCP_KEEPIDLE', 10));
+  must(c.setsockopt('IPPROTO_TCP', 'TCP_KEEPINTVL', 2));
+  must(c.setsockopt('IPPROTO_TCP', 'TCP_KEEPCNT', 3));
+  must(c.setsockopt('SOL_SOCKET', 'SO_KEEPALIVE', 1));
+  const t0 = p.world.now();
+  await p.world.run({ for: 10_500 });
+  const probe = segs.find((x) => x.src === '10.0.0.1');
+  assert.ok(probe, show(segs));
+  assert.equal(Math.round((probe.time - t0) / 1000), 10);
+  assert.equal(probe.seq, (c.sndUna - 1) >>> 0, 'SEG.SEQ = SND.NXT - 1 (RFC 9293 §3.8.4)');
+  assert.equal(probe.len, 0);
+  assert.ok(segs.some((x) => x.src === '10.0.0.2' && x.time === probe.time), 'answered');
+  assert.equal(c.info().state, 'ESTAB');
+  // The peer disappears.
+  p.link.impair({ loss: 1 });
+  const t1 = p.world.now();
+  await p.world.run({ for: 20_000 });
+  assert.equal(c.info().state, 'UNCONN');
+  assert.equal(c.getsockopt('SOL_SOCKET', 'SO_ERROR'), 110);
+  const mine = segs.filter((x) => x.src === '10.0.0.1' && x.time > t1);
+  assert.deepEqual(mine.map((x) => x.flags), ['ACK', 'ACK', 'ACK', 'RST,ACK'], show(mine));
+  assert.deepEqual(mine.map((x) => Math.round((x.time - t0) / 1000)), [20, 22, 24, 26]);
+});
+
+test('TCP_USER_TIMEOUT: unacknowledged data fails the connection after the timeout, not after tcp_retries2', async () => {
+  const p = pair();
+  const [c] = await connected(p);
+  must(c.setsockopt('IPPROTO_TCP', 'TCP_USER_TIMEOUT', 3000));
+  p.link.impair({ loss: 1 });
+  const t0 = p.world.now();
+  let failedAt = -1;
+  c.onReady = (ev) => { if ((ev & 0x008) !== 0 && failedAt < 0) failedAt = p.world.now(); };
+  assert.equal(c.write(Buffer.from('into the void')), 13);
+  await p.world.run({ for: 10_000 });
+  assert.equal(c.getsockopt('SOL_SOCKET', 'SO_ERROR'), 110);
+  assert.ok(Math.abs(failedAt - t0 - 3000) <= 1, `failed after ${failedAt - t0} ms`);
+  assert.ok(c.info().totalRetrans >= 3);
+});
+
+test('without TCP_USER_TIMEOUT the connection gives up after tcp_retries2 (15) backed-off RTOs, 924.6 s', async () => {
+  const p = pair();
+  const [c] = await connected(p);
+  p.link.impair({ loss: 1 });
+  const t0 = p.world.now();
+  let failedAt = -1;
+  c.onReady = (ev) => { if ((ev & 0x008) !== 0 && failedAt < 0) failedAt = p.world.now(); };
+  c.write(Buffer.from('x'));
+  await p.world.run({ for: 1_000_000 });
+  // Linux reports the soft error when there is one: the neighbour of a vanished peer cannot be
+  // resolved, which the IP layer reports as EHOSTUNREACH (RFC 1122 §4.2.3.9).
+  assert.equal(c.getsockopt('SOL_SOCKET', 'SO_ERROR'), 113);
+  const t = (failedAt - t0) / 1000;
+  assert.ok(t >= 924.6 && t < 1100, `gave up after ${t} s`);
+});
+
+test('delayed ACK: a lone segment after the quick-ACK phase is acknowledged 40 ms later; bulk is ACKed every second segment', async () => {
+  const p = pair();
+  const [c, s] = await connected(p);
+  // Leave the quick-ACK phase with a burst.
+  await transfer(c, s, randomBytes(64 * 1448)).catch(() => undefined);
+  const q = pair();
+  const [c2, s2] = await connected(q);
+  const segs = tapSegments(q.link, q.world);
+  const data = randomBytes(200 * 1448);
+  const parts: Uint8Array[] = [];
+  s2.onReady = () => { for (;;) { const r = s2.read(1 << 20); if (typeof r === 'number' || r.length === 0) break; parts.push(r); } };
+  let off = 0;
+  c2.onReady = () => { while (off < data.length) { const r = c2.write(data.subarray(off)); if (r < 0) return; off += r; } };
+  c2.onReady(0);
+  await q.world.run({ for: 2000 });
+  assert.equal(sha256(Buffer.concat(parts)), sha256(data));
+  const dataSegs = segs.filter((x) => x.src === '10.0.0.1' && x.len > 0).length;
+  const acks = segs.filter((x) => x.src === '10.0.0.2').length;
+  assert.ok(acks < dataSegs * 0.75, `${acks} ACKs for ${dataSegs} segments`);
+  // A lone small segment now: ACKed by the delayed-ACK timer.
+  const before = segs.length;
+  const t0 = q.world.now();
+  c2.write(Buffer.from('lone'));
+  await q.world.run({ for: 100 });
+  const after = segs.slice(before);
+  assert.deepEqual(after.map((x) => x.src === '10.0.0.1' ? 'a' : 'b'), ['a', 'b'], show(after));
+  assert.equal(Math.round(after[1]!.time - t0), 40);
+  void drain;
+});
