@@ -8,6 +8,9 @@ import type { Host } from '../../src/host.js';
 import { Cable } from '../../src/links/cable.js';
 import { openTun, type TunDevice } from '../../src/links/tun.js';
 import type { Interface } from '../../src/kernel/interface.js';
+import { onPath } from './netns.js';
+
+export { onPath };
 
 export type Run = { exit: number; out: string };
 
@@ -16,10 +19,6 @@ export function ip(args: string): string {
   const r = spawnSync('ip', args.split(' '), { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ip ${args}: ${r.stderr}`);
   return r.stdout;
-}
-
-export function onPath(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
 /** Prints `SKIP <reason>` and ends the script unless every command is installed. */
