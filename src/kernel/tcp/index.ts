@@ -47,6 +47,19 @@ const COUNTERS = `ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab In
 
 export type TcpCounters = Record<string, number>;
 
+/**
+ * Whether an ICMP error is "hard" (Linux icmp_err_convert / icmpv6_err_convert `fatal`;
+ * RFC 1122 §4.2.3.9 lets protocol and port unreachable abort, the others are soft).
+ */
+function icmpFatal(e: IcmpError): boolean {
+  if (e.family === 4) {
+    if (e.type === 3) return [2, 3, 6, 7, 8, 9, 10, 13, 14, 15].includes(e.code);
+    return e.type === 12;
+  }
+  if (e.type === 1) return e.code === 1 || e.code === 4 || e.code === 5 || e.code === 6;
+  return e.type === 4;
+}
+
 function counters(): TcpCounters {
   const c: TcpCounters = {};
   for (const n of COUNTERS.split(/\s+/)) if (n) c[n] = 0;
@@ -164,7 +177,9 @@ export class Tcp implements TransportProtocol {
     }
     if (err.errno <= 0) return;
     if (s.state === SYN_SENT || s.state === SYN_RECEIVED) {
-      if (s.passive) done(s);
+      // Linux tcp_req_err: a half-open passive connection goes only for a hard error; an
+      // active open fails with any (tcp_v4_err).
+      if (s.passive) { if (icmpFatal(err)) done(s); }
       else abortWithError(s, err.errno);
       return;
     }

@@ -1,0 +1,132 @@
+// Listening sockets: the SYN queue and the accept queue, SYN cookies under a flood of SYNs from
+// spoofed sources (RFC 4987 §3.6), half-open connections that time out, resets of queued
+// connections when the listener closes, TIME-WAIT reopened by a new SYN.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { TCP_SYN } from '../../src/wire/tcp.js';
+import { AF_INET, addr, connected, drain, inject, must, pair, sha256, show, tapSegments, transfer } from './helpers.js';
+import type { TcpSocket } from '../../src/kernel/tcp/socket.js';
+
+function flood(p: ReturnType<typeof pair>, n: number, port: number): void {
+  for (let i = 0; i < n; i++) {
+    // Spoofed sources on the LAN that nobody owns: their SYN-ACKs go nowhere.
+    const src = `10.0.0.${100 + (i % 100)}`;
+    inject(p.tb, src, '10.0.0.2', {
+      srcPort: 1024 + i, dstPort: port, seq: (i * 7919) >>> 0, ack: 0, flags: TCP_SYN, window: 64240,
+      options: { mss: 1460, sackPermitted: true, timestamp: { tsval: 1000 + i, tsecr: 0 }, wscale: 7 },
+    });
+  }
+}
+
+test('SYN flood from spoofed sources: the SYN queue fills, SYN cookies still let a real client in', async () => {
+  const p = pair();
+  const l = p.tb.socket(AF_INET);
+  must(l.bind(addr('0.0.0.0', 80)));
+  must(l.listen(16));
+  flood(p, 200, 80);
+  assert.equal(l.synQueue.size, 16, 'the SYN queue holds `backlog` half-open connections');
+  assert.equal(p.tb.stats.SyncookiesSent, 200 - 16);
+  const segs = tapSegments(p.link, p.world);
+  const c = p.ta.socket(AF_INET);
+  assert.equal(c.connect(addr('10.0.0.2', 80)), -115);
+  flood(p, 50, 80); // the flood goes on while the client connects
+  await p.world.run({ for: 50 });
+  assert.equal(c.info().state, 'ESTAB');
+  const acc = l.accept();
+  assert.ok(typeof acc !== 'number', 'accepted');
+  const s = acc.sock as TcpSocket;
+  assert.equal(p.tb.stats.SyncookiesRecv, 1);
+  // The cookie's SYN-ACK carried the options back through the timestamp (Linux's encoding).
+  const synack = segs.find((x) => x.flags === 'SYN,ACK')!;
+  assert.ok(synack.tcp.options.timestamp, show(segs));
+  assert.equal(s.info().options.sack, true);
+  assert.deepEqual(s.info().options.wscale, [7, 7]);
+  assert.equal(s.info().sndMss, 1460 - 12);
+  const data = randomBytes(300_000);
+  const got = await transfer(c, s, data);
+  assert.equal(sha256(got), sha256(data));
+});
+
+test('without SYN cookies a full SYN queue drops SYNs; half-open connections go after the SYN-ACK retries', async () => {
+  const p = pair({ config: { syncookies: 0 } });
+  const l = p.tb.socket(AF_INET);
+  must(l.bind(addr('0.0.0.0', 80)));
+  must(l.listen(8));
+  flood(p, 20, 80);
+  assert.equal(l.synQueue.size, 8);
+  assert.equal(p.tb.stats.SyncookiesSent, 0);
+  assert.ok(p.tb.stats.ListenDrops >= 12);
+  // tcp_synack_retries = 5: SYN-ACKs at 0, 1, 3, 7, 15, 31 s; given up at 63 s.
+  await p.world.run({ for: 62_000 });
+  assert.equal(l.synQueue.size, 8);
+  await p.world.run({ for: 2_000 });
+  assert.equal(l.synQueue.size, 0);
+});
+
+test('accept queue: backlog + 1 connections wait; more are held half-open until accept() makes room', async () => {
+  const p = pair();
+  const l = p.tb.socket(AF_INET);
+  must(l.bind(addr('0.0.0.0', 80)));
+  must(l.listen(1));
+  const cs: TcpSocket[] = [];
+  for (let i = 0; i < 4; i++) {
+    const c = p.ta.socket(AF_INET);
+    assert.equal(c.connect(addr('10.0.0.2', 80)), -115);
+    cs.push(c);
+    await p.world.run({ for: 10 });
+  }
+  assert.equal(l.acceptQueue.length, 2);
+  assert.ok(p.tb.stats.ListenOverflows > 0);
+  const got: TcpSocket[] = [];
+  for (let round = 0; round < 10 && got.length < 4; round++) {
+    for (;;) { const a = l.accept(); if (typeof a === 'number') break; got.push(a.sock as TcpSocket); }
+    await p.world.run({ for: 5000 });
+  }
+  assert.equal(got.length, 4);
+  for (const c of cs) assert.equal(c.info().state, 'ESTAB');
+});
+
+test('closing a listener resets the connections waiting in its accept queue', async () => {
+  const p = pair();
+  const l = p.tb.socket(AF_INET);
+  must(l.bind(addr('0.0.0.0', 80)));
+  must(l.listen(8));
+  const c = p.ta.socket(AF_INET);
+  c.connect(addr('10.0.0.2', 80));
+  await p.world.run({ for: 10 });
+  assert.equal(l.acceptQueue.length, 1);
+  l.close();
+  await p.world.run({ for: 10 });
+  assert.equal(c.getsockopt('SOL_SOCKET', 'SO_ERROR'), 104);
+  const c2 = p.ta.socket(AF_INET);
+  c2.connect(addr('10.0.0.2', 80));
+  await p.world.run({ for: 10 });
+  assert.equal(c2.getsockopt('SOL_SOCKET', 'SO_ERROR'), 111, 'the port is closed now');
+});
+
+test('a new SYN reopens a connection in TIME-WAIT (RFC 1122 §4.2.2.13) with a larger ISN', async () => {
+  const p = pair();
+  const [c, s, l] = await connected(p);
+  const cport = (c.getsockname() as { port: number }).port;
+  // The server closes first: it holds TIME-WAIT.
+  s.close();
+  await p.world.run({ for: 50 });
+  c.close();
+  await p.world.run({ for: 50 });
+  assert.equal(p.tb.sockets().filter((x) => x.state === 'TIME-WAIT').length, 1);
+  const oldSnd = s.sndNxt;
+  const c2 = p.ta.socket(AF_INET);
+  must(c2.setsockopt('SOL_SOCKET', 'SO_REUSEADDR', 1));
+  // The client's own side was closed: its port is free again; reuse it.
+  must(c2.bind(addr('10.0.0.1', cport)));
+  const segs = tapSegments(p.link, p.world);
+  assert.equal(c2.connect(addr('10.0.0.2', 80)), -115);
+  await p.world.run({ for: 50 });
+  assert.equal(c2.info().state, 'ESTAB', show(segs));
+  const synack = segs.find((x) => x.flags === 'SYN,ACK')!;
+  assert.equal(synack.seq, (oldSnd + 65537) >>> 0);
+  const a = l.accept();
+  assert.ok(typeof a !== 'number');
+  void drain;
+});
