@@ -82,6 +82,12 @@ export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void 
     return;
   }
 
+  // RFC 7323 §4.1 on the receiving side (Linux tcp_rcv_rtt_measure_ts): data echoing one of our
+  // timestamps tells how long a round trip takes, for receive-buffer auto-tuning.
+  if (ts !== undefined && data.length > 0 && ts.tsecr !== 0) {
+    const r = (tsNow(s) - ts.tsecr) | 0;
+    if (r >= 0) s.rcvRtt = s.rcvRtt < 0 ? r : s.rcvRtt + (r - s.rcvRtt) / 8;
+  }
   // RFC 7323 §4.3: TS.Recent takes TSval of a segment covering Last.ACK.sent.
   if (ts !== undefined && seqLe(seq, s.rcvWup) && ((ts.tsval - s.tsRecent) | 0) >= 0) {
     s.tsRecent = ts.tsval;
@@ -270,7 +276,10 @@ function ackArrives(s: TcpSocket, seg: TcpRepr, now: number): boolean {
         return false;
     }
   }
-  if (acked > 0) writeSpace(s);
+  if (acked > 0) {
+    s.tcp.expandSndbuf(s);
+    writeSpace(s);
+  }
   return true;
 }
 

@@ -269,7 +269,8 @@ function sendNew(s: TcpSocket, force: boolean): void {
     // RFC 896 / RFC 9293 §3.7.4 Nagle, with Minshall's refinement as Linux has it (hold a small
     // segment only while an earlier small one is unacknowledged); TCP_CORK holds any partial segment.
     if (len < mss && !skb.fin && !force && q.sendIdx === q.skbs.length - 1) {
-      if (s.cork) return;
+      // Linux: a corked partial segment still leaves when the probe timer fires (TCP_CORK's 200 ms ceiling).
+      if (s.cork) { if (s.sndNxt === s.sndUna) armPersist(s); return; }
       if (!s.nodelay && s.sndNxt !== s.sndUna && seqGt(s.sndSml, s.sndUna)) return;
     }
     sendSkb(s, skb, false);
