@@ -20,9 +20,23 @@ export function setState(s: TcpSocket, st: TcpState): void {
   s.state = st;
 }
 
-/** Tells the application that readiness may have changed. */
+/**
+ * Tells the application that readiness may have changed. Changes caused by a call on the socket
+ * itself reach it from a Scheduler event, never inside that call (as for unix sockets); changes
+ * from arriving segments and timers are told at once.
+ */
 export function notify(s: TcpSocket): void {
-  if (!s.orphan && s.onReady !== null) s.onReady(s.readiness());
+  if (s.orphan || s.onReady === null) return;
+  if (s.inCall > 0) {
+    if (s.notifyPending) return;
+    s.notifyPending = true;
+    s.tcp.sched.after(0, () => {
+      s.notifyPending = false;
+      if (!s.orphan && s.onReady !== null) s.onReady(s.readiness());
+    });
+    return;
+  }
+  s.onReady(s.readiness());
 }
 
 /** Space opened in the send buffer: wake a writer that found it full (Linux sk_stream_write_space). */

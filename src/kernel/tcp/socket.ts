@@ -170,6 +170,11 @@ export class TcpSocket extends Tcb implements KernelSocket {
   // ---- connect ------------------------------------------------------------------------------------
 
   connect(addr: SockAddr): number {
+    this.inCall++;
+    try { return this.connectImpl(addr); } finally { this.inCall--; }
+  }
+
+  private connectImpl(addr: SockAddr): number {
     if (this.released) return -EBADF;
     // Linux __inet_stream_connect.
     switch (this.sockState) {
@@ -245,6 +250,11 @@ export class TcpSocket extends Tcb implements KernelSocket {
   // ---- data ---------------------------------------------------------------------------------------
 
   read(max: number): Uint8Array | number {
+    this.inCall++;
+    try { return this.readImpl(max); } finally { this.inCall--; }
+  }
+
+  private readImpl(max: number): Uint8Array | number {
     if (this.released) return -EBADF;
     if (this.state === LISTEN) return -ENOTCONN;
     if (this.recvQ.bytes > 0) {
@@ -315,6 +325,11 @@ export class TcpSocket extends Tcb implements KernelSocket {
   }
 
   write(data: Uint8Array): number {
+    this.inCall++;
+    try { return this.writeImpl(data); } finally { this.inCall--; }
+  }
+
+  private writeImpl(data: Uint8Array): number {
     if (this.released) return -EBADF;
     const st = this.state;
     if (st !== ESTABLISHED && st !== CLOSE_WAIT) {
@@ -367,6 +382,11 @@ export class TcpSocket extends Tcb implements KernelSocket {
   // ---- shutdown / close ---------------------------------------------------------------------------
 
   shutdown(how: number): number {
+    this.inCall++;
+    try { return this.shutdownImpl(how); } finally { this.inCall--; }
+  }
+
+  private shutdownImpl(how: number): number {
     if (this.released) return -EBADF;
     if (how !== 0 && how !== 1 && how !== 2) return -EINVAL;
     const rd = how !== 1;
@@ -547,6 +567,11 @@ export class TcpSocket extends Tcb implements KernelSocket {
   // ---- options ------------------------------------------------------------------------------------
 
   setsockopt(level: SockoptLevel, name: string, value: number | boolean | string | Uint8Array | object): number {
+    this.inCall++;
+    try { return this.setsockoptImpl(level, name, value); } finally { this.inCall--; }
+  }
+
+  private setsockoptImpl(level: SockoptLevel, name: string, value: number | boolean | string | Uint8Array | object): number {
     if (this.released) return -EBADF;
     const c = this.tcp.config;
     const v = toInt(value);

@@ -222,6 +222,9 @@ export class Tcb {
   lastAckRecv = 0;
   /** Time anything was last received (keepalive idle time). */
   rcvTstamp = 0;
+  /** Depth of socket calls in progress on this socket (their readiness changes are told later). */
+  inCall = 0;
+  notifyPending = false;
   /** Most bytes in flight in the current window (congestion window validation, RFC 7661). */
   maxFlight = 0;
 
