@@ -10,7 +10,10 @@
 
 import { Network } from '../network.js';
 import type { Host } from '../host.js';
+import type { Switch } from '../links/switch.js';
 import { describeFrame } from '../wire/describe.js';
+import * as http from 'node:http';
+import type { Socket } from 'node:net';
 
 export interface DemoOptions {
   /** Where the capture of the lan is written. */
@@ -26,6 +29,7 @@ export interface DemoResult {
   packets: number;
   datagrams: number;
   pings: number;
+  httpStatus: number;
 }
 
 function section(out: (l: string) => void, title: string): void {
@@ -111,6 +115,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   section(out, 'the wire (lan) during the pings');
   for (const l of wire) out('  ' + l);
 
+  section(out, 'HTTP from a to c through the router (node:http over host.net)');
+  const timeline = await httpExchange(a, c, lan, (l) => out(l));
+  out(`  response: ${timeline.status} ${JSON.stringify(timeline.body)}`);
+  out('  events (listening → connection → data → end → close on both sides) beside the segments on lan:');
+  for (const l of timeline.lines) out('  ' + l);
+
+  section(out, 'ss -tan (host a, host c)');
+  for (const h of [a, c]) {
+    for (const so of h.tcp.sockets()) out(`  ${h.name}: ${so.state.padEnd(10)} ${so.local.padEnd(18)} ${so.remote.padEnd(18)} rtt ${Number(so.info.rtt).toFixed(3)}ms cwnd ${so.info.sndCwnd}`);
+  }
+
   section(out, 'ip route get');
   for (const [h, dst] of [[a, '10.0.0.2'], [a, '10.0.1.3'], [a, 'fd00:1::3'], [r, '10.0.1.3']] as Array<[Host, string]>) {
     const g = h.route.get(dst);
@@ -136,5 +151,62 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   out(`  ${cap2.packets} frames on lan2 → ${pcap2}`);
   out(`  read them with: tshark -r ${opts.pcap}`);
   out(`  virtual time elapsed: ${world.now().toFixed(3)} ms`);
-  return { pcap: opts.pcap, pcap2, packets: cap.packets + cap2.packets, datagrams, pings };
+  return { pcap: opts.pcap, pcap2, packets: cap.packets + cap2.packets, datagrams, pings, httpStatus: timeline.status };
+}
+
+/**
+ * One HTTP request from `client` to `server` (node:http on top of host.net), returning the
+ * net.Socket events of both sides in the order they happened, interleaved with the TCP
+ * segments seen on the wire `tap` by virtual time.
+ */
+async function httpExchange(client: Host, server: Host, tap: Switch, _out: (l: string) => void): Promise<{ status: number; body: string; lines: string[] }> {
+  const world = client.network;
+  const lines: Array<{ t: number; seq: number; text: string }> = [];
+  let seq = 0;
+  const at = (text: string): void => { lines.push({ t: world.now(), seq: seq++, text }); };
+  const untap = tap.addTap((frame, time) => {
+    const d = describeFrame(frame);
+    if (d.includes(': Flags [')) lines.push({ t: time, seq: seq++, text: `        wire  ${d.replace(/, options \[[^\]]*\]/, '')}` });
+  });
+  const watch = (who: string, s: Socket): void => {
+    for (const ev of ['connect', 'ready', 'data', 'end', 'finish', 'close'] as const) {
+      s.on(ev, (arg?: unknown) => {
+        const extra = ev === 'data' ? ` (${(arg as Buffer).length} bytes)` : ev === 'close' ? ` (hadError ${String(arg)})` : '';
+        at(`${who.padEnd(6)}  '${ev}'${extra}`);
+      });
+    }
+  };
+  const httpServer = http.createServer({ keepAlive: false }, (req, res) => {
+    res.setHeader('connection', 'close');
+    res.end(`hello ${req.socket.remoteAddress} from ${server.name}\n`);
+  });
+  const srv = server.net.createServer((sock) => {
+    at(`c srv   'connection' from ${sock.remoteAddress}:${sock.remotePort}`);
+    watch('c srv', sock as unknown as Socket);
+    httpServer.emit('connection', sock);
+  });
+  await new Promise<void>((resolve) => srv.listen(80, () => { at("c srv   'listening' on port 80"); resolve(); }));
+  const result = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.request({
+      host: server.name, port: 80, path: '/',
+      createConnection: () => {
+        const sock = client.net.connect(80, '10.0.1.3');
+        sock.on('lookup', () => at("a cli   'lookup'"));
+        watch('a cli', sock as unknown as Socket);
+        return sock as unknown as Socket;
+      },
+    }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  await world.run({ for: '500ms' });
+  srv.close();
+  untap();
+  lines.sort((x, y) => x.t - y.t || x.seq - y.seq);
+  return { ...result, lines: lines.map((l) => `${l.t.toFixed(3).padStart(9)}ms  ${l.text}`) };
 }

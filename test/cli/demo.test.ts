@@ -21,6 +21,13 @@ test('the demo exchanges datagrams and pings, and tshark reads its captures clea
   assert.match(text, /ttl=63/);
   assert.match(text, /Time to live exceeded/);
   assert.match(text, /sendto\(3, 15 bytes, \{10\.0\.0\.2:7\}\) = 15/);
+  // The HTTP exchange: status, the server's and client's events, the handshake on the wire.
+  assert.equal(r.httpStatus, 200);
+  assert.match(text, /hello ::ffff:10\.0\.0\.1 from c/);
+  for (const ev of [/c srv +'listening'/, /c srv +'connection'/, /c srv +'data'/, /a cli +'connect'/, /a cli +'data'/, /a cli +'close'/, /Flags \[SYN\]/, /Flags \[SYN,ACK\]/, /Flags \[FIN,ACK\]/]) {
+    assert.match(text, ev);
+  }
+  assert.match(text, /TIME-WAIT/);
   // Same seed, same run: the capture bytes are identical.
   const again = await runDemo({ pcap: join(dir, 'again.pcap'), seed: 1, out: () => {} });
   assert.deepEqual(readFileSync(again.pcap), readFileSync(r.pcap));
