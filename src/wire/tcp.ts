@@ -222,7 +222,9 @@ function emitOptions(buf: Uint8Array, p: number, end: number, o: TcpOptions): vo
 
 /**
  * Writes header and options, then the checksum over them and the `payloadLength` bytes already
- * in place after the header. Returns the header length.
+ * in place after the header. Returns the header length. With `checksum` 'partial' the field
+ * holds only the folded pseudo-header sum, as Linux leaves it for checksum offload
+ * (CHECKSUM_PARTIAL, e.g. on loopback, where no wire can corrupt the segment and nobody checks).
  */
 export function emitTcpHeader(
   buf: Uint8Array,
@@ -231,6 +233,7 @@ export function emitTcpHeader(
   payloadLength: number,
   src: Uint8Array,
   dst: Uint8Array,
+  checksum: 'full' | 'partial' = 'full',
 ): number {
   const optLen = h.options ? tcpOptionsLength(h.options) : 0;
   const hl = TCP_HEADER_LEN + optLen;
@@ -248,7 +251,9 @@ export function emitTcpHeader(
   buf[o + 17] = 0;
   put16(buf, o + 18, h.urgent ?? 0);
   if (optLen > 0 && h.options) emitOptions(buf, o + TCP_HEADER_LEN, o + hl, h.options);
-  put16(buf, o + 16, foldChecksum(onesSum(buf, o, o + total, pseudoHeaderSum(src, dst, IPPROTO_TCP, total))));
+  const pseudo = pseudoHeaderSum(src, dst, IPPROTO_TCP, total);
+  if (checksum === 'partial') put16(buf, o + 16, ~foldChecksum(pseudo) & 0xffff);
+  else put16(buf, o + 16, foldChecksum(onesSum(buf, o, o + total, pseudo)));
   return hl;
 }
 

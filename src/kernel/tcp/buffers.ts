@@ -18,8 +18,12 @@ import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqSub } from './seq.js';
 export const SKB_ROOM = HEADROOM + 60;
 /** A new chunk for a small write starts this big and grows by reallocation while unsent. */
 const SKB_MIN_ALLOC = 2048;
-/** Chunk storage is carved from slabs this big: fewer, larger allocations for the GC to track. */
-const SLAB_SIZE = 1 << 20;
+/**
+ * Small chunks are carved from slabs this big: fewer allocations for the GC to track. Slabs and
+ * large chunks (up to 64 KiB + room on loopback) stay below glibc's default mmap threshold
+ * (128 KiB), so freed storage is reused from the heap instead of being mapped afresh (page faults).
+ */
+const SLAB_SIZE = 64 << 10;
 
 /**
  * Storage for send-queue chunks, one per host: pieces of a slab (8-byte aligned), or a buffer of

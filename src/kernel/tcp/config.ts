@@ -58,6 +58,11 @@ export interface TcpConfig {
   initCwnd: number;
   /** tcp_reordering: the duplicate-ACK threshold (3, RFC 5681 §3.2). */
   reordering: number;
+  /**
+   * Leave TCP checksums to "offload" on loopback as Linux does (CHECKSUM_PARTIAL: the field holds
+   * the pseudo-header sum; a capture on lo shows it unfinished, as tcpdump on Linux's lo does).
+   */
+  loopbackChecksumOffload: boolean;
 }
 
 export function defaultTcpConfig(): TcpConfig {
@@ -91,5 +96,6 @@ export function defaultTcpConfig(): TcpConfig {
     invalidRatelimitMs: 500,
     initCwnd: 10,
     reordering: 3,
+    loopbackChecksumOffload: true,
   };
 }

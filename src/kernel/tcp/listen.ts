@@ -91,6 +91,7 @@ function newChild(tcp: Tcp, l: TcpSocket, pkt: IpPacket, seg: TcpRepr): TcpSocke
   child.remoteBytes = pkt.srcBytes.slice();
   const r = tcp.ip.route(pkt.family, pkt.src, { src: pkt.dst });
   child.pmtu = typeof r === 'number' ? (pkt.family === 4 ? 576 : 1280) : r.mtu;
+  child.csumOffload = typeof r !== 'number' && r.type === 'local' && tcp.config.loopbackChecksumOffload;
   child.tsOffset = tcp.isn.tsOffset(child.localAddr, child.remoteAddr);
   child.setTimersRef(false);
   return child;

@@ -44,27 +44,28 @@ export function receiveSpace(s: TcpSocket): number {
  * (receiver silly-window avoidance); RFC 7323 §2.4 / RFC 9293 §3.8.6: it never moves back.
  */
 export function selectWindow(s: TcpSocket): number {
-  const cur = seqSub(s.rcvAdvEdge, s.rcvNxt);
+  const cur = (s.rcvAdvEdge - s.rcvNxt) | 0;
   const curWin = cur > 0 ? cur : 0;
-  const max = 65535 * 2 ** s.rcvWscale;
-  let free = receiveSpace(s);
-  if (free > max) free = max;
+  const shift = s.rcvWscale;
+  const max = 65535 << shift; // below 2^30 (RFC 7323 §2.3: shift <= 14)
+  let free = s.rcvBudget - s.recvQ.bytes - s.ooo.bytes;
+  if (free < 0) free = 0;
+  else if (free > max) free = max;
   let win = curWin;
-  const budget = s.rcvBudget;
-  const step = budget >> 1 < s.rcvMss ? budget >> 1 : s.rcvMss;
+  const half = s.rcvBudget >> 1;
+  const step = half < s.rcvMss ? half : s.rcvMss;
   if (free - curWin >= step || (free > curWin && free === max)) win = free;
-  if (s.rcvWscale > 0) {
-    const g = 2 ** s.rcvWscale;
-    const w = win - (win % g);
-    win = w >= curWin ? w : Math.ceil(curWin / g) * g;
+  if (shift > 0) {
+    const w = (win >>> shift) << shift;
+    win = w >= curWin ? w : (((curWin + (1 << shift) - 1) >>> shift) << shift);
   }
-  s.rcvAdvEdge = seqAdd(s.rcvNxt, win);
+  s.rcvAdvEdge = (s.rcvNxt + win) >>> 0;
   return win;
 }
 
 /** The 16-bit window field of a non-SYN segment (RFC 7323 §2.3: scaled down by our shift). */
 function windowField(s: TcpSocket): number {
-  const f = Math.floor(selectWindow(s) / 2 ** s.rcvWscale);
+  const f = selectWindow(s) >>> s.rcvWscale;
   return f > 65535 ? 65535 : f;
 }
 
@@ -123,7 +124,7 @@ function emit(s: TcpSocket, buf: Uint8Array, off: number, seq: number, flags: nu
   h.flags = flags;
   h.window = window;
   h.options = opts;
-  emitTcpHeader(buf, off, h, payloadLen, s.localBytes, s.remoteBytes);
+  emitTcpHeader(buf, off, h, payloadLen, s.localBytes, s.remoteBytes, s.csumOffload ? 'partial' : 'full');
   s.segsOut++;
   const st = s.tcp.stats;
   st.OutSegs++;

@@ -232,6 +232,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
         return -EADDRNOTAVAIL;
       }
     }
+    this.csumOffload = route.type === 'local' && tcp.config.loopbackChecksumOffload;
     prepareActive(this, route.mtu);
     this.writeSeq = this.sndNxt;
     setState(this, SYN_SENT);

@@ -91,6 +91,11 @@ export class Tcb {
   mss = 536;
   /** Estimated size of the peer's full segments (Linux rcv_mss), for the ACK policy. */
   rcvMss = 536;
+  /**
+   * The peer is this host (route type 'local', through lo): segments carry a partial checksum
+   * (Linux's checksum offload on loopback; the receiver does not check packets that never left).
+   */
+  csumOffload = false;
   /** Path MTU in force. */
   pmtu = 1500;
   /** TCP_MAXSEG (0: none). */
