@@ -61,8 +61,6 @@ export class TcpSocket extends Tcb implements KernelSocket {
   lastSynOverflow = -Infinity;
   /** Sequence number after the last byte queued by write() (Linux write_seq). */
   writeSeq = 0;
-  /** TCP_SYNCNT (0: tcp.config.synRetries). */
-  synCount = 0;
   /** close() was called: the descriptor is gone. */
   private released = false;
 
@@ -211,7 +209,10 @@ export class TcpSocket extends Tcb implements KernelSocket {
         bound = ba;
       } else if (this.domain === AF_INET6 && this.v6only && w.family === 4) return -ENETUNREACH;
     }
-    const route = tcp.ip.route(w.family, dst, bound !== '' ? { src: bound } : undefined);
+    // A link-local IPv6 peer is reached through the interface its scope id names.
+    const ifindex = w.family === 6 && addr.family === 6 && addr.scopeid !== undefined && addr.scopeid > 0 ? addr.scopeid : 0;
+    const ropts = bound !== '' || ifindex !== 0 ? { ...(bound !== '' ? { src: bound } : {}), ...(ifindex !== 0 ? { ifindex } : {}) } : undefined;
+    const route = tcp.ip.route(w.family, dst, ropts);
     if (typeof route === 'number') return route;
     // Linux tcp_v4_connect: no connections to broadcast or multicast addresses.
     if (route.type === 'broadcast' || route.type === 'multicast') return -ENETUNREACH;

@@ -200,6 +200,8 @@ export class Tcb {
   keepIntvl: number;
   keepCnt: number;
   userTimeout = 0;
+  /** TCP_SYNCNT (0: tcp.config.synRetries). */
+  synCount = 0;
   reuseAddr = false;
   reusePort = false;
   v6only = false;

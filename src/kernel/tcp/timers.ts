@@ -54,7 +54,7 @@ export function onRetransmitTimer(s: TcpSocket): void {
   const st = s.state;
   if (st === SYN_SENT || st === SYN_RECEIVED) {
     // RFC 6298 §5 for the SYN / SYN-ACK; Linux tcp_syn_retries / tcp_synack_retries.
-    const limit = st === SYN_RECEIVED && s.passive ? c.synackRetries : c.synRetries;
+    const limit = st === SYN_RECEIVED && s.passive ? c.synackRetries : s.synCount > 0 ? s.synCount : c.synRetries;
     const userDone = s.userTimeout > 0 && now - s.synSentAt0 >= s.userTimeout;
     if (s.retransmits >= limit || userDone) {
       if (s.passive) done(s); // a half-open passive connection just goes away
