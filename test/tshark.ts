@@ -7,7 +7,7 @@ export const tsharkAvailable = spawnSync('sh', ['-c', 'command -v tshark'], { st
 export const TSHARK_MISSING = 'tshark is not installed (.ci/run installs it): the capture is not checked by Wireshark';
 
 const PREFS = ['-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE', '-o', 'tcp.check_checksum:TRUE'];
-const BAD = '_ws.malformed || ip.checksum.status == "Bad" || udp.checksum.status == "Bad" || tcp.checksum.status == "Bad" || icmp.checksum.status == "Bad" || icmpv6.checksum.status == "Bad" || _ws.expert.severity >= "Warning"';
+const BAD = '_ws.malformed || ip.checksum.status == "Bad" || udp.checksum.status == "Bad" || tcp.checksum.status == "Bad" || icmp.checksum.status == "Bad" || icmpv6.checksum.status == "Bad" || igmp.checksum.status == "Bad" || _ws.expert.severity >= "Warning"';
 
 export interface TsharkReading {
   /** One summary line per packet. */
