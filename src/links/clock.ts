@@ -29,7 +29,7 @@ export class Timer {
   /** Whether the event is still waiting to run. */
   get pending(): boolean { return !this.cancelled; }
   /** An unref'd event does not keep the process alive (like `timeout.unref()`). */
-  unref(): this { if (this.refed && !this.cancelled) { this.refed = false; this.sched._refs--; } return this; }
+  unref(): this { if (this.refed && !this.cancelled) { this.refed = false; this.sched._refs--; this.sched._refsDropped(); } return this; }
   ref(): this { if (!this.refed && !this.cancelled) { this.refed = true; this.sched._refs++; this.sched._kick(); } return this; }
 }
 
@@ -107,6 +107,8 @@ export class Scheduler {
   refHandle(): void {
     if (this.handleRefs++ === 0 && this.keepAlive === null) {
       this.keepAlive = setInterval(() => {}, 1 << 30);
+      // On the real clock, events run while handles keep the process alive (see pump).
+      if (this.mode === 'real') this._kick();
     }
   }
   unrefHandle(): void {
@@ -143,7 +145,21 @@ export class Scheduler {
 
   /** @internal */
   _dropped(t: Timer): void {
-    if (t.refed) { t.refed = false; this._refs--; }
+    if (t.refed) { t.refed = false; this._refs--; this._refsDropped(); }
+  }
+
+  /** @internal With no ref'd event left, the wall-clock wait for the next one must not hold the process. */
+  _refsDropped(): void {
+    if (this._refs === 0 && this.realTimer !== null) this.realTimer.unref();
+  }
+
+  /**
+   * Whether events run without a run() waiting: while ref'd events are scheduled, and, on the
+   * real clock, while handles keep the process alive (as libuv runs unref'd timers while the
+   * loop is alive). On the virtual clock unref'd events alone never move time.
+   */
+  private alive(): boolean {
+    return this._refs > 0 || (this.mode === 'real' && this.handleRefs > 0);
   }
 
   /** @internal Makes sure the pump will look at the heap. */
@@ -161,7 +177,7 @@ export class Scheduler {
     const wantAll = this.runAll > 0;
     if (this.heap.length === 0) { this.settleIdle(); return; }
     const top = this.heap[0]!;
-    if (!wantAll && this._refs === 0) return; // only unref'd events left: let the process exit
+    if (!wantAll && !this.alive()) return; // only unref'd events left: let the process exit
     if (top.time > this.limit) { this.reachLimit(this.limit); return; }
     const now = this.now();
     if (top.time > now) {
@@ -194,7 +210,7 @@ export class Scheduler {
   private runOne = (e: Timer): void => {
     if (e.cancelled) return;
     e.cancelled = true;
-    if (e.refed) { e.refed = false; this._refs--; }
+    if (e.refed) { e.refed = false; this._refs--; this._refsDropped(); }
     this.eventsRun++;
     try {
       e.fn();
