@@ -12,9 +12,15 @@ export class LazyTimer {
   private timer: Timer | null = null;
   private timerAt = Infinity;
   private readonly fireFn: () => void;
+  /**
+   * On the real clock a kernel's timers never hold the process (the socket handles above do,
+   * and the Scheduler runs events while they live); on the virtual clock they move time.
+   */
+  private readonly holds: boolean;
 
   constructor(private readonly sched: Scheduler, private readonly handler: () => void) {
     this.fireFn = () => this.fire();
+    this.holds = sched.mode !== 'real';
   }
 
   get armed(): boolean { return this.deadline !== Infinity; }
@@ -27,7 +33,7 @@ export class LazyTimer {
       this.timer.cancel();
     }
     this.timerAt = t;
-    this.timer = this.sched.at(t, this.fireFn, this.refed);
+    this.timer = this.sched.at(t, this.fireFn, this.refed && this.holds);
   }
 
   /** Arms to run `ms` from now. */
@@ -58,7 +64,7 @@ export class LazyTimer {
     if (d === Infinity) return;
     if (d > this.sched.now()) {
       this.timerAt = d;
-      this.timer = this.sched.at(d, this.fireFn, this.refed);
+      this.timer = this.sched.at(d, this.fireFn, this.refed && this.holds);
       return;
     }
     this.deadline = Infinity;
