@@ -39,9 +39,10 @@ const SUN_PATH_MAX = 108;
  */
 export interface UnixNamespaceOptions {
   /**
-   * bind() of a filesystem path needs its directory to exist, as on Linux (ENOENT otherwise).
+   * bind() of a filesystem path needs its directory to exist, as on Linux (ENOENT otherwise),
+   * and connect() to an existing file that is no socket of this host is refused (ECONNREFUSED).
    * Virtual hosts share the machine's filesystem (node:fs is not virtualized), so this looks
-   * at the real directory. Default true.
+   * at the real filesystem. Default true.
    */
   checkDirectories?: boolean;
 }
@@ -164,7 +165,11 @@ export class UnixSocket implements KernelSocket {
     if (this.state === 'connected') return -EISCONN;
     if (this.state === 'listening' || this.state === 'closed') return -EINVAL;
     const target = this.ns.paths.get(addr.path);
-    if (!target) return -ENOENT;
+    if (!target) {
+      // A file of the machine's filesystem that is no socket of this host: nobody listens there.
+      if (this.ns.checkDirectories && !addr.path.startsWith('\0') && addr.path !== '' && existsSync(resolve(addr.path))) return -ECONNREFUSED;
+      return -ENOENT;
+    }
     if (target.state !== 'listening') return -ECONNREFUSED;
     // Linux unix_recvq_full(): the queue may hold backlog + 1 connections; a non-blocking
     // connect to a full queue fails with EAGAIN.

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as realNet from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Scheduler } from '../../src/links/clock.js';
@@ -187,4 +187,17 @@ test('a server closes after its connections: close(cb), then ERR_SERVER_NOT_RUNN
   assert.equal(server.listening, false);
   const e = await new Promise<Error & { code?: string }>((r) => server.close((err) => r(err!)));
   assert.equal(e.code, 'ERR_SERVER_NOT_RUNNING');
+});
+
+test('connecting to a file that is no socket is refused, as on Linux', async () => {
+  const { dir, done } = realDir();
+  try {
+    const path = join(dir, 'plain-file');
+    writeFileSync(path, 'not a socket');
+    const run = (net: AnyNet) => errorOf((cb) => { net.connect(path).on('error', cb); });
+    const real = await run(realNet);
+    const virt = await run(virtualHost().net as unknown as AnyNet);
+    assert.equal(virt.code, 'ECONNREFUSED');
+    assert.deepEqual(virt, real);
+  } finally { done(); }
 });
