@@ -154,12 +154,13 @@ export class Scheduler {
   }
 
   /**
-   * Whether events run without a run() waiting: while ref'd events are scheduled, and, on the
-   * real clock, while handles keep the process alive (as libuv runs unref'd timers while the
-   * loop is alive). On the virtual clock unref'd events alone never move time.
+   * Whether events run without a run() waiting. On the real clock always: the wait for the
+   * next event is an unref'd timer when no ref'd event is left, so unref'd events run whenever
+   * the process is alive for another reason, as libuv runs unref'd timers. On the virtual
+   * clock only while ref'd events are scheduled: unref'd events alone never move time.
    */
   private alive(): boolean {
-    return this._refs > 0 || (this.mode === 'real' && this.handleRefs > 0);
+    return this._refs > 0 || this.mode === 'real';
   }
 
   /** @internal Makes sure the pump will look at the heap. */

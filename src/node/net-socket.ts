@@ -96,7 +96,7 @@ class IdleTimer {
   }
   private arm(at: number): void {
     // Node's socket timeouts are unref'd timers that fire while the socket's handle keeps the
-    // loop alive; on the virtual clock that is a timer ref'd exactly while the handle is.
+    // loop alive; see refed() for what that means on each clock.
     this.timer = this.state.loop.sched.at(at, this.fire, this.refed());
   }
   /** Follows the handle's ref()/unref(). */
@@ -513,7 +513,10 @@ export class NetSocket extends Duplex {
       }
     } else {
       this.idleTimer = new IdleTimer(this.netState, Math.max(1, ms), () => this._onTimeout(),
-        () => this._handle !== null ? this._handle.hasRef() : true);
+        // Real clock: unref'd, exactly as Node's (events run while handles keep the process);
+        // virtual clock: ref'd while the handle is, so that time moves to it.
+        () => this.netState.loop.sched.mode !== 'real' &&
+          (this._handle === null || typeof extras(this._handle).ref !== 'function' || (this._handle as NetHandle).hasRef()));
       if (callback !== undefined) {
         validateFunction(callback, 'callback');
         this.once('timeout', callback);
