@@ -776,9 +776,9 @@ export class TcpSocket extends Tcb implements KernelSocket {
     }
   }
 
-  /** Whether the connection's timers keep the network clock running (not once orphaned). */
+  /** Whether the connection's timers keep the network clock running (not once orphaned; keep-alive never does). */
   setTimersRef(on: boolean): void {
-    for (const t of [this.rtxTimer, this.persistTimer, this.delackTimer, this.keepaliveTimer, this.closeTimer]) {
+    for (const t of [this.rtxTimer, this.persistTimer, this.delackTimer, this.closeTimer]) {
       if (on) t.refed = true;
       else t.unref();
     }

@@ -255,6 +255,9 @@ export class Tcb {
     this.persistTimer = new LazyTimer(tcp.sched, () => onPersistTimer(self));
     this.delackTimer = new LazyTimer(tcp.sched, () => onDelackTimer(self));
     this.keepaliveTimer = new LazyTimer(tcp.sched, () => onKeepaliveTimer(self));
+    // Keep-alive never holds the clock by itself: an idle connection probed every two hours would
+    // otherwise move virtual time forever (Linux's kernel timers do not hold a process either).
+    this.keepaliveTimer.refed = false;
     this.closeTimer = new LazyTimer(tcp.sched, () => onCloseTimer(self));
   }
 
