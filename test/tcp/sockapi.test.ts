@@ -193,3 +193,25 @@ test('ss rows: state names, addresses, queues', async () => {
   assert.equal(rows[1]!.info.state, 'ESTAB');
   void s;
 });
+
+test('IPv6 link-local peers: connect with a scope id, data both ways', async () => {
+  const p = pair();
+  const ifa = p.a.kernel.iface('eth0')!;
+  const ifb = p.b.kernel.iface('eth0')!;
+  const llb = ifb.v6.find((x) => x.address.startsWith('fe80'))!.address;
+  const l = p.tb.socket(AF_INET6);
+  must(l.bind(addr('::', 80)));
+  must(l.listen(4));
+  const c = p.ta.socket(AF_INET6);
+  assert.equal(c.connect({ family: 6, address: llb, port: 80, scopeid: ifa.ifindex }), -115);
+  await p.world.run({ for: 50 });
+  const a = l.accept();
+  assert.ok(typeof a !== 'number');
+  const s = a.sock as TcpSocket;
+  c.write(Buffer.from('via link-local'));
+  s.write(Buffer.from('back'));
+  await p.world.run({ for: 50 });
+  assert.equal(drain(s).data.toString(), 'via link-local');
+  assert.equal(drain(c).data.toString(), 'back');
+  assert.ok((a.peer as { address: string }).address.startsWith('fe80'));
+});

@@ -89,10 +89,13 @@ function newChild(tcp: Tcp, l: TcpSocket, pkt: IpPacket, seg: TcpRepr): TcpSocke
   child.remotePort = seg.srcPort;
   child.localBytes = pkt.dstBytes.slice();
   child.remoteBytes = pkt.srcBytes.slice();
-  const r = tcp.ip.route(pkt.family, pkt.src, { src: pkt.dst });
+  const linkLocal = pkt.family === 6 && pkt.srcBytes[0] === 0xfe && (pkt.srcBytes[1]! & 0xc0) === 0x80;
+  const r = tcp.ip.route(pkt.family, pkt.src, linkLocal ? { src: pkt.dst, ifindex: pkt.ifindex } : { src: pkt.dst });
   child.pmtu = typeof r === 'number' ? (pkt.family === 4 ? 576 : 1280) : r.mtu;
   child.csumOffload = typeof r !== 'number' && r.type === 'local' && tcp.config.loopbackChecksumOffload;
   child.tsOffset = tcp.isn.tsOffset(child.localAddr, child.remoteAddr);
+  // A link-local IPv6 peer is answered through the interface it came in on.
+  if (linkLocal) child.outOpts = { dontFragment: true, ifindex: pkt.ifindex };
   child.setTimersRef(false);
   return child;
 }

@@ -130,7 +130,7 @@ function emit(s: TcpSocket, buf: Uint8Array, off: number, seq: number, flags: nu
   st.OutSegs++;
   if ((flags & TCP_RST) !== 0) st.OutRsts++;
   if ((flags & TCP_ACK) !== 0) ackSent(s);
-  const r = s.tcp.ip.output(s.family, s.localAddr, s.remoteAddr, IPPROTO_TCP, buf, off, DF);
+  const r = s.tcp.ip.output(s.family, s.localAddr, s.remoteAddr, IPPROTO_TCP, buf, off, s.outOpts ?? DF);
   if (r < 0) outputError(s, r);
   return r;
 }

@@ -234,6 +234,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
       }
     }
     this.csumOffload = route.type === 'local' && tcp.config.loopbackChecksumOffload;
+    this.outOpts = ifindex !== 0 ? { dontFragment: true, ifindex } : null;
     prepareActive(this, route.mtu);
     this.writeSeq = this.sndNxt;
     setState(this, SYN_SENT);

@@ -3,6 +3,7 @@
 // on these fields, as Linux's tcp_input.c / tcp_output.c / tcp_timer.c work on struct tcp_sock.
 import { AF_INET, type Domain } from '../../sys/types.js';
 import type { PortEntry } from '../ports.js';
+import type { IpOutputOptions } from '../ip-types.js';
 import type { TcpHeaderFields, TcpOptions } from '../../wire/tcp.js';
 import { OooQueue, RecvQueue, SendQueue } from './buffers.js';
 import type { CongestionName } from './config.js';
@@ -96,6 +97,8 @@ export class Tcb {
    * (Linux's checksum offload on loopback; the receiver does not check packets that never left).
    */
   csumOffload = false;
+  /** IP output options when not the shared default (DF set): the interface of a link-local IPv6 peer. */
+  outOpts: IpOutputOptions | null = null;
   /** Path MTU in force. */
   pmtu = 1500;
   /** TCP_MAXSEG (0: none). */
