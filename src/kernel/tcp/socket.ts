@@ -1,6 +1,6 @@
 // TcpSocket: the socket calls on a TCP connection or listener (KernelSocket, src/kernel/socket.ts),
 // with Linux's results (net/ipv4/af_inet.c inet_stream_connect / inet_shutdown, tcp.c tcp_sendmsg /
-// tcp_recvmsg / tcp_close / tcp_poll / do_tcp_setsockopt, inet_connection_sock.c listen/accept).
+// tcp_recvmsg / tcp_close / tcp_poll, inet_connection_sock.c listen/accept); options in sockopt.ts.
 //
 // Addresses: an AF_INET6 socket speaks IPv6 text; its IPv4 peers (dual stack) appear v4-mapped
 // ('::ffff:10.0.0.1'), while the connection itself runs over IPv4.
@@ -8,20 +8,19 @@
 // buffer at once); read() returns views of received frames (see buffers.ts).
 import {
   EAFNOSUPPORT, EAGAIN, EALREADY, EADDRINUSE, EADDRNOTAVAIL, EBADF, ECONNABORTED, ECONNRESET, EINPROGRESS, EINVAL,
-  EISCONN, ENETUNREACH, ENOENT, ENOPROTOOPT, ENOTCONN, EPIPE,
+  EISCONN, ENETUNREACH, ENOTCONN, EPIPE,
 } from '../../sys/errno.js';
 import {
   AF_INET, AF_INET6, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SOCK_STREAM,
   type Datagram, type Domain, type InetAddr, type SockAddr, type SockoptLevel,
 } from '../../sys/types.js';
 import { canonicalIP, parseIP } from '../../wire/addr.js';
-import { IPPROTO_TCP } from '../ip-types.js';
 import { checkBindAddress, unmapped } from '../ports.js';
 import type { KernelSocket } from '../socket.js';
-import { CONGESTION_NAMES, createCongestionControl } from './congestion/index.js';
-import type { CongestionName } from './config.js';
-import { prepareActive, syncMss } from './handshake.js';
+import { createCongestionControl } from './congestion/index.js';
+import { prepareActive } from './handshake.js';
 import { tcpInfo, type TcpInfo } from './info.js';
+import { getOption, setOption } from './sockopt.js';
 import { done, notify, setState } from './lifecycle.js';
 import { receiveSpace, sendActiveReset, sendSyn, transmit } from './output.js';
 import { seqAdd } from './seq.js';
@@ -32,22 +31,6 @@ import { Tcb } from './tcb.js';
 import type { Tcp } from './index.js';
 
 const EMPTY = new Uint8Array(0);
-/** Linux SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF (64-bit). */
-const RCVBUF_MIN = 2304;
-const SNDBUF_MIN = 4608;
-/** Linux TCP_MIN_MSS and MAX_TCP_WINDOW: the range TCP_MAXSEG accepts. */
-const USER_MSS_MIN = 88;
-const USER_MSS_MAX = 32767;
-/** Linux MAX_TCP_KEEPIDLE / KEEPINTVL (seconds) and MAX_TCP_KEEPCNT, MAX_TCP_SYNCNT. */
-const KEEP_MAX_SECS = 32767;
-const KEEPCNT_MAX = 127;
-const SYNCNT_MAX = 127;
-
-function toInt(v: unknown): number {
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  return NaN;
-}
 
 /** Linux tcp_need_reset: states in which an abort tells the peer with a RST. */
 function needReset(st: number): boolean {
@@ -358,7 +341,8 @@ export class TcpSocket extends Tcb implements KernelSocket {
     return n;
   }
 
-  private takeError(): number {
+  /** Returns and clears the pending error (SO_ERROR, sock_error). */
+  takeError(): number {
     const e = this.err;
     this.err = 0;
     return e;
@@ -571,172 +555,19 @@ export class TcpSocket extends Tcb implements KernelSocket {
 
   setsockopt(level: SockoptLevel, name: string, value: number | boolean | string | Uint8Array | object): number {
     this.inCall++;
-    try { return this.setsockoptImpl(level, name, value); } finally { this.inCall--; }
-  }
-
-  private setsockoptImpl(level: SockoptLevel, name: string, value: number | boolean | string | Uint8Array | object): number {
-    if (this.released) return -EBADF;
-    const c = this.tcp.config;
-    const v = toInt(value);
-    switch (level) {
-      case 'SOL_SOCKET':
-        switch (name) {
-          case 'SO_REUSEADDR':
-            if (Number.isNaN(v)) return -EINVAL;
-            this.reuseAddr = v !== 0;
-            if (this.entry !== null) this.entry.reuseAddr = this.reuseAddr;
-            return 0;
-          case 'SO_REUSEPORT':
-            if (Number.isNaN(v)) return -EINVAL;
-            this.reusePort = v !== 0;
-            if (this.entry !== null) this.entry.reusePort = this.reusePort;
-            return 0;
-          case 'SO_KEEPALIVE':
-            if (Number.isNaN(v)) return -EINVAL;
-            this.setKeepalive(v !== 0);
-            return 0;
-          case 'SO_LINGER': {
-            if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return -EINVAL;
-            const o = value as { onoff?: unknown; linger?: unknown };
-            const on = toInt(o.onoff ?? 0);
-            const secs = toInt(o.linger ?? 0);
-            if (Number.isNaN(on) || Number.isNaN(secs)) return -EINVAL;
-            this.lingerOn = on !== 0;
-            this.lingerSecs = secs < 0 ? 0 : secs;
-            return 0;
-          }
-          case 'SO_RCVBUF':
-            if (Number.isNaN(v)) return -EINVAL;
-            // Linux sock_setsockopt: capped by rmem_max, doubled for bookkeeping overhead.
-            this.rcvbuf = Math.max(Math.min(Math.max(v, 0), c.rmemMax) * 2, RCVBUF_MIN);
-            this.rcvbufLocked = true;
-            return 0;
-          case 'SO_SNDBUF':
-            if (Number.isNaN(v)) return -EINVAL;
-            this.sndbuf = Math.max(Math.min(Math.max(v, 0), c.wmemMax) * 2, SNDBUF_MIN);
-            this.sndbufLocked = true;
-            writeSpaceNotify(this);
-            return 0;
-          case 'SO_BROADCAST':
-          case 'SO_OOBINLINE':
-            return Number.isNaN(v) ? -EINVAL : 0;
-        }
-        return -ENOPROTOOPT;
-      case 'IPPROTO_TCP':
-        switch (name) {
-          case 'TCP_NODELAY':
-            if (Number.isNaN(v)) return -EINVAL;
-            this.nodelay = v !== 0;
-            if (this.nodelay) this.push();
-            return 0;
-          case 'TCP_CORK':
-            if (Number.isNaN(v)) return -EINVAL;
-            this.cork = v !== 0;
-            if (!this.cork) this.push(true);
-            return 0;
-          case 'TCP_KEEPIDLE':
-            if (Number.isNaN(v) || v < 1 || v > KEEP_MAX_SECS) return -EINVAL;
-            this.keepIdle = v * 1000;
-            if (this.keepalive && this.keepaliveTimer.armed) this.keepaliveTimer.after(this.keepIdle);
-            return 0;
-          case 'TCP_KEEPINTVL':
-            if (Number.isNaN(v) || v < 1 || v > KEEP_MAX_SECS) return -EINVAL;
-            this.keepIntvl = v * 1000;
-            return 0;
-          case 'TCP_KEEPCNT':
-            if (Number.isNaN(v) || v < 1 || v > KEEPCNT_MAX) return -EINVAL;
-            this.keepCnt = v;
-            return 0;
-          case 'TCP_SYNCNT':
-            if (Number.isNaN(v) || v < 1 || v > SYNCNT_MAX) return -EINVAL;
-            this.synCount = v;
-            return 0;
-          case 'TCP_MAXSEG':
-            if (Number.isNaN(v) || (v !== 0 && (v < USER_MSS_MIN || v > USER_MSS_MAX))) return -EINVAL;
-            this.userMss = v;
-            if (this.state === ESTABLISHED || this.state === CLOSE_WAIT) syncMss(this);
-            return 0;
-          case 'TCP_USER_TIMEOUT':
-            if (Number.isNaN(v) || v < 0) return -EINVAL;
-            this.userTimeout = v;
-            return 0;
-          case 'TCP_CONGESTION': {
-            const n = typeof value === 'string' ? value : value instanceof Uint8Array ? Buffer.from(value).toString().replace(/\0.*$/, '') : '';
-            if (!(CONGESTION_NAMES as readonly string[]).includes(n)) return -ENOENT;
-            if (n !== this.ccName) {
-              this.ccName = n as CongestionName;
-              this.cc = createCongestionControl(this.ccName);
-            }
-            return 0;
-          }
-          case 'TCP_QUICKACK':
-            if (Number.isNaN(v)) return -EINVAL;
-            if (v !== 0) { this.quickAcks = 16; if (this.rcvNxt !== this.rcvWup) { this.ackNow = true; transmit(this); } }
-            return 0;
-          case 'TCP_INFO':
-            return -ENOPROTOOPT;
-        }
-        return -ENOPROTOOPT;
-      case 'IPPROTO_IPV6':
-        if (this.domain !== AF_INET6) return -ENOPROTOOPT;
-        if (name === 'IPV6_V6ONLY') {
-          if (Number.isNaN(v)) return -EINVAL;
-          if (this.entry !== null || this.state !== CLOSED) return -EINVAL; // Linux: not once bound
-          this.v6only = v !== 0;
-          return 0;
-        }
-        return -ENOPROTOOPT;
-    }
-    return -ENOPROTOOPT;
+    try { return this.released ? -EBADF : setOption(this, level, name, value); } finally { this.inCall--; }
   }
 
   getsockopt(level: SockoptLevel, name: string): unknown {
     if (this.released) return -EBADF;
-    switch (level) {
-      case 'SOL_SOCKET':
-        switch (name) {
-          case 'SO_TYPE': return SOCK_STREAM;
-          case 'SO_DOMAIN': return this.domain;
-          case 'SO_PROTOCOL': return IPPROTO_TCP;
-          case 'SO_ERROR': return this.takeError();
-          case 'SO_REUSEADDR': return this.reuseAddr ? 1 : 0;
-          case 'SO_REUSEPORT': return this.reusePort ? 1 : 0;
-          case 'SO_KEEPALIVE': return this.keepalive ? 1 : 0;
-          case 'SO_LINGER': return { onoff: this.lingerOn ? 1 : 0, linger: this.lingerSecs };
-          case 'SO_RCVBUF': return this.rcvbuf;
-          case 'SO_SNDBUF': return this.sndbuf;
-          case 'SO_ACCEPTCONN': return this.state === LISTEN ? 1 : 0;
-        }
-        return -ENOPROTOOPT;
-      case 'IPPROTO_TCP':
-        switch (name) {
-          case 'TCP_NODELAY': return this.nodelay ? 1 : 0;
-          case 'TCP_CORK': return this.cork ? 1 : 0;
-          case 'TCP_KEEPIDLE': return Math.round(this.keepIdle / 1000);
-          case 'TCP_KEEPINTVL': return Math.round(this.keepIntvl / 1000);
-          case 'TCP_KEEPCNT': return this.keepCnt;
-          case 'TCP_SYNCNT': return this.synCount > 0 ? this.synCount : this.tcp.config.synRetries;
-          case 'TCP_MAXSEG':
-            // Linux: the current MSS once connected, else TCP_MAXSEG or the default 536.
-            if (this.state !== CLOSED && this.state !== LISTEN && this.state !== SYN_SENT) return this.mss;
-            return this.userMss > 0 ? this.userMss : 536;
-          case 'TCP_USER_TIMEOUT': return this.userTimeout;
-          case 'TCP_CONGESTION': return this.ccName;
-          case 'TCP_INFO': return tcpInfo(this);
-        }
-        return -ENOPROTOOPT;
-      case 'IPPROTO_IPV6':
-        if (this.domain !== AF_INET6) return -ENOPROTOOPT;
-        if (name === 'IPV6_V6ONLY') return this.v6only ? 1 : 0;
-        return -ENOPROTOOPT;
-    }
-    return -ENOPROTOOPT;
+    return getOption(this, level, name);
   }
 
   /** TCP_INFO for this socket. */
   info(): TcpInfo { return tcpInfo(this); }
 
-  private setKeepalive(on: boolean): void {
+  /** SO_KEEPALIVE: arms or stops the keep-alive timer. */
+  setKeepalive(on: boolean): void {
     if (on === this.keepalive) return;
     this.keepalive = on;
     const st = this.state;
@@ -745,7 +576,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
   }
 
   /** Sends what Nagle or the cork held back (Linux tcp_push_pending_frames). */
-  private push(uncork = false): void {
+  push(uncork = false): void {
     const st = this.state;
     if (st === ESTABLISHED || st === CLOSE_WAIT || st === FIN_WAIT_1 || st === CLOSING || st === LAST_ACK) transmit(this, uncork);
   }
@@ -787,9 +618,5 @@ export class TcpSocket extends Tcb implements KernelSocket {
 
   /** Whether the descriptor was closed. */
   get isReleased(): boolean { return this.released; }
-}
-
-function writeSpaceNotify(s: TcpSocket): void {
-  if (s.writable()) notify(s);
 }
 
