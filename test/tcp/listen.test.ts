@@ -130,3 +130,17 @@ test('a new SYN reopens a connection in TIME-WAIT (RFC 1122 §4.2.2.13) with a l
   assert.ok(typeof a !== 'number');
   void drain;
 });
+
+test('crash(): the host forgets every connection silently; after it, the peer is answered with RST', async () => {
+  const p = pair();
+  const [c] = await connected(p);
+  p.tb.crash();
+  assert.equal(p.tb.sockets().length, 0);
+  assert.equal(p.tb.stats.CurrEstab, 0);
+  c.write(Buffer.from('anyone there?'));
+  await p.world.run({ for: 1000 });
+  assert.equal(c.getsockopt('SOL_SOCKET', 'SO_ERROR'), 104, 'the data segment met a RST (RFC 9293 §3.10.7.1)');
+  // The port is free again.
+  const l = p.tb.socket(AF_INET);
+  must(l.bind(addr('0.0.0.0', 80)));
+});

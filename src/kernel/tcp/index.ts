@@ -23,7 +23,7 @@ import { defaultTcpConfig, type TcpConfig } from './config.js';
 import { syncMss } from './handshake.js';
 import { segmentArrives, timeWaitAcceptsSyn } from './input.js';
 import { IsnGenerator } from './isn.js';
-import { abortWithError, done } from './lifecycle.js';
+import { abortWithError, done, stopTimers } from './lifecycle.js';
 import { listenArrives } from './listen.js';
 import { sendActiveReset, sendResetReply, transmit, units } from './output.js';
 import { seqAdd, seqBetween } from './seq.js';
@@ -408,6 +408,32 @@ export class Tcp implements TransportProtocol {
     for (const list of this.listeners.values()) for (const l of list) out.push(ssEntry(l));
     for (const list of this.conns.values()) for (const s of list) if (s.state !== CLOSED) out.push(ssEntry(s));
     return out;
+  }
+
+  /**
+   * The host crashed: every connection, listener and binding is forgotten at once, without a
+   * segment sent (the peers find out by their own timeouts or by RSTs after a restart).
+   */
+  crash(): void {
+    const all = new Set<TcpSocket>();
+    for (const list of this.conns.values()) for (const s of list) all.add(s);
+    for (const list of this.listeners.values()) for (const l of list) { all.add(l); for (const c of l.synQueue) all.add(c); for (const c of l.acceptQueue) all.add(c); }
+    for (const s of all) {
+      stopTimers(s);
+      s.orphan = true;
+      s.onReady = null;
+      s.state = CLOSED;
+      s.hashed = false;
+      s.sendQ.clear();
+      s.recvQ.clear();
+      s.ooo.clear();
+      s.entry = null;
+    }
+    for (const e of [...this.ports.all()]) this.ports.unbind(e);
+    this.conns.clear();
+    this.listeners.clear();
+    this.children.clear();
+    this.stats.CurrEstab = 0;
   }
 
   /** Every connection's socket (tests, tools). */
