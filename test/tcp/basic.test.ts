@@ -187,3 +187,15 @@ test('TIME-WAIT lasts tcp.timeWaitMs (60 s by default), then the connection is g
   await q.world.run({ for: 2 });
   assert.equal(q.ta.sockets().length, 0);
 });
+
+test('a socket connecting to its own address and port ends up connected to itself (as on Linux)', async () => {
+  const p = pair();
+  const x = p.ta.socket(AF_INET);
+  must(x.bind(addr('127.0.0.1', 5555)));
+  assert.equal(x.connect(addr('127.0.0.1', 5555)), -115);
+  await p.world.run({ for: 10 });
+  assert.equal(x.info().state, 'ESTAB');
+  assert.equal(x.write(Buffer.from('echo')), 4);
+  await p.world.run({ for: 10 });
+  assert.equal(drain(x).data.toString(), 'echo');
+});
