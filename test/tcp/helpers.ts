@@ -15,19 +15,10 @@ import { formatIP, parseIP } from '../../src/wire/addr.js';
 
 export { AF_INET, AF_INET6 };
 
-/** The host's Tcp: the one the host made, else one made here. */
+/** The host's Tcp, with some settings changed. */
 export function tcpOf(h: Host, config: Partial<TcpConfig> = {}): Tcp {
-  const own = (h as unknown as { tcp?: Tcp }).tcp;
-  if (own !== undefined) {
-    Object.assign(own.config, config);
-    return own;
-  }
-  const k = h.kernel;
-  const existing = (k as unknown as { __tcp?: Tcp }).__tcp;
-  if (existing !== undefined) { Object.assign(existing.config, config); return existing; }
-  const t = new Tcp(k, k.sched, k.random.fork(), config);
-  (k as unknown as { __tcp?: Tcp }).__tcp = t;
-  return t;
+  Object.assign(h.tcp.config, config);
+  return h.tcp;
 }
 
 export interface Seg {
