@@ -50,6 +50,14 @@ export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void 
     return;
   }
 
+  // A retransmitted SYN for a half-open passive connection: its SYN-ACK was lost, send it again
+  // (Linux tcp_check_req). It must be seen before the sequence check, which it would fail
+  // (SEG.SEQ = IRS < RCV.NXT) and be answered with a bare ACK the peer in SYN-SENT drops.
+  if (s.state === SYN_RECEIVED && s.passive && (flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN && seq === s.irs) {
+    sendSyn(s, true);
+    return;
+  }
+
   // first: the sequence number check (RFC 9293 §3.10.7.4).
   const cur = seqSub(s.rcvAdvEdge, s.rcvNxt);
   const wnd = cur > 0 ? cur : 0;
@@ -96,11 +104,6 @@ export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void 
 
   // fourth: SYN.
   if ((flags & TCP_SYN) !== 0) {
-    if (s.state === SYN_RECEIVED && s.passive && seq === s.irs && (flags & TCP_ACK) === 0) {
-      // A retransmitted SYN: the SYN-ACK was lost (Linux tcp_check_req resends it).
-      sendSyn(s, true);
-      return;
-    }
     // RFC 5961 §4.2 (RFC 9293 §3.10.7.4 fourth): challenge ACK, drop.
     s.tcp.stats.TCPSYNChallenge++;
     sendOowAck(s, true, true);
