@@ -17,6 +17,7 @@ import type { PingOptions, PingResult } from './kernel/ping.js';
 import type { Network } from './network.js';
 import { Udp } from './kernel/udp.js';
 import { Tcp, type TcpConfig } from './kernel/tcp/index.js';
+import { endpoint, type SsEntry } from './kernel/tcp/info.js';
 import type { Sys, Tracer } from './sys/sys.js';
 import { createHostSys } from './sys/host-sys.js';
 import { createDgram, type DgramModule } from './node/dgram.js';
@@ -60,6 +61,17 @@ export interface InterfaceInfo {
 }
 
 /** One line of the host's name table (what /etc/hosts plus the network's DNS would answer). */
+/** One row of `host.ss()`. */
+export type SsRow = SsEntry | {
+  proto: 'udp';
+  state: 'UNCONN' | 'ESTAB';
+  local: string;
+  remote: string;
+  recvQ: number;
+  sendQ: number;
+  info: { drops: number };
+};
+
 export interface HostsEntry {
   name: string;
   address: string;
@@ -237,6 +249,25 @@ export class Host {
     }
     const family = opts.family ?? (ipFamily(address) as 4 | 6);
     return this.kernel.ping(address, { ...opts, family });
+  }
+
+  /**
+   * The host's TCP and UDP sockets, like `ss -tuan`: TCP rows with their TCP_INFO, then bound
+   * UDP sockets (UNCONN, or ESTAB when connected) with their receive queue and drops.
+   */
+  ss(): SsRow[] {
+    const rows: SsRow[] = this.tcp.sockets();
+    for (const u of this.udp.sockets) {
+      if (u.localPort === 0) continue; // not bound: ss does not list it either
+      const connected = u.peerPort !== 0;
+      rows.push({
+        proto: 'udp', state: connected ? 'ESTAB' : 'UNCONN',
+        local: endpoint(u.localAddress, u.localPort),
+        remote: connected ? endpoint(u.peerAddress, u.peerPort) : endpoint(u.family === 4 ? '0.0.0.0' : '::', '*'),
+        recvQ: u.recvQueue, sendQ: 0, info: { drops: u.drops },
+      });
+    }
+    return rows;
   }
 
   /**

@@ -2,7 +2,7 @@
 export { Network, Link } from './network.js';
 export type { NetworkOptions, LinkOptions } from './network.js';
 export { Host } from './host.js';
-export type { HostOptions, AttachOptions, InterfaceInfo, HostsEntry } from './host.js';
+export type { HostOptions, AttachOptions, InterfaceInfo, HostsEntry, SsRow } from './host.js';
 export { Interface } from './kernel/interface.js';
 export type { AddressInfo, InterfaceStats } from './kernel/interface.js';
 export { Kernel } from './kernel/kernel.js';

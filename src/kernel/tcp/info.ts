@@ -150,7 +150,8 @@ export function tcpInfo(s: TcpSocket): TcpInfo {
   };
 }
 
-function endpoint(address: string, port: number | '*'): string {
+/** 'address:port' as ss prints it: '10.0.0.1:80', '[fd00::1]:80', '0.0.0.0:*'. */
+export function endpoint(address: string, port: number | '*'): string {
   return address.indexOf(':') >= 0 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
