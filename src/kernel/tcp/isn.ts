@@ -20,8 +20,17 @@ export class SecretHash {
   }
 }
 
+/** Address pairs whose timestamp offsets are kept. */
+const TS_CACHE_MAX = 4096;
+
 export class IsnGenerator {
   private readonly secret: SecretHash;
+  /**
+   * tsOffset() per address pair: the keyed hash depends only on the two addresses and the
+   * secret, so it is computed once per pair (HMAC costs were a visible share of connection
+   * setup). Cleared when it grows past TS_CACHE_MAX pairs.
+   */
+  private readonly tsCache = new Map<string, number>();
 
   constructor(random: Random, private readonly sched: Scheduler) {
     this.secret = new SecretHash(random);
@@ -39,6 +48,13 @@ export class IsnGenerator {
 
   /** RFC 7323 §5.4: a per-connection-pair random offset for TSval (Linux tcp_ts_off). */
   tsOffset(localAddr: string, remoteAddr: string): number {
-    return this.secret.hash32(`ts|${localAddr}|${remoteAddr}`);
+    const key = `ts|${localAddr}|${remoteAddr}`;
+    let v = this.tsCache.get(key);
+    if (v === undefined) {
+      v = this.secret.hash32(key);
+      if (this.tsCache.size >= TS_CACHE_MAX) this.tsCache.clear();
+      this.tsCache.set(key, v);
+    }
+    return v;
   }
 }
