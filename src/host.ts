@@ -126,7 +126,7 @@ export class Host {
 
   /** node:dns (lookup) answered from this host's name table. */
   get dns(): DnsModule {
-    return (this._dns ??= createDns({ hostsTable: () => this.hostsTable(), sched: this.kernel.sched }));
+    return (this._dns ??= createDns({ hostsTable: () => this.hostsTable(), sched: this.kernel.sched, dgram: () => this.dgram, random: () => this.kernel.random.u32() }));
   }
 
   /** Calls `fn` with one line per socket call, like `strace -e trace=network`. Returns a function that stops it. */

@@ -8,6 +8,8 @@ import { ADDRCONFIG, ALL, V4MAPPED } from 'node:dns';
 import { promisify } from 'node:util';
 import type { Scheduler } from '../links/clock.js';
 import { ipFamily } from '../wire/addr.js';
+import type { DgramModule } from './dgram.js';
+import { createResolverClasses, type ResolverClasses } from './dns-resolver.js';
 import { codes, DNSException, UV_EAI_NONAME } from './errors.js';
 import { validateBoolean, validateFunction, validateNumber, validateOneOf, validateString } from './validators.js';
 
@@ -22,6 +24,10 @@ export interface HostEntry {
 export interface DnsHost {
   hostsTable(): HostEntry[];
   readonly sched: Scheduler;
+  /** The host's node:dgram, for the Resolver's queries (without it, Resolver queries fail with ECONNREFUSED). */
+  dgram?: () => DgramModule;
+  /** Query IDs for the Resolver (the network's seeded Random). */
+  random?: () => number;
 }
 
 export type ResultOrder = 'verbatim' | 'ipv4first' | 'ipv6first';
@@ -44,7 +50,22 @@ export type LookupCallback = (err: NodeJS.ErrnoException | null, address?: strin
 export interface DnsModule {
   lookup(hostname: string, callback: LookupCallback): object;
   lookup(hostname: string, options: number | LookupOptions, callback: LookupCallback): object;
+  Resolver: ResolverClasses['Resolver'];
+  /** The default resolver's methods (Node's dns.resolve, resolve4, ... and setServers). */
+  resolve: InstanceType<ResolverClasses['Resolver']>['resolve'];
+  resolve4: InstanceType<ResolverClasses['Resolver']>['resolve4'];
+  resolve6: InstanceType<ResolverClasses['Resolver']>['resolve6'];
+  resolveAny: InstanceType<ResolverClasses['Resolver']>['resolveAny'];
+  getServers(): string[];
+  setServers(servers: string[]): void;
   promises: {
+    Resolver: ResolverClasses['PromiseResolver'];
+    resolve: InstanceType<ResolverClasses['PromiseResolver']>['resolve'];
+    resolve4: InstanceType<ResolverClasses['PromiseResolver']>['resolve4'];
+    resolve6: InstanceType<ResolverClasses['PromiseResolver']>['resolve6'];
+    resolveAny: InstanceType<ResolverClasses['PromiseResolver']>['resolveAny'];
+    getServers(): string[];
+    setServers(servers: string[]): void;
     lookup(hostname: string, options?: number | LookupOptions): Promise<LookupAddress | LookupAddress[]>;
     getDefaultResultOrder(): ResultOrder;
     setDefaultResultOrder(order: ResultOrder): void;
@@ -193,9 +214,33 @@ export function createDns(host: DnsHost): DnsModule {
   Object.defineProperty(lookup, promisify.custom, {
     value: (hostname: string, options?: unknown) => lookupPromise(hostname, options),
   });
+  const { Resolver, PromiseResolver } = createResolverClasses({
+    sched: host.sched,
+    dgram: () => {
+      if (!host.dgram) throw new Error('host.dns: no dgram to send DNS queries on');
+      return host.dgram();
+    },
+    random: host.random,
+  });
+  // One default resolver behind both the callback and the promise functions, as in Node.
+  const def = new PromiseResolver();
+  const defCb = new Resolver();
+  const setServers = (servers: string[]): void => { def.setServers(servers); defCb.setServers(servers); };
+  const getServers = (): string[] => def.getServers();
   return {
     lookup: lookup as DnsModule['lookup'],
-    promises: { lookup: lookupPromise, getDefaultResultOrder, setDefaultResultOrder },
+    Resolver,
+    resolve: defCb.resolve.bind(defCb),
+    resolve4: defCb.resolve4.bind(defCb),
+    resolve6: defCb.resolve6.bind(defCb),
+    resolveAny: defCb.resolveAny.bind(defCb),
+    getServers, setServers,
+    promises: {
+      Resolver: PromiseResolver,
+      resolve: def.resolve.bind(def), resolve4: def.resolve4.bind(def), resolve6: def.resolve6.bind(def), resolveAny: def.resolveAny.bind(def),
+      getServers, setServers,
+      lookup: lookupPromise, getDefaultResultOrder, setDefaultResultOrder,
+    },
     getDefaultResultOrder,
     setDefaultResultOrder,
     ADDRCONFIG, V4MAPPED, ALL,

@@ -46,6 +46,8 @@ export function install(): Registered {
   dns.promises.lookup = host.dns.promises.lookup;
   dns.getDefaultResultOrder = host.dns.getDefaultResultOrder;
   dns.setDefaultResultOrder = host.dns.setDefaultResultOrder;
+  dns.Resolver = host.dns.Resolver;
+  dns.promises.Resolver = host.dns.promises.Resolver;
 
   // dgram
   const dgram = createDgram({
