@@ -108,7 +108,7 @@ const zone = {
 };
 
 test('dns resolver: A, AAAA, ANY and ttl answers from a server on another host, over IPv4 and IPv6', async () => {
-  const { world, a, seen } = setup(zone);
+  const { world, a, server, seen } = setup(zone);
   const r = new a.dns.Resolver();
   assert.deepEqual(r.getServers(), ['127.0.0.1']);
   r.setServers(['10.0.0.2:5353', '[fd00::2]:5353']);
@@ -131,10 +131,11 @@ test('dns resolver: A, AAAA, ANY and ttl answers from a server on another host, 
 
   a.dns.promises.setServers(['10.0.0.2:5353']);
   assert.deepEqual(await settle(world, a.dns.promises.resolve6('example.org')), ['fd00::99']);
+  server.close();
 });
 
 test('dns resolver: ENOTFOUND, ENODATA, ECONNREFUSED (with fallback), ETIMEOUT after tries, ECANCELLED', async () => {
-  const { world, a, b, seen } = setup(zone);
+  const { world, a, b, server, seen } = setup(zone);
   const p = new a.dns.promises.Resolver({ timeout: 500, tries: 2 });
   p.setServers(['10.0.0.2:5353']);
   await assert.rejects(settle(world, p.resolve('nosuch.example', 'A')),
@@ -171,4 +172,5 @@ test('dns resolver: ENOTFOUND, ENODATA, ECONNREFUSED (with fallback), ETIMEOUT a
 
   assert.throws(() => r.setServers(['not an ip']), { code: 'ERR_INVALID_IP_ADDRESS' });
   assert.throws(() => r.resolve('x', 'MX', () => {}), { code: 'ERR_INVALID_ARG_VALUE' });
+  server.close();
 });
