@@ -46,6 +46,16 @@ export function install(): Registered {
   dns.promises.lookup = host.dns.promises.lookup;
   dns.getDefaultResultOrder = host.dns.getDefaultResultOrder;
   dns.setDefaultResultOrder = host.dns.setDefaultResultOrder;
+  // Resolver: the host's (A, AAAA, ANY over the virtual network). Node's dns.setServers() binds
+  // every method name of the exported Resolver's prototype to its default resolver, so the
+  // record types the host's Resolver lacks keep Node's own methods rather than being missing.
+  for (const [mine, theirs] of [[host.dns.Resolver, dns.Resolver], [host.dns.promises.Resolver, dns.promises.Resolver]] as const) {
+    const proto = (mine as unknown as { prototype: Record<string, unknown> }).prototype;
+    const real = (theirs as { prototype: Record<string, unknown> }).prototype;
+    for (const key of Object.getOwnPropertyNames(real)) {
+      if (!(key in proto)) Object.defineProperty(proto, key, Object.getOwnPropertyDescriptor(real, key)!);
+    }
+  }
   dns.Resolver = host.dns.Resolver;
   dns.promises.Resolver = host.dns.promises.Resolver;
 
