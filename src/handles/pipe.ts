@@ -24,15 +24,6 @@ export class PipeHandle extends StreamHandle {
     return new PipeHandle(this.loop, PipeConstants.SOCKET).initConnected(fd);
   }
 
-  open(fd: number): number {
-    if (this.fd >= 0 || this.isClosed) return UV_EINVAL;
-    const t = this.loop.sys.getsockopt(fd, 'SOL_SOCKET', 'SO_TYPE');
-    if (typeof t === 'number' && t < 0) return t;
-    this.fd = fd;
-    if (typeof this.loop.sys.getpeername(fd) === 'object') this.initConnected(fd);
-    return 0;
-  }
-
   bind(name: string): number {
     if (this.isClosed || this.fd >= 0) return UV_EINVAL;
     const { sys } = this.loop;

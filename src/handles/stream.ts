@@ -470,6 +470,16 @@ export abstract class StreamHandle {
     else this.loop.sched.unrefHandle();
   }
 
+  /** Takes over an existing sys descriptor (uv_tcp_open / uv_pipe_open). */
+  open(fd: number): number {
+    if (this.fd >= 0 || this.isClosed) return UV_EINVAL;
+    const t = this.loop.sys.getsockopt(fd, 'SOL_SOCKET', 'SO_TYPE');
+    if (typeof t === 'number' && t < 0) return t;
+    this.fd = fd;
+    if (typeof this.loop.sys.getpeername(fd) === 'object') this.initConnected(fd);
+    return 0;
+  }
+
   /** Takes over a connected descriptor (accepted, or open()ed). */
   protected initConnected(fd: number): this {
     this.fd = fd;

@@ -30,16 +30,6 @@ export class TcpHandle extends StreamHandle {
     return new TcpHandle(this.loop, TCPConstants.SOCKET).initConnected(fd);
   }
 
-  /** Takes over an existing sys descriptor. */
-  open(fd: number): number {
-    if (this.fd >= 0 || this.isClosed) return UV_EINVAL;
-    const t = this.loop.sys.getsockopt(fd, 'SOL_SOCKET', 'SO_TYPE');
-    if (typeof t === 'number' && t < 0) return t;
-    this.fd = fd;
-    if (typeof this.loop.sys.getpeername(fd) === 'object') this.initConnected(fd);
-    return 0;
-  }
-
   bind(address: string, port: number): number {
     if (!isIPv4(address)) return UV_EINVAL;
     return this.bindTo(AF_INET, { family: 4, address, port: port | 0 }, 0);

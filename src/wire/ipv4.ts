@@ -91,21 +91,7 @@ export function parseIpv4(buf: Uint8Array): Ipv4Repr | WireError {
  * type, length (counting type and length, at least 2), data. True when the walk stays inside.
  */
 export function ipv4OptionsValid(options: Uint8Array): boolean {
-  const n = options.length;
-  let i = 0;
-  while (i < n) {
-    const kind = options[i];
-    if (kind === IPOPT_END) return true;
-    if (kind === IPOPT_NOOP) {
-      i++;
-      continue;
-    }
-    if (i + 1 >= n) return false;
-    const olen = options[i + 1];
-    if (olen < 2 || i + olen > n) return false;
-    i += olen;
-  }
-  return true;
+  return forEachIpv4Option(options, () => {});
 }
 
 /**
