@@ -16,11 +16,16 @@ export interface TsharkReading {
   flagged: string[];
 }
 
-/** Reads `path` with tshark. `filter` narrows what counts as flagged (e.g. to exclude expected retransmission warnings). */
-export function tsharkRead(path: string, opts: { flagFilter?: string } = {}): TsharkReading {
-  const all = spawnSync('tshark', ['-n', '-r', path, ...PREFS], { encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28 });
+/**
+ * Reads `path` with tshark. `flagFilter` narrows what counts as flagged (e.g. to exclude expected
+ * retransmission warnings); `decodeAs` adds tshark `-d` rules, e.g. 'tcp.port==80,data' when the
+ * payload is random bytes that the port's own dissector (HTTP) would call malformed.
+ */
+export function tsharkRead(path: string, opts: { flagFilter?: string; decodeAs?: string[] } = {}): TsharkReading {
+  const prefs = [...PREFS, ...(opts.decodeAs ?? []).flatMap((d) => ['-d', d])];
+  const all = spawnSync('tshark', ['-n', '-r', path, ...prefs], { encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28 });
   if (all.status !== 0) throw new Error(`tshark -r ${path} failed: ${all.stderr}`);
-  const bad = spawnSync('tshark', ['-n', '-r', path, ...PREFS, '-Y', opts.flagFilter ?? BAD], { encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28 });
+  const bad = spawnSync('tshark', ['-n', '-r', path, ...prefs, '-Y', opts.flagFilter ?? BAD], { encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28 });
   if (bad.status !== 0) throw new Error(`tshark -Y failed: ${bad.stderr}`);
   const split = (s: string): string[] => s.split('\n').map((l) => l.trim()).filter(Boolean);
   return { lines: split(all.stdout), flagged: split(bad.stdout) };

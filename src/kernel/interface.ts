@@ -8,6 +8,7 @@ import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETH_HEADER_LEN } from '.
 import type { FrameTap, LinkLayer, Port, Tappable } from '../links/port.js';
 import { TapList } from '../links/taps.js';
 import type { NeighbourTable } from './neighbour.js';
+import { gsoSegmentCount, gsoWireBytes, segmentTcp } from '../wire/gso.js';
 import type { Kernel } from './kernel.js';
 
 /** An IPv4 address on an interface. */
@@ -57,6 +58,10 @@ export interface InterfaceStats {
   txPackets: number;
   txBytes: number;
   txDropped: number;
+  /** TCP super-frames handed to the wire whole (TSO; each also counts as its segments above). */
+  txGso: number;
+  /** TCP super-frames received whole (GRO in effect; each also counts as its segments above). */
+  rxGso: number;
 }
 
 export class Interface implements Tappable {
@@ -75,12 +80,18 @@ export class Interface implements Tappable {
   /** ARP and NDP tables (layer-2 interfaces only). */
   arp: NeighbourTable | null = null;
   nd: NeighbourTable | null = null;
-  readonly stats: InterfaceStats = { rxPackets: 0, rxBytes: 0, rxErrors: 0, rxDropped: 0, rxMulticast: 0, txPackets: 0, txBytes: 0, txDropped: 0 };
+  readonly stats: InterfaceStats = { rxPackets: 0, rxBytes: 0, rxErrors: 0, rxDropped: 0, rxMulticast: 0, txPackets: 0, txBytes: 0, txDropped: 0, txGso: 0, rxGso: 0 };
   /** Multicast MACs accepted on input, with a reference count per joined group. */
   readonly mcastMacs = new Map<number, number>();
   protected readonly taps = new TapList();
   /** Bound once, given to the port. */
-  readonly receive: (frame: Uint8Array) => void;
+  readonly receive: (frame: Uint8Array, gso?: number) => void;
+  /**
+   * Segmentation offload (`ethtool -K <if> tso|gso on|off`): TCP hands this interface up to
+   * 64 KiB at once and the frames are cut where real frames matter (src/wire/gso.ts). On by
+   * default; off, TCP sends one MSS per packet itself.
+   */
+  offload = true;
 
   constructor(kernel: Kernel, name: string, ifindex: number, layer: LinkLayer, mtu: number, mac: Uint8Array, port: Port | null) {
     this.kernel = kernel;
@@ -91,7 +102,7 @@ export class Interface implements Tappable {
     this.mac = mac;
     this.macString = formatMAC(mac);
     this.port = port;
-    this.receive = (frame) => this.input(frame);
+    this.receive = (frame, gso) => this.input(frame, gso === undefined ? 0 : gso);
     if (port !== null) port.onFrame = this.receive;
   }
 
@@ -144,9 +155,26 @@ export class Interface implements Tappable {
     return out;
   }
 
-  /** Hands a frame (layer 2) or packet (layer 3) to the link. */
-  transmit(frame: Uint8Array): void {
+  /**
+   * Hands a frame (layer 2) or packet (layer 3) to the link. `gso` > 0: a TCP super-frame, cut
+   * here into real frames unless the port carries super-frames and nobody captures this interface.
+   */
+  transmit(frame: Uint8Array, gso = 0): void {
     const port = this.port;
+    if (gso > 0) {
+      if (port !== null && this.up && port.gso === true && this.taps.list.length === 0) {
+        const l3 = this.layer === 2 ? 14 : 0;
+        this.stats.txPackets += gsoSegmentCount(frame, l3, gso);
+        this.stats.txBytes += gsoWireBytes(frame, l3, gso);
+        this.stats.txGso++;
+        port.send(frame, gso);
+        return;
+      }
+      const segs = segmentTcp(frame, this.layer === 2 ? 14 : 0, gso);
+      if (segs.length === 0) this.stats.txDropped++;
+      for (let i = 0; i < segs.length; i++) this.transmit(segs[i]!, 0);
+      return;
+    }
     if (port === null || !this.up) {
       this.stats.txDropped++;
       return;
@@ -175,21 +203,37 @@ export class Interface implements Tappable {
     else this.mcastMacs.set(k, n - 1);
   }
 
-  /** A frame from the link. */
-  protected input(frame: Uint8Array): void {
+  /**
+   * A frame from the link. `gso` > 0: a TCP super-frame that crossed only virtual wires (GRO's
+   * result, in effect): counted and captured as the real frames it stands for, handed up whole.
+   */
+  protected input(frame: Uint8Array, gso = 0): void {
     if (!this.up) return;
     const st = this.stats;
-    st.rxPackets++;
-    st.rxBytes += frame.length;
     const k = this.kernel;
     const taps = this.taps.list;
-    if (taps.length !== 0) {
-      const now = k.sched.now();
-      for (let i = 0; i < taps.length; i++) taps[i]!(frame, now, this.layer);
+    if (gso > 0) {
+      const l3 = this.layer === 2 ? 14 : 0;
+      const n = gsoSegmentCount(frame, l3, gso);
+      st.rxPackets += n;
+      st.rxBytes += gsoWireBytes(frame, l3, gso);
+      st.rxGso++;
+      k.stats.link.InFrames! += n;
+      if (taps.length !== 0) {
+        const now = k.sched.now();
+        for (const f of segmentTcp(frame, l3, gso)) for (let i = 0; i < taps.length; i++) taps[i]!(f, now, this.layer);
+      }
+    } else {
+      st.rxPackets++;
+      st.rxBytes += frame.length;
+      if (taps.length !== 0) {
+        const now = k.sched.now();
+        for (let i = 0; i < taps.length; i++) taps[i]!(frame, now, this.layer);
+      }
+      k.stats.link.InFrames!++;
     }
-    k.stats.link.InFrames!++;
     if (this.layer === 3) {
-      this.inputPacket(frame, false);
+      this.inputPacket(frame, false, gso);
       return;
     }
     if (frame.length < ETH_HEADER_LEN) {
@@ -216,8 +260,8 @@ export class Interface implements Tappable {
     }
     const type = (frame[12]! << 8) | frame[13]!;
     const payload = frame.subarray(ETH_HEADER_LEN);
-    if (type === ETHERTYPE_IPV4) k.ipv4.input(this, payload, linkMcast);
-    else if (type === ETHERTYPE_IPV6) k.ipv6.input(this, payload, linkMcast);
+    if (type === ETHERTYPE_IPV4) k.ipv4.input(this, payload, linkMcast, gso);
+    else if (type === ETHERTYPE_IPV6) k.ipv6.input(this, payload, linkMcast, gso);
     else if (type === ETHERTYPE_ARP) k.arpProto.input(this, frame, payload);
     else {
       // Linux rx_nohandler: an EtherType nobody handles (802.1Q tags included: no VLAN devices).
@@ -227,11 +271,11 @@ export class Interface implements Tappable {
   }
 
   /** A bare IP packet (layer-3 link or loopback): dispatch on the version nibble. */
-  protected inputPacket(packet: Uint8Array, linkMcast: boolean): void {
+  protected inputPacket(packet: Uint8Array, linkMcast: boolean, gso = 0): void {
     const k = this.kernel;
     const v = packet.length > 0 ? packet[0]! >>> 4 : 0;
-    if (v === 4) k.ipv4.input(this, packet, linkMcast);
-    else if (v === 6) k.ipv6.input(this, packet, linkMcast);
+    if (v === 4) k.ipv4.input(this, packet, linkMcast, gso);
+    else if (v === 6) k.ipv6.input(this, packet, linkMcast, gso);
     else {
       this.stats.rxErrors++;
       k.stats.link.InErrors!++;

@@ -28,6 +28,11 @@ export interface IpPacket {
   ifindex: number;
   /** Sent to a broadcast or multicast address. */
   multicast: boolean;
+  /**
+   * > 0: a TCP super-segment of segments of this size that crossed only virtual wires from a
+   * usernet host (TSO/GSO, src/wire/gso.ts): its TCP checksum was left partial and needs no check.
+   */
+  gso?: number;
 }
 
 /** An ICMP/ICMPv6 error about a packet this host sent, passed to the transport that sent it. */
@@ -68,6 +73,11 @@ export interface RouteResult {
   mtu: number;
   /** Destination type. */
   type: 'unicast' | 'local' | 'broadcast' | 'multicast';
+  /**
+   * The output interface takes TCP super-segments (segmentation offload on, as `ethtool -k`
+   * shows tcp-segmentation-offload): TCP may hand IP up to 64 KiB at once with `gso` set.
+   */
+  gso?: boolean;
 }
 
 export interface IpOutputOptions {
@@ -79,6 +89,11 @@ export interface IpOutputOptions {
   ifindex?: number;
   /** Deliver multicast back to local sockets too (IP_MULTICAST_LOOP). Default true. */
   multicastLoop?: boolean;
+  /**
+   * A TCP super-segment (only where the route said `gso`): the packet carries segments of this
+   * many payload bytes, each of which must fit the path MTU; the whole may exceed it.
+   */
+  gso?: number;
 }
 
 /** What the IP layer offers to transports. */

@@ -11,6 +11,7 @@ import { EACCES, EHOSTUNREACH, EINVAL, EMSGSIZE } from '../sys/errno.js';
 import type { IpOutputOptions } from './ip-types.js';
 import type { Interface } from './interface.js';
 import type { Kernel, KernelPacket, Path } from './kernel.js';
+import { segmentTcp } from '../wire/gso.js';
 import { Reassembler, type FragQueue } from './fragments.js';
 
 const ETH = 14;
@@ -66,7 +67,7 @@ export class Ipv4 {
    * parseIpv4 (which the slower paths, fragments and forwarding, use): on the delivery path no
    * header object and no address views are allocated.
    */
-  input(iface: Interface, buf: Uint8Array, linkMcast: boolean): void {
+  input(iface: Interface, buf: Uint8Array, linkMcast: boolean, gso = 0): void {
     const k = this.k;
     const st = k.stats.ip;
     st.InReceives!++;
@@ -127,6 +128,8 @@ export class Ipv4 {
       let bcast = false;
       for (const a of iface.v4) if (a.prefix < 31 && a.bcast32 === d32) bcast = true;
       if (!bcast) {
+        // A router forwards the segments of a super-packet one by one (it has no GSO of its own).
+        if (gso > 0) { for (const seg of segmentTcp(buf, 0, gso)) this.input(iface, seg, linkMcast, 0); return; }
         this.forward(iface, parseIpv4(buf) as Ipv4Repr, buf, linkMcast);
         return;
       }
@@ -153,6 +156,7 @@ export class Ipv4 {
       payload: buf.subarray(hl, total),
       ifindex: iface.ifindex,
       multicast,
+      gso,
       raw: packet,
     };
     k.deliver(pkt);
@@ -190,6 +194,7 @@ export class Ipv4 {
       payload: out.subarray(hl),
       ifindex: iface.ifindex,
       multicast,
+      gso: 0,
       raw: out,
     };
     k.deliver(pkt);
@@ -293,7 +298,16 @@ export class Ipv4 {
       return 0;
     }
     const mtu = k.pathMtu(p);
+    const gso = opts?.gso ?? 0;
     if (total > mtu) {
+      // A TCP super-segment fits when each of its segments does (its header, `gso` bytes of data).
+      if (gso > 0 && total <= 65535 && IPV4_HEADER_LEN + ((buf[offset + 12]! >>> 4) << 2) + gso <= mtu) {
+        this.header(buf, start, total, df, 0, false, ttl, protocol, srcBytes, p.dstBytes, opts?.tos ?? 0);
+        // Linux: each segment of a GSO packet takes its own identification.
+        this.nextId = (this.nextId + Math.ceil((len - ((buf[offset + 12]! >>> 4) << 2)) / gso) - 1) & 0xffff;
+        k.transmit(p, buf, start, gso);
+        return 0;
+      }
       // RFC 1191 §3: with DF the sender learns EMSGSIZE instead of fragmenting.
       if (df || total > 65535) return -EMSGSIZE;
       return this.fragmentOut(p, buf, offset, mtu, ttl, protocol, srcBytes, opts?.tos ?? 0, opts?.multicastLoop !== false);

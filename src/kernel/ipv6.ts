@@ -18,6 +18,7 @@ import { EACCES, EINVAL, EMSGSIZE } from '../sys/errno.js';
 import type { IpOutputOptions } from './ip-types.js';
 import type { Interface } from './interface.js';
 import type { Kernel, KernelPacket, Path } from './kernel.js';
+import { segmentTcp } from '../wire/gso.js';
 import { Reassembler, type FragQueue } from './fragments.js';
 
 const ETH = 14;
@@ -85,7 +86,7 @@ export class Ipv6 {
     return e;
   }
 
-  input(iface: Interface, buf: Uint8Array, linkMcast: boolean): void {
+  input(iface: Interface, buf: Uint8Array, linkMcast: boolean, gso = 0): void {
     const k = this.k;
     const st = k.stats.ip6;
     st.InReceives!++;
@@ -114,6 +115,8 @@ export class Ipv6 {
       multicast = true;
       st.InMcastPkts!++;
     } else if (!k.local6.has(dst.name) && dst.name !== '::1') {
+      // A router forwards the segments of a super-packet one by one (it has no GSO of its own).
+      if (gso > 0) { for (const seg of segmentTcp(buf, 0, gso)) this.input(iface, seg, linkMcast, 0); return; }
       const h = parseIpv6(buf);
       if (h instanceof WireError) st.InHdrErrors!++;
       else this.forward(iface, h, buf, linkMcast);
@@ -139,6 +142,7 @@ export class Ipv6 {
       payload: buf.subarray(IPV6_HEADER_LEN, end),
       ifindex: iface.ifindex,
       multicast,
+      gso,
       raw: packet,
     };
     k.deliver(pkt);
@@ -181,6 +185,7 @@ export class Ipv6 {
       payload: h.payload,
       ifindex: iface.ifindex,
       multicast,
+      gso: 0,
       raw: packet,
     };
     k.deliver(pkt);
@@ -267,6 +272,7 @@ export class Ipv6 {
       payload: r.payload,
       ifindex: iface.ifindex,
       multicast,
+      gso: 0,
       raw: out,
     };
     k.deliver(pkt);
@@ -349,7 +355,7 @@ export class Ipv6 {
     }
     const srcBytes = src === p.src || src === '::' || src === '' ? p.srcBytes : this.bytes(src);
     const hop = opts?.ttl ?? (p.type === 'multicast' ? 1 : k.defaultTtl); // RFC 3493 §5.2: multicast hops default 1
-    return this.send(p, srcBytes, protocol, buf, offset, hop, opts?.tos ?? 0, opts?.dontFragment ?? false, opts?.multicastLoop !== false, false);
+    return this.send(p, srcBytes, protocol, buf, offset, hop, opts?.tos ?? 0, opts?.dontFragment ?? false, opts?.multicastLoop !== false, false, opts?.gso ?? 0);
   }
 
   /**
@@ -357,7 +363,7 @@ export class Ipv6 {
    * of buf[offset..] and sends it on path `p`, fragmenting at the source when allowed.
    */
   send(p: Path, srcBytes: Uint8Array, protocol: number, buf: Uint8Array, offset: number, hopLimit: number, tclass: number,
-    dontFragment: boolean, loop: boolean, routerAlert: boolean): number {
+    dontFragment: boolean, loop: boolean, routerAlert: boolean, gso = 0): number {
     const k = this.k;
     let next = protocol;
     let start = offset;
@@ -383,6 +389,13 @@ export class Ipv6 {
     }
     const mtu = k.pathMtu(p);
     if (IPV6_HEADER_LEN + plen > mtu) {
+      // A TCP super-segment fits when each of its segments does (its header, `gso` bytes of data).
+      if (gso > 0 && !routerAlert && plen <= 65535 && IPV6_HEADER_LEN + ((buf[offset + 12]! >>> 4) << 2) + gso <= mtu) {
+        start -= IPV6_HEADER_LEN;
+        emitIpv6Header(buf, start, { trafficClass: tclass, payloadLength: plen, nextHeader: next, hopLimit, src: srcBytes, dst: p.dstBytes });
+        k.transmit(p, buf, start, gso);
+        return 0;
+      }
       if (dontFragment || plen > 65535 || routerAlert) return -EMSGSIZE;
       return this.fragmentOut(p, srcBytes, protocol, buf, offset, mtu, hopLimit, tclass, loop);
     }

@@ -403,6 +403,7 @@ export class Kernel implements IpLayer {
     }
     const r: RouteResult = { family, dev: p.iface.name, ifindex: p.iface.ifindex, src: opts?.src ?? p.src, mtu: this.pathMtu(p), type: p.type };
     if (p.via !== undefined) r.via = p.via;
+    if (p.type === 'unicast' && p.iface.offload && p.iface !== this.lo) r.gso = true;
     return r;
   }
 
@@ -505,10 +506,10 @@ export class Kernel implements IpLayer {
    * Hands an IP packet that starts at buf[ipStart] and runs to the end of `buf` to the path's
    * interface. On Ethernet the 14 bytes before ipStart are free for the header.
    */
-  transmit(p: Path, buf: Uint8Array, ipStart: number): void {
+  transmit(p: Path, buf: Uint8Array, ipStart: number, gso = 0): void {
     const iface = p.iface;
     if (iface.layer === 3) {
-      iface.transmit(ipStart === 0 ? buf : buf.subarray(ipStart));
+      iface.transmit(ipStart === 0 ? buf : buf.subarray(ipStart), gso);
       return;
     }
     const e = ipStart - 14;
@@ -535,11 +536,11 @@ export class Kernel implements IpLayer {
       frame[3] = ld[3]!;
       frame[4] = ld[4]!;
       frame[5] = ld[5]!;
-      iface.transmit(frame);
+      iface.transmit(frame, gso);
       return;
     }
     const table = p.family === 4 ? iface.arp! : iface.nd!;
-    table.send(p.hop, p.hopBytes, frame);
+    table.send(p.hop, p.hopBytes, frame, gso);
   }
 
   // ---- tools ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 import { formatMAC, macEquals } from '../wire/addr.js';
 import type { Scheduler, Timer } from '../links/clock.js';
 import type { Random } from '../links/random.js';
+import { segmentTcp } from '../wire/gso.js';
 import type { Counters } from './stats.js';
 
 export const NUD_INCOMPLETE = 1;
@@ -89,7 +90,7 @@ export interface Resolver {
 /** What the table needs of its interface. */
 export interface NeighbourLink {
   readonly name: string;
-  transmit(frame: Uint8Array): void;
+  transmit(frame: Uint8Array, gso?: number): void;
 }
 
 export class NeighbourTable {
@@ -115,12 +116,12 @@ export class NeighbourTable {
    * Sends an Ethernet frame whose header is written except for the destination MAC
    * (frame[0..6]), resolving the neighbour first when needed (RFC 4861 §7.2.2).
    */
-  send(key: string, ip: Uint8Array, frame: Uint8Array): void {
+  send(key: string, ip: Uint8Array, frame: Uint8Array, gso = 0): void {
     const now = this.sched.now();
     let n = this.entries.get(key);
     if (n === undefined) {
       n = this.create(key, ip, now);
-      this.enqueue(n, frame);
+      this.enqueueFrames(n, frame, gso);
       this.startSolicit(n);
       return;
     }
@@ -140,15 +141,21 @@ export class NeighbourTable {
       case NUD_PERMANENT:
         break;
       case NUD_INCOMPLETE:
-        this.enqueue(n, frame);
+        this.enqueueFrames(n, frame, gso);
         return;
       default: // NUD_FAILED: Linux restarts resolution when there is something to send
-        this.enqueue(n, frame);
+        this.enqueueFrames(n, frame, gso);
         this.startSolicit(n);
         return;
     }
     this.put(n.mac!, frame);
-    this.link.transmit(frame);
+    this.link.transmit(frame, gso);
+  }
+
+  /** Queues a frame until resolution; a TCP super-frame waits as the frames it stands for. */
+  private enqueueFrames(n: Neighbour, frame: Uint8Array, gso: number): void {
+    if (gso === 0) { this.enqueue(n, frame); return; }
+    for (const f of segmentTcp(frame, 14, gso)) this.enqueue(n, f);
   }
 
   /**

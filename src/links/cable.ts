@@ -10,6 +10,8 @@
 // neither sends nor receives: its frames are counted as `unplugged`.
 // Taps see each frame once, when the sending end puts it on the cable (before impairments, so a
 // capture shows what was sent, lost frames included), stamped with the network time of that moment.
+// A TCP super-frame (gso > 0, src/wire/gso.ts) crosses a plain cable whole; with a tap, a rate or
+// an impairment it is cut into real frames first, so captures and faults only ever see those.
 
 import type { Scheduler } from './clock.js';
 import type { Random } from './random.js';
@@ -18,6 +20,7 @@ import { parseRate } from './rate.js';
 import { type ImpairOptions, type ImpairSettings, parseImpairOptions } from './impair.js';
 import { Lane, type LaneStats, checkMtu, fitsMtu } from './lane.js';
 import { TapList } from './taps.js';
+import { gsoFitsMtu, gsoSegmentCount, segmentTcp } from '../wire/gso.js';
 
 export interface CableOptions {
   /** Largest IP packet the cable carries (default 1500). */
@@ -39,14 +42,15 @@ export interface CableStats {
 
 /** One end of a cable: what an interface plugs into. */
 export class CableEnd implements Port {
-  onFrame: ((frame: Uint8Array) => void) | null = null;
+  readonly gso = true;
+  onFrame: ((frame: Uint8Array, gso?: number) => void) | null = null;
   /** False after detach(): frames from or to this end are dropped. */
   attached = true;
 
   constructor(private readonly cable: Cable, readonly index: 0 | 1, readonly name: string,
               readonly layer: LinkLayer, readonly mtu: number) {}
 
-  send(frame: Uint8Array): void { this.cable._send(this.index, frame); }
+  send(frame: Uint8Array, gso = 0): void { this.cable._send(this.index, frame, gso); }
 
   detach(): void { this.attached = false; }
 
@@ -72,8 +76,8 @@ export class Cable implements Tappable {
     this.ends = [new CableEnd(this, 0, `${name}:a`, layer, this.mtu), new CableEnd(this, 1, `${name}:b`, layer, this.mtu)];
     const [a, b] = this.ends;
     this.lanes = [
-      new Lane(sched, random, this.rate, (f) => deliver(b, f)),
-      new Lane(sched, random, this.rate, (f) => deliver(a, f)),
+      new Lane(sched, random, this.rate, (f, gso) => deliver(b, f, gso), layer),
+      new Lane(sched, random, this.rate, (f, gso) => deliver(a, f, gso), layer),
     ];
   }
 
@@ -104,9 +108,19 @@ export class Cable implements Tappable {
   }
 
   /** @internal CableEnd.send */
-  _send(from: 0 | 1, frame: Uint8Array): void {
+  _send(from: 0 | 1, frame: Uint8Array, gso = 0): void {
     const lane = this.lanes[from];
-    if (!this.ends[from].attached) { lane.unplugged++; return; }
+    const l3 = this.layer === 2 ? 14 : 0;
+    if (!this.ends[from].attached) { lane.unplugged += gso > 0 ? gsoSegmentCount(frame, l3, gso) : 1; return; }
+    if (gso > 0) {
+      if (!gsoFitsMtu(frame, l3, gso, this.mtu)) { lane.oversize++; return; }
+      if (this.taps.list.length === 0) { lane.send(frame, gso); return; }
+      // A capture shows the frames a NIC would have put on the wire.
+      const segs = segmentTcp(frame, l3, gso);
+      if (segs.length === 0) { lane.oversize++; return; }
+      for (let i = 0; i < segs.length; i++) this._send(from, segs[i]!, 0);
+      return;
+    }
     if (!fitsMtu(frame, this.layer, this.mtu)) { lane.oversize++; return; }
     const taps = this.taps.list;
     if (taps.length !== 0) {
@@ -117,9 +131,9 @@ export class Cable implements Tappable {
   }
 }
 
-function deliver(end: CableEnd, frame: Uint8Array): boolean {
+function deliver(end: CableEnd, frame: Uint8Array, gso: number): boolean {
   const h = end.onFrame;
   if (!end.attached || h === null) return false;
-  h(frame);
+  h(frame, gso);
   return true;
 }

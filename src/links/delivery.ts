@@ -13,23 +13,28 @@ export class DeliveryQueue {
   // FIFO, as parallel arrays from `head`.
   private fFrames: Array<Uint8Array | undefined> = [];
   private fTimes: number[] = [];
+  private fGso: number[] = [];
   private head = 0;
   // Min-heap on (time, push order), as parallel arrays.
   private hFrames: Uint8Array[] = [];
   private hTimes: number[] = [];
   private hSeqs: number[] = [];
+  private hGso: number[] = [];
   private seq = 0;
+  /** The `gso` of the frame pop() returned last (0: a plain frame). */
+  poppedGso = 0;
 
   get size(): number { return this.fTimes.length - this.head + this.hTimes.length; }
 
-  push(frame: Uint8Array, time: number): void {
+  push(frame: Uint8Array, time: number, gso = 0): void {
     const n = this.fTimes.length;
     if (n === this.head || time >= this.fTimes[n - 1]!) {
       this.fFrames.push(frame);
       this.fTimes.push(time);
+      this.fGso.push(gso);
       return;
     }
-    this.heapPush(frame, time, this.seq++);
+    this.heapPush(frame, time, this.seq++, gso);
   }
 
   /** Removes and returns the frame with the earliest (time, push order); undefined when empty. */
@@ -41,12 +46,13 @@ export class DeliveryQueue {
       if (fifoEmpty) return undefined;
       const i = this.head;
       const f = this.fFrames[i];
+      this.poppedGso = this.fGso[i]!;
       this.fFrames[i] = undefined;
       this.head = i + 1;
       if (this.head === this.fTimes.length) {
-        this.fFrames.length = 0; this.fTimes.length = 0; this.head = 0;
+        this.fFrames.length = 0; this.fTimes.length = 0; this.fGso.length = 0; this.head = 0;
       } else if (this.head >= 4096 && this.head * 2 >= this.fTimes.length) {
-        this.fFrames.splice(0, this.head); this.fTimes.splice(0, this.head);
+        this.fFrames.splice(0, this.head); this.fTimes.splice(0, this.head); this.fGso.splice(0, this.head);
         this.head = 0;
       }
       return f;
@@ -54,23 +60,24 @@ export class DeliveryQueue {
     return this.heapPop();
   }
 
-  private heapPush(frame: Uint8Array, time: number, seq: number): void {
-    const F = this.hFrames, T = this.hTimes, S = this.hSeqs;
+  private heapPush(frame: Uint8Array, time: number, seq: number, gso: number): void {
+    const F = this.hFrames, T = this.hTimes, S = this.hSeqs, G = this.hGso;
     let i = T.length;
-    F.push(frame); T.push(time); S.push(seq);
+    F.push(frame); T.push(time); S.push(seq); G.push(gso);
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (T[p]! < time || (T[p] === time && S[p]! < seq)) break;
-      F[i] = F[p]!; T[i] = T[p]!; S[i] = S[p]!;
+      F[i] = F[p]!; T[i] = T[p]!; S[i] = S[p]!; G[i] = G[p]!;
       i = p;
     }
-    F[i] = frame; T[i] = time; S[i] = seq;
+    F[i] = frame; T[i] = time; S[i] = seq; G[i] = gso;
   }
 
   private heapPop(): Uint8Array {
-    const F = this.hFrames, T = this.hTimes, S = this.hSeqs;
+    const F = this.hFrames, T = this.hTimes, S = this.hSeqs, G = this.hGso;
     const top = F[0]!;
-    const lf = F.pop()!, lt = T.pop()!, ls = S.pop()!;
+    this.poppedGso = G[0]!;
+    const lf = F.pop()!, lt = T.pop()!, ls = S.pop()!, lg = G.pop()!;
     const n = T.length;
     if (n > 0) {
       let i = 0;
@@ -81,10 +88,10 @@ export class DeliveryQueue {
         let c = l;
         if (r < n && (T[r]! < T[l]! || (T[r] === T[l] && S[r]! < S[l]!))) c = r;
         if (lt < T[c]! || (lt === T[c] && ls < S[c]!)) break;
-        F[i] = F[c]!; T[i] = T[c]!; S[i] = S[c]!;
+        F[i] = F[c]!; T[i] = T[c]!; S[i] = S[c]!; G[i] = G[c]!;
         i = c;
       }
-      F[i] = lf; T[i] = lt; S[i] = ls;
+      F[i] = lf; T[i] = lt; S[i] = ls; G[i] = lg;
     }
     return top;
   }

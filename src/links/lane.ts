@@ -3,15 +3,19 @@
 // switch has one lane out to every port (and one in from it when the ports have a rate).
 //
 // With no rate and no impairment a frame costs one Scheduler event and no copy: it goes straight
-// into the delivery queue, due now.
+// into the delivery queue, due now. A TCP super-frame (gso > 0, src/wire/gso.ts) crosses such a
+// lane whole; a lane with a rate or an impairment first cuts it into the frames a NIC would have
+// sent, so that serialisation, loss, duplication, corruption and reordering act on real frames.
+// The counters always count real frames and their bytes.
 
 import type { Scheduler } from './clock.js';
 import type { Random } from './random.js';
 import { DeliveryQueue } from './delivery.js';
 import { Impairment, type FrameSink } from './impair.js';
+import { gsoSegmentCount, gsoWireBytes, segmentTcp } from '../wire/gso.js';
 
 /** Hands a frame to whatever is at the far end; false when nothing is plugged in there. */
-export type Receiver = (frame: Uint8Array) => boolean;
+export type Receiver = (frame: Uint8Array, gso: number) => boolean;
 
 export interface LaneStats {
   /** Frames put on the wire (accepted by the sending end). */
@@ -46,34 +50,59 @@ export class Lane implements FrameSink {
   unplugged = 0;
   private readonly queue = new DeliveryQueue();
 
+  /** Bytes of link header before the IP header: 14 on Ethernet, 0 on a layer-3 wire. */
+  private readonly l3: number;
+
   /** `rate` is the wire's own speed in bit/s; 0 means frames take no time to send. */
-  constructor(private readonly sched: Scheduler, random: Random, readonly rate: number, private readonly receive: Receiver) {
+  constructor(private readonly sched: Scheduler, random: Random, readonly rate: number, private readonly receive: Receiver, layer: 2 | 3 = 2) {
     this.impairment = new Impairment(random);
+    this.l3 = layer === 2 ? 14 : 0;
   }
+
+  /** Whether super-frames must be cut before they go on this lane (a rate or an impairment). */
+  get needsFrames(): boolean { return this.rate !== 0 || this.impairment.active; }
 
   /** Frames in flight. */
   get queued(): number { return this.queue.size; }
 
   /** Puts a frame on the wire now. The lane keeps `frame` (no copy). */
-  send(frame: Uint8Array): void {
+  send(frame: Uint8Array, gso = 0): void {
+    if (this.rate === 0 && !this.impairment.active) {
+      if (gso > 0) {
+        this.frames += gsoSegmentCount(frame, this.l3, gso);
+        this.bytes += gsoWireBytes(frame, this.l3, gso);
+      } else {
+        this.frames++;
+        this.bytes += frame.length;
+      }
+      this.arrive(frame, this.sched.now(), gso);
+      return;
+    }
+    if (gso > 0) {
+      const segs = segmentTcp(frame, this.l3, gso);
+      if (segs.length === 0) { this.frames++; this.bytes += frame.length; this.oversize++; return; }
+      for (let i = 0; i < segs.length; i++) this.send(segs[i]!, 0);
+      return;
+    }
     this.frames++;
     this.bytes += frame.length;
-    if (this.rate === 0 && !this.impairment.active) this.arrive(frame, this.sched.now());
-    else this.impairment.offer(frame, this.sched.now(), this.queue.size, this.rate, this);
+    this.impairment.offer(frame, this.sched.now(), this.queue.size, this.rate, this);
   }
 
   /** @internal FrameSink: schedules the arrival of a frame at the far end. */
-  arrive(frame: Uint8Array, time: number): void {
-    this.queue.push(frame, time);
+  arrive(frame: Uint8Array, time: number, gso = 0): void {
+    this.queue.push(frame, time, gso);
     this.sched.at(time, this.fire);
   }
 
   // One bound function for every arrival event: the earliest frame in flight is the one due.
   private readonly fire = (): void => {
-    const f = this.queue.pop();
+    const q = this.queue;
+    const f = q.pop();
     if (f === undefined) return;
-    if (this.receive(f)) this.delivered++;
-    else this.unplugged++;
+    const gso = q.poppedGso;
+    if (this.receive(f, gso)) this.delivered += gso > 0 ? gsoSegmentCount(f, this.l3, gso) : 1;
+    else this.unplugged += gso > 0 ? gsoSegmentCount(f, this.l3, gso) : 1;
   };
 
   stats(): LaneStats {

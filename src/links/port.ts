@@ -10,10 +10,23 @@ export interface Port {
   readonly mtu: number;
   /** A name for traces and captures ('lan:3', 'wan:a'). */
   readonly name: string;
-  /** The interface hands a frame to the wire. The wire may keep `frame`; the sender must not reuse it. */
-  send(frame: Uint8Array): void;
-  /** Set by the interface: the wire hands it a frame. */
-  onFrame: ((frame: Uint8Array) => void) | null;
+  /**
+   * Whether the wire carries TCP super-frames (`gso` > 0, see src/wire/gso.ts) as they are, to
+   * be cut into real frames only where real frames matter (captures, impairments, rates), as
+   * Linux veth and bridges carry GSO packets. Ports without it (TUN, devices) get real frames.
+   */
+  readonly gso?: boolean;
+  /**
+   * The interface hands a frame to the wire. The wire may keep `frame`; the sender must not
+   * reuse it. `gso` > 0 (only on ports with `gso`): a TCP super-frame of segments of that size.
+   */
+  send(frame: Uint8Array, gso?: number): void;
+  /**
+   * Set by the interface: the wire hands it a frame. `gso` > 0: a TCP super-frame that crossed
+   * only virtual wires (no capture, impairment or rate on its way cut it): its checksums were
+   * never computed and need no check (Linux CHECKSUM_PARTIAL across veth).
+   */
+  onFrame: ((frame: Uint8Array, gso?: number) => void) | null;
   /** Unplugs this end (host crash, detach). Frames to it are dropped afterwards. */
   detach(): void;
 }

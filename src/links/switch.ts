@@ -15,6 +15,8 @@
 //
 // A flooded frame gives its original bytes to one egress port and a copy to each other one, so no
 // two receivers share a buffer. Taps see each frame once, when it is sent into the switch.
+// A TCP super-frame (gso > 0, src/wire/gso.ts) is switched whole; with a tap or a rate it is cut
+// into real frames as it enters, and an impaired egress port cuts it before its faults apply.
 
 import type { Scheduler } from './clock.js';
 import type { Random } from './random.js';
@@ -23,6 +25,7 @@ import { parseRate } from './rate.js';
 import { type ImpairOptions, type ImpairSettings, parseImpairOptions } from './impair.js';
 import { Lane, type LaneStats, addLaneStats, checkMtu, emptyLaneStats, fitsMtu } from './lane.js';
 import { TapList } from './taps.js';
+import { gsoFitsMtu, gsoSegmentCount, gsoWireBytes, segmentTcp } from '../wire/gso.js';
 
 export interface SwitchOptions {
   /** Largest IP packet on this segment (default 1500). */
@@ -98,7 +101,8 @@ interface MacEntry {
 /** One port of a switch: what an interface plugs into. */
 export class SwitchPort implements Port {
   readonly layer = 2 as const;
-  onFrame: ((frame: Uint8Array) => void) | null = null;
+  readonly gso = true;
+  onFrame: ((frame: Uint8Array, gso?: number) => void) | null = null;
   /** False after detach(): frames from or to this port are dropped. */
   attached = true;
   /** @internal ingress counters */ inFrames = 0;
@@ -114,16 +118,16 @@ export class SwitchPort implements Port {
   /** `name` is `<switch>:<label>`; `label` is what connect() was given. */
   constructor(private readonly sw: Switch, readonly label: string, readonly name: string, readonly mtu: number,
               sched: Scheduler, random: Random, rate: number) {
-    this.inLane = rate > 0 ? new Lane(sched, random, rate, (f) => { sw._forward(this, f); return true; }) : null;
-    this.outLane = new Lane(sched, random, rate, (f) => {
+    this.inLane = rate > 0 ? new Lane(sched, random, rate, (f) => { sw._forward(this, f, 0); return true; }) : null;
+    this.outLane = new Lane(sched, random, rate, (f, gso) => {
       const h = this.onFrame;
       if (!this.attached || h === null) return false;
-      h(f);
+      h(f, gso);
       return true;
     });
   }
 
-  send(frame: Uint8Array): void { this.sw._ingress(this, frame); }
+  send(frame: Uint8Array, gso = 0): void { this.sw._ingress(this, frame, gso); }
 
   /** Unplugs the port; the switch forgets the MACs it learned here (link down flushes them). */
   detach(): void {
@@ -228,7 +232,22 @@ export class Switch implements Tappable {
   }
 
   /** @internal SwitchPort.send: a frame from a device enters its port. */
-  _ingress(port: SwitchPort, frame: Uint8Array): void {
+  _ingress(port: SwitchPort, frame: Uint8Array, gso = 0): void {
+    if (gso > 0) {
+      if (!port.attached) { port.inUnplugged += gsoSegmentCount(frame, ETH_HEADER, gso); return; }
+      if (!gsoFitsMtu(frame, ETH_HEADER, gso, this.mtu)) { port.inOversize++; return; }
+      if (this.taps.list.length === 0 && port.inLane === null) {
+        port.inFrames += gsoSegmentCount(frame, ETH_HEADER, gso);
+        port.inBytes += gsoWireBytes(frame, ETH_HEADER, gso);
+        this._forward(port, frame, gso);
+        return;
+      }
+      // A capture, or the port link's rate, sees the frames a NIC would have sent.
+      const segs = segmentTcp(frame, ETH_HEADER, gso);
+      if (segs.length === 0) { port.inOversize++; return; }
+      for (let i = 0; i < segs.length; i++) this._ingress(port, segs[i]!, 0);
+      return;
+    }
     if (!port.attached) { port.inUnplugged++; return; }
     if (frame.length < ETH_HEADER) { port.inRunt++; return; }
     if (!fitsMtu(frame, 2, this.mtu)) { port.inOversize++; return; }
@@ -239,12 +258,12 @@ export class Switch implements Tappable {
       const now = this.sched.now();
       for (let i = 0; i < taps.length; i++) taps[i]!(frame, now, 2);
     }
-    if (port.inLane === null) this._forward(port, frame);
+    if (port.inLane === null) this._forward(port, frame, 0);
     else port.inLane.send(frame);
   }
 
   /** @internal A frame has fully arrived in the switch through `from`: learn, then forward or flood. */
-  _forward(from: SwitchPort, frame: Uint8Array): void {
+  _forward(from: SwitchPort, frame: Uint8Array, gso: number): void {
     const now = this.sched.now();
     const table = this.table;
     // IEEE 802.1Q §8.7: learn the source address on the reception port (group addresses are never sources).
@@ -261,21 +280,21 @@ export class Switch implements Tappable {
         if (now - e.time < MAC_AGEING_MS) {
           // IEEE 802.1Q §8.6.1: a frame is never sent back out of the port it was received on.
           if (e.port === from) { this.filtered++; return; }
-          this.forwarded++;
-          e.port.outLane.send(frame);
+          this.forwarded += gso > 0 ? gsoSegmentCount(frame, ETH_HEADER, gso) : 1;
+          e.port.outLane.send(frame, gso);
           return;
         }
         table.delete(dst); // aged out: unknown again
       }
     }
     // Broadcast, multicast or unknown unicast: flood to every other attached port.
-    this.flooded++;
+    this.flooded += gso > 0 ? gsoSegmentCount(frame, ETH_HEADER, gso) : 1;
     const ports = this.ports;
     let first = true;
     for (let i = 0; i < ports.length; i++) {
       const p = ports[i]!;
       if (p === from || !p.attached) continue;
-      p.outLane.send(first ? frame : new Uint8Array(frame));
+      p.outLane.send(first ? frame : new Uint8Array(frame), gso);
       first = false;
     }
   }

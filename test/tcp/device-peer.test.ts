@@ -147,3 +147,31 @@ test('RST with a wrong sequence number: out of window ignored, in window a chall
   assert.equal(error!.code, 'ECONNRESET');
   assert.equal(seen.filter((s) => s.tcp.flags & (TCP_RST | TCP_FIN)).length, 0, 'nothing answers a valid RST');
 });
+
+test('segmentation offload toward a device that is not a virtual wire: the device gets real segments of at most the MSS', async (t) => {
+  const { world, h, dev, seen, accepted } = await setup(t);
+  const hostIsn = await handshake(world, dev, seen);
+  const sock = await accepted;
+  const iface = h.iface('tun0')!;
+  assert.equal(iface.offload, true, 'offload is on by default');
+  const data = Buffer.alloc(40_000, 0x61);
+  sock.write(data);
+  await world.run({ for: '10ms' });
+  // ACK everything seen so far, twice, so the congestion window lets the rest go.
+  for (let round = 0; round < 4; round++) {
+    const last = seen.filter((s) => s.tcp.payload.length > 0).at(-1);
+    if (last !== undefined) send(dev, { seq: ISN + 1, ack: (last.tcp.seq + last.tcp.payload.length) >>> 0, flags: TCP_ACK, window: 65535 });
+    await world.run({ for: '10ms' });
+  }
+  const segs = seen.filter((s) => s.tcp.payload.length > 0);
+  assert.equal(segs.reduce((n, s) => n + s.tcp.payload.length, 0), data.length, 'all the data came out');
+  for (const s of segs) {
+    assert.ok(s.raw.length <= 1500, `packet of ${s.raw.length} bytes on a 1500-MTU device`);
+    assert.ok(s.tcp.payload.length <= 1460, `segment of ${s.tcp.payload.length} bytes over an MSS of 1460`);
+  }
+  let seq = hostIsn + 1;
+  for (const s of segs) { assert.equal(s.tcp.seq >>> 0, seq >>> 0, 'contiguous'); seq += s.tcp.payload.length; }
+  assert.equal(iface.stats.txGso, 0, 'no super-frame reached the device');
+  assert.ok(h.tcp.stats.OutSegs >= segs.length);
+  sock.destroy();
+});

@@ -73,7 +73,12 @@ export interface Pair {
 }
 
 /** Two hosts on a cable: a = 10.0.0.1 / fd00::1, b = 10.0.0.2 / fd00::2. */
-export function pair(opts: { seed?: number; mtu?: number; config?: Partial<TcpConfig>; rate?: string } = {}): Pair {
+/**
+ * Two hosts on one cable. `offload: false` turns segmentation offload off on both interfaces
+ * (`ethtool -K eth0 tso off`), so that every packet TCP hands IP is one segment: tests that drop
+ * packets above the interface (dropOutgoing) then drop exactly one segment.
+ */
+export function pair(opts: { seed?: number; mtu?: number; config?: Partial<TcpConfig>; rate?: string; offload?: boolean } = {}): Pair {
   const world = new Network({ seed: opts.seed ?? 1 });
   const a = world.host('a');
   const b = world.host('b');
@@ -81,6 +86,7 @@ export function pair(opts: { seed?: number; mtu?: number; config?: Partial<TcpCo
     ipv4: ['10.0.0.1/24', '10.0.0.2/24'], ipv6: ['fd00::1/64', 'fd00::2/64'],
     ...(opts.mtu !== undefined ? { mtu: opts.mtu } : {}), ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
   });
+  if (opts.offload === false) for (const i of link.interfaces) i.offload = false;
   const ta = tcpOf(a, opts.config);
   const tb = tcpOf(b, opts.config);
   return { world, a, b, link, ta, tb };

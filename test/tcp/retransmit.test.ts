@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { AF_INET, addr, connected, dropOutgoing, pair, sha256, show, tapSegments, transfer } from './helpers.js';
 
 test('RTO: the lost segment is resent after 200 ms, then 400, 800, 1600 ms (RFC 6298 §5.5)', async () => {
-  const p = pair();
+  const p = pair({ offload: false });
   const [c, s] = await connected(p);
   const segs = tapSegments(p.link, p.world);
   let dropping = true;
@@ -45,7 +45,7 @@ test('SYN retries: 6 retransmissions at 1, 3, 7, 15, 31, 63 s, then ETIMEDOUT at
 });
 
 test('fast retransmit with SACK: one lost segment recovered without a timeout', async () => {
-  const p = pair();
+  const p = pair({ offload: false });
   const [c, s] = await connected(p);
   let n = 0;
   const undo = dropOutgoing(p.a, (t) => t.payload.length > 0 && ++n === 3);
@@ -59,7 +59,7 @@ test('fast retransmit with SACK: one lost segment recovered without a timeout', 
 });
 
 test('NewReno (SACK off): two losses in one window recovered by partial ACKs (RFC 6582)', async () => {
-  const p = pair({ config: { sack: false } });
+  const p = pair({ config: { sack: false }, offload: false });
   const [c, s] = await connected(p);
   let n = 0;
   const undo = dropOutgoing(p.a, (t) => t.payload.length > 0 && (++n === 12 || n === 15));

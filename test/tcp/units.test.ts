@@ -137,6 +137,18 @@ test('Reno: slow start by bytes acknowledged (at most 2 SMSS per ACK), then one 
   assert.equal(r.ssthresh(s, 1000), 2000);
 });
 
+test('slow start with TSO: L counts super-segments (one ACK covers 45 segments), still capped at ssthresh', () => {
+  const r = new Reno();
+  const s = { ...cc(1448), gsoOk: true };
+  r.onAck(s, 45 * 1448);
+  assert.equal(s.cwnd, 55 * 1448, 'the whole super-segment counts');
+  r.onAck(s, 100 * 1448);
+  assert.equal(s.cwnd, 55 * 1448 + 65535, 'at most one 64 KiB packet per ACK');
+  s.ssthresh = s.cwnd + 1000;
+  r.onAck(s, 45 * 1448);
+  assert.equal(s.cwnd, s.ssthresh);
+});
+
 test('CUBIC: β = 0.7, the window climbs back to W_max after K seconds (RFC 9438 §4.2, §4.6)', () => {
   const c = new Cubic();
   const s = cc();

@@ -118,13 +118,15 @@ export class Tcp implements TransportProtocol {
     const buf = pkt.payload;
     const seg = parseTcp(buf);
     if (seg instanceof WireError) { st.InErrs++; return; }
-    // RFC 9293 §3.1: a segment with a bad checksum is dropped (loopback packets never left the host).
-    if (pkt.ifindex !== LO_IFINDEX && !tcpChecksumOk(buf, pkt.srcBytes, pkt.dstBytes)) {
+    // RFC 9293 §3.1: a segment with a bad checksum is dropped. Loopback packets never left the
+    // host, and a super-segment crossed only virtual wires whole: both left it partial (offload).
+    const gso = pkt.gso;
+    if (pkt.ifindex !== LO_IFINDEX && !(gso !== undefined && gso > 0) && !tcpChecksumOk(buf, pkt.srcBytes, pkt.dstBytes)) {
       st.InCsumErrors++;
       st.InErrs++;
       return;
     }
-    st.InSegs++;
+    st.InSegs += gso !== undefined && gso > 0 ? Math.ceil(seg.payload.length / gso) || 1 : 1;
     // RFC 1122 §4.2.3.10, RFC 9293 §3.9.1: TCP is unicast only.
     if (pkt.multicast) return;
     const s = this.lookupConn(pkt.dst, seg.dstPort, pkt.src, seg.srcPort);

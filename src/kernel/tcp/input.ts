@@ -22,7 +22,10 @@ const EMPTY = new Uint8Array(0);
 /** A segment for an existing connection (not LISTEN). */
 export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void {
   const now = s.tcp.sched.now();
-  s.segsIn++;
+  const gso = pkt.gso;
+  // A super-segment counts as the segments it stands for (Linux: gso_segs).
+  const segs = gso !== undefined && gso > 0 ? Math.ceil(seg.payload.length / gso) || 1 : 1;
+  s.segsIn += segs;
   if (s.state === SYN_SENT) { synSentArrives(s, seg, pkt, now); return; }
   if (s.state === CLOSED) return;
   if (s.state === TIME_WAIT) { timeWaitArrives(s, seg, now); return; }
@@ -128,7 +131,7 @@ export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void 
   const fin = (flags & TCP_FIN) !== 0;
   if (data.length > 0 || fin) {
     if (dropText) s.ackNow = true; // a zero-window probe: answer with the current window
-    else dataArrives(s, seq, data, fin, now);
+    else dataArrives(s, seq, data, fin, now, segs);
   }
   if (!closed(s)) transmit(s);
 }
@@ -348,7 +351,7 @@ function rearmTimers(s: TcpSocket): void {
 }
 
 /** RFC 9293 §3.10.7.4 seventh (segment text) and eighth (FIN). */
-function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, now: number): void {
+function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, now: number, segs = 1): void {
   const st = s.state;
   // In CLOSE-WAIT, CLOSING, LAST-ACK and TIME-WAIT the peer already sent its FIN: ignore.
   if (st !== ESTABLISHED && st !== FIN_WAIT_1 && st !== FIN_WAIT_2) return;
@@ -400,7 +403,7 @@ function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, 
     s.recvQ.push(data);
     s.rcvNxt = seqAdd(s.rcvNxt, len);
     s.bytesReceived += len;
-    s.dataSegsIn++;
+    s.dataSegsIn += segs;
     s.lastDataRecv = now;
     if (s.ooo.segs.length > 0) {
       // RFC 5681 §4.2: a segment that fills a gap is acknowledged at once.

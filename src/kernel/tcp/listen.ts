@@ -93,9 +93,13 @@ function newChild(tcp: Tcp, l: TcpSocket, pkt: IpPacket, seg: TcpRepr): TcpSocke
   const r = tcp.ip.route(pkt.family, pkt.src, linkLocal ? { src: pkt.dst, ifindex: pkt.ifindex } : { src: pkt.dst });
   child.pmtu = typeof r === 'number' ? (pkt.family === 4 ? 576 : 1280) : r.mtu;
   child.csumOffload = typeof r !== 'number' && r.type === 'local' && tcp.config.loopbackChecksumOffload;
+  child.gsoOk = typeof r !== 'number' && r.gso === true;
   child.tsOffset = tcp.isn.tsOffset(child.localAddr, child.remoteAddr);
   // A link-local IPv6 peer is answered through the interface it came in on.
-  if (linkLocal) child.outOpts = { dontFragment: true, ifindex: pkt.ifindex };
+  if (linkLocal) {
+    child.outOpts = { dontFragment: true, ifindex: pkt.ifindex };
+    child.gsoOpts = { dontFragment: true, gso: 0, ifindex: pkt.ifindex };
+  }
   child.setTimersRef(false);
   return child;
 }

@@ -114,8 +114,12 @@ function sackRoom(s: TcpSocket): number {
 
 // ---- sending one segment ---------------------------------------------------------------------------
 
-/** Writes the header at buf[off] (payload already after it) and hands the segment to IP. */
-function emit(s: TcpSocket, buf: Uint8Array, off: number, seq: number, flags: number, payloadLen: number, opts: TcpOptions | undefined, window: number): number {
+/**
+ * Writes the header at buf[off] (payload already after it) and hands the segment to IP. `gso` > 0:
+ * a super-segment of segments of that many bytes (TSO); its checksum is left partial, as the
+ * segmentation computes each real segment's (src/wire/gso.ts) and nobody else checks it.
+ */
+function emit(s: TcpSocket, buf: Uint8Array, off: number, seq: number, flags: number, payloadLen: number, opts: TcpOptions | undefined, window: number, gso = 0): number {
   const h = s.txHdr;
   h.srcPort = s.localPort;
   h.dstPort = s.remotePort;
@@ -124,13 +128,16 @@ function emit(s: TcpSocket, buf: Uint8Array, off: number, seq: number, flags: nu
   h.flags = flags;
   h.window = window;
   h.options = opts;
-  emitTcpHeader(buf, off, h, payloadLen, s.localBytes, s.remoteBytes, s.csumOffload ? 'partial' : 'full');
-  s.segsOut++;
+  emitTcpHeader(buf, off, h, payloadLen, s.localBytes, s.remoteBytes, s.csumOffload || gso > 0 ? 'partial' : 'full');
+  const segs = gso > 0 ? Math.ceil(payloadLen / gso) : 1; // Linux counts tcp_skb_pcount
+  s.segsOut += segs;
   const st = s.tcp.stats;
-  st.OutSegs++;
+  st.OutSegs += segs;
   if ((flags & TCP_RST) !== 0) st.OutRsts++;
   if ((flags & TCP_ACK) !== 0) ackSent(s);
-  const r = s.tcp.ip.output(s.family, s.localAddr, s.remoteAddr, IPPROTO_TCP, buf, off, s.outOpts ?? DF);
+  let o = s.outOpts ?? DF;
+  if (gso > 0) { o = s.gsoOpts; o.gso = gso; }
+  const r = s.tcp.ip.output(s.family, s.localAddr, s.remoteAddr, IPPROTO_TCP, buf, off, o);
   if (r < 0) outputError(s, r);
   return r;
 }
@@ -154,8 +161,8 @@ function outputError(s: TcpSocket, r: number): void {
   s.softErr = -r;
 }
 
-/** Sends one whole send-queue chunk (new data or a retransmission). */
-function sendSkb(s: TcpSocket, skb: Skb, retrans: boolean): number {
+/** Sends one whole send-queue chunk (new data or a retransmission); `gso` > 0: as a super-segment. */
+function sendSkb(s: TcpSocket, skb: Skb, retrans: boolean, gso = 0): number {
   let flags = TCP_ACK;
   if (skb.fin) flags |= TCP_FIN;
   const q = s.sendQ;
@@ -182,12 +189,13 @@ function sendSkb(s: TcpSocket, skb: Skb, retrans: boolean): number {
   skb.sentAt = now;
   if (skb.firstSentAt < 0) skb.firstSentAt = now;
   skb.txCount++;
+  const tso = gso > 0 && len > gso ? gso : 0;
   if (len > 0) {
-    s.dataSegsOut++;
+    s.dataSegsOut += tso > 0 ? Math.ceil(len / tso) : 1;
     s.lastDataSent = now;
     s.bytesSent += len;
   }
-  return emit(s, buf, off, skb.seq, flags, len, optLen > 0 ? s.txOpts : undefined, windowField(s));
+  return emit(s, buf, off, skb.seq, flags, len, optLen > 0 ? s.txOpts : undefined, windowField(s), tso);
 }
 
 /** Retransmits one chunk (Linux tcp_retransmit_skb); the caller cut it to at most one MSS. */
@@ -251,20 +259,42 @@ function sendNew(s: TcpSocket, force: boolean): void {
     // RFC 3042 limited transmit: the first two duplicate ACKs each allow one more segment.
     let cwnd = s.cwnd;
     if (s.dupAcks > 0 && s.caState < CA_RECOVERY && !s.sackOk) cwnd += (s.dupAcks < 2 ? s.dupAcks : 2) * s.mss;
-    if (s.inFlight >= cwnd) { s.cwndLimitedSeq = s.sndNxt; return; }
-    if (skb.len > mss) q.split(q.sendIdx, mss);
+    const inFlight = s.inFlight;
+    if (inFlight >= cwnd) { s.cwndLimitedSeq = s.sndNxt; return; }
+    // TSO (Linux tcp_mss_split_point): as many whole segments as the congestion window has room
+    // for go out as one super-segment; without it, one segment per packet.
+    let max = mss;
+    if (s.gsoOk && skb.len > mss) {
+      const quota = Math.floor((cwnd - inFlight) / mss);
+      if (quota > 1) max = quota * mss;
+    }
+    if (skb.len > max) q.split(q.sendIdx, max);
     let len = skb.len;
     const wndEnd = seqAdd(s.sndUna, s.sndWnd);
     if (seqGt(seqAdd(skb.seq, units(skb)), wndEnd)) {
       const avail = seqSub(wndEnd, skb.seq);
-      // RFC 9293 §3.8.6.2.1: a piece of a segment only when it is at least half the largest window offered.
-      if (avail > 0 && len > avail && (avail >= s.maxSndWnd / 2 || force)) {
+      if (len > mss && avail >= mss) {
+        // Whole segments of a super-segment that fit the offered window go now.
+        const n = avail - (avail % mss);
+        q.split(q.sendIdx, n);
+        len = n;
+      } else if (avail > 0 && len > avail && (avail >= s.maxSndWnd / 2 || force)) {
+        // RFC 9293 §3.8.6.2.1: a piece of a segment only when it is at least half the largest window offered.
         q.split(q.sendIdx, avail);
         len = avail;
       } else {
         // RFC 9293 §3.8.6.1: window closed with nothing in flight: the persist timer probes it.
         if (s.sndNxt === s.sndUna) armPersist(s);
         return;
+      }
+    }
+    // Linux tcp_mss_split_point: a super-segment at the tail of the queue leaves its partial last
+    // segment behind when Nagle or TCP_CORK (below) would hold a small segment.
+    if (len > mss && !skb.fin && !force && q.sendIdx === q.skbs.length - 1) {
+      const partial = len % mss;
+      if (partial !== 0 && (s.cork || (!s.nodelay && s.sndNxt !== s.sndUna && seqGt(s.sndSml, s.sndUna)))) {
+        q.split(q.sendIdx, len - partial);
+        len -= partial;
       }
     }
     // RFC 896 / RFC 9293 §3.7.4 Nagle, with Minshall's refinement as Linux has it (hold a small
@@ -274,8 +304,8 @@ function sendNew(s: TcpSocket, force: boolean): void {
       if (s.cork) { if (s.sndNxt === s.sndUna) armPersist(s); return; }
       if (!s.nodelay && s.sndNxt !== s.sndUna && seqGt(s.sndSml, s.sndUna)) return;
     }
-    sendSkb(s, skb, false);
-    if (len < mss) s.sndSml = skb.end;
+    sendSkb(s, skb, false, s.gsoOk ? mss : 0);
+    if (len < mss || len % mss !== 0) s.sndSml = skb.end; // Linux tcp_minshall_update
     q.advanceSend();
     s.sndNxt = seqMax(s.sndNxt, skb.end);
     const f = s.inFlight;
@@ -283,6 +313,18 @@ function sendNew(s: TcpSocket, force: boolean): void {
     if (s.persistTimer.armed) s.persistTimer.stop();
     if (!s.rtxTimer.armed) s.rtxTimer.after(currentRto(s)); // RFC 6298 §5.1
   }
+}
+
+/**
+ * How much payload a send-queue chunk collects (Linux tcp_xmit_size_goal): one MSS, or with TSO
+ * as many whole segments as a 64 KiB packet holds, bounded by half the peer's largest window.
+ */
+export function sizeGoal(s: TcpSocket): number {
+  const mss = s.mss;
+  if (!s.gsoOk) return mss;
+  let goal = 65535 - (s.family === 4 ? 20 : 40) - 60;
+  if (s.maxSndWnd > 536 && goal > s.maxSndWnd >> 1) goal = s.maxSndWnd >> 1;
+  return goal > mss ? goal - (goal % mss) : mss;
 }
 
 /** RFC 6928 §2: IW = min(10*MSS, max(2*MSS, 14600)) (the count is tcp.config.initCwnd). */

@@ -22,7 +22,7 @@ import { prepareActive } from './handshake.js';
 import { tcpInfo, type TcpInfo } from './info.js';
 import { getOption, setOption } from './sockopt.js';
 import { done, notify, setState } from './lifecycle.js';
-import { receiveSpace, sendActiveReset, sendSyn, transmit } from './output.js';
+import { receiveSpace, sendActiveReset, sendSyn, sizeGoal, transmit } from './output.js';
 import { seqAdd } from './seq.js';
 import {
   CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
@@ -218,6 +218,8 @@ export class TcpSocket extends Tcb implements KernelSocket {
     }
     this.csumOffload = route.type === 'local' && tcp.config.loopbackChecksumOffload;
     this.outOpts = ifindex !== 0 ? { dontFragment: true, ifindex } : null;
+    this.gsoOk = route.gso === true;
+    this.gsoOpts = ifindex !== 0 ? { dontFragment: true, gso: 0, ifindex } : { dontFragment: true, gso: 0 };
     prepareActive(this, route.mtu);
     this.writeSeq = this.sndNxt;
     setState(this, SYN_SENT);
@@ -334,7 +336,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
       return -EAGAIN;
     }
     const n = free < len ? free : len;
-    this.sendQ.append(data, 0, n, this.writeSeq, this.mss, this.tcp.mem);
+    this.sendQ.append(data, 0, n, this.writeSeq, sizeGoal(this), this.tcp.mem);
     this.writeSeq = seqAdd(this.writeSeq, n);
     if (n < len) this.noSpace = true;
     transmit(this);

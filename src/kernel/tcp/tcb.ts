@@ -97,8 +97,15 @@ export class Tcb {
    * (Linux's checksum offload on loopback; the receiver does not check packets that never left).
    */
   csumOffload = false;
+  /**
+   * The route's interface takes super-segments (TSO/GSO): new data goes out up to ~64 KiB at a
+   * time as one packet of MSS-sized segments (Linux sk_can_gso), cut where real frames matter.
+   */
+  gsoOk = false;
   /** IP output options when not the shared default (DF set): the interface of a link-local IPv6 peer. */
   outOpts: IpOutputOptions | null = null;
+  /** IP output options of a super-segment (DF, `gso`, the link-local interface), reused. */
+  gsoOpts: IpOutputOptions = { dontFragment: true, gso: 0 };
   /** Path MTU in force. */
   pmtu = 1500;
   /** TCP_MAXSEG (0: none). */

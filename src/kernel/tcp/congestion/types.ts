@@ -13,7 +13,12 @@ export interface CcSocket {
   readonly srtt: number;
   /** Smallest RTT seen (ms; Infinity before the first sample). */
   readonly minRtt: number;
+  /** Sends super-segments (TSO/GSO): one ACK may cover a whole one. */
+  readonly gsoOk?: boolean;
 }
+
+/** The largest super-segment's payload bound (a 64 KiB IP packet), for RFC 3465's L with TSO. */
+const GSO_MAX = 65535;
 
 export interface CongestionControl {
   readonly name: 'reno' | 'cubic';
@@ -26,12 +31,14 @@ export interface CongestionControl {
 }
 
 /**
- * RFC 5681 §3.1 slow start with Appropriate Byte Counting (RFC 3465 §2.3, L = 2*SMSS):
- * cwnd grows by the bytes acknowledged, at most 2*SMSS per ACK, up to ssthresh. Returns the
- * acknowledged bytes left over for congestion avoidance.
+ * RFC 5681 §3.1 slow start with Appropriate Byte Counting (RFC 3465 §2.3): cwnd grows by the
+ * bytes acknowledged, at most L per ACK, up to ssthresh. Returns the acknowledged bytes left
+ * over for congestion avoidance. L is 2*SMSS; a sender of super-segments (TSO) counts L in its
+ * packets instead, as a usernet receiver acknowledges a whole super-segment with one ACK (the
+ * ACK a GRO receiver sends), which would otherwise hold slow start to 2 SMSS per 45 segments.
  */
 export function slowStart(s: CcSocket, acked: number): number {
-  const lim = 2 * s.mss;
+  const lim = s.gsoOk === true ? Math.max(2 * s.mss, GSO_MAX) : 2 * s.mss;
   let inc = acked < lim ? acked : lim;
   const room = s.ssthresh - s.cwnd;
   if (inc > room) inc = room > 0 ? room : 0;

@@ -1,0 +1,138 @@
+// TCP segmentation offload, done in software (Linux's GSO, skb_segment / tcp_gso_segment).
+//
+// A TCP "super-segment" is one IPv4 or IPv6 packet carrying more payload than the link's MTU
+// allows, with a segment size `gso` (the sender's MSS for that packet): what Linux's TCP hands a
+// device that has TSO/GSO. Virtual wires carry it as one unit between two usernet interfaces, as
+// Linux veth and bridges do. Wherever the real frames matter (a capture, an impairment, a rate,
+// a device that is not a virtual wire, a router that forwards it), it is cut here into the
+// segments a NIC would have sent: the same headers, payload cut every `gso` bytes, sequence
+// numbers advanced, IPv4 identification incremented per segment, FIN and PSH only on the last
+// segment and CWR only on the first (RFC 3168 §6.1.2, as Linux's tcp_gso_segment), lengths and
+// both checksums computed for each segment.
+//
+// The input is a frame this host's own stack built, but like every codec it never throws on
+// bytes: a frame it cannot read as IPv4/IPv6 + TCP gives an empty list (the caller counts it
+// as dropped).
+
+import { foldChecksum, onesSum, pseudoHeaderSum } from './checksum.js';
+
+const IPPROTO_TCP = 6;
+
+/** Where the TCP header starts and ends in a super-frame, or -1 when it is not one. */
+function tcpBounds(frame: Uint8Array, l3: number): { family: 4 | 6; tcp: number; payload: number } | null {
+  const n = frame.length;
+  if (n < l3 + 20) return null;
+  const v = frame[l3]! >>> 4;
+  let tcp: number;
+  let family: 4 | 6;
+  if (v === 4) {
+    const ihl = (frame[l3]! & 0x0f) << 2;
+    if (ihl < 20 || frame[l3 + 9] !== IPPROTO_TCP) return null;
+    tcp = l3 + ihl;
+    family = 4;
+  } else if (v === 6) {
+    if (frame[l3 + 6] !== IPPROTO_TCP) return null; // super-segments carry no extension headers
+    tcp = l3 + 40;
+    family = 6;
+  } else {
+    return null;
+  }
+  if (n < tcp + 20) return null;
+  const thl = (frame[tcp + 12]! >>> 4) << 2;
+  if (thl < 20 || n < tcp + thl) return null;
+  return { family, tcp, payload: tcp + thl };
+}
+
+/** Headers (link, IP, TCP) in front of the payload of a super-frame; 0 when it is not one. */
+export function gsoHeaderLength(frame: Uint8Array, l3: number): number {
+  const b = tcpBounds(frame, l3);
+  return b === null ? 0 : b.payload;
+}
+
+/** How many wire frames a super-frame becomes (1 when it is not one). */
+export function gsoSegmentCount(frame: Uint8Array, l3: number, gso: number): number {
+  const h = gsoHeaderLength(frame, l3);
+  if (h === 0 || gso <= 0) return 1;
+  const payload = frame.length - h;
+  return payload <= gso ? 1 : Math.ceil(payload / gso);
+}
+
+/** Bytes of those wire frames together: each repeats the headers. */
+export function gsoWireBytes(frame: Uint8Array, l3: number, gso: number): number {
+  const h = gsoHeaderLength(frame, l3);
+  if (h === 0 || gso <= 0) return frame.length;
+  const payload = frame.length - h;
+  const segs = payload <= gso ? 1 : Math.ceil(payload / gso);
+  return frame.length + (segs - 1) * h;
+}
+
+/**
+ * Whether each segment of a super-frame fits a link MTU (the largest IP packet): the IP and TCP
+ * headers plus `gso` payload bytes.
+ */
+export function gsoFitsMtu(frame: Uint8Array, l3: number, gso: number, mtu: number): boolean {
+  const h = gsoHeaderLength(frame, l3);
+  return h !== 0 && h - l3 + gso <= mtu;
+}
+
+/**
+ * Cuts a TCP super-frame (link header of `l3` bytes, then IPv4/IPv6 and TCP) into wire frames
+ * of at most `gso` payload bytes each. Each is a new buffer. Empty when the frame is not a TCP
+ * packet this codec can read.
+ */
+export function segmentTcp(frame: Uint8Array, l3: number, gso: number): Uint8Array[] {
+  const b = tcpBounds(frame, l3);
+  if (b === null || gso <= 0) return [];
+  const { family, tcp, payload: hdr } = b;
+  const total = frame.length - hdr;
+  const out: Uint8Array[] = [];
+  const seq0 = ((frame[tcp + 4]! << 24) | (frame[tcp + 5]! << 16) | (frame[tcp + 6]! << 8) | frame[tcp + 7]!) >>> 0;
+  const flags = frame[tcp + 13]!;
+  const id0 = family === 4 ? (frame[l3 + 4]! << 8) | frame[l3 + 5]! : 0;
+  const src = family === 4 ? frame.subarray(l3 + 12, l3 + 16) : frame.subarray(l3 + 8, l3 + 24);
+  const dst = family === 4 ? frame.subarray(l3 + 16, l3 + 20) : frame.subarray(l3 + 24, l3 + 40);
+  const thl = hdr - tcp;
+  let i = 0;
+  for (let off = 0; off < total || (off === 0 && total === 0); off += gso, i++) {
+    const n = Math.min(gso, total - off);
+    const last = off + n >= total;
+    const f = new Uint8Array(hdr + n);
+    f.set(frame.subarray(0, hdr), 0);
+    f.set(frame.subarray(hdr + off, hdr + off + n), hdr);
+    if (family === 4) {
+      const len = hdr - l3 + n;
+      f[l3 + 2] = len >>> 8;
+      f[l3 + 3] = len & 0xff;
+      const id = (id0 + i) & 0xffff;
+      f[l3 + 4] = id >>> 8;
+      f[l3 + 5] = id & 0xff;
+      f[l3 + 10] = 0;
+      f[l3 + 11] = 0;
+      const c = foldChecksum(onesSum(f, l3, tcp)); // RFC 791 §3.1 header checksum
+      f[l3 + 10] = c >>> 8;
+      f[l3 + 11] = c & 0xff;
+    } else {
+      const len = hdr - tcp + n; // RFC 8200 §3: payload length, no extension headers here
+      f[l3 + 4] = len >>> 8;
+      f[l3 + 5] = len & 0xff;
+    }
+    const seq = (seq0 + off) >>> 0;
+    f[tcp + 4] = seq >>> 24;
+    f[tcp + 5] = (seq >>> 16) & 0xff;
+    f[tcp + 6] = (seq >>> 8) & 0xff;
+    f[tcp + 7] = seq & 0xff;
+    let fl = flags;
+    if (!last) fl &= ~0x09; // FIN (0x01) and PSH (0x08) only on the last segment
+    if (i > 0) fl &= ~0x80; // RFC 3168 §6.1.2: CWR only on the first
+    f[tcp + 13] = fl;
+    // RFC 9293 §3.1: checksum over the pseudo-header, the header and this segment's data.
+    f[tcp + 16] = 0;
+    f[tcp + 17] = 0;
+    const c = foldChecksum(onesSum(f, tcp, hdr + n, pseudoHeaderSum(src, dst, IPPROTO_TCP, thl + n)));
+    f[tcp + 16] = c >>> 8;
+    f[tcp + 17] = c & 0xff;
+    out.push(f);
+    if (total === 0) break;
+  }
+  return out;
+}
