@@ -38,3 +38,49 @@ export async function time(fn: () => Promise<number>, unit: string): Promise<Mea
   const count = await fn();
   return { unit, count, ms: performance.now() - t0 };
 }
+
+export interface CompareOptions {
+  /** Measured rounds per side, alternating kernel and usernet (QUICK: 1). */
+  rounds?: number;
+  /** Warm-up: each side runs at least this many times and for at least `warmMs` (QUICK: once). */
+  warmRuns?: number;
+  warmMs?: number;
+  goal?: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Runs a usernet case beside the same case on the kernel's loopback and prints the ratio. Both
+ * sides first warm up the same way (V8 optimises the code of both paths only after many calls:
+ * a first run can be several times slower than the tenth), until each has run `warmRuns` times
+ * and for `warmMs`; then `rounds` measured rounds alternate kernel and usernet, so a noisy moment
+ * on the shared machine hits both. The printed rates and ratio are those of the medians.
+ */
+export async function compare(
+  name: string, unit: string, kernel: () => Promise<number>, usernet: () => Promise<number>, opts: CompareOptions = {},
+): Promise<number> {
+  const rounds = QUICK ? 1 : opts.rounds ?? 5;
+  const warmRuns = QUICK ? 1 : opts.warmRuns ?? 5;
+  const warmMs = QUICK ? 0 : opts.warmMs ?? 2000;
+  for (const fn of [kernel, usernet]) {
+    const t0 = performance.now();
+    for (let i = 0; i < warmRuns || performance.now() - t0 < warmMs; i++) await fn();
+  }
+  const k: Measured[] = [];
+  const u: Measured[] = [];
+  for (let i = 0; i < rounds; i++) {
+    k.push(await time(kernel, unit));
+    u.push(await time(usernet, unit));
+  }
+  const mk = { unit, count: 1, ms: 1000 / median(k.map(rate)) };
+  const mu = { unit, count: 1, ms: 1000 / median(u.map(rate)) };
+  const spread = rounds > 1 ? ` [ratio per round: ${u.map((m, i) => (rate(m) / rate(k[i]!)).toFixed(2)).join(' ')}]` : '';
+  const r = report(name, mu, mk, opts.goal);
+  if (spread) console.log(`  ${spread.trim()}`);
+  return r;
+}

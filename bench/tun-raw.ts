@@ -29,7 +29,7 @@ if (!INSIDE) {
   const why = tunUnavailable();
   if (why) { console.log(`tun-raw: skipped: ${why}`); process.exit(0); }
   const flags = process.getuid?.() === 0 ? ['-n'] : ['-rn'];
-  const r = spawnSync('unshare', [...flags, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url)], {
+  const r = spawnSync('unshare', [...flags, process.execPath, ...(import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : []), fileURLToPath(import.meta.url)], {
     stdio: 'inherit', env: { ...process.env, USERNET_TUN_BENCH_NETNS: '1' },
   });
   if (r.error || r.status !== 0) {

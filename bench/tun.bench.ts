@@ -30,7 +30,7 @@ if (!INSIDE) {
   const why = tunUnavailable() ?? (missing ? `no \`${missing}\` command` : null);
   if (why) { console.log(`tun: skipped: ${why}`); process.exit(0); }
   const flags = process.getuid?.() === 0 ? ['-n'] : ['-rn'];
-  const r = spawnSync('unshare', [...flags, process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url)], {
+  const r = spawnSync('unshare', [...flags, process.execPath, ...(import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : []), fileURLToPath(import.meta.url)], {
     stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, USERNET_TUN_BENCH_NETNS: '1' },
   });
   process.stdout.write(r.stdout ?? '');
