@@ -1,22 +1,31 @@
 // Initial sequence numbers (RFC 6528) and timestamp offsets (RFC 7323 §5.4), both keyed hashes
 // of the connection's addresses with a per-host secret drawn from the network's Random.
-import { createHmac } from 'node:crypto';
 import type { Scheduler } from '../../links/clock.js';
 import type { Random } from '../../links/random.js';
+import { siphash24 } from './siphash.js';
 
 /**
- * A keyed hash with a secret from the network's Random, drawn on first use (so that a host that
- * never uses TCP draws nothing from its random stream).
+ * A keyed hash with a 128-bit secret from the network's Random, drawn on first use (so that a
+ * host that never uses TCP draws nothing from its random stream).
  */
 export class SecretHash {
-  private key: Buffer | null = null;
+  private key: Uint32Array | null = null;
+  /** Scratch for the text's bytes (the inputs are short: addresses, ports, a counter). */
+  private buf = new Uint8Array(128);
+  private readonly encoder = new TextEncoder();
 
-  constructor(private readonly random: Random, private readonly bytes = 16) {}
+  constructor(private readonly random: Random) {}
 
-  /** A 32-bit keyed hash (HMAC-SHA-256, truncated) of the text. */
+  /** A 32-bit keyed hash of the text: SipHash-2-4 (as Linux keys its ISNs), truncated. */
   hash32(text: string): number {
-    this.key ??= Buffer.from(this.random.fill(new Uint8Array(this.bytes)));
-    return createHmac('sha256', this.key).update(text).digest().readUInt32BE(0);
+    if (this.key === null) {
+      const k = this.random.fill(new Uint8Array(16));
+      this.key = new Uint32Array(4);
+      for (let i = 0; i < 4; i++) this.key[i] = (k[4 * i]! | (k[4 * i + 1]! << 8) | (k[4 * i + 2]! << 16) | (k[4 * i + 3]! << 24)) >>> 0;
+    }
+    if (text.length * 3 > this.buf.length) this.buf = new Uint8Array(text.length * 3);
+    const n = this.encoder.encodeInto(text, this.buf).written;
+    return siphash24(this.key, this.buf, n);
   }
 }
 
