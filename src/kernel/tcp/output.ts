@@ -274,6 +274,11 @@ function sendNew(s: TcpSocket, force: boolean): void {
     if (seqGt(seqAdd(skb.seq, units(skb)), wndEnd)) {
       const avail = seqSub(wndEnd, skb.seq);
       if (len > mss && avail >= mss) {
+        // TSO deferral (Linux tcp_tso_should_defer): with data in flight an ACK is coming that
+        // will open the window further, so wait for room for the whole super-segment instead of
+        // cutting it now (its remainder could no longer go out in place: one more copy). Room
+        // for a third of the window is not waited on (Linux tcp_tso_win_divisor).
+        if (s.sndNxt !== s.sndUna && avail * 3 < s.sndWnd) return;
         // Whole segments of a super-segment that fit the offered window go now.
         const n = avail - (avail % mss);
         q.split(q.sendIdx, n);
