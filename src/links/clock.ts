@@ -58,6 +58,8 @@ export class Scheduler {
   private _now = 0;
   private heap: Timer[] = [];
   private seq = 0;
+  /** Cancelled timers still in the heap (an upper bound: run events are marked cancelled too). */
+  private cancelledInHeap = 0;
   /** @internal number of live ref'd timers */ _refs = 0;
   /** Ref'd handles (listening sockets, open sockets) that keep the process alive with nothing scheduled. */
   private handleRefs = 0;
@@ -143,9 +145,19 @@ export class Scheduler {
     }).then(() => { this.runAll--; });
   }
 
-  /** @internal */
+  /** @internal A timer was cancelled (it stays in the heap until it reaches the top, or a compaction). */
   _dropped(t: Timer): void {
     if (t.refed) { t.refed = false; this._refs--; this._refsDropped(); }
+    // While time stands still (a virtual clock on loopback) cancelled events never reach the top:
+    // once they are most of the heap, rebuild it without them (amortised O(1) per cancel).
+    if (++this.cancelledInHeap > 256 && this.cancelledInHeap * 2 > this.heap.length) this.compact();
+  }
+
+  private compact(): void {
+    const live = this.heap.filter((t) => !t.cancelled);
+    live.sort((a, b) => a.time - b.time || a.seq - b.seq); // a sorted array is a valid min-heap
+    this.heap = live;
+    this.cancelledInHeap = 0;
   }
 
   /** @internal With no ref'd event left, the wall-clock wait for the next one must not hold the process. */
@@ -174,7 +186,7 @@ export class Scheduler {
   private pump = (): void => {
     this.pumping = false;
     // Drop cancelled events at the top.
-    while (this.heap.length > 0 && this.heap[0]!.cancelled) this.pop();
+    while (this.heap.length > 0 && this.heap[0]!.cancelled) { this.pop(); if (this.cancelledInHeap > 0) this.cancelledInHeap--; }
     const wantAll = this.runAll > 0;
     if (this.heap.length === 0) { this.settleIdle(); return; }
     const top = this.heap[0]!;
@@ -197,6 +209,7 @@ export class Scheduler {
     while (this.heap.length > 0 && this.heap[0]!.time <= t) {
       const e = this.pop();
       if (!e.cancelled) setImmediate(this.runOne, e);
+      else if (this.cancelledInHeap > 0) this.cancelledInHeap--;
     }
     setImmediate(this.afterBatch);
     this.runOne(first);

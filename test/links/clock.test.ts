@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Scheduler, parseDuration } from '../../src/links/clock.js';
+import { Scheduler, parseDuration, type Timer } from '../../src/links/clock.js';
 import { Random } from '../../src/links/random.js';
 
 test('events run in time order, same-time events in scheduling order, virtual time jumps', async () => {
@@ -74,4 +74,19 @@ test('random: same seed same sequence, uniform enough', () => {
   let sum = 0;
   for (let i = 0; i < 10000; i++) sum += r.next();
   assert.ok(Math.abs(sum / 10000 - 0.5) < 0.02);
+});
+
+test('cancelled events do not pile up while time stands still; the live ones still run in order', async () => {
+  const s = new Scheduler('virtual');
+  const ran: number[] = [];
+  const live: Timer[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const t = s.at(1000 + (i % 97), () => ran.push(i));
+    if (i % 500 === 0) live.push(t);
+    else t.cancel();
+  }
+  assert.ok(s.size < 600, `heap holds ${s.size} events for ${live.length} live ones`);
+  await s.run();
+  const want = live.map((_, k) => k * 500).sort((a, b) => (1000 + (a % 97)) - (1000 + (b % 97)) || a - b);
+  assert.deepEqual(ran, want);
 });
