@@ -67,9 +67,13 @@ export async function compare(
   const rounds = QUICK ? 1 : opts.rounds ?? 5;
   const warmRuns = QUICK ? 1 : opts.warmRuns ?? 5;
   const warmMs = QUICK ? 0 : opts.warmMs ?? 2000;
+  const verbose = process.env.BENCH_VERBOSE === '1';
   for (const fn of [kernel, usernet]) {
     const t0 = performance.now();
-    for (let i = 0; i < warmRuns || performance.now() - t0 < warmMs; i++) await fn();
+    for (let i = 0; i < warmRuns || performance.now() - t0 < warmMs; i++) {
+      const m = await time(fn, unit);
+      if (verbose) console.log(`  warm-up ${fn === kernel ? 'kernel' : 'usernet'} ${i}: ${rate(m).toExponential(3)} ${unit}/s`);
+    }
   }
   const k: Measured[] = [];
   const u: Measured[] = [];

@@ -110,6 +110,7 @@ const cn = c.net as unknown as NetLike;
 const dn = d.net as unknown as NetLike;
 
 async function both(name: string, unit: string, fn: (s: NetLike, c: NetLike, h: string) => Promise<number>, virt: [NetLike, NetLike, string], goal?: number): Promise<void> {
+  if (process.env.BENCH_ONLY !== undefined && !name.includes(process.env.BENCH_ONLY)) return;
   await compare(name, unit, () => fn(nodeNet, nodeNet, '127.0.0.1'), () => fn(...virt), { goal });
 }
 

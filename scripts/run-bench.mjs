@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the benchmarks in bench/ (each prints usernet beside node:net / node:dgram and the ratio).
-// Usage: node scripts/run-bench.mjs [substring-filter ...]   (BENCH_QUICK=1 for the small versions)
+// Usage: node scripts/run-bench.mjs [substring-filter ...]   (BENCH_QUICK=1 for the small versions;
+// BENCH_VERBOSE=1 prints every warm-up run; BENCH_ONLY=<text> keeps the tcp.bench.ts cases whose name has it)
 //
 // The benchmarks and the stack are compiled to plain JavaScript first (tsconfig.bench.json ->
 // .bench-build/) and run by plain node, as users run the published package: a TypeScript loader
