@@ -2,7 +2,12 @@
 // registered on it) and the tools a user reaches for: attach, ip addr / route / neigh, ping.
 // Modules shaped like Node's own (net, dgram, dns) and the socket calls (sys) are added to
 // this class by their own layers.
+//
+// crash() cuts the power: the interfaces go dark, the kernel forgets its dynamic state (see
+// src/crash.ts) and the host's net and dgram objects are destroyed, as the programs that owned
+// them died. restart() boots the same configuration with empty state.
 
+import { inspect } from 'node:util';
 import { formatIPv4, formatIPv6, ipFamily, parseMAC } from './wire/addr.js';
 import type { Port } from './links/port.js';
 import { Switch } from './links/switch.js';
@@ -19,10 +24,12 @@ import { Udp } from './kernel/udp.js';
 import { Tcp, type TcpConfig } from './kernel/tcp/index.js';
 import { endpoint, type SsEntry } from './kernel/tcp/info.js';
 import type { Sys, Tracer } from './sys/sys.js';
-import { createHostSys } from './sys/host-sys.js';
+import { createHostSys, crashHostSys } from './sys/host-sys.js';
 import { createDgram, type DgramModule } from './node/dgram.js';
 import { createDns, type DnsModule } from './node/dns.js';
 import { createNet, type NetModule } from './node/net.js';
+import type { IngressCut } from './partition.js';
+import { ERR_HOST_DOWN, ERR_INVALID_STATE, Programs, describeProgram, forgetKernelState, kill, zeroCounters } from './crash.js';
 
 export interface HostOptions {
   /** Route packets between interfaces (a router). Default false. */
@@ -78,6 +85,11 @@ export interface HostsEntry {
   family: 4 | 6;
 }
 
+/** 'up', or 'crashed' between crash() and restart(). */
+export type HostState = 'up' | 'crashed';
+
+type FrameHandler = (frame: Uint8Array, gso?: number) => void;
+
 export class Host {
   readonly name: string;
   readonly network: Network;
@@ -92,6 +104,19 @@ export class Host {
   private _dgram: DgramModule | undefined;
   private _dns: DnsModule | undefined;
   private _net: NetModule | undefined;
+  private _state: HostState = 'up';
+  /** The port each interface plugs into (kept while crashed, when the interface has none). */
+  private readonly plugs = new Map<Interface, Port>();
+  /** Partition filters, one per interface, made when first needed. */
+  private readonly filters = new Map<Interface, FrameHandler>();
+  /** The net and dgram objects made on this host: the programs a crash kills. */
+  private readonly programs = new Programs();
+  private readonly track = (obj: object): void => {
+    if (this._state !== 'up') throw new ERR_HOST_DOWN(describeProgram(obj), this.name);
+    this.programs.add(obj);
+  };
+  /** @internal The partition cuts applied to frames arriving here (see src/partition.ts); empty when none. */
+  _cuts: readonly IngressCut[] = [];
 
   constructor(network: Network, name: string, opts: HostOptions = {}) {
     this.name = name;
@@ -102,9 +127,110 @@ export class Host {
     this.tcp = new Tcp(this.kernel, this.kernel.sched, this.kernel.random, opts.tcp);
   }
 
+  /** 'up', or 'crashed' between crash() and restart(). */
+  get state(): HostState {
+    return this._state;
+  }
+
+  /** Whether the host is running (not crashed). */
+  get up(): boolean {
+    return this._state === 'up';
+  }
+
+  /**
+   * Cuts the power. At once and without a frame sent: the interfaces stop sending and receiving
+   * (a cable end or switch port goes link-down: the switch forgets the host's MACs, frames still
+   * arriving count as `unplugged` in the wire's stats; an in-process device counts its writes as
+   * drops), every socket's kernel state is dropped (TCP peers learn by timeouts, or by RSTs once
+   * the host is back), with the neighbour caches, reassembly queues, learned path MTUs, multicast
+   * memberships of sockets, unix-domain names and the descriptor table. The host's net sockets
+   * and servers and dgram sockets are destroyed, as their programs died: they emit 'close'
+   * (net sockets with hadError false; no 'error'), pending callbacks are called as after
+   * destroy(), outstanding pings reject with ERR_HOST_DOWN, and nothing of the host keeps the
+   * process alive. Until restart(), new sockets and servers throw ERR_HOST_DOWN, `sys.socket()`
+   * returns -ENETDOWN, ping() rejects. Counters stay readable until restart() zeroes them.
+   * A second crash() does nothing, as switching off a machine that is off.
+   */
+  crash(): void {
+    if (this._state === 'crashed') return;
+    this._state = 'crashed';
+    const k = this.kernel;
+    for (const [iface, port] of this.plugs) {
+      iface.port = null; // whatever still tries to send is counted in txDropped
+      if (isReplugable(port)) port.detach();
+    }
+    this.syncIngress();
+    forgetKernelState(k, this.udp, this.tcp, (target) => new ERR_HOST_DOWN(`ping ${target}`, this.name));
+    // The programs die: their sockets close against a kernel that has nothing left to send.
+    let failure: unknown = null;
+    for (const obj of this.programs.take()) {
+      try { kill(obj); } catch (e) { failure ??= e; }
+    }
+    if (this._sys !== undefined) crashHostSys(this._sys, this);
+    if (failure !== null) throw failure;
+  }
+
+  /**
+   * Boots a crashed host with the configuration it had (interfaces with their addresses, MTUs
+   * and wires, static routes, forwarding, TCP settings) and empty state: no sockets, empty
+   * neighbour caches, counters at zero, descriptors from 3. Peers still holding a connection
+   * to it get a RST for their next segment (RFC 9293 §3.10.7.1). Throws ERR_INVALID_STATE on a
+   * host that is running (crash() it first: a reboot is crash() then restart()).
+   */
+  restart(): void {
+    if (this._state === 'up') throw new ERR_INVALID_STATE(`host ${this.name} is running; restart() boots a crashed host`);
+    const k = this.kernel;
+    zeroCounters(k);
+    k.invalidate();
+    this._state = 'up';
+    for (const [iface, port] of this.plugs) {
+      iface.port = port;
+      if (isReplugable(port)) port.attach();
+    }
+    this.syncIngress();
+    this._sys?.restart();
+  }
+
+  /** @internal Partitions changed: the cuts this host applies to what it receives. */
+  _setCuts(cuts: readonly IngressCut[]): void {
+    this._cuts = cuts;
+    this.syncIngress();
+  }
+
+  /**
+   * Points every port at what should take its frames: nothing (a crashed host on a device that
+   * cannot be unplugged), a partition filter, or the interface itself (no cost when uncut).
+   */
+  private syncIngress(): void {
+    for (const [iface, port] of this.plugs) {
+      if (this._state === 'crashed' && !isReplugable(port)) {
+        port.onFrame = null;
+        continue;
+      }
+      if (this._cuts.length === 0) {
+        port.onFrame = iface.receive;
+        continue;
+      }
+      let f = this.filters.get(iface);
+      if (f === undefined) {
+        f = this.network._ingressFilter(this, iface);
+        this.filters.set(iface, f);
+      }
+      port.onFrame = f;
+    }
+  }
+
+  private checkUp(what: string): void {
+    if (this._state !== 'up') throw new ERR_HOST_DOWN(what, this.name);
+  }
+
   /** The socket calls (socket, bind, connect, sendto, poll...), like POSIX on Linux. */
   get sys(): Sys {
-    return (this._sys ??= createHostSys(this));
+    if (this._sys === undefined) {
+      this._sys = createHostSys(this);
+      if (this._state === 'crashed') crashHostSys(this._sys, this);
+    }
+    return this._sys;
   }
 
   /** node:dgram bound to this host. */
@@ -113,6 +239,7 @@ export class Host {
     return (this._dgram ??= createDgram({
       loop: { sys: this.sys, sched: k.sched, ifindex: (n) => k.iface(n)?.ifindex ?? 0, ifname: (i) => k.iface(i)?.name },
       dns: this.dns,
+      track: this.track,
     }));
   }
 
@@ -121,6 +248,7 @@ export class Host {
     return (this._net ??= createNet({
       loop: { sys: this.sys, sched: this.kernel.sched },
       lookup: (hostname, options, callback) => { this.dns.lookup(hostname, options as never, callback as never); },
+      track: this.track,
     }));
   }
 
@@ -147,6 +275,7 @@ export class Host {
    * addresses (each with its connected route).
    */
   attach(target: Switch | Cable | Port, opts: AttachOptions = {}): Interface {
+    this.checkUp('attach');
     const k = this.kernel;
     const name = opts.name ?? k.nextInterfaceName();
     let port: Port;
@@ -171,6 +300,9 @@ export class Host {
       mac = this.network.newMac();
     }
     const iface = k.addInterface(port, { name, mac, ...(opts.mtu !== undefined ? { mtu: opts.mtu } : {}) });
+    this.plugs.set(iface, port);
+    if (iface.layer === 2) this.network._ownMac(iface.mac, this);
+    if (this._cuts.length !== 0) this.syncIngress();
     for (const a of list(opts.ipv4)) {
       if (ipFamily(a.split('/')[0]!) !== 4) throw new TypeError(`${this.name}.attach: '${a}' is not an IPv4 address`);
       iface.addAddress(a);
@@ -189,6 +321,7 @@ export class Host {
    * Linux, CAP_NET_ADMIN and the native addon. Close the returned device to remove it.
    */
   attachTun(name: string, opts: DeviceAttachOptions = {}): TunDevice & { readonly iface: Interface } {
+    this.checkUp('attachTun');
     if (this.network.sched.mode !== 'real') {
       throw new Error(`${this.name}.attachTun: a TUN device carries packets in wall-clock time; create the network with new Network({ clock: 'real' })`);
     }
@@ -207,6 +340,7 @@ export class Host {
    * host sends comes out as the device's 'packet' events, `device.write(bytes)` injects packets.
    */
   attachDevice(name: string, opts: DeviceAttachOptions = {}): Device & { readonly iface: Interface } {
+    this.checkUp('attachDevice');
     const { layer = 3, ...rest } = opts;
     const dev = new Device(name, { layer, mtu: opts.mtu ?? 1500, sched: this.network.sched });
     return Object.assign(dev, { iface: this.attach(dev, { ...rest, name }) });
@@ -241,6 +375,7 @@ export class Host {
 
   /** ICMP / ICMPv6 echo to an address or a host name of the network. */
   ping(target: string, opts: PingOptions = {}): Promise<PingResult> {
+    if (this._state !== 'up') return Promise.reject(new ERR_HOST_DOWN(`ping ${target}`, this.name));
     let address = target;
     if (ipFamily(target) === 0) {
       const found = this.lookupName(target, opts.family);
@@ -289,10 +424,20 @@ export class Host {
     return out;
   }
 
+  /** `Host { name: 'a', state: 'up' }` rather than the whole kernel. */
+  [inspect.custom](): string {
+    return `Host { name: ${inspect(this.name)}, state: '${this._state}' }`;
+  }
+
   private lookupName(name: string, family?: 4 | 6): string | undefined {
     for (const e of this.hostsTable()) if (e.name === name && (family === undefined || e.family === family)) return e.address;
     return undefined;
   }
+}
+
+/** A switch port or cable end: unplugged while its host is crashed, plugged back at restart. */
+function isReplugable(port: Port): port is Port & { attach(): void } {
+  return typeof (port as { attach?: unknown }).attach === 'function';
 }
 
 function list(v: string | readonly string[] | undefined): readonly string[] {

@@ -2,7 +2,9 @@
 export { Network, Link } from './network.js';
 export type { NetworkOptions, LinkOptions } from './network.js';
 export { Host } from './host.js';
-export type { HostOptions, AttachOptions, InterfaceInfo, HostsEntry, SsRow } from './host.js';
+export type { HostOptions, AttachOptions, InterfaceInfo, HostsEntry, SsRow, HostState } from './host.js';
+export { Partition } from './partition.js';
+export type { PartitionOptions, PartitionStats } from './partition.js';
 export { Interface } from './kernel/interface.js';
 export type { AddressInfo, InterfaceStats } from './kernel/interface.js';
 export { Kernel } from './kernel/kernel.js';

@@ -11,6 +11,7 @@ import { Capture, type CaptureOptions } from './links/capture.js';
 import type { ImpairOptions } from './links/impair.js';
 import { macKey, type Interface } from './kernel/interface.js';
 import { Host, type HostOptions } from './host.js';
+import { Partition, ingressFilter, type IngressCut, type PartitionOptions } from './partition.js';
 import { Gateway, type GatewayOptions } from './links/gateway.js';
 import { openForward, type Forward, type ForwardOptions } from './links/forward.js';
 
@@ -83,6 +84,10 @@ export class Network {
   readonly links: Link[] = [];
   private readonly macs = new Set<number>();
   private readonly claimed = new WeakSet<Port>();
+  /** Which host each Ethernet interface's MAC belongs to (partitions recognise senders by it). */
+  private readonly macOwners = new Map<number, Host>();
+  /** Partitions in force, oldest first. */
+  private readonly cuts: Partition[] = [];
 
   constructor(opts: NetworkOptions = {}) {
     const seed = opts.seed ?? 0;
@@ -125,6 +130,53 @@ export class Network {
     const link = new Link(cable, ia, ib);
     this.links.push(link);
     return link;
+  }
+
+  /**
+   * Cuts the hosts of `groupA` off from those of `groupB` (both ways, or only A → B with
+   * `{ oneWay: true }`) until `heal()`: no frame from one side reaches a host of the other,
+   * whatever wires and routers lie between them (routers in neither group forward as usual; the
+   * frames die on arrival). Timers keep running: TCP retransmits and recovers if healed in
+   * time, ARP / neighbour discovery may fail (EHOSTUNREACH). Partitions may overlap; each heals
+   * alone. Drops are counted in `partition.stats()`. See src/partition.ts for the exact rule.
+   */
+  partition(groupA: readonly Host[], groupB: readonly Host[], opts?: PartitionOptions): Partition {
+    const p = new Partition(this, groupA, groupB, opts);
+    this.cuts.push(p);
+    this.recut(p.hosts);
+    return p;
+  }
+
+  /** The partitions in force, oldest first. */
+  get partitions(): readonly Partition[] {
+    return this.cuts.slice();
+  }
+
+  /** @internal Partition.heal() */
+  _healed(p: Partition): void {
+    const i = this.cuts.indexOf(p);
+    if (i < 0) return;
+    this.cuts.splice(i, 1);
+    this.recut(p.hosts);
+  }
+
+  /** Gives each host its cuts anew from the partitions in force. */
+  private recut(hosts: readonly Host[]): void {
+    for (const h of hosts) {
+      const cuts: IngressCut[] = [];
+      for (const p of this.cuts) cuts.push(...p._cutsFor(h));
+      h._setCuts(cuts);
+    }
+  }
+
+  /** @internal The frame filter of a cut host's interface. */
+  _ingressFilter(host: Host, iface: Interface): (frame: Uint8Array, gso?: number) => void {
+    return ingressFilter(host, iface, (frame) => this.macOwners.get(macKey(frame, 6)));
+  }
+
+  /** @internal Records the host an Ethernet interface's MAC belongs to. */
+  _ownMac(mac: Uint8Array, host: Host): void {
+    this.macOwners.set(macKey(mac, 0), host);
   }
 
   /** A pcap capture of a switch, a link or an interface; `await cap.close()` to finish the file. */

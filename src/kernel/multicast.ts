@@ -187,6 +187,32 @@ export class Multicast {
     return null;
   }
 
+  /**
+   * Host crash: the sockets' memberships are forgotten without a report (nothing is sent), with
+   * the pending query answers and what was learnt of queriers. The kernel's own groups
+   * (solicited-node, RFC 4861 §7.2.1) stay, as the addresses they belong to do.
+   */
+  forgetSockets(): void {
+    for (const [k, g] of this.groups) {
+      g.queryTimer?.cancel();
+      g.queryTimer = null;
+      g.asm = 0;
+      g.sources.clear();
+      if (g.internal === 0) {
+        this.groups.delete(k);
+        if (g.iface.layer === 2) g.iface.dropMac(multicastMac(g.bytes));
+      }
+    }
+    for (const s of this.ifs.values()) {
+      s.generalV4?.cancel();
+      s.generalV6?.cancel();
+      s.generalV4 = null;
+      s.generalV6 = null;
+      s.olderV4 = -Infinity;
+      s.olderV6 = -Infinity;
+    }
+  }
+
   /** Forgets every group and timer (host crash). */
   clear(): void {
     for (const g of this.groups.values()) g.queryTimer?.cancel();

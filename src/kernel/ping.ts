@@ -169,10 +169,17 @@ export class Pinger {
     p.reject(e);
   }
 
-  /** Fails every outstanding ping (host crash). */
-  clear(): void {
-    for (const p of this.pending.values()) p.timer.cancel();
+  /**
+   * Forgets every outstanding ping (host crash); with `fail`, each one's promise is rejected with
+   * the error it makes (so that nobody awaits a reply forever).
+   */
+  clear(fail?: (target: string, seq: number) => Error): void {
+    const all = [...this.pending.values()];
     this.pending.clear();
+    for (const p of all) {
+      p.timer.cancel();
+      if (fail !== undefined) p.reject(fail(p.target, p.seq) as PingError);
+    }
   }
 }
 

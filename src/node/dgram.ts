@@ -67,6 +67,11 @@ export interface AddressInfo {
 export interface DgramHost {
   readonly loop: UdpLoop;
   readonly dns: { lookup: (...args: never[]) => unknown };
+  /**
+   * Called with every socket this module makes, once built: the host keeps them to close when it
+   * crashes (see closeForCrash). Throws to refuse a new socket (the host is down).
+   */
+  readonly track?: (socket: Socket) => void;
 }
 
 /** A datagram handle plus the lookup bound to its family (Node's newHandle). */
@@ -150,6 +155,7 @@ export class Socket extends EventEmitter {
         this.once('close', () => signal.removeEventListener('abort', onAborted));
       }
     }
+    host.track?.(this);
   }
 
   bind(port?: number | BindOptions | null | (() => void), address?: string | (() => void) | null, callback?: () => void): this;
@@ -654,6 +660,18 @@ function doSend(ex: Error | null, self: Socket, ip: string | undefined, list: Ui
 function afterSend(this: SendWrap, status: number, sent: number): void {
   const err = status ? new ExceptionWithHostPort(status, 'send', this.address!, this.port) : null;
   this.callback!(err, sent);
+}
+
+/**
+ * host.crash(): the program that owned the socket died with its host. The socket closes at once
+ * ('close', no error); a bind or connect still waiting for its lookup is dropped rather than
+ * finished first. Nothing for a socket already closed.
+ */
+export function closeForCrash(socket: Socket): void {
+  const state = socket[kState];
+  if (state.handle === null) return;
+  state.queue = undefined;
+  socket.close();
 }
 
 /** node:dgram's shape, bound to one host. */

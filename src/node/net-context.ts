@@ -34,6 +34,12 @@ export interface NetHost {
    * (usernet/register): Node's internals make those through require('net').Socket.
    */
   readonly nativeSocket?: new (options?: object) => object;
+  /**
+   * Called with every net.Socket and net.Server this module makes, once built: the host keeps
+   * them to destroy when it crashes (the programs that owned them die with it). Throws to refuse
+   * a new object (the host is down).
+   */
+  readonly track?: (obj: object) => void;
 }
 
 /** Per-host state of a net module. */

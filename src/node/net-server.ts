@@ -117,6 +117,7 @@ export class NetServer extends EventEmitter {
     this.keepAlive = Boolean(opts.keepAlive);
     this.keepAliveInitialDelay = ~~((opts.keepAliveInitialDelay as number) / 1000);
     this.highWaterMark = opts.highWaterMark ?? getDefaultHighWaterMark(false);
+    state.track?.(this);
   }
 
   get listening(): boolean {

@@ -185,6 +185,7 @@ export function initSocket(self: NetSocket, state: NetState, options?: SocketCon
   self._preinit(state);
   DuplexInit.call(self, opts);
   self._init(state, opts);
+  state.track?.(self);
 }
 
 export class NetSocket extends Duplex {

@@ -67,6 +67,7 @@ export function createNet(host: NetHost): NetModule {
   const state: NetState & { Socket: typeof NetSocket } = {
     loop: host.loop,
     lookup: host.lookup,
+    ...(host.track !== undefined ? { track: host.track } : {}),
     autoSelectFamily: DEFAULT_AUTOSELECT_FAMILY,
     autoSelectFamilyAttemptTimeout: DEFAULT_AUTOSELECT_FAMILY_ATTEMPT_TIMEOUT,
     Socket: NetSocket,

@@ -26,3 +26,12 @@ export function createHostSys(stack: HostStack): Sys {
   registerUnix(sys, new UnixNamespace(stack.kernel.sched)); // AF_UNIX SOCK_STREAM, a path namespace per host
   return sys;
 }
+
+/**
+ * host.crash(): the descriptor table is dropped (Sys.crash) and the unix-domain namespace starts
+ * empty (bound paths do not survive a reboot; no socket file is left behind either).
+ */
+export function crashHostSys(sys: Sys, stack: HostStack): void {
+  sys.crash();
+  registerUnix(sys, new UnixNamespace(stack.kernel.sched));
+}

@@ -15,7 +15,7 @@
 // socket is the AF_UNSPEC disconnect.
 import { canonicalIP } from '../wire/addr.js';
 import type { KernelSocket } from '../kernel/socket.js';
-import { EBADF, EINVAL, EAFNOSUPPORT, EMFILE, ESOCKTNOSUPPORT, errnoName } from './errno.js';
+import { EBADF, EINVAL, EAFNOSUPPORT, EMFILE, ENETDOWN, ESOCKTNOSUPPORT, errnoName } from './errno.js';
 import {
   AF_INET, AF_INET6, AF_UNIX, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, SOCK_DGRAM, SOCK_STREAM,
   type Accepted, type Datagram, type Domain, type PollFd, type ReadyCallback, type SockAddr, type SockType,
@@ -74,6 +74,8 @@ export class Sys implements SocketCalls {
   private readonly factories = new Map<number, SocketFactory>();
   private tracers: Tracer[] = [];
   private tracing = false;
+  /** While the host is crashed: socket() fails with ENETDOWN (and no descriptor is open). */
+  private down = false;
 
   /** Adds the maker of sockets of one (domain, type); replaces an earlier one. */
   registerFactory(domain: Domain, type: SockType, factory: SocketFactory): void {
@@ -109,6 +111,31 @@ export class Sys implements SocketCalls {
   /** Number of open descriptors. */
   get size(): number { return this.openCount; }
 
+  /**
+   * The host crashed: every descriptor is forgotten at once, without closing its socket (the
+   * kernel dropped their state itself, sending nothing) and without waking its watchers. Until
+   * restart(), socket() fails with ENETDOWN; the other calls find no descriptor (EBADF).
+   * Descriptors are handed out from 3 again afterwards, as in a fresh process.
+   */
+  crash(): void {
+    for (const f of this.files) {
+      if (f === undefined) continue;
+      for (const w of f.watchers) w.active = false;
+      f.watchers = [];
+      f.sock.onReady = null;
+    }
+    this.files = [undefined, undefined, undefined];
+    this.free = [];
+    this.openCount = 0;
+    this.down = true;
+    if (this.tracing) this.emit('+++ host crashed +++');
+  }
+
+  /** The host booted again: sockets can be made. */
+  restart(): void {
+    this.down = false;
+  }
+
   private file(fd: number): OpenFile | undefined {
     return typeof fd === 'number' && fd >= 0 ? this.files[fd] : undefined;
   }
@@ -141,7 +168,8 @@ export class Sys implements SocketCalls {
   socket(domain: Domain, type: SockType, protocol = 0): number {
     const t = (type & ~SOCK_FLAGS) as SockType;
     let r: number;
-    if (domain !== AF_INET && domain !== AF_INET6 && domain !== AF_UNIX) r = -EAFNOSUPPORT;
+    if (this.down) r = -ENETDOWN;
+    else if (domain !== AF_INET && domain !== AF_INET6 && domain !== AF_UNIX) r = -EAFNOSUPPORT;
     else if (t !== SOCK_STREAM && t !== SOCK_DGRAM) r = -EINVAL;
     else if (!Number.isInteger(protocol) || protocol < 0) r = -EINVAL;
     else {
