@@ -23,6 +23,7 @@
 
 import { formatIPv6 } from './wire/addr.js';
 import { get32 } from './wire/bytes.js';
+import { gsoSegmentCount } from './wire/gso.js';
 import { codes } from './node/errors.js';
 import { validateBoolean, validateObject } from './node/validators.js';
 import type { Interface } from './kernel/interface.js';
@@ -152,7 +153,7 @@ export function ingressFilter(host: Host, iface: Interface, sender: (frame: Uint
     if (cuts.length !== 0) {
       const c = blockingCut(cuts, frame, layer, sender);
       if (c !== null) {
-        c.partition._drop(c.dir, gso !== undefined && gso > 0 ? superFrameCount(frame, layer, gso) : 1);
+        c.partition._drop(c.dir, gso !== undefined && gso > 0 ? gsoSegmentCount(frame, layer === 2 ? 14 : 0, gso) : 1);
         return;
       }
     }
@@ -205,16 +206,4 @@ function isNeighbourDiscovery(frame: Uint8Array, l3: number): boolean {
   if (frame.length < l3 + 41 || frame[l3 + 6] !== 58) return false;
   const t = frame[l3 + 40]!;
   return t === 135 || t === 136;
-}
-
-/** How many frames a TCP super-frame of `gso`-byte segments stands for. */
-function superFrameCount(frame: Uint8Array, layer: 2 | 3, gso: number): number {
-  const l3 = layer === 2 ? 14 : 0;
-  if (frame.length < l3 + 20) return 1;
-  const v = frame[l3]! >>> 4;
-  const ipHeader = v === 4 ? (frame[l3]! & 0x0f) * 4 : 40;
-  const tcp = l3 + ipHeader;
-  if (frame.length < tcp + 20) return 1;
-  const data = frame.length - tcp - (frame[tcp + 12]! >>> 4) * 4;
-  return data > gso ? Math.ceil(data / gso) : 1;
 }
