@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { TcpSocket } from '../../src/kernel/tcp/socket.js';
 import { AF_INET, addr, connected, dropOutgoing, pair, sha256, show, tapSegments, transfer } from './helpers.js';
 
 test('RTO: the lost segment is resent after 200 ms, then 400, 800, 1600 ms (RFC 6298 §5.5)', async () => {
@@ -123,4 +124,70 @@ test('both directions at once over a lossy path: data segments carry SACK blocks
   const withSack = segs.filter((x) => x.len > 0 && x.tcp.options.sack !== undefined);
   assert.ok(withSack.length > 0);
   for (const x of segs) assert.ok(x.tcp.headerLength + x.len <= 1480, `${x.tcp.headerLength} + ${x.len}`);
+});
+
+/** Streams `d0` from `s0` to `s1` and `d1` back at the same time; resolves with what each read to EOF. */
+function both(s0: TcpSocket, s1: TcpSocket, d0: Uint8Array, d1: Uint8Array): Promise<Buffer[]> {
+  const socks = [s0, s1];
+  const data = [d0, d1];
+  const off = [0, 0];
+  const got: Uint8Array[][] = [[], []];
+  const eof = [false, false];
+  return new Promise((resolve) => {
+    const step = (i: number): void => {
+      const me = socks[i]!;
+      while (off[i]! < data[i]!.length) {
+        const r = me.write(data[i]!.subarray(off[i]!));
+        if (r < 0) break;
+        off[i]! += r;
+      }
+      if (off[i] === data[i]!.length) { off[i]! += 1; me.shutdown(1); }
+      for (;;) {
+        const r = me.read(1 << 20);
+        if (typeof r === 'number') break;
+        if (r.length === 0) { eof[i] = true; break; }
+        got[i]!.push(r);
+      }
+      if (eof[0] && eof[1]) resolve([Buffer.concat(got[0]!), Buffer.concat(got[1]!)]);
+    };
+    s0.onReady = () => step(0);
+    s1.onReady = () => step(1);
+    step(0);
+    step(1);
+  });
+}
+
+test('a retransmission that carries SACK blocks is cut to fit the path (Linux tcp_current_mss)', async () => {
+  const p = pair({ offload: false });
+  p.link.impair({ latency: 5 });
+  const [c, s] = await connected(p);
+  const segs = tapSegments(p.link, p.world);
+  // b's third data segment is lost for 300 ms: a holds b's later data out of order meanwhile,
+  // so every segment a sends carries SACK blocks; a's own fifth data segment is lost once.
+  let nb = 0;
+  let holeSeq = -1;
+  const t0 = p.world.now();
+  const undoB = dropOutgoing(p.b, (t) => {
+    if (t.payload.length === 0) return false;
+    if (++nb === 3) holeSeq = t.seq;
+    return t.seq === holeSeq && p.world.now() - t0 < 300;
+  });
+  let na = 0;
+  let lostSeq = -1;
+  const undoA = dropOutgoing(p.a, (t) => {
+    if (t.payload.length === 0 || ++na !== 5) return false;
+    lostSeq = t.seq;
+    return true;
+  });
+  const data = [randomBytes(40 * 1448), randomBytes(40 * 1448)];
+  const got = await both(c, s, data[0]!, data[1]!);
+  undoA();
+  undoB();
+  assert.equal(sha256(got[1]!), sha256(data[0]!));
+  assert.equal(sha256(got[0]!), sha256(data[1]!));
+  const repair = segs.find((x) => x.src === '10.0.0.1' && x.seq === lostSeq && x.len > 0);
+  assert.ok(repair !== undefined, show(segs));
+  assert.ok(repair.tcp.options.sack !== undefined, 'the retransmission carried SACK blocks');
+  assert.ok(repair.tcp.headerLength + repair.len <= 1480, `${repair.tcp.headerLength} + ${repair.len}`);
+  assert.ok(repair.time - t0 < 100, `repaired after ${repair.time - t0} ms`);
 });

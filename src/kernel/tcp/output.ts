@@ -112,6 +112,14 @@ function sackRoom(s: TcpSocket): number {
   return s.tsOk ? 4 + 8 * 3 : 4 + 8 * 4;
 }
 
+/**
+ * Payload of a full segment sent now (Linux tcp_current_mss): the MSS less the room for the SACK
+ * blocks the segment will carry. Retransmissions are cut to it, or they would not fit the path.
+ */
+export function currentMss(s: TcpSocket): number {
+  return s.mss - sackRoom(s);
+}
+
 // ---- sending one segment ---------------------------------------------------------------------------
 
 /**
@@ -237,7 +245,8 @@ function retransmitLost(s: TcpSocket): void {
     if (s.inFlight >= s.cwnd) { s.cwndLimitedSeq = s.sndNxt; break; }
     const skb = q.skbs[i]!;
     if (!skb.lost || skb.retrans || skb.sacked) continue;
-    if (skb.len > s.mss) q.split(i, s.mss);
+    const mss = currentMss(s);
+    if (skb.len > mss) q.split(i, mss);
     retransmitSkb(s, skb);
     s.rtxHint = skb.end;
   }

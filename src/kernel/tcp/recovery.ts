@@ -2,7 +2,7 @@
 // tcp_cong_control): fast retransmit / fast recovery per RFC 5681 §3.2 with NewReno's partial
 // ACK handling (RFC 6582) when SACK is off, SACK-based recovery (RFC 6675) when it is on, and
 // the loss state after a retransmission timeout (RFC 5681 §3.1, RFC 6675 §5.1).
-import { retransmitSkb, units } from './output.js';
+import { currentMss, retransmitSkb, units } from './output.js';
 import { markLost, markLostBySack } from './sack.js';
 import { seqGe, seqLe } from './seq.js';
 import { CA_DISORDER, CA_LOSS, CA_OPEN, CA_RECOVERY } from './tcb.js';
@@ -34,7 +34,7 @@ export function ackRecovery(s: TcpSocket, acked: number, dup: boolean, sackNew: 
           const head = s.sendQ.first();
           if (head !== undefined) {
             markLost(s, head);
-            if (head.len > s.mss) s.sendQ.split(s.sendQ.head, s.mss);
+            if (head.len > currentMss(s)) s.sendQ.split(s.sendQ.head, currentMss(s));
             if (!head.retrans) retransmitSkb(s, head);
           }
           s.cwnd -= acked;
@@ -79,7 +79,7 @@ function enterRecovery(s: TcpSocket, now: number): void {
   s.cwnd = s.sackOk ? s.ssthresh : s.ssthresh + 3 * s.mss;
   // RFC 5681 §3.2 step 2 / RFC 6675 §5 (4.3): retransmit the first unacknowledged segment at once.
   if (!head.sacked && !head.retrans) {
-    if (head.len > s.mss) q.split(q.head, s.mss);
+    if (head.len > currentMss(s)) q.split(q.head, currentMss(s));
     st.TCPFastRetrans++;
     retransmitSkb(s, head);
   }

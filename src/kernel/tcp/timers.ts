@@ -4,7 +4,7 @@
 // TIME-WAIT and the FIN-WAIT-2 timeout of orphans. Each connection has one LazyTimer per kind.
 import { ETIMEDOUT } from '../../sys/errno.js';
 import { abortWithError, done, notify } from './lifecycle.js';
-import { armPersist, retransmitSkb, sendActiveReset, sendKeepaliveProbe, sendSyn, sendWindowProbe, transmit } from './output.js';
+import { armPersist, currentMss, retransmitSkb, sendActiveReset, sendKeepaliveProbe, sendSyn, sendWindowProbe, transmit } from './output.js';
 import { enterLoss } from './recovery.js';
 import { currentRto, modelTimeout } from './rto.js';
 import {
@@ -83,7 +83,7 @@ export function onRetransmitTimer(s: TcpSocket): void {
   tcp.stats.TCPTimeouts++;
   enterLoss(s, now);
   // RFC 6298 §5.4: retransmit the earliest unacknowledged segment.
-  if (head.len > s.mss) s.sendQ.split(s.sendQ.head, s.mss);
+  if (head.len > currentMss(s)) s.sendQ.split(s.sendQ.head, currentMss(s));
   retransmitSkb(s, head);
   s.rtxHint = head.end;
   // RFC 6298 §5.5-5.6: back off and restart the timer.
