@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TCP_ACK, TCP_RST, TCP_SYN } from '../../src/wire/tcp.js';
-import { connected, drain, inject, pair, show, tapSegments } from './helpers.js';
+import { connected, drain, dropOutgoing, inject, pair, show, tapSegments } from './helpers.js';
+
+const MSS = 1448;
 
 test('RST in the window but not at RCV.NXT: challenge ACK, connection kept; exact RST resets', async () => {
   const p = pair();
@@ -81,4 +83,32 @@ test('PAWS (RFC 7323 §5.3): a segment with an old timestamp is dropped and ackn
   assert.equal(p.tb.stats.PAWSEstab, 1);
   assert.equal(drain(s).data.length, 0);
   assert.equal(s.info().state, 'ESTAB');
+});
+
+test('PAWS lets a duplicate ACK overtaken by a later one through: its SACK blocks count (Linux tcp_disordered_ack)', async () => {
+  const p = pair({ offload: false });
+  const [c] = await connected(p);
+  // Three segments that never reach b: a keeps them outstanding.
+  const undo = dropOutgoing(p.a, (t) => t.payload.length > 0);
+  c.write(new Uint8Array(3 * MSS));
+  await p.world.run({ for: 1 });
+  undo();
+  const una = c.sndUna;
+  const dupAck = (tsval: number, sack: [number, number]): void => inject(p.ta, '10.0.0.2', '10.0.0.1', {
+    srcPort: 80, dstPort: c.localPort, seq: c.rcvNxt, ack: una, flags: TCP_ACK, window: c.sndWnd >>> c.sndWscale,
+    options: { timestamp: { tsval, tsecr: 0 }, sack: [sack] },
+  });
+  const ts = c.tsRecent;
+  // The later ACK first (the third segment SACKed), then the earlier one (the second segment).
+  dupAck((ts + 10) >>> 0, [(una + 2 * MSS) >>> 0, (una + 3 * MSS) >>> 0]);
+  assert.equal(c.sackedBytes, MSS);
+  dupAck((ts + 5) >>> 0, [(una + MSS) >>> 0, (una + 2 * MSS) >>> 0]);
+  assert.equal(p.ta.stats.PAWSEstab, 0);
+  assert.equal(c.sackedBytes, 2 * MSS, 'the overtaken ACK\'s SACK block was applied');
+  // An older TSval on anything else is still an old duplicate (RFC 7323 §5.3): a window update here.
+  inject(p.ta, '10.0.0.2', '10.0.0.1', {
+    srcPort: 80, dstPort: c.localPort, seq: c.rcvNxt, ack: una, flags: TCP_ACK, window: (c.sndWnd >>> c.sndWscale) + 100,
+    options: { timestamp: { tsval: (ts + 1) >>> 0, tsecr: 0 } },
+  });
+  assert.equal(p.ta.stats.PAWSEstab, 1);
 });

@@ -46,8 +46,9 @@ export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void 
   }
 
   // RFC 7323 §5.3 R1 (PAWS): a TSval older than TS.Recent marks an old duplicate; ACK and drop it.
-  // Resets are exempt, as in Linux.
-  if (ts !== undefined && (flags & TCP_RST) === 0 && ((ts.tsval - s.tsRecent) | 0) < 0 && now - s.tsRecentStamp < PAWS_IDLE_MS) {
+  // Resets are exempt, as in Linux, and so are duplicate ACKs merely overtaken by a later one.
+  if (ts !== undefined && (flags & TCP_RST) === 0 && ((ts.tsval - s.tsRecent) | 0) < 0 && now - s.tsRecentStamp < PAWS_IDLE_MS &&
+      !disorderedAck(s, seg, seq, flags, ts.tsval)) {
     s.tcp.stats.PAWSEstab++;
     sendOowAck(s, false, data.length === 0);
     return;
@@ -134,6 +135,19 @@ export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void 
     else dataArrives(s, seq, data, fin, now, segs);
   }
   if (!closed(s)) transmit(s);
+}
+
+/**
+ * Linux tcp_disordered_ack: a pure duplicate ACK (SND.UNA, no window update) with a TSval at
+ * most one RTO older than TS.Recent is an ACK overtaken by a later one, not a replay: PAWS lets
+ * it through, so that its SACK blocks still count.
+ */
+function disorderedAck(s: TcpSocket, seg: TcpRepr, seq: number, flags: number, tsval: number): boolean {
+  if ((flags & (TCP_SYN | TCP_FIN | TCP_RST | TCP_ACK)) !== TCP_ACK || seg.payload.length > 0) return false;
+  if (seq !== s.rcvNxt || seg.ack !== s.sndUna) return false;
+  const wnd = seg.window * 2 ** s.sndWscale;
+  if (seqGt(seq, s.sndWl1) || (seq === s.sndWl1 && (wnd > s.sndWnd || wnd === 0))) return false;
+  return ((s.tsRecent - tsval) | 0) <= currentRto(s);
 }
 
 /** Whether processing closed the connection (read again: the state changes under us). */
