@@ -106,7 +106,9 @@ export async function connected(p: Pair, port = 80, family: 4 | 6 = 4): Promise<
   const r = c.connect(addr(family === 4 ? '10.0.0.2' : 'fd00::2', port));
   if (r !== -115) throw new Error(`connect returned ${r}`);
   await p.world.run({ for: 50 });
-  const acc = l.accept();
+  let acc = l.accept();
+  // A link with latency takes longer (ARP, then the handshake).
+  for (let t = 50; acc === -11 && t < 2000; t += 50) { await p.world.run({ for: 50 }); acc = l.accept(); }
   if (typeof acc === 'number') throw new Error(`accept returned ${acc}`);
   return [c, acc.sock as TcpSocket, l];
 }
@@ -138,6 +140,29 @@ export function dropOutgoing(h: Host, drop: (seg: TcpRepr) => boolean): () => vo
     if (protocol === 6) {
       const t = parseTcp(buf.subarray(offset));
       if (!(t instanceof WireError) && drop(t)) return 0;
+    }
+    return orig.apply(this, args);
+  };
+  return () => { k.output = orig; };
+}
+
+/**
+ * Holds back the segments host h sends for which `delay` returns a number of milliseconds > 0,
+ * and hands them to IP that much later (a test hook around IP output, like dropOutgoing): a
+ * segment overtaken by the ones sent after it.
+ */
+export function delayOutgoing(h: Host, world: Network, delay: (seg: TcpRepr) => number): () => void {
+  const k = h.kernel as unknown as { output: (...args: unknown[]) => number };
+  const orig = k.output;
+  k.output = function (this: unknown, ...args: unknown[]): number {
+    const [, , , protocol, buf, offset] = args as [number, string, string, number, Uint8Array, number];
+    if (protocol === 6) {
+      const t = parseTcp(buf.subarray(offset));
+      const d = t instanceof WireError ? 0 : delay(t);
+      if (d > 0) {
+        world.sched.after(d, () => { orig.apply(this, args); });
+        return 0;
+      }
     }
     return orig.apply(this, args);
   };

@@ -6,7 +6,9 @@ import type { TcpSocket } from '../../src/kernel/tcp/socket.js';
 import { AF_INET, addr, connected, dropOutgoing, pair, sha256, show, tapSegments, transfer } from './helpers.js';
 
 test('RTO: the lost segment is resent after 200 ms, then 400, 800, 1600 ms (RFC 6298 §5.5)', async () => {
-  const p = pair({ offload: false });
+  // Without tail loss probes (tcp_early_retrans = 0): the first retransmission would otherwise be
+  // a probe (test/tcp/rack.test.ts has that timeline).
+  const p = pair({ offload: false, config: { tlp: false } });
   const [c, s] = await connected(p);
   const segs = tapSegments(p.link, p.world);
   let dropping = true;

@@ -55,6 +55,12 @@ export class Skb {
   firstSentAt = -1;
   /** Transmissions so far. */
   txCount = 0;
+  /**
+   * Rank of the latest transmission among the connection's (RACK's order of transmissions:
+   * RFC 8985 §6.2 breaks ties of equal times by sequence number, which a clock that stands still
+   * between a retransmission and the new data after it would get wrong).
+   */
+  txOrder = 0;
   /** RFC 6675 scoreboard: SACKed by the receiver. */
   sacked = false;
   /** Deemed lost (RFC 6675 IsLost, or everything after an RTO). */
@@ -63,6 +69,10 @@ export class Skb {
   retrans = false;
   /** Ever retransmitted (RFC 6298 §3, Karn: no RTT sample from it). */
   everRetrans = false;
+  /** Neighbours in the send queue's transmission-time list (SendQueue.tsHead), while linked. */
+  tsPrev: Skb | null = null;
+  tsNext: Skb | null = null;
+  tsLinked = false;
 
   constructor(
     public seq: number,
@@ -87,6 +97,13 @@ export class SendQueue {
   bytes = 0;
   /** Payload bytes not yet sent. */
   unsentBytes = 0;
+  /**
+   * Sent chunks whose latest transmission may still be in flight (neither acknowledged, SACKed
+   * nor deemed lost since), oldest transmission first (Linux tsorted_sent_queue): RACK's loss
+   * detection walks it from the head and stops at the first chunk sent after RACK.xmit_ts.
+   */
+  tsHead: Skb | null = null;
+  tsTail: Skb | null = null;
 
   get count(): number { return this.skbs.length - this.head; }
   get empty(): boolean { return this.head >= this.skbs.length; }
@@ -146,9 +163,39 @@ export class SendQueue {
     this.sendIdx++;
   }
 
+  /** Puts a chunk just (re)transmitted at the tail of the transmission-time list. */
+  tsPush(s: Skb): void {
+    if (s.tsLinked) {
+      if (this.tsTail === s) return;
+      this.tsUnlink(s);
+    }
+    const t = this.tsTail;
+    s.tsPrev = t;
+    s.tsNext = null;
+    if (t !== null) t.tsNext = s;
+    else this.tsHead = s;
+    this.tsTail = s;
+    s.tsLinked = true;
+  }
+
+  /** Takes a chunk out of the transmission-time list (acknowledged, SACKed or deemed lost). */
+  tsUnlink(s: Skb): void {
+    if (!s.tsLinked) return;
+    const p = s.tsPrev;
+    const n = s.tsNext;
+    if (p !== null) p.tsNext = n;
+    else this.tsHead = n;
+    if (n !== null) n.tsPrev = p;
+    else this.tsTail = p;
+    s.tsPrev = null;
+    s.tsNext = null;
+    s.tsLinked = false;
+  }
+
   /** Removes the first chunk (fully acknowledged). */
   shift(): Skb {
     const s = this.skbs[this.head]!;
+    if (s.tsLinked) this.tsUnlink(s);
     this.skbs[this.head] = undefined as unknown as Skb;
     this.head++;
     this.bytes -= s.len;
@@ -187,10 +234,21 @@ export class SendQueue {
     t.sentAt = s.sentAt;
     t.firstSentAt = s.firstSentAt;
     t.txCount = s.txCount;
+    t.txOrder = s.txOrder;
     t.sacked = s.sacked;
     t.lost = s.lost;
     t.retrans = s.retrans;
     t.everRetrans = s.everRetrans;
+    if (s.tsLinked) {
+      // Both pieces were sent at the same time: the second follows the first in the time list.
+      const nx = s.tsNext;
+      t.tsPrev = s;
+      t.tsNext = nx;
+      t.tsLinked = true;
+      s.tsNext = t;
+      if (nx !== null) nx.tsPrev = t;
+      else this.tsTail = t;
+    }
     s.len = n;
     s.fin = false;
     this.skbs.splice(i + 1, 0, t);
@@ -233,6 +291,8 @@ export class SendQueue {
   /** Forgets everything (reset, abort). */
   clear(): void {
     this.skbs = [];
+    this.tsHead = null;
+    this.tsTail = null;
     this.head = 0;
     this.sendIdx = 0;
     this.bytes = 0;

@@ -59,6 +59,15 @@ export interface TcpConfig {
   /** tcp_reordering: the duplicate-ACK threshold (3, RFC 5681 §3.2). */
   reordering: number;
   /**
+   * tcp_recovery: how a SACK sender deems segments lost. 'rack' (Linux's default, tcp_recovery = 1):
+   * RACK's time-based detection (RFC 8985 §6), which also catches lost retransmissions; the
+   * DupThresh rule survives as RACK's zero reordering window once DupThresh segments are SACKed
+   * (RFC 8985 §6.2 step 4). 'dupthresh' (tcp_recovery = 0): RFC 6675's IsLost() alone.
+   */
+  recovery: 'rack' | 'dupthresh';
+  /** tcp_early_retrans = 3 (Linux's default): tail loss probes (RFC 8985 §7) on SACK connections; false is 0. */
+  tlp: boolean;
+  /**
    * Leave TCP checksums to "offload" on loopback as Linux does (CHECKSUM_PARTIAL: the field holds
    * the pseudo-header sum; a capture on lo shows it unfinished, as tcpdump on Linux's lo does).
    */
@@ -96,6 +105,8 @@ export function defaultTcpConfig(): TcpConfig {
     invalidRatelimitMs: 500,
     initCwnd: 10,
     reordering: 3,
+    recovery: 'rack',
+    tlp: true,
     loopbackChecksumOffload: true,
   };
 }

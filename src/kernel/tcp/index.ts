@@ -43,7 +43,8 @@ const COUNTERS = `ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab In
   OutRsts InCsumErrors SyncookiesSent SyncookiesRecv SyncookiesFailed ListenOverflows ListenDrops TCPReqQFullDrop
   TCPChallengeACK TCPSYNChallenge TCPACKSkippedChallenge TCPACKSkippedSeq PAWSEstab OutOfWindowIcmps TCPTimeouts
   TCPFastRetrans TCPSackRecovery TCPRenoRecovery TCPAbortOnTimeout TCPAbortOnData TCPAbortOnClose TCPAbortOnLinger
-  TCPKeepAlive TCPKeepAliveTimeout TCPWinProbe TCPOFOQueue TCPDSACKRecv DelayedACKs TW TWRecycled`;
+  TCPKeepAlive TCPKeepAliveTimeout TCPWinProbe TCPOFOQueue TCPDSACKRecv DelayedACKs TW TWRecycled
+  TCPLossProbes TCPLossProbeRecovery TCPLostRetransmit TCPSACKReorder TCPTSReorder`;
 
 export type TcpCounters = Record<string, number>;
 

@@ -41,6 +41,8 @@ export interface TcpInfo {
   ssthreshBytes: number;
   bytesInFlight: number;
   reordering: number;
+  /** Reordering events seen (tcpi_reord_seen; RACK, RFC 8985 §6.2 step 3). */
+  reordSeen: number;
   /** Receiver RTT estimate (ms) and auto-tuned receive space (bytes). */
   rcvRtt: number;
   rcvSpace: number;
@@ -128,6 +130,7 @@ export function tcpInfo(s: TcpSocket): TcpInfo {
     ssthreshBytes: s.ssthresh,
     bytesInFlight: s.state === LISTEN || s.state === CLOSED ? 0 : Math.max(0, s.inFlight),
     reordering: s.tcp.config.reordering,
+    reordSeen: s.rack.reordSeen,
     rcvRtt: s.rcvRtt < 0 ? 0 : s.rcvRtt,
     rcvSpace: s.rcvSpace,
     sndWnd: s.sndWnd,

@@ -5,9 +5,12 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpRepr } from '../../wire/tcp
 import type { IpPacket } from '../ip-types.js';
 import { done, enterTimeWait, established, notify, resetArrived, setState, writeSpace } from './lifecycle.js';
 import { armPersist, receiveSpace, sendOowAck, sendResetReply, sendSyn, transmit, tsNow, units } from './output.js';
+import { RTX_PROBE } from './lazy-timer.js';
+import { rackAckDone, rackAckStart, rackDelivered, rackEnabled } from './rack.js';
 import { ackRecovery } from './recovery.js';
 import { currentRto, rttSample } from './rto.js';
 import { sackUpdate } from './sack.js';
+import { scheduleLossProbe, tlpOnAck } from './tlp.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqSub } from './seq.js';
 import {
   CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, TIME_WAIT, type TcpState,
@@ -198,7 +201,7 @@ function synSentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number):
     s.sndWl2 = seg.ack;
     s.maxSndWnd = s.sndWnd;
     // RFC 6298 §3 (Karn): an RTT sample from the SYN only if it was not retransmitted.
-    if (!s.synLost) { rttSample(s, now - s.synSentAt); s.backoff = 0; }
+    if (!s.synLost) { measured(s, now - s.synSentAt, now); s.backoff = 0; }
     established(s);
     s.ackNow = true;
     if (seg.payload.length > 0 || (flags & TCP_FIN) !== 0) dataArrives(s, s.rcvNxt, seg.payload, (flags & TCP_FIN) !== 0, now);
@@ -229,7 +232,7 @@ function synReceivedAcked(s: TcpSocket, seg: TcpRepr, now: number): boolean {
   s.sndWl1 = seg.seq;
   s.sndWl2 = seg.ack;
   s.maxSndWnd = s.sndWnd;
-  if (!s.synLost) { rttSample(s, now - s.synSentAt); }
+  if (!s.synLost) measured(s, now - s.synSentAt, now);
   established(s);
   if (s.passive && parent !== null) {
     parent.synQueue.delete(s);
@@ -266,18 +269,22 @@ function ackArrives(s: TcpSocket, seg: TcpRepr, now: number): boolean {
       s.probeStart = 0;
     }
   }
+  const rack = rackEnabled(s);
+  if (s.sackOk) rackAckStart(s);
   let acked = 0;
-  if (seqGt(ack, s.sndUna)) acked = cleanAcked(s, ack, seg, now);
+  if (seqGt(ack, s.sndUna)) acked = cleanAcked(s, ack, seg, now, rack);
   let sackNew = false;
   const blocks = seg.options.sack;
-  if (s.sackOk && blocks !== undefined) sackNew = sackUpdate(s, blocks, ack);
+  if (s.sackOk && blocks !== undefined) sackNew = sackUpdate(s, blocks, ack, now);
   // RFC 5681 §2 duplicate ACK; RFC 6675 §2: with SACK, an ACK that SACKs new data.
-  const dup = acked === 0 && seqLt(s.sndUna, s.sndNxt) && (s.sackOk
-    ? sackNew
-    : seg.payload.length === 0 && (seg.flags & TCP_FIN) === 0 && s.sndWnd === oldWnd && s.sndWnd > 0);
+  const plainDup = seg.payload.length === 0 && (seg.flags & TCP_FIN) === 0 && s.sndWnd === oldWnd && s.sndWnd > 0;
+  const dup = acked === 0 && seqLt(s.sndUna, s.sndNxt) && (s.sackOk ? sackNew : plainDup);
+  if (rack) rackAckDone(s, now);
+  // RFC 8985 §7.4: an ACK during a loss probe episode.
+  if (s.tlp.active) tlpOnAck(s, ack, acked === 0 && plainDup && blocks === undefined, now);
   if (acked > 0 || dup || sackNew) ackRecovery(s, acked, dup, sackNew, priorUna, now);
   if (seqGe(s.sndUna, s.maxFlightSeq)) { s.maxFlight = s.inFlight; s.maxFlightSeq = s.sndNxt; }
-  rearmTimers(s);
+  rearmTimers(s, acked > 0);
 
   // Our FIN acknowledged?
   if (s.finSeq >= 0 && seqGt(s.sndUna, s.finSeq)) {
@@ -304,14 +311,18 @@ function ackArrives(s: TcpSocket, seg: TcpRepr, now: number): boolean {
 }
 
 /** Removes acknowledged data (Linux tcp_clean_rtx_queue); RTT samples; RFC 6298 timer rules. */
-function cleanAcked(s: TcpSocket, ack: number, seg: TcpRepr, now: number): number {
+function cleanAcked(s: TcpSocket, ack: number, seg: TcpRepr, now: number, rack: boolean): number {
   const q = s.sendQ;
   const acked = seqSub(ack, s.sndUna);
   let rtt = -1;
+  const t = seg.options.timestamp;
+  const tsecr = rack && s.tsOk && t !== undefined && t.tsecr !== 0 ? t.tsecr : -1;
   while (!q.empty) {
     const skb = q.first()!;
     if (seqLe(skb.end, ack)) {
       const u = units(skb);
+      // RFC 8985 §6.2: a segment delivered now (SACKed ones were told when SACKed).
+      if (rack && !skb.sacked) rackDelivered(s, skb, skb.end, now, tsecr);
       if (skb.sacked) s.sackedBytes -= u;
       else if (skb.lost) s.lostBytes -= u;
       if (skb.retrans) s.retransBytes -= u;
@@ -322,6 +333,7 @@ function cleanAcked(s: TcpSocket, ack: number, seg: TcpRepr, now: number): numbe
     }
     if (seqLt(skb.seq, ack)) {
       const n = seqSub(ack, skb.seq);
+      if (rack && !skb.sacked) rackDelivered(s, skb, ack, now, tsecr);
       if (skb.sacked) s.sackedBytes -= n;
       else if (skb.lost) s.lostBytes -= n;
       if (skb.retrans) s.retransBytes -= n;
@@ -336,14 +348,13 @@ function cleanAcked(s: TcpSocket, ack: number, seg: TcpRepr, now: number): numbe
   if (s.retransBytes === 0) s.retransStamp = 0;
   if (rtt < 0 && s.tsOk) {
     // RFC 7323 §4.1: RTTM from the echoed timestamp of an ACK that advances the left edge.
-    const t = seg.options.timestamp;
     if (t !== undefined && t.tsecr !== 0) {
       const r = (tsNow(s) - t.tsecr) | 0;
       if (r >= 0) rtt = r;
     }
   }
   if (rtt >= 0) {
-    rttSample(s, rtt);
+    measured(s, rtt, now);
     s.backoff = 0; // Linux: backoff ends with a valid RTT measurement (RFC 6298 §5.7)
   }
   // RFC 6298 §5.2 / §5.3: stop when all is acknowledged, else restart.
@@ -352,8 +363,18 @@ function cleanAcked(s: TcpSocket, ack: number, seg: TcpRepr, now: number): numbe
   return acked;
 }
 
-/** Persist mode while the window is closed (RFC 9293 §3.8.6.1), the RTO otherwise. */
-function rearmTimers(s: TcpSocket): void {
+/** An RTT measurement: RFC 6298's estimator, RACK.min_RTT (RFC 8985 §6.2 step 1), and a probe may follow (RFC 8985 §7.3). */
+function measured(s: TcpSocket, r: number, now: number): void {
+  rttSample(s, r);
+  if (r >= 0) s.rack.rttSample(r, now);
+  s.tlp.rttSampled = true;
+}
+
+/**
+ * Persist mode while the window is closed (RFC 9293 §3.8.6.1), the RTO otherwise; after an ACK
+ * that advanced SND.UNA, the loss probe timeout (RFC 8985 §7.2; Linux tcp_set_xmit_timer).
+ */
+function rearmTimers(s: TcpSocket, advanced: boolean): void {
   const out = seqSub(s.sndNxt, s.sndUna);
   if (s.sndWnd === 0 && out <= 1 && (out === 1 || s.sendQ.unsentBytes > 0)) {
     s.rtxTimer.stop();
@@ -362,6 +383,7 @@ function rearmTimers(s: TcpSocket): void {
   }
   if (s.persistTimer.armed && s.sndWnd > 0) s.persistTimer.stop();
   if (out > 0 && !s.rtxTimer.armed) s.rtxTimer.after(currentRto(s));
+  if (advanced && !scheduleLossProbe(s)) s.rtxTimer.cancel(RTX_PROBE);
 }
 
 /** RFC 9293 §3.10.7.4 seventh (segment text) and eighth (FIN). */

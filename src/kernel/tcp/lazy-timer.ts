@@ -71,3 +71,89 @@ export class LazyTimer {
     this.handler();
   }
 }
+
+/** What the retransmission timer slot is running for (Linux ICSK_TIME_RETRANS / LOSS_PROBE / REO_TIMEOUT). */
+export const RTX_RTO = 0;
+export const RTX_PROBE = 1;
+export const RTX_REO = 2;
+export type RtxKind = typeof RTX_RTO | typeof RTX_PROBE | typeof RTX_REO;
+
+/**
+ * The connection's retransmission timer slot, shared as Linux shares icsk_retransmit_timer: the
+ * RTO (RFC 6298) and, ahead of it, either the tail loss probe timeout (RFC 8985 §7.2) or the
+ * RACK reordering timer (RFC 8985 §6.2 step 5). One Scheduler event serves all three: it is set
+ * for the earlier of the RTO deadline and the early one. `at`/`after`/`armed` are about the RTO.
+ */
+export class RetransmitTimer {
+  /** RTO deadline (Infinity: disarmed). */
+  rtoAt = Infinity;
+  /** Deadline of the probe or reordering timer (Infinity: none), and which of the two it is. */
+  earlyAt = Infinity;
+  earlyKind: RtxKind = RTX_PROBE;
+  private readonly t: LazyTimer;
+
+  constructor(private readonly sched: Scheduler, private readonly handler: (kind: RtxKind) => void) {
+    this.t = new LazyTimer(sched, () => this.fire());
+  }
+
+  get refed(): boolean { return this.t.refed; }
+  set refed(on: boolean) { this.t.refed = on; }
+  /** Whether the RTO is armed. */
+  get armed(): boolean { return this.rtoAt !== Infinity; }
+
+  /** Arms (or re-arms) the RTO for absolute time `t`. */
+  at(t: number): void {
+    this.rtoAt = t;
+    this.sync();
+  }
+
+  /** Arms the RTO `ms` from now. */
+  after(ms: number): void { this.at(this.sched.now() + ms); }
+
+  /** Arms the probe or reordering timer for absolute time `t` (replacing the other one). */
+  early(kind: RtxKind, t: number): void {
+    this.earlyKind = kind;
+    this.earlyAt = t;
+    this.sync();
+  }
+
+  /** Disarms the early timer if it is of this kind. */
+  cancel(kind: RtxKind): void {
+    if (this.earlyAt === Infinity || this.earlyKind !== kind) return;
+    this.earlyAt = Infinity;
+    this.sync();
+  }
+
+  /** Disarms everything and removes the pending event. */
+  stop(): void {
+    this.rtoAt = Infinity;
+    this.earlyAt = Infinity;
+    this.t.stop();
+  }
+
+  unref(): void { this.t.unref(); }
+
+  private sync(): void {
+    const d = this.earlyAt < this.rtoAt ? this.earlyAt : this.rtoAt;
+    if (d === Infinity) this.t.clear();
+    else this.t.at(d);
+  }
+
+  private fire(): void {
+    const now = this.sched.now();
+    if (this.earlyAt <= now) {
+      const k = this.earlyKind;
+      this.earlyAt = Infinity;
+      this.sync();
+      this.handler(k);
+      return;
+    }
+    if (this.rtoAt <= now) {
+      this.rtoAt = Infinity;
+      this.sync();
+      this.handler(RTX_RTO);
+      return;
+    }
+    this.sync();
+  }
+}

@@ -62,6 +62,7 @@ export function established(s: TcpSocket): void {
   s.caState = CA_OPEN;
   s.recoveryPoint = s.sndUna;
   s.rtxHint = s.sndUna;
+  s.rack.fack = s.sndUna; // RFC 8985 §6.2 step 3: nothing delivered yet
   s.cwndLimitedSeq = s.sndUna;
   s.sndSml = s.sndUna;
   s.rcvWup = s.rcvNxt;

@@ -8,6 +8,7 @@ import { EMSGSIZE } from '../../sys/errno.js';
 import { HEADROOM, IPPROTO_TCP, type IpOutputOptions, type IpPacket } from '../ip-types.js';
 import type { Skb } from './buffers.js';
 import { currentRto } from './rto.js';
+import { scheduleLossProbe } from './tlp.js';
 import { seqAdd, seqGt, seqLt, seqMax, seqSub } from './seq.js';
 import { CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, LAST_ACK } from './state.js';
 import { CA_RECOVERY } from './tcb.js';
@@ -197,6 +198,8 @@ function sendSkb(s: TcpSocket, skb: Skb, retrans: boolean, gso = 0): number {
   skb.sentAt = now;
   if (skb.firstSentAt < 0) skb.firstSentAt = now;
   skb.txCount++;
+  skb.txOrder = ++s.rack.txOrder;
+  q.tsPush(skb); // RFC 8985 §6.1: the latest transmission time orders the chunks for RACK
   const tso = gso > 0 && len > gso ? gso : 0;
   if (len > 0) {
     s.dataSegsOut += tso > 0 ? Math.ceil(len / tso) : 1;
@@ -219,7 +222,9 @@ export function retransmitSkb(s: TcpSocket, skb: Skb): void {
   st.RetransSegs++;
   s.totalRetrans++;
   s.bytesRetrans += skb.len;
-  if (!s.rtxTimer.armed) s.rtxTimer.after(currentRto(s));
+  // Linux tcp_xmit_retransmit_queue: retransmitting the first unacknowledged segment restarts
+  // the RTO (one RTO after the repair, not after the original); otherwise RFC 6298 §5.1.
+  if (skb === s.sendQ.first() || !s.rtxTimer.armed) s.rtxTimer.after(currentRto(s));
 }
 
 // ---- what to send ----------------------------------------------------------------------------------
@@ -231,7 +236,10 @@ export function retransmitSkb(s: TcpSocket, skb: Skb): void {
 export function transmit(s: TcpSocket, force = false): void {
   if (canSend(s.state)) {
     if (s.lostBytes > 0 && s.caState >= CA_RECOVERY) retransmitLost(s);
+    const nxt = s.sndNxt;
     sendNew(s, force);
+    // RFC 8985 §7.2: new data went out: (re)arm the loss probe timeout.
+    if (s.sndNxt !== nxt) scheduleLossProbe(s);
   }
   if (s.ackNow) sendAck(s);
 }
@@ -327,6 +335,27 @@ function sendNew(s: TcpSocket, force: boolean): void {
     if (s.persistTimer.armed) s.persistTimer.stop();
     if (!s.rtxTimer.armed) s.rtxTimer.after(currentRto(s)); // RFC 6298 §5.1
   }
+}
+
+/**
+ * RFC 8985 §7.3: one segment of new data as a loss probe, if the peer's window has room for it;
+ * neither cwnd nor Nagle holds it back (Linux tcp_write_xmit with push_one = 2). False if none.
+ */
+export function sendNewProbe(s: TcpSocket): boolean {
+  const q = s.sendQ;
+  const skb = q.unsent();
+  if (skb === undefined) return false;
+  const mss = currentMss(s);
+  const n = skb.len < mss ? skb.len : mss;
+  if (seqGt(seqAdd(skb.seq, n), seqAdd(s.sndUna, s.sndWnd))) return false;
+  if (skb.len > n) q.split(q.sendIdx, n);
+  sendSkb(s, skb, false);
+  if (skb.len < mss) s.sndSml = skb.end;
+  q.advanceSend();
+  s.sndNxt = seqMax(s.sndNxt, skb.end);
+  const f = s.inFlight;
+  if (f > s.maxFlight) s.maxFlight = f;
+  return true;
 }
 
 /**

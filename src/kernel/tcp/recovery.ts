@@ -1,11 +1,14 @@
 // Loss recovery and congestion-window management on ACKs (Linux tcp_fastretrans_alert and
 // tcp_cong_control): fast retransmit / fast recovery per RFC 5681 §3.2 with NewReno's partial
-// ACK handling (RFC 6582) when SACK is off, SACK-based recovery (RFC 6675) when it is on, and
-// the loss state after a retransmission timeout (RFC 5681 §3.1, RFC 6675 §5.1).
+// ACK handling (RFC 6582) when SACK is off, SACK-based recovery (RFC 6675) when it is on, with
+// losses found by RACK (RFC 8985, rack.ts) or by RFC 6675's IsLost(), and the loss state after a
+// retransmission timeout (RFC 5681 §3.1, RFC 6675 §5.1, RFC 8985 §6.3).
 import { currentMss, retransmitSkb, units } from './output.js';
+import { rackEnabled, rackMarkLossesOnRto, rackOnAckDetect, rackRecoveryEnded } from './rack.js';
 import { markLost, markLostBySack } from './sack.js';
 import { seqGe, seqLe } from './seq.js';
 import { CA_DISORDER, CA_LOSS, CA_OPEN, CA_RECOVERY } from './tcb.js';
+import { tlpReset } from './tlp.js';
 import type { TcpSocket } from './socket.js';
 
 /** RFC 7661 §4 / Linux tcp_is_cwnd_limited: only a window in use may grow. */
@@ -19,11 +22,14 @@ function cwndLimited(s: TcpSocket, priorUna: number): boolean {
  * duplicate ACK (RFC 5681 §2, RFC 6675 §2), `sackNew` whether it SACKed new data.
  */
 export function ackRecovery(s: TcpSocket, acked: number, dup: boolean, sackNew: boolean, priorUna: number, now: number): void {
-  if (s.sackOk && sackNew) markLostBySack(s);
+  const rack = rackEnabled(s);
+  // Linux tcp_identify_packet_loss: RACK (RFC 8985 §6.2 step 5) when it is on, else RFC 6675 IsLost().
+  if (rack) { if (s.rack.advanced) rackOnAckDetect(s, now); }
+  else if (s.sackOk && sackNew) markLostBySack(s);
   switch (s.caState) {
     case CA_LOSS:
       // RFC 6675 §5.1: the loss state ends when RecoveryPoint is acknowledged.
-      if (seqGe(s.sndUna, s.recoveryPoint)) { s.caState = CA_OPEN; s.dupAcks = 0; }
+      if (seqGe(s.sndUna, s.recoveryPoint)) { s.caState = CA_OPEN; s.dupAcks = 0; rackRecoveryEnded(s); }
       if (acked > 0) s.cc.onAck(s, acked, now); // RFC 5681 §3.1: slow start from the loss window
       return;
     case CA_RECOVERY:
@@ -50,7 +56,9 @@ export function ackRecovery(s: TcpSocket, acked: number, dup: boolean, sackNew: 
       else if (acked > 0) s.dupAcks = 0;
       const thresh = s.tcp.config.reordering;
       const head = s.sendQ.first();
-      const lost = s.dupAcks >= thresh || (s.sackOk && head !== undefined && head.lost);
+      // With RACK, recovery starts once a segment is deemed lost (Linux tcp_time_to_recover):
+      // DupThresh SACKed segments make RACK's reordering window zero (RFC 8985 §6.2 step 4).
+      const lost = rack ? s.lostBytes > 0 : s.dupAcks >= thresh || (s.sackOk && head !== undefined && head.lost);
       // RFC 6582 §3.2 step 1: only when the ACK covers more than `recover`.
       if (lost && head !== undefined && seqGe(s.sndUna, s.recoveryPoint)) {
         enterRecovery(s, now);
@@ -63,7 +71,7 @@ export function ackRecovery(s: TcpSocket, acked: number, dup: boolean, sackNew: 
 }
 
 /** RFC 5681 §3.2 steps 2-3, RFC 6582 §3.2 step 2, RFC 6675 §5 step 4. */
-function enterRecovery(s: TcpSocket, now: number): void {
+export function enterRecovery(s: TcpSocket, now: number): void {
   const st = s.tcp.stats;
   if (s.sackOk) st.TCPSackRecovery++;
   else st.TCPRenoRecovery++;
@@ -72,20 +80,28 @@ function enterRecovery(s: TcpSocket, now: number): void {
   s.recoveryPoint = s.sndNxt;
   s.caState = CA_RECOVERY;
   s.rtxHint = s.sndUna;
+  tlpReset(s); // RFC 8985 §7.1
   const q = s.sendQ;
-  const head = q.first()!;
-  markLost(s, head);
+  // RACK deemed segments lost already (the first is nearly always the head); otherwise the head is (RFC 6675 §5 (4.3)).
+  let i = q.head;
+  if (rackEnabled(s)) {
+    while (i < q.sendIdx && !(q.skbs[i]!.lost && !q.skbs[i]!.retrans)) i++;
+    if (i === q.sendIdx) i = q.head;
+  }
+  const first = q.skbs[i]!;
+  markLost(s, first);
   // RFC 6675 §5 (4.2): cwnd = ssthresh; RFC 5681 §3.2 step 3: cwnd = ssthresh + 3*SMSS (the segments that left).
   s.cwnd = s.sackOk ? s.ssthresh : s.ssthresh + 3 * s.mss;
-  // RFC 5681 §3.2 step 2 / RFC 6675 §5 (4.3): retransmit the first unacknowledged segment at once.
-  if (!head.sacked && !head.retrans) {
-    if (head.len > currentMss(s)) q.split(q.head, currentMss(s));
+  // RFC 5681 §3.2 step 2 / RFC 6675 §5 (4.3): retransmit the first segment deemed lost at once.
+  if (!first.sacked && !first.retrans) {
+    if (first.len > currentMss(s)) q.split(i, currentMss(s));
     st.TCPFastRetrans++;
-    retransmitSkb(s, head);
+    retransmitSkb(s, first);
   }
 }
 
 function exitRecovery(s: TcpSocket): void {
+  rackRecoveryEnded(s);
   if (!s.sackOk) {
     // RFC 6582 §3.2 step 3 (full acknowledgment), option (1).
     const flight = s.inFlight;
@@ -100,7 +116,8 @@ function exitRecovery(s: TcpSocket): void {
 /**
  * Retransmission timeout (RFC 5681 §3.1, RFC 6298 §5.4-5.6, RFC 6675 §5.1): ssthresh from the
  * flight (only on the first timeout of a run), cwnd to the loss window of one segment, every
- * un-SACKed segment deemed lost, retransmission from SND.UNA.
+ * un-SACKed segment deemed lost (with RACK only the overdue ones, RFC 8985 §6.3), retransmission
+ * from SND.UNA.
  */
 export function enterLoss(s: TcpSocket, now: number): void {
   if (s.retransmits === 0) {
@@ -108,15 +125,20 @@ export function enterLoss(s: TcpSocket, now: number): void {
     s.ssthresh = s.cc.ssthresh(s, (s.sndNxt - s.sndUna) >>> 0);
   }
   s.cwnd = s.mss;
+  s.caState = CA_LOSS;
+  tlpReset(s); // RFC 8985 §7.1
   const q = s.sendQ;
-  for (let i = q.head; i < q.sendIdx; i++) {
-    const skb = q.skbs[i]!;
-    const u = units(skb);
-    if (skb.retrans) { skb.retrans = false; s.retransBytes -= u; }
-    if (!skb.sacked && !skb.lost) { skb.lost = true; s.lostBytes += u; }
+  if (rackEnabled(s)) {
+    rackMarkLossesOnRto(s, now);
+  } else {
+    for (let i = q.head; i < q.sendIdx; i++) {
+      const skb = q.skbs[i]!;
+      const u = units(skb);
+      if (skb.retrans) { skb.retrans = false; s.retransBytes -= u; }
+      if (!skb.sacked && !skb.lost) { skb.lost = true; s.lostBytes += u; }
+    }
   }
   s.recoveryPoint = s.sndNxt;
-  s.caState = CA_LOSS;
   s.dupAcks = 0;
   s.rtxHint = s.sndUna;
 }

@@ -3,12 +3,14 @@
 // their totals, so pipe (RFC 6675 SetPipe) is one subtraction.
 import type { Skb } from './buffers.js';
 import { units } from './output.js';
+import { rackDelivered, rackEnabled } from './rack.js';
 import { seqGe, seqGt, seqLe, seqLt, seqSub } from './seq.js';
 import type { TcpSocket } from './socket.js';
 
 function markSacked(s: TcpSocket, skb: Skb): void {
   const u = units(skb);
   skb.sacked = true;
+  s.sendQ.tsUnlink(skb);
   s.sackedBytes += u;
   if (skb.lost) { skb.lost = false; s.lostBytes -= u; }
   if (skb.retrans) { skb.retrans = false; s.retransBytes -= u; }
@@ -17,17 +19,23 @@ function markSacked(s: TcpSocket, skb: Skb): void {
 /**
  * Applies the SACK blocks of an ACK whose cumulative acknowledgment is `ack` (already
  * processed). Returns true when previously un-SACKed data was SACKed (RFC 6675 §2's test for
- * counting a duplicate ACK).
+ * counting a duplicate ACK). A D-SACK block is noted in s.rack (dsack, dsackEnd); newly SACKed
+ * chunks are told to RACK (RFC 8985 §6.2).
  */
-export function sackUpdate(s: TcpSocket, blocks: ReadonlyArray<readonly [number, number]>, ack: number): boolean {
+export function sackUpdate(s: TcpSocket, blocks: ReadonlyArray<readonly [number, number]>, ack: number, now: number): boolean {
   const q = s.sendQ;
+  const rack = rackEnabled(s);
   let newly = false;
   for (let b = 0; b < blocks.length; b++) {
     let l = blocks[b]![0];
     const r = blocks[b]![1];
     // RFC 2883 §4: a first block below the cumulative ACK, or inside the second block, is a D-SACK.
     if (seqLe(r, ack) || (b === 0 && blocks.length > 1 && seqGe(l, blocks[1]![0]) && seqLe(r, blocks[1]![1]))) {
-      if (b === 0) s.tcp.stats.TCPDSACKRecv++;
+      if (b === 0) {
+        s.tcp.stats.TCPDSACKRecv++;
+        s.rack.dsack = true;
+        s.rack.dsackEnd = r;
+      }
       continue;
     }
     if (seqLt(l, ack)) l = ack;
@@ -55,6 +63,7 @@ export function sackUpdate(s: TcpSocket, blocks: ReadonlyArray<readonly [number,
       }
       if (skb.len === 0) continue;
       markSacked(s, skb);
+      if (rack) rackDelivered(s, skb, skb.end, now, -1);
       newly = true;
     }
   }

@@ -8,9 +8,11 @@ import type { TcpHeaderFields, TcpOptions } from '../../wire/tcp.js';
 import { OooQueue, RecvQueue, SendQueue } from './buffers.js';
 import type { CongestionName } from './config.js';
 import { createCongestionControl, type CongestionControl } from './congestion/index.js';
-import { LazyTimer } from './lazy-timer.js';
+import { LazyTimer, RetransmitTimer } from './lazy-timer.js';
+import { RackState } from './rack.js';
 import { CLOSED, type TcpState } from './state.js';
 import { onCloseTimer, onDelackTimer, onKeepaliveTimer, onPersistTimer, onRetransmitTimer } from './timers.js';
+import { TlpState } from './tlp.js';
 import type { Tcp } from './index.js';
 import type { TcpSocket } from './socket.js';
 
@@ -170,6 +172,9 @@ export class Tcb {
   retransStamp = 0;
   /** Consecutive RTO expirations (tcpi_retransmits). */
   retransmits = 0;
+  /** RACK loss detection (RFC 8985 §6) and tail loss probes (RFC 8985 §7). */
+  readonly rack = new RackState();
+  readonly tlp = new TlpState();
 
   // ---- round-trip time (RFC 6298) --------------------------------------------------------------
   srtt = 0;
@@ -191,7 +196,8 @@ export class Tcb {
   lastOowAck = -Infinity;
 
   // ---- timers ----------------------------------------------------------------------------------
-  readonly rtxTimer: LazyTimer;
+  /** RTO, with the loss probe and RACK reordering timers in the same slot (Linux icsk_retransmit_timer). */
+  readonly rtxTimer: RetransmitTimer;
   readonly persistTimer: LazyTimer;
   readonly delackTimer: LazyTimer;
   readonly keepaliveTimer: LazyTimer;
@@ -261,7 +267,7 @@ export class Tcb {
     this.ccName = c.congestion;
     this.cc = createCongestionControl(this.ccName);
     const self = this as unknown as TcpSocket;
-    this.rtxTimer = new LazyTimer(tcp.sched, () => onRetransmitTimer(self));
+    this.rtxTimer = new RetransmitTimer(tcp.sched, (kind) => onRetransmitTimer(self, kind));
     this.persistTimer = new LazyTimer(tcp.sched, () => onPersistTimer(self));
     this.delackTimer = new LazyTimer(tcp.sched, () => onDelackTimer(self));
     this.keepaliveTimer = new LazyTimer(tcp.sched, () => onKeepaliveTimer(self));

@@ -1,12 +1,17 @@
 // Timer handlers (Linux tcp_timer.c): retransmission (RFC 6298 §5) including SYN and SYN-ACK
 // retries, persist / zero-window probes (RFC 9293 §3.8.6.1), delayed ACK (RFC 9293 §3.8.6.3),
 // keep-alive (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6), user timeout (RFC 5482, TCP_USER_TIMEOUT),
-// TIME-WAIT and the FIN-WAIT-2 timeout of orphans. Each connection has one LazyTimer per kind.
+// TIME-WAIT and the FIN-WAIT-2 timeout of orphans. Each connection has one LazyTimer per kind;
+// the retransmission slot also runs the tail loss probe and the RACK reordering timer (RFC 8985).
 import { ETIMEDOUT } from '../../sys/errno.js';
+import { RTX_PROBE, RTX_REO, type RtxKind } from './lazy-timer.js';
 import { abortWithError, done, notify } from './lifecycle.js';
 import { armPersist, currentMss, retransmitSkb, sendActiveReset, sendKeepaliveProbe, sendSyn, sendWindowProbe, transmit } from './output.js';
-import { enterLoss } from './recovery.js';
+import { rackDetectLoss } from './rack.js';
+import { enterLoss, enterRecovery } from './recovery.js';
 import { currentRto, modelTimeout } from './rto.js';
+import { CA_RECOVERY } from './tcb.js';
+import { onProbeTimer } from './tlp.js';
 import {
   CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
 } from './state.js';
@@ -47,7 +52,28 @@ function clampToUserTimeout(s: TcpSocket, rto: number, now: number): number {
   return left < rto ? left : rto;
 }
 
-export function onRetransmitTimer(s: TcpSocket): void {
+/** The retransmission timer slot fired: the RTO, the loss probe timeout or the reordering timer. */
+export function onRetransmitTimer(s: TcpSocket, kind: RtxKind): void {
+  if (kind === RTX_PROBE) { onProbeTimer(s); return; }
+  if (kind === RTX_REO) { onReoTimer(s); return; }
+  onRto(s);
+}
+
+/**
+ * RFC 8985 §6.2 step 5: the reordering timer fired: segments now overdue are deemed lost and
+ * recovery starts (Linux tcp_rack_reo_timeout).
+ */
+function onReoTimer(s: TcpSocket): void {
+  const st = s.state;
+  if (st !== ESTABLISHED && st !== CLOSE_WAIT && st !== FIN_WAIT_1 && st !== CLOSING && st !== LAST_ACK) return;
+  if (s.sndUna === s.sndNxt) return;
+  const now = s.tcp.sched.now();
+  if (rackDetectLoss(s, now) === 0) return;
+  if (s.caState < CA_RECOVERY) enterRecovery(s, now);
+  transmit(s);
+}
+
+function onRto(s: TcpSocket): void {
   const tcp = s.tcp;
   const c = tcp.config;
   const now = tcp.sched.now();
@@ -81,6 +107,8 @@ export function onRetransmitTimer(s: TcpSocket): void {
     return;
   }
   tcp.stats.TCPTimeouts++;
+  s.rtxTimer.cancel(RTX_PROBE);
+  s.rtxTimer.cancel(RTX_REO);
   enterLoss(s, now);
   // RFC 6298 §5.4: retransmit the earliest unacknowledged segment.
   if (head.len > currentMss(s)) s.sendQ.split(s.sendQ.head, currentMss(s));
