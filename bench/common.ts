@@ -56,10 +56,11 @@ function median(xs: number[]): number {
 
 /**
  * Runs a usernet case beside the same case on the kernel's loopback and prints the ratio. Both
- * sides first warm up the same way (V8 optimises the code of both paths only after many calls:
- * a first run can be several times slower than the tenth), until each has run `warmRuns` times
- * and for `warmMs`; then `rounds` measured rounds alternate kernel and usernet, so a noisy moment
- * on the shared machine hits both. The printed rates and ratio are those of the medians.
+ * sides first warm up the same way, taking turns (V8 optimises the code of both paths only after
+ * many calls: a first run can be several times slower than the tenth), until each has run
+ * `warmRuns` times and the warm-up lasted 2 * `warmMs`; then `rounds` measured rounds alternate
+ * kernel and usernet, so a noisy moment on the shared machine hits both. The printed rates and
+ * ratio are those of the medians.
  */
 export async function compare(
   name: string, unit: string, kernel: () => Promise<number>, usernet: () => Promise<number>, opts: CompareOptions = {},
@@ -68,9 +69,12 @@ export async function compare(
   const warmRuns = QUICK ? 1 : opts.warmRuns ?? 5;
   const warmMs = QUICK ? 0 : opts.warmMs ?? 2000;
   const verbose = process.env.BENCH_VERBOSE === '1';
-  for (const fn of [kernel, usernet]) {
-    const t0 = performance.now();
-    for (let i = 0; i < warmRuns || performance.now() - t0 < warmMs; i++) {
+  // Warm-up alternates the two sides as the measured rounds do, so that each warms up under the
+  // same conditions (a long run of one side first changes how the heap and the JIT then treat
+  // the other).
+  const t0 = performance.now();
+  for (let i = 0; i < warmRuns || performance.now() - t0 < 2 * warmMs; i++) {
+    for (const fn of [kernel, usernet]) {
       const m = await time(fn, unit);
       if (verbose) console.log(`  warm-up ${fn === kernel ? 'kernel' : 'usernet'} ${i}: ${rate(m).toExponential(3)} ${unit}/s`);
     }
