@@ -5,12 +5,11 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpRepr } from '../../wire/tcp
 import type { IpPacket } from '../ip-types.js';
 import { done, enterTimeWait, established, notify, resetArrived, setState, writeSpace } from './lifecycle.js';
 import { armPersist, receiveSpace, sendOowAck, sendResetReply, sendSyn, transmit, tsNow, units } from './output.js';
-import { RTX_PROBE } from './lazy-timer.js';
 import { rackAckDone, rackAckStart, rackDelivered, rackEnabled } from './rack.js';
 import { ackRecovery } from './recovery.js';
 import { currentRto, rttSample } from './rto.js';
 import { sackUpdate } from './sack.js';
-import { scheduleLossProbe, tlpOnAck } from './tlp.js';
+import { tlpOnAck } from './tlp.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqSub } from './seq.js';
 import {
   CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, TIME_WAIT, type TcpState,
@@ -372,7 +371,8 @@ function measured(s: TcpSocket, r: number, now: number): void {
 
 /**
  * Persist mode while the window is closed (RFC 9293 §3.8.6.1), the RTO otherwise; after an ACK
- * that advanced SND.UNA, the loss probe timeout (RFC 8985 §7.2; Linux tcp_set_xmit_timer).
+ * that advanced SND.UNA, the loss probe timeout (RFC 8985 §7.2; Linux tcp_set_xmit_timer), which
+ * transmit() arms.
  */
 function rearmTimers(s: TcpSocket, advanced: boolean): void {
   const out = seqSub(s.sndNxt, s.sndUna);
@@ -383,7 +383,8 @@ function rearmTimers(s: TcpSocket, advanced: boolean): void {
   }
   if (s.persistTimer.armed && s.sndWnd > 0) s.persistTimer.stop();
   if (out > 0 && !s.rtxTimer.armed) s.rtxTimer.after(currentRto(s));
-  if (advanced && !scheduleLossProbe(s)) s.rtxTimer.cancel(RTX_PROBE);
+  // RFC 8985 §7.2: the probe timeout follows this ACK, once transmit() has sent what it allows.
+  if (advanced) s.tlp.rearm = true;
 }
 
 /** RFC 9293 §3.10.7.4 seventh (segment text) and eighth (FIN). */

@@ -112,6 +112,7 @@ export class RetransmitTimer {
 
   /** Arms the probe or reordering timer for absolute time `t` (replacing the other one). */
   early(kind: RtxKind, t: number): void {
+    if (this.earlyAt === t && this.earlyKind === kind) return;
     this.earlyKind = kind;
     this.earlyAt = t;
     this.sync();
@@ -135,6 +136,7 @@ export class RetransmitTimer {
 
   private sync(): void {
     const d = this.earlyAt < this.rtoAt ? this.earlyAt : this.rtoAt;
+    if (d === this.t.deadline) return;
     if (d === Infinity) this.t.clear();
     else this.t.at(d);
   }

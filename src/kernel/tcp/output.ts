@@ -8,6 +8,7 @@ import { EMSGSIZE } from '../../sys/errno.js';
 import { HEADROOM, IPPROTO_TCP, type IpOutputOptions, type IpPacket } from '../ip-types.js';
 import type { Skb } from './buffers.js';
 import { currentRto } from './rto.js';
+import { RTX_PROBE } from './lazy-timer.js';
 import { scheduleLossProbe } from './tlp.js';
 import { seqAdd, seqGt, seqLt, seqMax, seqSub } from './seq.js';
 import { CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, LAST_ACK } from './state.js';
@@ -238,8 +239,12 @@ export function transmit(s: TcpSocket, force = false): void {
     if (s.lostBytes > 0 && s.caState >= CA_RECOVERY) retransmitLost(s);
     const nxt = s.sndNxt;
     sendNew(s, force);
-    // RFC 8985 §7.2: new data went out: (re)arm the loss probe timeout.
-    if (s.sndNxt !== nxt) scheduleLossProbe(s);
+    // RFC 8985 §7.2: new data went out, or an ACK advanced SND.UNA: (re)arm the loss probe
+    // timeout; after such an ACK it is dropped when not due (Linux tcp_set_xmit_timer).
+    if (s.sndNxt !== nxt || s.tlp.rearm) {
+      const fromAck = s.tlp.rearm;
+      if (!scheduleLossProbe(s) && fromAck) s.rtxTimer.cancel(RTX_PROBE);
+    }
   }
   if (s.ackNow) sendAck(s);
 }

@@ -250,7 +250,7 @@ function detectLoss(s: TcpSocket, now: number, mark: boolean): number {
   const r = s.rack;
   if (r.xmitTs < 0) return 0;
   const q = s.sendQ;
-  const reo = rackReoWnd(s);
+  let reo = -1;
   let timeout = 0;
   let skb = q.tsHead;
   while (skb !== null) {
@@ -261,6 +261,7 @@ function detectLoss(s: TcpSocket, now: number, mark: boolean): number {
     } else {
       // The list is in transmission order: the first one sent after RACK's segment ends the walk.
       if (!sentAfter(r.xmitOrder, r.endSeq, skb.txOrder, skb.end)) break;
+      if (reo < 0) reo = rackReoWnd(s);
       const remaining = skb.sentAt + r.rtt + reo - now;
       if (remaining <= EPS) {
         if (!mark) return -1;

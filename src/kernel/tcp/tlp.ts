@@ -27,6 +27,8 @@ export class TlpState {
   isRetrans = false;
   /** An RTT sample was taken since the last probe (RFC 8985 §7.3's second condition). */
   rttSampled = false;
+  /** An ACK advanced SND.UNA: the probe timeout is to be re-armed (or dropped) after sending. */
+  rearm = false;
 }
 
 export function tlpEnabled(s: TcpSocket): boolean {
@@ -44,6 +46,7 @@ export function tlpReset(s: TcpSocket): void {
  * unless in fast or RTO recovery or with segments SACKed. Returns whether it was armed.
  */
 export function scheduleLossProbe(s: TcpSocket): boolean {
+  s.tlp.rearm = false;
   const t = s.tlp;
   if (!tlpEnabled(s) || s.caState >= CA_RECOVERY || s.sackedBytes > 0 || s.sndUna === s.sndNxt || t.active || !s.rtxTimer.armed) return false;
   const now = s.tcp.sched.now();
