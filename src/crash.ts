@@ -98,6 +98,11 @@ export function forgetKernelState(k: Kernel, udp: Udp, tcp: Tcp, pingFailure: (t
   k.pmtu6.clear();
   k.icmp.limiter.clear();
   k.icmp6.limiter.clear();
+  // RFC 6528 §3 / RFC 6864: the secrets and the IPv4 identification counter are chosen at boot.
+  tcp.isn.reseed();
+  tcp.cookies.reseed();
+  k.ipv4.reseedId();
+  k.ipv6.reseedId();
   k.invalidate();
 }
 

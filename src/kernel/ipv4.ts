@@ -33,6 +33,9 @@ export class Ipv4 {
     this.reasm = new Reassembler(k.sched, k.stats.ip, (q) => this.reasmExpired(q));
   }
 
+  /** A reboot: the identification counter starts again from a random value. */
+  reseedId(): void { this.nextId = this.k.random.u32() & 0xffff; }
+
   /** The next identification value (for packets the kernel builds itself). */
   takeId(): number {
     const id = this.nextId;

@@ -47,6 +47,9 @@ export class Ipv6 {
     this.reasm = new Reassembler(k.sched, k.stats.ip6, (q) => this.reasmExpired(q));
   }
 
+  /** A reboot: the fragment identification counter starts again from a random value. */
+  reseedId(): void { this.nextFragId = this.k.random.u32(); }
+
   /** The 16 bytes of an address string (cached; callers must not modify them). */
   bytes(s: string): Uint8Array {
     let b = this.byteCache.get(s);

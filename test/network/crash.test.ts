@@ -302,3 +302,15 @@ test('an in-process device of a crashed host counts what is written to it as dro
   dev.close();
   await world.run();
 });
+
+test('restart() draws new boot-time secrets: the same 4-tuple gets another ISN and timestamp offset (RFC 6528 §3)', async () => {
+  const world = new Network({ seed: 21 });
+  const h = world.host('h');
+  const isnBefore = h.tcp.isn.isn('10.0.0.1', 40000, '10.0.0.2', 80);
+  const tsBefore = h.tcp.isn.tsOffset('10.0.0.1', '10.0.0.2');
+  assert.equal(h.tcp.isn.isn('10.0.0.1', 40000, '10.0.0.2', 80), isnBefore, 'the same secret gives the same ISN at the same time');
+  h.crash();
+  h.restart();
+  assert.notEqual(h.tcp.isn.isn('10.0.0.1', 40000, '10.0.0.2', 80), isnBefore);
+  assert.notEqual(h.tcp.isn.tsOffset('10.0.0.1', '10.0.0.2'), tsBefore);
+});

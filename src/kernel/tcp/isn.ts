@@ -16,6 +16,9 @@ export class SecretHash {
 
   constructor(private readonly random: Random) {}
 
+  /** Forgets the secret (a reboot): the next hash draws a new one. */
+  reset(): void { this.key = null; }
+
   /** A 32-bit keyed hash of the text: SipHash-2-4 (as Linux keys its ISNs), truncated. */
   hash32(text: string): number {
     if (this.key === null) {
@@ -53,6 +56,12 @@ export class IsnGenerator {
     const m = Math.floor(this.sched.now() * 250);
     const f = this.secret.hash32(`isn|${localAddr}|${localPort}|${remoteAddr}|${remotePort}`);
     return (m + f) >>> 0;
+  }
+
+  /** A reboot: a new secret (RFC 6528 §3: the key is chosen at boot), so new ISNs and offsets. */
+  reseed(): void {
+    this.secret.reset();
+    this.tsCache.clear();
   }
 
   /** RFC 7323 §5.4: a per-connection-pair random offset for TSval (Linux tcp_ts_off). */

@@ -30,6 +30,9 @@ export class SynCookies {
     this.secret = new SecretHash(random);
   }
 
+  /** A reboot: cookies are keyed with a new secret. */
+  reseed(): void { this.secret.reset(); }
+
   /** Index of the largest table MSS not above `mss`. */
   mssIndex(mss: number): number {
     let i = 0;
