@@ -142,7 +142,9 @@ export class SendQueue {
         seq = seqAdd(seq, k);
         continue;
       }
-      const size = Math.min(goal, Math.max(n, SKB_MIN_ALLOC));
+      // A bulk writer (a write of a whole chunk or more) gets whole chunks at once, also for the
+      // rest of a write that spills into a new chunk: the next write fills it without a regrow.
+      const size = data.length >= goal ? goal : Math.min(goal, Math.max(n, SKB_MIN_ALLOC));
       const buf = mem.alloc(SKB_ROOM + size);
       tail = new Skb(seq, buf, SKB_ROOM, 0, false);
       this.skbs.push(tail);
