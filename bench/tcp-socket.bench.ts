@@ -6,9 +6,9 @@ import { Network } from '../src/index.js';
 import { AF_INET } from '../src/sys/types.js';
 import type { TcpSocket } from '../src/kernel/tcp/socket.js';
 import type { Host } from '../src/host.js';
-import { QUICK, report, time } from './common.js';
+import { QUICK, compare } from './common.js';
 
-const BULK = QUICK ? 8 << 20 : 512 << 20;
+const BULK = QUICK ? 8 << 20 : 128 << 20;
 const CHUNK = Buffer.alloc(64 << 10, 0x5a);
 
 async function kernelBulk(): Promise<number> {
@@ -75,11 +75,7 @@ const b = world.host('b');
 world.link(a, b, { ipv4: ['10.0.0.1/24', '10.0.0.2/24'] });
 
 async function both(name: string, fn: () => Promise<number>, goal?: number): Promise<void> {
-  await kernelBulk();
-  await fn();
-  const kernel = await time(kernelBulk, 'bytes');
-  const usernet = await time(fn, 'bytes');
-  report(name, usernet, kernel, goal);
+  await compare(name, 'bytes', kernelBulk, fn, goal === undefined ? {} : { goal });
 }
 
 await both('tcp sockets bulk, host loopback (MTU 65536) vs node:net on the kernel loopback', () => usernetBulk(world, a, a, '127.0.0.1'), 1.0);
