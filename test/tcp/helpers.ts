@@ -131,42 +131,41 @@ export function drain(s: TcpSocket): { data: Buffer; eof: boolean; err: number }
   return { data: Buffer.concat(parts), eof, err };
 }
 
-/** Drops the segments host h sends for which `drop` says so (a test hook around IP output). */
-export function dropOutgoing(h: Host, drop: (seg: TcpRepr) => boolean): () => void {
+/**
+ * A test hook around host h's IP output: `hook` sees each TCP segment the host sends (with the
+ * call that would send it) and returns true when it took care of the segment itself. Returns
+ * the function that removes the hook.
+ */
+function hookOutgoing(h: Host, hook: (seg: TcpRepr, send: () => number) => boolean): () => void {
   const k = h.kernel as unknown as { output: (...args: unknown[]) => number };
   const orig = k.output;
   k.output = function (this: unknown, ...args: unknown[]): number {
     const [, , , protocol, buf, offset] = args as [number, string, string, number, Uint8Array, number];
     if (protocol === 6) {
       const t = parseTcp(buf.subarray(offset));
-      if (!(t instanceof WireError) && drop(t)) return 0;
+      if (!(t instanceof WireError) && hook(t, () => orig.apply(this, args))) return 0;
     }
     return orig.apply(this, args);
   };
   return () => { k.output = orig; };
 }
 
+/** Drops the segments host h sends for which `drop` says so. */
+export function dropOutgoing(h: Host, drop: (seg: TcpRepr) => boolean): () => void {
+  return hookOutgoing(h, (seg) => drop(seg));
+}
+
 /**
  * Holds back the segments host h sends for which `delay` returns a number of milliseconds > 0,
- * and hands them to IP that much later (a test hook around IP output, like dropOutgoing): a
- * segment overtaken by the ones sent after it.
+ * and hands them to IP that much later: a segment overtaken by the ones sent after it.
  */
 export function delayOutgoing(h: Host, world: Network, delay: (seg: TcpRepr) => number): () => void {
-  const k = h.kernel as unknown as { output: (...args: unknown[]) => number };
-  const orig = k.output;
-  k.output = function (this: unknown, ...args: unknown[]): number {
-    const [, , , protocol, buf, offset] = args as [number, string, string, number, Uint8Array, number];
-    if (protocol === 6) {
-      const t = parseTcp(buf.subarray(offset));
-      const d = t instanceof WireError ? 0 : delay(t);
-      if (d > 0) {
-        world.sched.after(d, () => { orig.apply(this, args); });
-        return 0;
-      }
-    }
-    return orig.apply(this, args);
-  };
-  return () => { k.output = orig; };
+  return hookOutgoing(h, (seg, send) => {
+    const d = delay(seg);
+    if (d <= 0) return false;
+    world.sched.after(d, () => { send(); });
+    return true;
+  });
 }
 
 /** One line per segment, for failure messages. */

@@ -93,34 +93,9 @@ test('both directions at once over a lossy path: data segments carry SACK blocks
   const segs = tapSegments(p.link, p.world);
   p.link.impair({ latency: 3, loss: 0.02, reorder: 0.01 });
   const data = [randomBytes(1 << 20), randomBytes(1 << 20)];
-  const socks = [c, s];
-  const off = [0, 0];
-  const got: Uint8Array[][] = [[], []];
-  const eof = [false, false];
-  await new Promise<void>((resolve) => {
-    const step = (i: number): void => {
-      const me = socks[i]!;
-      while (off[i]! < data[i]!.length) {
-        const r = me.write(data[i]!.subarray(off[i]!, off[i]! + 65536));
-        if (r < 0) break;
-        off[i]! += r;
-      }
-      if (off[i] === data[i]!.length) { off[i]! += 1; me.shutdown(1); }
-      for (;;) {
-        const r = me.read(1 << 20);
-        if (typeof r === 'number') break;
-        if (r.length === 0) { eof[i] = true; break; }
-        got[i]!.push(r);
-      }
-      if (eof[0] && eof[1]) resolve();
-    };
-    c.onReady = () => step(0);
-    s.onReady = () => step(1);
-    step(0);
-    step(1);
-  });
-  assert.equal(sha256(Buffer.concat(got[1]!)), sha256(data[0]!));
-  assert.equal(sha256(Buffer.concat(got[0]!)), sha256(data[1]!));
+  const got = await both(c, s, data[0]!, data[1]!, 65536);
+  assert.equal(sha256(got[1]!), sha256(data[0]!));
+  assert.equal(sha256(got[0]!), sha256(data[1]!));
   assert.ok(c.info().totalRetrans > 0 && s.info().totalRetrans > 0);
   // Data segments with SACK blocks carry less data, so that every one fits the 1500-byte MTU.
   const withSack = segs.filter((x) => x.len > 0 && x.tcp.options.sack !== undefined);
@@ -128,8 +103,11 @@ test('both directions at once over a lossy path: data segments carry SACK blocks
   for (const x of segs) assert.ok(x.tcp.headerLength + x.len <= 1480, `${x.tcp.headerLength} + ${x.len}`);
 });
 
-/** Streams `d0` from `s0` to `s1` and `d1` back at the same time; resolves with what each read to EOF. */
-function both(s0: TcpSocket, s1: TcpSocket, d0: Uint8Array, d1: Uint8Array): Promise<Buffer[]> {
+/**
+ * Streams `d0` from `s0` to `s1` and `d1` back at the same time, in writes of at most `chunk`
+ * bytes; resolves with what each read to EOF.
+ */
+function both(s0: TcpSocket, s1: TcpSocket, d0: Uint8Array, d1: Uint8Array, chunk = Infinity): Promise<Buffer[]> {
   const socks = [s0, s1];
   const data = [d0, d1];
   const off = [0, 0];
@@ -139,7 +117,7 @@ function both(s0: TcpSocket, s1: TcpSocket, d0: Uint8Array, d1: Uint8Array): Pro
     const step = (i: number): void => {
       const me = socks[i]!;
       while (off[i]! < data[i]!.length) {
-        const r = me.write(data[i]!.subarray(off[i]!));
+        const r = me.write(data[i]!.subarray(off[i]!, off[i]! + chunk));
         if (r < 0) break;
         off[i]! += r;
       }
