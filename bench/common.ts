@@ -2,7 +2,43 @@
 // kernel's loopback with node:net / node:dgram in the same process, and prints the ratio.
 // BENCH_QUICK=1 (used by the test suite) makes every benchmark small so it cannot rot.
 
+import type * as nodeNet from 'node:net';
+
 export const QUICK = process.env.BENCH_QUICK === '1';
+
+/** What a bulk transfer needs of a net module: node:net, or a usernet host's host.net. */
+export type NetLike = Pick<typeof nodeNet, 'createServer' | 'connect'>;
+
+/**
+ * Sends `bytes` in writes of `chunk` from a client to a server that counts them, over `server`'s
+ * and `client`'s net modules (write until write() returns false, then wait for 'drain', as an
+ * application does); resolves with the byte count the server read.
+ */
+export async function netBulk(server: NetLike, client: NetLike, host: string, bytes: number, chunk: Uint8Array): Promise<number> {
+  let got = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => { done = r; });
+  const srv = server.createServer((s) => { s.on('data', (d: Buffer) => { got += d.length; }); s.on('end', () => { s.end(); done(); }); });
+  await new Promise<void>((r) => srv.listen(0, host, () => r()));
+  const c = client.connect((srv.address() as nodeNet.AddressInfo).port, host);
+  await new Promise<void>((r) => c.once('connect', () => r()));
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const pump = (): void => {
+      while (sent < bytes) {
+        sent += chunk.length;
+        if (!c.write(chunk)) { c.once('drain', pump); return; }
+      }
+      c.end();
+      resolve();
+    };
+    pump();
+  });
+  await finished;
+  c.destroy();
+  srv.close();
+  return got;
+}
 
 export interface Measured {
   /** What was counted per second: datagrams, bytes, connections, round trips. */

@@ -6,33 +6,12 @@ import { Network } from '../src/index.js';
 import { AF_INET } from '../src/sys/types.js';
 import type { TcpSocket } from '../src/kernel/tcp/socket.js';
 import type { Host } from '../src/host.js';
-import { QUICK, compare } from './common.js';
+import { QUICK, compare, netBulk } from './common.js';
 
 const BULK = QUICK ? 8 << 20 : 128 << 20;
 const CHUNK = Buffer.alloc(64 << 10, 0x5a);
 
-async function kernelBulk(): Promise<number> {
-  let got = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((r) => { done = r; });
-  const srv = nodeNet.createServer((s) => { s.on('data', (d: Buffer) => { got += d.length; }); s.on('end', () => { s.end(); done(); }); });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const c = nodeNet.connect((srv.address() as nodeNet.AddressInfo).port, '127.0.0.1');
-  await new Promise<void>((r) => c.once('connect', () => r()));
-  let sent = 0;
-  await new Promise<void>((resolve) => {
-    const pump = (): void => {
-      while (sent < BULK) { sent += CHUNK.length; if (!c.write(CHUNK)) { c.once('drain', pump); return; } }
-      c.end();
-      resolve();
-    };
-    pump();
-  });
-  await finished;
-  c.destroy();
-  srv.close();
-  return got;
-}
+const kernelBulk = (): Promise<number> => netBulk(nodeNet, nodeNet, '127.0.0.1', BULK, CHUNK);
 
 async function usernetBulk(world: Network, server: Host, client: Host, host: string): Promise<number> {
   const l = server.tcp.socket(AF_INET);

@@ -3,9 +3,8 @@
 //   switch; connections per second; small-message round trips. The same code drives both.
 import * as nodeNet from 'node:net';
 import { Network } from '../src/index.js';
-import { QUICK, compare } from './common.js';
+import { QUICK, compare, netBulk, type NetLike } from './common.js';
 
-type NetLike = Pick<typeof nodeNet, 'createServer' | 'connect'>;
 
 const BULK = QUICK ? 4 << 20 : 128 << 20;
 const CONNS = QUICK ? 200 : 2000;
@@ -20,30 +19,8 @@ function listen(net: NetLike, host: string, onConn: (s: nodeNet.Socket) => void)
 }
 
 /** Sends `BULK` bytes from a client to a server that counts them; resolves with the byte count. */
-async function bulk(server: NetLike, client: NetLike, host: string): Promise<number> {
-  let got = 0;
-  let done!: () => void;
-  const finished = new Promise<void>((r) => { done = r; });
-  const srv = await listen(server, host, (s) => { s.on('data', (d: Buffer) => { got += d.length; }); s.on('end', () => { s.end(); done(); }); });
-  const port = (srv.address() as nodeNet.AddressInfo).port;
-  const c = client.connect(port, host);
-  await new Promise<void>((r) => c.once('connect', () => r()));
-  let sent = 0;
-  await new Promise<void>((resolve) => {
-    const pump = (): void => {
-      while (sent < BULK) {
-        sent += CHUNK.length;
-        if (!c.write(CHUNK)) { c.once('drain', pump); return; }
-      }
-      c.end();
-      resolve();
-    };
-    pump();
-  });
-  await finished;
-  c.destroy();
-  srv.close();
-  return got;
+function bulk(server: NetLike, client: NetLike, host: string): Promise<number> {
+  return netBulk(server, client, host, BULK, CHUNK);
 }
 
 /** Opens and closes connections one after another; resolves with the number completed. */
