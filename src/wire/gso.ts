@@ -18,35 +18,36 @@ import { foldChecksum, onesSum, pseudoHeaderSum } from './checksum.js';
 
 const IPPROTO_TCP = 6;
 
-/** Where the TCP header starts and ends in a super-frame, or -1 when it is not one. */
-function tcpBounds(frame: Uint8Array, l3: number): { family: 4 | 6; tcp: number; payload: number } | null {
+/** Where the TCP header starts in a frame holding IPv4/IPv6 + TCP (no extension headers), or -1. */
+function tcpStart(frame: Uint8Array, l3: number): number {
   const n = frame.length;
-  if (n < l3 + 20) return null;
+  if (n < l3 + 20) return -1;
   const v = frame[l3]! >>> 4;
   let tcp: number;
-  let family: 4 | 6;
   if (v === 4) {
     const ihl = (frame[l3]! & 0x0f) << 2;
-    if (ihl < 20 || frame[l3 + 9] !== IPPROTO_TCP) return null;
+    if (ihl < 20 || frame[l3 + 9] !== IPPROTO_TCP) return -1;
     tcp = l3 + ihl;
-    family = 4;
   } else if (v === 6) {
-    if (frame[l3 + 6] !== IPPROTO_TCP) return null; // super-segments carry no extension headers
+    if (frame[l3 + 6] !== IPPROTO_TCP) return -1; // super-segments carry no extension headers
     tcp = l3 + 40;
-    family = 6;
   } else {
-    return null;
+    return -1;
   }
-  if (n < tcp + 20) return null;
+  return n < tcp + 20 ? -1 : tcp;
+}
+
+/** Where the payload starts (after the TCP header), or 0 when the frame is not a TCP super-frame. */
+function payloadStart(frame: Uint8Array, l3: number): number {
+  const tcp = tcpStart(frame, l3);
+  if (tcp < 0) return 0;
   const thl = (frame[tcp + 12]! >>> 4) << 2;
-  if (thl < 20 || n < tcp + thl) return null;
-  return { family, tcp, payload: tcp + thl };
+  return thl < 20 || frame.length < tcp + thl ? 0 : tcp + thl;
 }
 
 /** Headers (link, IP, TCP) in front of the payload of a super-frame; 0 when it is not one. */
 export function gsoHeaderLength(frame: Uint8Array, l3: number): number {
-  const b = tcpBounds(frame, l3);
-  return b === null ? 0 : b.payload;
+  return payloadStart(frame, l3);
 }
 
 /** How many wire frames a super-frame becomes (1 when it is not one). */
@@ -81,9 +82,10 @@ export function gsoFitsMtu(frame: Uint8Array, l3: number, gso: number, mtu: numb
  * packet this codec can read.
  */
 export function segmentTcp(frame: Uint8Array, l3: number, gso: number): Uint8Array[] {
-  const b = tcpBounds(frame, l3);
-  if (b === null || gso <= 0) return [];
-  const { family, tcp, payload: hdr } = b;
+  const hdr = payloadStart(frame, l3);
+  if (hdr === 0 || gso <= 0) return [];
+  const family = frame[l3]! >>> 4 === 4 ? 4 : 6;
+  const tcp = tcpStart(frame, l3);
   const total = frame.length - hdr;
   const out: Uint8Array[] = [];
   const seq0 = ((frame[tcp + 4]! << 24) | (frame[tcp + 5]! << 16) | (frame[tcp + 6]! << 8) | frame[tcp + 7]!) >>> 0;
