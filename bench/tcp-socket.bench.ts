@@ -3,9 +3,9 @@
 // and between two hosts on a 1500-MTU cable, beside node:net on the kernel's loopback.
 import * as nodeNet from 'node:net';
 import { Network } from '../src/index.js';
-import { AF_INET } from '../src/sys/types.js';
+import { AF_INET } from '../src/uapi/socket.js';
 import type { TcpSocket } from '../src/kernel/tcp/socket.js';
-import type { Host } from '../src/host.js';
+import type { Host } from '../src/world/host.js';
 import { QUICK, compare, netBulk } from './common.js';
 
 const BULK = QUICK ? 8 << 20 : 128 << 20;

@@ -14,7 +14,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { read as fsRead } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { openTun, tunAddonForBench, tunUnavailable } from '../src/links/tun.js';
+import { openTun, tunAddonForBench, tunUnavailable } from '../src/doors/tun.js';
 
 const SECONDS = process.env.BENCH_QUICK === '1' ? 0.3 : 2;
 const INSIDE = process.env.USERNET_TUN_BENCH_NETNS === '1';

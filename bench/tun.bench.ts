@@ -16,8 +16,8 @@
 
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Network } from '../src/network.js';
-import { tunUnavailable } from '../src/links/tun.js';
+import { Network } from '../src/world/network.js';
+import { tunUnavailable } from '../src/doors/tun.js';
 import { ip, onPath, py, start, startPy, until } from '../test/tun/netns-tools.js';
 import { QUICK, report, type Measured } from './common.js';
 

@@ -15,7 +15,7 @@ const root = new URL('..', import.meta.url).pathname;
 /** Compiles src/ and bench/ to .bench-build/; returns the compiler's exit status. */
 export function buildBenchmarks() {
   const tsc = spawnSync(process.execPath, [root + 'node_modules/typescript/bin/tsc', '-p', 'tsconfig.bench.json'], { cwd: root, stdio: 'inherit' });
-  // src/links/tun.ts finds the TUN addon at ../../native from its own file.
+  // src/doors/tun.ts finds the TUN addon at ../../native from its own file.
   if (tsc.status === 0 && !existsSync(root + '.bench-build/native')) symlinkSync('../native', root + '.bench-build/native');
   return tsc.status ?? 1;
 }

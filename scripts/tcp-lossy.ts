@@ -5,8 +5,8 @@
 // test/tcp/lossy-capture.test.ts); this one defaults to 64 MiB.
 //   node --import tsx scripts/tcp-lossy.ts [MiB] [seed] [capture.pcap]
 import { createHash, randomBytes } from 'node:crypto';
-import { Network } from '../src/network.js';
-import { AF_INET } from '../src/sys/types.js';
+import { Network } from '../src/world/network.js';
+import { AF_INET } from '../src/uapi/socket.js';
 import type { TcpSocket } from '../src/kernel/tcp/socket.js';
 
 const mib = Number(process.argv[2] ?? 64);

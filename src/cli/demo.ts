@@ -8,8 +8,8 @@
 // every layer says what it did: socket calls (strace-like), neighbour tables (ip neigh),
 // routes (ip route get), counters, and the whole thing lands in a pcap file.
 
-import { Network } from '../network.js';
-import type { Host } from '../host.js';
+import { Network } from '../world/network.js';
+import type { Host } from '../world/host.js';
 import type { Switch } from '../links/switch.js';
 import { describeFrame } from '../wire/describe.js';
 import * as http from 'node:http';

@@ -1,7 +1,7 @@
 // Unix-domain stream handles: Node's PipeWrap over libuv's uv_pipe_t, on host.sys.
 // Like PipeWrap it has no getsockname/getpeername: net.Server.address() answers with the path.
-import { EACCES, EINPROGRESS, ENOENT, EALREADY } from '../sys/errno.js';
-import { AF_UNIX, SOCK_STREAM } from '../sys/types.js';
+import { EACCES, EINPROGRESS, ENOENT, EALREADY } from '../uapi/errno.js';
+import { AF_UNIX, SOCK_STREAM } from '../uapi/socket.js';
 import { ConnectWrap, StreamHandle, UV_EINVAL, type HandleLoop } from './stream.js';
 
 export const PipeConstants = {

@@ -12,8 +12,9 @@
 import { AsyncResource } from 'node:async_hooks';
 import { constants as osConstants } from 'node:os';
 import type { Scheduler, Timer } from '../links/clock.js';
-import { EAGAIN, EBADF, ENOTCONN, EPIPE, EINVAL } from '../sys/errno.js';
-import { POLLERR, POLLHUP, POLLIN, POLLOUT, SHUT_WR, type SocketCalls } from '../sys/types.js';
+import { EAGAIN, EBADF, ENOTCONN, EPIPE, EINVAL } from '../uapi/errno.js';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, SHUT_WR } from '../uapi/socket.js';
+import type { SocketCalls } from '../sys/types.js';
 
 /** libuv's end-of-stream code. */
 export const UV_EOF = -4095;

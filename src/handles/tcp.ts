@@ -5,8 +5,8 @@
 // that fails with EADDRINUSE is reported later, by listen() (or getsockname()), which is what
 // net.js expects ("listen EADDRINUSE", checkBindError).
 import { isIPv4, isIPv6 } from 'node:net';
-import { EADDRINUSE, EAFNOSUPPORT, ECONNREFUSED, EINPROGRESS, EALREADY } from '../sys/errno.js';
-import { AF_INET, AF_INET6, SOCK_STREAM, type InetAddr, type SockAddr } from '../sys/types.js';
+import { EADDRINUSE, EAFNOSUPPORT, ECONNREFUSED, EINPROGRESS, EALREADY } from '../uapi/errno.js';
+import { AF_INET, AF_INET6, SOCK_STREAM, type InetAddr, type SockAddr } from '../uapi/socket.js';
 import { ConnectWrap, StreamHandle, UV_EBADF, UV_EINVAL, type HandleLoop, type SockNameOut } from './stream.js';
 
 export const TCPConstants = {

@@ -14,8 +14,9 @@
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import type { Scheduler, Timer } from '../links/clock.js';
-import { EAFNOSUPPORT, EAGAIN, EBADF, EDESTADDRREQ, EINVAL, EISCONN, ENOTCONN } from '../sys/errno.js';
-import { AF_INET, AF_INET6, POLLIN, POLLOUT, SOCK_DGRAM, type InetAddr, type SocketCalls } from '../sys/types.js';
+import { EAFNOSUPPORT, EAGAIN, EBADF, EDESTADDRREQ, EINVAL, EISCONN, ENOTCONN } from '../uapi/errno.js';
+import { AF_INET, AF_INET6, POLLIN, POLLOUT, SOCK_DGRAM, type InetAddr } from '../uapi/socket.js';
+import type { SocketCalls } from '../sys/types.js';
 import { parseIPv4, parseIPv6 } from '../wire/addr.js';
 
 /** libuv uv_udp_flags. */

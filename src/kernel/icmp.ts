@@ -9,7 +9,7 @@ import {
   ICMP_PORT_UNREACH, ICMP_PROT_UNREACH, ICMP_REDIRECT, ICMP_SOURCE_QUENCH, ICMP_TIME_EXCEEDED, emitIcmpv4,
   isIcmpv4Error, parseIcmpv4,
 } from '../wire/icmpv4.js';
-import { ECONNREFUSED, EHOSTDOWN, EHOSTUNREACH, EMSGSIZE, ENETUNREACH, ENOPROTOOPT, EOPNOTSUPP } from '../sys/errno.js';
+import { ECONNREFUSED, EHOSTDOWN, EHOSTUNREACH, EMSGSIZE, ENETUNREACH, ENOPROTOOPT, EOPNOTSUPP } from '../uapi/errno.js';
 import { constants } from 'node:os';
 import { HEADROOM, IPPROTO_ICMP, type IcmpError } from './ip-types.js';
 import type { Kernel, KernelPacket } from './kernel.js';

@@ -12,7 +12,7 @@ import {
   MLD_REPORT, MLDV2_REPORT, ND_NEIGHBOR_ADVERT, ND_NEIGHBOR_SOLICIT, ND_REDIRECT, ND_ROUTER_ADVERT, ND_ROUTER_SOLICIT,
   emitIcmpv6, isIcmpv6Error, parseIcmpv6, type Icmpv6Message,
 } from '../wire/icmpv6.js';
-import { EACCES, ECONNREFUSED, EHOSTUNREACH, EMSGSIZE, ENETUNREACH } from '../sys/errno.js';
+import { EACCES, ECONNREFUSED, EHOSTUNREACH, EMSGSIZE, ENETUNREACH } from '../uapi/errno.js';
 import { HEADROOM, IPPROTO_ICMPV6, type IcmpError } from './ip-types.js';
 import type { Kernel, KernelPacket } from './kernel.js';
 import { IcmpRateLimiter } from './ratelimit.js';

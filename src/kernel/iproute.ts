@@ -2,7 +2,7 @@
 
 import { formatIP, ipFamily, parseCIDR, parseIP } from '../wire/addr.js';
 import { get32 } from '../wire/bytes.js';
-import { EEXIST, EINVAL, ENETUNREACH } from '../sys/errno.js';
+import { EEXIST, EINVAL, ENETUNREACH } from '../uapi/errno.js';
 import { constants } from 'node:os';
 import { codeError, type Kernel } from './kernel.js';
 import { makeRoute, routeInfo, type Route, type RouteInfo, type RouteType } from './routes.js';

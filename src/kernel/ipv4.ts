@@ -7,7 +7,7 @@ import { get16, get32, put16 } from '../wire/bytes.js';
 import { foldChecksum, onesSum, updateChecksum } from '../wire/checksum.js';
 import { IPV4_HEADER_LEN, emitIpv4Header, ipv4OptionsValid, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
 import { ICMP_ADMIN_PROHIBITED, ICMP_DEST_UNREACH, ICMP_EXC_FRAGTIME, ICMP_EXC_TTL, ICMP_FRAG_NEEDED, ICMP_HOST_UNREACH, ICMP_NET_UNREACH, ICMP_TIME_EXCEEDED } from '../wire/icmpv4.js';
-import { EACCES, EHOSTUNREACH, EINVAL, EMSGSIZE } from '../sys/errno.js';
+import { EACCES, EHOSTUNREACH, EINVAL, EMSGSIZE } from '../uapi/errno.js';
 import type { IpOutputOptions } from './ip-types.js';
 import type { Interface } from './interface.js';
 import type { Kernel, KernelPacket, Path } from './kernel.js';

@@ -14,7 +14,7 @@ import {
   ICMP6_ADM_PROHIBITED, ICMP6_BEYOND_SCOPE, ICMP6_DST_UNREACH, ICMP6_NOROUTE, ICMP6_PACKET_TOO_BIG, ICMP6_PARAM_PROB, ICMP6_PARAMPROB_HEADER,
   ICMP6_PARAMPROB_OPTION, ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_REASSEMBLY, ICMP6_TIME_EXCEED_TRANSIT,
 } from '../wire/icmpv6.js';
-import { EACCES, EINVAL, EMSGSIZE } from '../sys/errno.js';
+import { EACCES, EINVAL, EMSGSIZE } from '../uapi/errno.js';
 import type { IpOutputOptions } from './ip-types.js';
 import type { Interface } from './interface.js';
 import type { Kernel, KernelPacket, Path } from './kernel.js';

@@ -10,7 +10,7 @@ import { get32 } from '../wire/bytes.js';
 import type { Scheduler } from '../links/clock.js';
 import type { LinkLayer, Port } from '../links/port.js';
 import type { Random } from '../links/random.js';
-import { EACCES, EADDRNOTAVAIL, EEXIST, EHOSTUNREACH, EINVAL, ENETUNREACH } from '../sys/errno.js';
+import { EACCES, EADDRNOTAVAIL, EEXIST, EHOSTUNREACH, EINVAL, ENETUNREACH } from '../uapi/errno.js';
 import type { IcmpError, IpLayer, IpOutputOptions, IpPacket, RouteResult, TransportProtocol } from './ip-types.js';
 import { Interface, type Ipv4Address, type Ipv6Address } from './interface.js';
 import { Loopback, LOOPBACK_MTU } from './loopback.js';

@@ -23,7 +23,7 @@ import {
   parseIgmp, type IgmpRecord,
 } from '../wire/igmp.js';
 import type { Timer } from '../links/clock.js';
-import { EADDRNOTAVAIL, EINVAL } from '../sys/errno.js';
+import { EADDRNOTAVAIL, EINVAL } from '../uapi/errno.js';
 import { IPPROTO_ICMPV6, IPPROTO_IGMP } from './ip-types.js';
 import type { Interface } from './interface.js';
 import type { Kernel, KernelPacket } from './kernel.js';

@@ -5,7 +5,7 @@
 import { parseDuration } from '../links/clock.js';
 import type { Timer } from '../links/clock.js';
 import { emitIcmpv4, ICMP_ECHO_REQUEST } from '../wire/icmpv4.js';
-import { errnoName, ETIMEDOUT } from '../sys/errno.js';
+import { errnoName, ETIMEDOUT } from '../uapi/errno.js';
 import { HEADROOM, IPPROTO_ICMP, IPPROTO_ICMPV6 } from './ip-types.js';
 import type { Kernel } from './kernel.js';
 import { emitIcmpv6, ICMP6_ECHO_REQUEST } from '../wire/icmpv6.js';

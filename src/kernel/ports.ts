@@ -30,7 +30,7 @@
 //   start, then a linear scan, as Linux does (TCP prefers odd ports for bind(0) and even ones
 //   for connect(); pass `parity`).
 import type { Random } from '../links/random.js';
-import { EADDRINUSE, EADDRNOTAVAIL, EINVAL } from '../sys/errno.js';
+import { EADDRINUSE, EADDRNOTAVAIL, EINVAL } from '../uapi/errno.js';
 
 /** Linux's default net.ipv4.ip_local_port_range. */
 export const EPHEMERAL_LOW = 32768;

@@ -1,7 +1,7 @@
 // The kernel-side socket object that the socket-call layer (src/sys) keeps in its descriptor
 // table. UDP, TCP and unix-domain sockets each implement it; host.sys only dispatches, checks
 // arguments and traces.
-import type { Accepted, Datagram, Domain, SockAddr, SockoptLevel, SockType } from '../sys/types.js';
+import type { Accepted, Datagram, Domain, SockAddr, SockoptLevel, SockType } from '../uapi/socket.js';
 
 export interface KernelSocket {
   readonly domain: Domain;

@@ -10,11 +10,11 @@ import { constants as osConstants } from 'node:os';
 import {
   EACCES, EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, EBADF, EDESTADDRREQ, EINVAL, EMSGSIZE,
   ENETUNREACH, ENOBUFS, ENOPROTOOPT, ENOTCONN, EOPNOTSUPP, EPIPE,
-} from '../sys/errno.js';
+} from '../uapi/errno.js';
 import {
   AF_INET, AF_INET6, POLLERR, POLLIN, POLLOUT, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_DGRAM,
   type Datagram, type InetAddr, type SockAddr, type SockoptLevel,
-} from '../sys/types.js';
+} from '../uapi/socket.js';
 import { canonicalIP, parseIPv4, parseIPv6 } from '../wire/addr.js';
 import { UDP_HEADER_LEN, emitUdpHeader } from '../wire/udp.js';
 import { HEADROOM, IPPROTO_UDP, type IpOutputOptions, type RouteResult } from './ip-types.js';
@@ -22,7 +22,7 @@ import { checkBindAddress, isMulticast4, isMulticast6, unmapped, type PortEntry 
 import type { KernelSocket } from './socket.js';
 import type { Udp, UdpCounters } from './udp.js';
 
-/** ENODEV (not among the socket-call errnos of sys/errno.ts): no such interface. */
+/** ENODEV (not among the socket-call errnos of uapi/errno.ts): no such interface. */
 const ENODEV = (osConstants.errno as Record<string, number>).ENODEV ?? 19;
 
 /** net.core.rmem_default / wmem_default: a new socket's buffers. */

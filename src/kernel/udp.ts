@@ -8,7 +8,7 @@
 // for IPv4 datagrams, ip.stats.udp6 for IPv6 ones: InDatagrams (read by applications),
 // NoPorts, InErrors, OutDatagrams, RcvbufErrors, SndbufErrors, InCsumErrors, IgnoredMulti.
 import type { Random } from '../links/random.js';
-import { AF_INET, AF_INET6 } from '../sys/types.js';
+import { AF_INET, AF_INET6 } from '../uapi/socket.js';
 import { WireError } from '../wire/error.js';
 import { parseUdp, udpChecksumOk } from '../wire/udp.js';
 import { IPPROTO_UDP, type IcmpError, type IpLayer, type IpPacket, type TransportProtocol } from './ip-types.js';

@@ -11,11 +11,11 @@ import type { Scheduler } from '../links/clock.js';
 import {
   EADDRINUSE, EAGAIN, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, ENOTCONN,
   EOPNOTSUPP, EPIPE, EPROTOTYPE, ENAMETOOLONG, EAFNOSUPPORT, EPROTONOSUPPORT,
-} from '../sys/errno.js';
+} from '../uapi/errno.js';
 import {
   AF_UNIX, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM,
   type Datagram, type SockAddr, type SockoptLevel, type UnixAddr,
-} from '../sys/types.js';
+} from '../uapi/socket.js';
 import type { KernelSocket } from './socket.js';
 
 /** net.core.wmem_default on Linux: the default SO_SNDBUF of a new socket. */

@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events';
 import { Buffer } from 'node:buffer';
 import { deprecate, promisify } from 'node:util';
-import { SOCK_DGRAM } from '../sys/types.js';
+import { SOCK_DGRAM } from '../uapi/socket.js';
 import { SendWrap, UdpHandle, UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR, type AddressOut, type BufferSizeContext, type RecvInfo, type UdpLoop } from '../handles/udp.js';
 import { codes, ErrnoException, ExceptionWithHostPort, type SystemErrorContext } from './errors.js';
 import {

@@ -14,8 +14,8 @@ import { codes, ErrnoException, ExceptionWithHostPort } from './errors.js';
 import { genericNodeError, NodeAggregateError } from './net-errors.js';
 import { validateAbortSignal, validateBoolean, validateFunction, validateInt32, validateNumber, validatePort, validateString } from './validators.js';
 import { kNormalized, normalizeArgs, type LookupAddress, type LookupFunction, type NetState, type NormalizedArgs } from './net-context.js';
-import { AF_INET, AF_INET6, AF_UNIX } from '../sys/types.js';
-import { ETIMEDOUT, EADDRINUSE } from '../sys/errno.js';
+import { AF_INET, AF_INET6, AF_UNIX } from '../uapi/socket.js';
+import { ETIMEDOUT, EADDRINUSE } from '../uapi/errno.js';
 
 const {
   ERR_INVALID_ADDRESS_FAMILY, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_INVALID_FD_TYPE, ERR_INVALID_IP_ADDRESS,

@@ -11,8 +11,8 @@
 // (default 'localhost-vm').
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { NetworkInterfaceInfo } from 'node:os';
-import { Network } from '../network.js';
-import type { Host } from '../host.js';
+import { Network } from '../world/network.js';
+import type { Host } from '../world/host.js';
 import { createDgram, kStateSymbol } from '../node/dgram.js';
 import { createNet, type LookupFunction } from '../node/net.js';
 

@@ -4,9 +4,9 @@ import type { Kernel } from '../kernel/kernel.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../kernel/ip-types.js';
 import type { Udp } from '../kernel/udp.js';
 import type { Tcp } from '../kernel/tcp/index.js';
-import { EPROTONOSUPPORT } from './errno.js';
+import { EPROTONOSUPPORT } from '../uapi/errno.js';
 import { Sys } from './sys.js';
-import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM } from './types.js';
+import { AF_INET, AF_INET6, SOCK_DGRAM, SOCK_STREAM } from '../uapi/socket.js';
 import { UnixNamespace, registerUnix } from '../kernel/unix.js';
 
 /** What the host's socket kinds are made from. */

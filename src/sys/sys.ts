@@ -15,12 +15,13 @@
 // socket is the AF_UNSPEC disconnect.
 import { canonicalIP } from '../wire/addr.js';
 import type { KernelSocket } from '../kernel/socket.js';
-import { EBADF, EINVAL, EAFNOSUPPORT, EMFILE, ENETDOWN, ESOCKTNOSUPPORT, errnoName } from './errno.js';
+import { EBADF, EINVAL, EAFNOSUPPORT, EMFILE, ENETDOWN, ESOCKTNOSUPPORT, errnoName } from '../uapi/errno.js';
 import {
   AF_INET, AF_INET6, AF_UNIX, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, SOCK_DGRAM, SOCK_STREAM,
   type Accepted, type Datagram, type Domain, type PollFd, type ReadyCallback, type SockAddr, type SockType,
-  type SockoptLevel, type SocketCalls,
-} from './types.js';
+  type SockoptLevel,
+} from '../uapi/socket.js';
+import type { SocketCalls } from './types.js';
 
 /** POLLNVAL: poll()'s answer for a descriptor that is not open. */
 export const POLLNVAL = 0x020;

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Network } from '../../src/network.js';
+import { Network } from '../../src/world/network.js';
 import { tsharkAvailable, TSHARK_MISSING, tsharkRead, MALFORMED_OR_BAD_CHECKSUM } from '../tshark.js';
 
 test('the gateway\'s RST and ICMP port unreachable are well-formed on the wire (tshark)', {

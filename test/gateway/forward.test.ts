@@ -7,7 +7,7 @@ import net from 'node:net';
 import dgram from 'node:dgram';
 import { execFile, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { Network } from '../../src/network.js';
+import { Network } from '../../src/world/network.js';
 import type { NetSocket } from '../../src/node/net.js';
 
 const hasCurl = spawnSync('sh', ['-c', 'command -v curl'], { encoding: 'utf8' }).status === 0;

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { Redis, AbstractConnector } from 'ioredis';
-import { Network } from '../../src/network.js';
-import type { Host } from '../../src/host.js';
+import { Network } from '../../src/world/network.js';
+import type { Host } from '../../src/world/host.js';
 
 const redisServer = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
 

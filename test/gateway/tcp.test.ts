@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
-import { Network } from '../../src/network.js';
+import { Network } from '../../src/world/network.js';
 import type { NetSocket } from '../../src/node/net.js';
 
 async function realServer(onConn: (s: net.Socket) => void, address = '127.0.0.1'): Promise<{ server: net.Server; port: number }> {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { Network } from '../../src/network.js';
+import { Network } from '../../src/world/network.js';
 import type { Socket as VSocket, RemoteInfo } from '../../src/node/dgram.js';
 
 /** A real echo server on loopback; records who sent what. */

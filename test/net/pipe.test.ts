@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Scheduler } from '../../src/links/clock.js';
 import { Sys } from '../../src/sys/sys.js';
-import { AF_UNIX, SOCK_STREAM } from '../../src/sys/types.js';
+import { AF_UNIX, SOCK_STREAM } from '../../src/uapi/socket.js';
 import { UnixNamespace, registerUnix } from '../../src/kernel/unix.js';
 import { createNet, type NetModule } from '../../src/node/net.js';
 

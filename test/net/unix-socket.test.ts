@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Scheduler } from '../../src/links/clock.js';
 import { UnixNamespace, UnixSocket, UNIX_DEFAULT_SNDBUF } from '../../src/kernel/unix.js';
-import { EADDRINUSE, EAGAIN, ECONNREFUSED, ECONNRESET, EINVAL, ENOENT, ENOTCONN, EPIPE } from '../../src/sys/errno.js';
-import { POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SHUT_WR } from '../../src/sys/types.js';
+import { EADDRINUSE, EAGAIN, ECONNREFUSED, ECONNRESET, EINVAL, ENOENT, ENOTCONN, EPIPE } from '../../src/uapi/errno.js';
+import { POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SHUT_WR } from '../../src/uapi/socket.js';
 
 function setup() {
   const sched = new Scheduler('virtual');

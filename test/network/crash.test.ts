@@ -7,8 +7,8 @@ import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { parseTcp, TCP_RST } from '../../src/wire/tcp.js';
 import { WireError } from '../../src/wire/error.js';
 import { formatMAC } from '../../src/wire/addr.js';
-import { AF_INET, SOCK_DGRAM, SOCK_STREAM } from '../../src/sys/types.js';
-import { ENETDOWN } from '../../src/sys/errno.js';
+import { AF_INET, SOCK_DGRAM, SOCK_STREAM } from '../../src/uapi/socket.js';
+import { ENETDOWN } from '../../src/uapi/errno.js';
 
 function lan(seed = 12) {
   const world = new Network({ seed });

@@ -6,7 +6,7 @@ import { emitEthernetHeader, ETHERTYPE_IPV4 } from '../../src/wire/ethernet.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { parseIpv6 } from '../../src/wire/ipv6.js';
 import { WireError } from '../../src/wire/error.js';
-import { EMSGSIZE } from '../../src/sys/errno.js';
+import { EMSGSIZE } from '../../src/uapi/errno.js';
 
 function lan(seed = 11) {
   const world = new Network({ seed });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Network, HEADROOM, type IcmpError, type IpPacket, type TransportProtocol } from '../../src/index.js';
-import { ECONNREFUSED, EHOSTUNREACH } from '../../src/sys/errno.js';
+import { ECONNREFUSED, EHOSTUNREACH } from '../../src/uapi/errno.js';
 
 /** a — lan1 — r — lan2 — b, with default routes through r. */
 function routed(seed = 3) {

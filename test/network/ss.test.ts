@@ -1,7 +1,7 @@
 // host.ss(): TCP and UDP sockets like `ss -tuan`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Network } from '../../src/network.js';
+import { Network } from '../../src/world/network.js';
 
 test('ss lists a listener, both ends of a connection, and bound UDP sockets', async () => {
   const world = new Network({ seed: 2 });

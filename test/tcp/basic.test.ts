@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AF_INET, addr, connected, drain, must, pair, show, tapSegments } from './helpers.js';
-import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SHUT_WR } from '../../src/sys/types.js';
+import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SHUT_WR } from '../../src/uapi/socket.js';
 
 test('three-way handshake: SYN with Linux options, SYN-ACK, ACK; data both ways', async () => {
   const p = pair();

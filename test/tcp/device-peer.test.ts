@@ -2,8 +2,8 @@
 // crafted segments into the host's TUN-like device and expects exact replies on the wire.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { Network } from '../../src/network.js';
-import type { Host } from '../../src/host.js';
+import { Network } from '../../src/world/network.js';
+import type { Host } from '../../src/world/host.js';
 import type { Device } from '../../src/links/device.js';
 import { parseIPv4 } from '../../src/wire/addr.js';
 import { emitIpv4Header, parseIpv4, IPV4_HEADER_LEN } from '../../src/wire/ipv4.js';

@@ -1,11 +1,11 @@
 // Shared set-up for the TCP tests: two hosts on a cable with a Tcp on each, a tap that decodes
 // the TCP segments crossing the cable, and small drivers for the non-blocking socket calls.
 import { createHash } from 'node:crypto';
-import { Network, type Link } from '../../src/network.js';
-import type { Host } from '../../src/host.js';
+import { Network, type Link } from '../../src/world/network.js';
+import type { Host } from '../../src/world/host.js';
 import { Tcp, type TcpConfig } from '../../src/kernel/tcp/index.js';
 import type { TcpSocket } from '../../src/kernel/tcp/socket.js';
-import { AF_INET, AF_INET6, type InetAddr } from '../../src/sys/types.js';
+import { AF_INET, AF_INET6, type InetAddr } from '../../src/uapi/socket.js';
 import { parseEthernet } from '../../src/wire/ethernet.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { parseIpv6 } from '../../src/wire/ipv6.js';

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Network } from '../../src/network.js';
+import { Network } from '../../src/world/network.js';
 import { AF_INET, AF_INET6, addr, must, sha256, tapSegments, transfer } from './helpers.js';
 import type { TcpSocket } from '../../src/kernel/tcp/socket.js';
 

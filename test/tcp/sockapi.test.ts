@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AF_INET, AF_INET6, addr, connected, drain, must, pair } from './helpers.js';
-import { POLLHUP, POLLIN, POLLOUT, SHUT_RD, SHUT_WR, SOCK_STREAM } from '../../src/sys/types.js';
+import { POLLHUP, POLLIN, POLLOUT, SHUT_RD, SHUT_WR, SOCK_STREAM } from '../../src/uapi/socket.js';
 import type { TcpSocket } from '../../src/kernel/tcp/socket.js';
 
 test('errno results: EINPROGRESS, EALREADY, 0 then EISCONN; EAGAIN; EPIPE after SHUT_WR; ENOTCONN', async () => {

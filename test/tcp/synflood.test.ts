@@ -3,7 +3,7 @@
 // legitimate client: the SYN queue fills and SYN cookies take over (RFC 4987 §3.6).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Network } from '../../src/network.js';
+import { Network } from '../../src/world/network.js';
 import { parseIPv4 } from '../../src/wire/addr.js';
 import { emitIpv4Header, IPV4_HEADER_LEN } from '../../src/wire/ipv4.js';
 import { emitTcpHeader, tcpOptionsLength, TCP_SYN } from '../../src/wire/tcp.js';

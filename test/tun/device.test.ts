@@ -2,7 +2,7 @@
 // host's packets from 'packet' events and writes packets built byte by byte.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Network } from '../../src/network.js';
+import { Network } from '../../src/world/network.js';
 
 /** RFC 1071 Internet checksum over bytes[start, end). */
 function inetSum(b: Uint8Array, start: number, end: number): number {

@@ -17,7 +17,7 @@
 // Prints `RESULT {...}` or `SKIP <reason>`.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { Network } from '../../src/network.js';
+import { Network } from '../../src/world/network.js';
 import type { ImpairOptions } from '../../src/links/impair.js';
 import { counterDelta, kernelTcpCounters, needCommands, py, startPy, tunSide, until } from './netns-tools.js';
 

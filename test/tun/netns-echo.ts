@@ -4,7 +4,7 @@
 // Prints `RESULT {...}` with what was seen, or `SKIP <reason>`.
 
 import { execFile, spawnSync } from 'node:child_process';
-import { openTun, type TunDevice } from '../../src/links/tun.js';
+import { openTun, type TunDevice } from '../../src/doors/tun.js';
 
 const mode = process.argv[2] === 'tap' ? 'tap' : 'tun';
 const MY_MAC = Uint8Array.of(0x02, 0x00, 0x5e, 0x77, 0x00, 0x02);

@@ -6,7 +6,7 @@
 // usernet net echo server and from usernet to a kernel server. Prints `RESULT {...}` or `SKIP <reason>`.
 
 import { spawnSync } from 'node:child_process';
-import { Network } from '../../src/network.js';
+import { Network } from '../../src/world/network.js';
 import { ip, py, run, startPy, until } from './netns-tools.js';
 
 const mode = process.argv[2] === 'tap' ? 'tap' : 'tun';

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
-import { Network } from '../../src/network.js';
+import { Network } from '../../src/world/network.js';
 import { needCommands, run, start, tunSide, until } from './netns-tools.js';
 
 needCommands('curl', 'python3');

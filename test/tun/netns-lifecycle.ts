@@ -5,7 +5,7 @@
 // Prints `RESULT {...}`.
 
 import { spawnSync } from 'node:child_process';
-import { openTun, type TunDevice } from '../../src/links/tun.js';
+import { openTun, type TunDevice } from '../../src/doors/tun.js';
 
 function attempt(f: () => unknown): { code?: string; name?: string; message?: string } | 'ok' {
   try { f(); return 'ok'; } catch (e) {

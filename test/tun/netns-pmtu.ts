@@ -15,7 +15,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Network } from '../../src/network.js';
+import { Network } from '../../src/world/network.js';
 import { needCommands, py, run, startPy, tunSide, until } from './netns-tools.js';
 
 needCommands('python3', 'ss');

@@ -3,10 +3,10 @@
 // keep answering while they run), and the namespace's own TCP counters.
 
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import type { Network } from '../../src/network.js';
-import type { Host } from '../../src/host.js';
+import type { Network } from '../../src/world/network.js';
+import type { Host } from '../../src/world/host.js';
 import { Cable } from '../../src/links/cable.js';
-import { openTun, type TunDevice } from '../../src/links/tun.js';
+import { openTun, type TunDevice } from '../../src/doors/tun.js';
 import type { Interface } from '../../src/kernel/interface.js';
 import { onPath } from './netns.js';
 

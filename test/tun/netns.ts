@@ -4,7 +4,7 @@
 
 import { execFile, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { tunUnavailable } from '../../src/links/tun.js';
+import { tunUnavailable } from '../../src/doors/tun.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

@@ -2,7 +2,7 @@
 // (and independently of) the real IP layer. Packets are handed over in a setImmediate, with
 // their bytes copied, as a wire would.
 import type { IcmpError, IpLayer, IpOutputOptions, IpPacket, RouteResult, TransportProtocol } from '../../src/kernel/ip-types.js';
-import { ECONNREFUSED, ENETUNREACH } from '../../src/sys/errno.js';
+import { ECONNREFUSED, ENETUNREACH } from '../../src/uapi/errno.js';
 import { parseIP } from '../../src/wire/addr.js';
 
 export class FakeSegment {

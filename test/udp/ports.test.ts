@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PortTable, checkBindAddress, coverage, overlaps, EPHEMERAL_LOW, EPHEMERAL_HIGH, type BindRequest } from '../../src/kernel/ports.js';
 import { Random } from '../../src/links/random.js';
-import { EADDRINUSE, EADDRNOTAVAIL, EINVAL } from '../../src/sys/errno.js';
+import { EADDRINUSE, EADDRNOTAVAIL, EINVAL } from '../../src/uapi/errno.js';
 
 function req(family: 4 | 6, address: string, port: number, o: Partial<BindRequest> = {}): BindRequest {
   return { family, address, port, v6only: false, reuseAddr: false, reusePort: false, ...o };

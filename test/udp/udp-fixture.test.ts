@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { Udp } from '../../src/kernel/udp.js';
 import { Random } from '../../src/links/random.js';
 import { Sys } from '../../src/sys/sys.js';
-import { AF_INET, AF_INET6, SOCK_DGRAM, POLLIN, POLLERR, type Datagram, type InetAddr, type PollFd } from '../../src/sys/types.js';
+import { AF_INET, AF_INET6, SOCK_DGRAM, POLLIN, POLLERR, type Datagram, type InetAddr, type PollFd } from '../../src/uapi/socket.js';
 import {
   EACCES, EADDRINUSE, EADDRNOTAVAIL, EAGAIN, EBADF, ECONNREFUSED, EDESTADDRREQ, EINVAL, EMSGSIZE, ENOTCONN,
-} from '../../src/sys/errno.js';
+} from '../../src/uapi/errno.js';
 import { FakeIp, FakeSegment, settle } from './fake-ip.js';
 
 function pair() {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Udp } from '../../src/kernel/udp.js';
 import { Random } from '../../src/links/random.js';
-import { AF_INET } from '../../src/sys/types.js';
+import { AF_INET } from '../../src/uapi/socket.js';
 import { emitUdpHeader } from '../../src/wire/udp.js';
 import { FakeIp, FakeSegment } from './fake-ip.js';
 

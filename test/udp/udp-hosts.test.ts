@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Network } from '../../src/index.js';
-import { AF_INET, AF_INET6, SOCK_DGRAM, POLLIN, POLLERR, type Datagram, type InetAddr } from '../../src/sys/types.js';
-import { EACCES, EAGAIN, ECONNREFUSED } from '../../src/sys/errno.js';
+import { AF_INET, AF_INET6, SOCK_DGRAM, POLLIN, POLLERR, type Datagram, type InetAddr } from '../../src/uapi/socket.js';
+import { EACCES, EAGAIN, ECONNREFUSED } from '../../src/uapi/errno.js';
 import { parseEthernet } from '../../src/wire/ethernet.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { parseIpv6 } from '../../src/wire/ipv6.js';

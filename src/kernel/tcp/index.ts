@@ -12,7 +12,7 @@
 // InCsumErrors) and the /proc/net/netstat "TcpExt:" ones this stack keeps (SyncookiesSent, ...).
 import type { Scheduler } from '../../links/clock.js';
 import type { Random } from '../../links/random.js';
-import { AF_INET, type Domain } from '../../sys/types.js';
+import { AF_INET, type Domain } from '../../uapi/socket.js';
 import { get16, get32 } from '../../wire/bytes.js';
 import { WireError } from '../../wire/error.js';
 import { parseTcp, tcpChecksumOk } from '../../wire/tcp.js';

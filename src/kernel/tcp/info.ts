@@ -1,6 +1,6 @@
 // TCP_INFO (Linux struct tcp_info, in camelCase; times in milliseconds, windows also in bytes)
 // and the rows `ss -tani` prints (host.ss()).
-import { AF_INET } from '../../sys/types.js';
+import { AF_INET } from '../../uapi/socket.js';
 import { CA_DISORDER, CA_LOSS, CA_RECOVERY } from './tcb.js';
 import { CLOSED, LISTEN, ssStateName } from './state.js';
 import type { TcpSocket } from './socket.js';

@@ -1,6 +1,6 @@
 // State changes with side effects (Linux tcp_set_state, tcp_done, tcp_time_wait, tcp_reset,
 // tcp_finish_connect): counters, timers, queues, the demultiplexer and the port binding.
-import { ECONNREFUSED, ECONNRESET, EPIPE } from '../../sys/errno.js';
+import { ECONNREFUSED, ECONNRESET, EPIPE } from '../../uapi/errno.js';
 import { initialWindow } from './output.js';
 import { CLOSE_WAIT, CLOSED, ESTABLISHED, SYN_RECEIVED, SYN_SENT, TIME_WAIT, type TcpState } from './state.js';
 import { CA_OPEN } from './tcb.js';

@@ -4,7 +4,7 @@
 // Segments are built in buffers with HEADROOM free in front; a never-sent chunk of the send
 // queue is sent in place (see buffers.ts), anything else is copied once into a fresh buffer.
 import { TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, emitTcpHeader, type TcpOptions, type TcpRepr } from '../../wire/tcp.js';
-import { EMSGSIZE } from '../../sys/errno.js';
+import { EMSGSIZE } from '../../uapi/errno.js';
 import { HEADROOM, IPPROTO_TCP, type IpOutputOptions, type IpPacket } from '../ip-types.js';
 import type { Skb } from './buffers.js';
 import { currentRto } from './rto.js';

@@ -9,11 +9,11 @@
 import {
   EAFNOSUPPORT, EAGAIN, EALREADY, EADDRINUSE, EADDRNOTAVAIL, EBADF, ECONNABORTED, ECONNRESET, EINPROGRESS, EINVAL,
   EISCONN, ENETUNREACH, ENOTCONN, EPIPE,
-} from '../../sys/errno.js';
+} from '../../uapi/errno.js';
 import {
   AF_INET, AF_INET6, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SOCK_STREAM,
   type Datagram, type Domain, type InetAddr, type SockAddr, type SockoptLevel,
-} from '../../sys/types.js';
+} from '../../uapi/socket.js';
 import { canonicalIP, parseIP } from '../../wire/addr.js';
 import { checkBindAddress, unmapped } from '../ports.js';
 import type { KernelSocket } from '../socket.js';

@@ -1,8 +1,8 @@
 // Socket options of TCP sockets (Linux sock_setsockopt / do_tcp_setsockopt / ipv6_setsockopt
 // and the getsockopt side): names as strings, booleans as true/false or 0/1, read back as 0/1;
 // times in the units Linux uses (TCP_KEEPIDLE/INTVL in seconds, TCP_USER_TIMEOUT in ms).
-import { EINVAL, ENOENT, ENOPROTOOPT } from '../../sys/errno.js';
-import { AF_INET6, SOCK_STREAM, type SockoptLevel } from '../../sys/types.js';
+import { EINVAL, ENOENT, ENOPROTOOPT } from '../../uapi/errno.js';
+import { AF_INET6, SOCK_STREAM, type SockoptLevel } from '../../uapi/socket.js';
 import { IPPROTO_TCP } from '../ip-types.js';
 import { CONGESTION_NAMES, createCongestionControl } from './congestion/index.js';
 import type { CongestionName } from './config.js';

@@ -1,7 +1,7 @@
 // The transmission control block (RFC 9293 §3.3.1): everything one connection knows. TcpSocket
 // (socket.ts) adds the socket calls on top; input.ts, output.ts, recovery.ts, timers.ts work
 // on these fields, as Linux's tcp_input.c / tcp_output.c / tcp_timer.c work on struct tcp_sock.
-import { AF_INET, type Domain } from '../../sys/types.js';
+import { AF_INET, type Domain } from '../../uapi/socket.js';
 import type { PortEntry } from '../ports.js';
 import type { IpOutputOptions } from '../ip-types.js';
 import type { TcpHeaderFields, TcpOptions } from '../../wire/tcp.js';

@@ -3,7 +3,7 @@
 // keep-alive (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6), user timeout (RFC 5482, TCP_USER_TIMEOUT),
 // TIME-WAIT and the FIN-WAIT-2 timeout of orphans. Each connection has one LazyTimer per kind;
 // the retransmission slot also runs the tail loss probe and the RACK reordering timer (RFC 8985).
-import { ETIMEDOUT } from '../../sys/errno.js';
+import { ETIMEDOUT } from '../../uapi/errno.js';
 import { RTX_PROBE, RTX_REO, type RtxKind } from './lazy-timer.js';
 import { abortWithError, done, notify } from './lifecycle.js';
 import { armPersist, currentMss, retransmitSkb, sendActiveReset, sendKeepaliveProbe, sendSyn, sendWindowProbe, transmit } from './output.js';

@@ -21,10 +21,10 @@ import { HEADROOM, IPPROTO_TCP, type IcmpError, type IpPacket, type TransportPro
 import type { KernelPacket } from '../kernel/kernel.js';
 import type { Tcp, TcpSocket } from '../kernel/tcp/index.js';
 import { TIME_WAIT } from '../kernel/tcp/state.js';
-import { AF_INET, AF_INET6, SOCK_STREAM, type InetAddr } from '../sys/types.js';
+import { AF_INET, AF_INET6, SOCK_STREAM, type InetAddr } from '../uapi/socket.js';
 import type { NetServer, NetSocket } from '../node/net.js';
-import type { Timer } from './clock.js';
-import { relay, type StreamSocket } from './relay.js';
+import type { Timer } from '../links/clock.js';
+import { relay, type StreamSocket } from '../links/relay.js';
 import type { GatewayContext } from './gateway.js';
 
 /** Node's own net, read when this module loads (usernet/register later points node:net at a virtual host). */

@@ -17,13 +17,12 @@ import * as nodeDgram from 'node:dgram';
 import type { Server as RealServer, Socket as RealSocket } from 'node:net';
 import type { RemoteInfo, Socket as RealUdpSocket } from 'node:dgram';
 import { canonicalIP, ipFamily } from '../wire/addr.js';
-import { AF_INET, AF_INET6, POLLERR, POLLIN, SOCK_DGRAM } from '../sys/types.js';
-import { EAGAIN } from '../sys/errno.js';
-import { parseDuration, type Timer } from './clock.js';
-import { relay, type StreamSocket } from './relay.js';
+import { AF_INET, AF_INET6, POLLERR, POLLIN, SOCK_DGRAM } from '../uapi/socket.js';
+import { EAGAIN } from '../uapi/errno.js';
+import { parseDuration, type Timer } from '../links/clock.js';
+import { relay, type StreamSocket } from '../links/relay.js';
 import { udpIdleMs } from './gateway-udp.js';
-import type { Host } from '../host.js';
-import type { Network } from '../network.js';
+import type { DoorHost as Host, DoorNetwork as Network } from './door-host.js';
 
 // Node's own modules, read when this module loads (usernet/register later points node:net and
 // node:dgram at a virtual host).

@@ -18,9 +18,9 @@ import { ipFamily, isLoopbackIP, parseIP } from '../wire/addr.js';
 import { udpChecksumOk } from '../wire/udp.js';
 import { IPPROTO_UDP, type IcmpError, type IpPacket, type TransportProtocol } from '../kernel/ip-types.js';
 import type { Udp } from '../kernel/udp.js';
-import type { Timer } from './clock.js';
-import { AF_INET, AF_INET6, POLLERR, POLLIN, SOCK_DGRAM, type InetAddr } from '../sys/types.js';
-import { EAGAIN } from '../sys/errno.js';
+import type { Timer } from '../links/clock.js';
+import { AF_INET, AF_INET6, POLLERR, POLLIN, SOCK_DGRAM, type InetAddr } from '../uapi/socket.js';
+import { EAGAIN } from '../uapi/errno.js';
 import type { GatewayContext } from './gateway.js';
 
 /** Node's own dgram, read when this module loads (usernet/register later points node:dgram at a virtual host). */

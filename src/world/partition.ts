@@ -21,12 +21,12 @@
 // Dropped frames are counted per direction in partition.stats() (a TCP super-frame that stands
 // for several frames counts as those frames).
 
-import { formatIPv6 } from './wire/addr.js';
-import { get32 } from './wire/bytes.js';
-import { gsoSegmentCount } from './wire/gso.js';
-import { codes } from './node/errors.js';
-import { validateBoolean, validateObject } from './node/validators.js';
-import type { Interface } from './kernel/interface.js';
+import { formatIPv6 } from '../wire/addr.js';
+import { get32 } from '../wire/bytes.js';
+import { gsoSegmentCount } from '../wire/gso.js';
+import { codes } from '../node/errors.js';
+import { validateBoolean, validateObject } from '../node/validators.js';
+import type { Interface } from '../kernel/interface.js';
 import { Host } from './host.js';
 import type { Network } from './network.js';
 

@@ -14,7 +14,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { LinkLayer, Port } from './port.js';
+import type { LinkLayer, Port } from '../links/port.js';
 
 /** The addon's surface (native/tun/tun.c). */
 interface TunAddon {

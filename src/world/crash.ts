@@ -9,12 +9,12 @@
 // packets in flight go with them. What the user configured stays: interfaces with their
 // addresses, MTUs, MACs and up/down state, static routes, forwarding, TCP settings.
 
-import { defineError } from './node/errors.js';
-import { NetServer, NetSocket } from './node/net.js';
-import { Socket as DgramSocket, closeForCrash } from './node/dgram.js';
-import type { Kernel } from './kernel/kernel.js';
-import type { Udp } from './kernel/udp.js';
-import type { Tcp } from './kernel/tcp/index.js';
+import { defineError } from '../node/errors.js';
+import { NetServer, NetSocket } from '../node/net.js';
+import { Socket as DgramSocket, closeForCrash } from '../node/dgram.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { Udp } from '../kernel/udp.js';
+import type { Tcp } from '../kernel/tcp/index.js';
 
 /** A call on a crashed host (its modules, ping, attach): `host a is down`. */
 export const ERR_HOST_DOWN = defineError('ERR_HOST_DOWN', Error, (what: string, host: string) =>

@@ -2,18 +2,18 @@
 // (switches and point-to-point links) and the hosts. Same seed and same program: same
 // packets at the same times.
 
-import { Scheduler, parseDuration, type ClockMode } from './links/clock.js';
-import { Random } from './links/random.js';
-import type { FrameTap, LinkLayer, Port, Tappable } from './links/port.js';
-import { Switch, type SwitchOptions } from './links/switch.js';
-import { Cable, type CableDirection, type CableStats } from './links/cable.js';
-import { Capture, type CaptureOptions } from './links/capture.js';
-import type { ImpairOptions } from './links/impair.js';
-import { macKey, type Interface } from './kernel/interface.js';
+import { Scheduler, parseDuration, type ClockMode } from '../links/clock.js';
+import { Random } from '../links/random.js';
+import type { FrameTap, LinkLayer, Port, Tappable } from '../links/port.js';
+import { Switch, type SwitchOptions } from '../links/switch.js';
+import { Cable, type CableDirection, type CableStats } from '../links/cable.js';
+import { Capture, type CaptureOptions } from '../links/capture.js';
+import type { ImpairOptions } from '../links/impair.js';
+import { macKey, type Interface } from '../kernel/interface.js';
 import { Host, type HostOptions } from './host.js';
 import { Partition, ingressFilter, type IngressCut, type PartitionOptions } from './partition.js';
-import { Gateway, type GatewayOptions } from './links/gateway.js';
-import { openForward, type Forward, type ForwardOptions } from './links/forward.js';
+import { Gateway, type GatewayOptions } from '../doors/gateway.js';
+import { openForward, type Forward, type ForwardOptions } from '../doors/forward.js';
 
 export interface NetworkOptions {
   /** Seed of the network's random source (MACs, losses, jitter, ISNs, ports...). Default 0. */
@@ -138,7 +138,7 @@ export class Network {
    * whatever wires and routers lie between them (routers in neither group forward as usual; the
    * frames die on arrival). Timers keep running: TCP retransmits and recovers if healed in
    * time, ARP / neighbour discovery may fail (EHOSTUNREACH). Partitions may overlap; each heals
-   * alone. Drops are counted in `partition.stats()`. See src/partition.ts for the exact rule.
+   * alone. Drops are counted in `partition.stats()`. See src/world/partition.ts for the exact rule.
    */
   partition(groupA: readonly Host[], groupB: readonly Host[], opts?: PartitionOptions): Partition {
     const p = new Partition(this, groupA, groupB, opts);
@@ -185,7 +185,7 @@ export class Network {
   }
 
   /** NAT from virtual hosts to this machine's real sockets, like QEMU's user networking (needs clock: 'real'). */
-  gateway(opts: GatewayOptions = {}): Gateway {
+  gateway(opts: GatewayOptions = {}): Gateway<Host> {
     return new Gateway(this, opts);
   }
 

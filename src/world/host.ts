@@ -4,30 +4,30 @@
 // this class by their own layers.
 //
 // crash() cuts the power: the interfaces go dark, the kernel forgets its dynamic state (see
-// src/crash.ts) and the host's net and dgram objects are destroyed, as the programs that owned
+// src/world/crash.ts) and the host's net and dgram objects are destroyed, as the programs that owned
 // them died. restart() boots the same configuration with empty state.
 
 import { inspect } from 'node:util';
-import { formatIPv4, formatIPv6, ipFamily, parseMAC } from './wire/addr.js';
-import type { Port } from './links/port.js';
-import { Switch } from './links/switch.js';
-import { Cable } from './links/cable.js';
-import { openTun, type TunDevice } from './links/tun.js';
-import { Device } from './links/device.js';
-import { Kernel } from './kernel/kernel.js';
-import type { Interface, AddressInfo } from './kernel/interface.js';
-import type { NeighbourInfo } from './kernel/neighbour.js';
-import { RouteCommands } from './kernel/iproute.js';
-import type { PingOptions, PingResult } from './kernel/ping.js';
+import { formatIPv4, formatIPv6, ipFamily, parseMAC } from '../wire/addr.js';
+import type { Port } from '../links/port.js';
+import { Switch } from '../links/switch.js';
+import { Cable } from '../links/cable.js';
+import { openTun, type TunDevice } from '../doors/tun.js';
+import { Device } from '../links/device.js';
+import { Kernel } from '../kernel/kernel.js';
+import type { Interface, AddressInfo } from '../kernel/interface.js';
+import type { NeighbourInfo } from '../kernel/neighbour.js';
+import { RouteCommands } from '../kernel/iproute.js';
+import type { PingOptions, PingResult } from '../kernel/ping.js';
 import type { Network } from './network.js';
-import { Udp } from './kernel/udp.js';
-import { Tcp, type TcpConfig } from './kernel/tcp/index.js';
-import { endpoint, type SsEntry } from './kernel/tcp/info.js';
-import type { Sys, Tracer } from './sys/sys.js';
-import { createHostSys, crashHostSys } from './sys/host-sys.js';
-import { createDgram, type DgramModule } from './node/dgram.js';
-import { createDns, type DnsModule } from './node/dns.js';
-import { createNet, type NetModule } from './node/net.js';
+import { Udp } from '../kernel/udp.js';
+import { Tcp, type TcpConfig } from '../kernel/tcp/index.js';
+import { endpoint, type SsEntry } from '../kernel/tcp/info.js';
+import type { Sys, Tracer } from '../sys/sys.js';
+import { createHostSys, crashHostSys } from '../sys/host-sys.js';
+import { createDgram, type DgramModule } from '../node/dgram.js';
+import { createDns, type DnsModule } from '../node/dns.js';
+import { createNet, type NetModule } from '../node/net.js';
 import type { IngressCut } from './partition.js';
 import { ERR_HOST_DOWN, ERR_INVALID_STATE, Programs, describeProgram, forgetKernelState, kill, zeroCounters } from './crash.js';
 
@@ -115,7 +115,7 @@ export class Host {
     if (this._state !== 'up') throw new ERR_HOST_DOWN(describeProgram(obj), this.name);
     this.programs.add(obj);
   };
-  /** @internal The partition cuts applied to frames arriving here (see src/partition.ts); empty when none. */
+  /** @internal The partition cuts applied to frames arriving here (see src/world/partition.ts); empty when none. */
   _cuts: readonly IngressCut[] = [];
 
   constructor(network: Network, name: string, opts: HostOptions = {}) {

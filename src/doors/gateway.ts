@@ -15,14 +15,13 @@
 //
 // Where it sits: the gateway's NAT takes the place of the host's UDP and TCP in the kernel's
 // protocol table and hands everything it does not translate to them (netfilter's LOCAL_IN hook,
-// in Linux terms). UDP flows: src/links/gateway-udp.ts; TCP: src/links/gateway-tcp.ts.
+// in Linux terms). UDP flows: src/doors/gateway-udp.ts; TCP: src/doors/gateway-tcp.ts.
 import { canonicalIP, ipFamily } from '../wire/addr.js';
-import { parseDuration } from './clock.js';
-import type { Port } from './port.js';
-import type { Switch } from './switch.js';
-import type { Cable } from './cable.js';
-import type { Host } from '../host.js';
-import type { Network } from '../network.js';
+import { parseDuration } from '../links/clock.js';
+import type { Port } from '../links/port.js';
+import type { Switch } from '../links/switch.js';
+import type { Cable } from '../links/cable.js';
+import type { DoorHost, DoorNetwork } from './door-host.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../kernel/ip-types.js';
 import type { Udp } from '../kernel/udp.js';
 import type { Tcp } from '../kernel/tcp/index.js';
@@ -59,7 +58,7 @@ export interface GatewayStats {
 
 /** What the gateway's translators share: the host, the address map and the timeouts. */
 export interface GatewayContext {
-  readonly host: Host;
+  readonly host: DoorHost;
   /** The fixed UDP idle timeout, or 0 for conntrack's two timeouts. */
   readonly udpIdleMs: number;
   /** The real connect timeout, or 0 for none. */
@@ -68,9 +67,9 @@ export interface GatewayContext {
   realAddress(family: 4 | 6, dst: string): string | null;
 }
 
-export class Gateway implements GatewayContext {
+export class Gateway<H extends DoorHost = DoorHost> implements GatewayContext {
   /** The gateway's virtual host (its kernel answers ARP, NDP and pings itself). */
-  readonly host: Host;
+  readonly host: H;
   readonly udpIdleMs: number;
   readonly connectMs: number;
   private readonly map = new Map<string, string>();
@@ -78,7 +77,7 @@ export class Gateway implements GatewayContext {
   private readonly tcp: TcpNat;
   private closed = false;
 
-  constructor(network: Network, opts: GatewayOptions = {}) {
+  constructor(network: DoorNetwork<H>, opts: GatewayOptions = {}) {
     if (network.sched.mode !== 'real') {
       throw new Error('gateway: real sockets run in wall-clock time; create the network with new Network({ clock: \'real\' })');
     }
