@@ -128,21 +128,24 @@ export class Scheduler {
    * Unref'd events run too while a run() is waiting.
    */
   run(forMs?: number): Promise<void> {
+    // A waiter stops counting as "a run() is waiting" the moment it is resolved (not a microtask
+    // later): the pump may look at the heap again in the same macrotask, and must not run past
+    // the limit for a run() that is already over.
     if (forMs !== undefined) {
       const time = this.now() + forMs;
       return new Promise<void>((resolve) => {
-        this.limitWaiters.push({ time, resolve });
+        this.limitWaiters.push({ time, resolve: () => { this.runAll--; resolve(); } });
         this.limitWaiters.sort((a, b) => a.time - b.time);
         this.limit = Math.min(this.limit, time);
         this.runAll++;
         this._kick();
-      }).then(() => { this.runAll--; });
+      });
     }
     return new Promise<void>((resolve) => {
       this.runAll++;
-      this.idleWaiters.push(resolve);
+      this.idleWaiters.push(() => { this.runAll--; resolve(); });
       this._kick();
-    }).then(() => { this.runAll--; });
+    });
   }
 
   /** @internal A timer was cancelled (it stays in the heap until it reaches the top, or a compaction). */

@@ -90,3 +90,19 @@ test('cancelled events do not pile up while time stands still; the live ones sti
   const want = live.map((_, k) => k * 500).sort((a, b) => (1000 + (a % 97)) - (1000 + (b % 97)) || a - b);
   assert.deepEqual(ran, want);
 });
+
+test('run({ for }) never passes its limit, even when the limit is reached right after a batch of due events (issue 11, bug 4)', async () => {
+  const s = new Scheduler('virtual');
+  let late = 0;
+  s.after(20, () => {});
+  s.after(30_000, () => late++, false); // like the reassembly timeout of a lone first fragment: unref'd
+  await s.run(20);
+  assert.equal(s.now(), 20);
+  s.after(0, () => {}); // an event due now: run({ for: 0 }) runs it, then must stop
+  await s.run(0);
+  assert.equal(s.now(), 20, 'the clock stays at the limit');
+  assert.equal(late, 0, 'the unref\'d event 30 s ahead did not run');
+  await s.run(10);
+  assert.equal(s.now(), 30);
+  assert.equal(late, 0);
+});

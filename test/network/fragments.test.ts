@@ -126,6 +126,16 @@ test('reassembly timeout: 30 s, then ICMP time exceeded (fragment reassembly) to
   assert.equal(b.kernel.stats.icmp.OutTimeExcds, 1);
 });
 
+test('run({ for: 0 }) after a lone first fragment leaves the clock where it was (issue 11, bug 4)', async () => {
+  const { world, sw, b, ib } = lan();
+  const inj = injector(world, sw, ib.mac);
+  await world.run({ for: '20ms' });
+  inj.frag(9, 0, new Uint8Array(8), true);
+  await world.run({ for: 0 });
+  assert.equal(world.now(), 20);
+  assert.equal(b.kernel.stats.ip.ReasmTimeout, 0, 'the 30 s reassembly timeout has not fired');
+});
+
 /** a — lan(1500) — r — link(1280) — b */
 function narrow(seed = 9) {
   const world = new Network({ seed });
