@@ -3,6 +3,7 @@ export { Network, Link } from './world/network.js';
 export type { NetworkOptions, LinkOptions } from './world/network.js';
 export { Host } from './world/host.js';
 export type { HostOptions, AttachOptions, InterfaceInfo, HostsEntry, SsRow, HostState } from './world/host.js';
+export type { SysctlValue } from './kernel/sysctl.js';
 export { Partition } from './world/partition.js';
 export type { PartitionOptions, PartitionStats } from './world/partition.js';
 export { Interface } from './kernel/interface.js';

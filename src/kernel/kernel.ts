@@ -26,6 +26,7 @@ import { Icmp } from './icmp.js';
 import { Icmp6 } from './icmp6.js';
 import { Multicast } from './multicast.js';
 import { Pinger, type PingOptions, type PingResult } from './ping.js';
+import { SysctlTable } from './sysctl.js';
 
 /** An IpPacket as the kernel builds it: with the raw IP packet, for ICMP errors that quote it. */
 export interface KernelPacket extends IpPacket {
@@ -93,6 +94,8 @@ export class Kernel implements IpLayer {
   readonly icmp6: Icmp6;
   readonly mcast: Multicast;
   readonly pinger: Pinger;
+  /** The host's sysctl settings (net.ipv4.tcp_*, net.core.*): each layer registers what it reads. */
+  readonly sysctl = new SysctlTable();
   /** Default TTL / hop limit for unicast. */
   defaultTtl = DEFAULT_TTL;
   private readonly ifaces: Interface[] = [];

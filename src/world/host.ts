@@ -25,6 +25,8 @@ import { Tcp, type TcpConfig } from '../kernel/tcp/index.js';
 import { endpoint, type SsEntry } from '../kernel/tcp/info.js';
 import type { Sys, Tracer } from '../sys/sys.js';
 import { createHostSys, crashHostSys } from '../sys/host-sys.js';
+import { registerTcpSysctls } from '../kernel/tcp/sysctl.js';
+import { allSysctls, readSysctl, writeSysctl, type SysctlValue } from './sysctl.js';
 import { createDgram, type DgramModule } from '../node/dgram.js';
 import { createDns, type DnsModule } from '../node/dns.js';
 import { createNet, type NetModule } from '../node/net.js';
@@ -36,6 +38,8 @@ export interface HostOptions {
   forwarding?: boolean;
   /** TCP settings (Linux's net.ipv4.tcp_* sysctls), e.g. { timeWaitMs: 1000 }. */
   tcp?: Partial<TcpConfig>;
+  /** Settings by Linux sysctl name, applied after `tcp`: { 'net.ipv4.tcp_sack': 0 } (see host.sysctl()). */
+  sysctl?: Record<string, SysctlValue | boolean>;
 }
 
 export interface AttachOptions {
@@ -125,6 +129,8 @@ export class Host {
     this.route = new RouteCommands(this.kernel);
     this.udp = new Udp(this.kernel, this.kernel.random);
     this.tcp = new Tcp(this.kernel, this.kernel.sched, this.kernel.random, opts.tcp);
+    registerTcpSysctls(this.kernel.sysctl, this.tcp.config);
+    if (opts.sysctl !== undefined) for (const [k, v] of Object.entries(opts.sysctl)) writeSysctl(this.kernel.sysctl, k, v);
   }
 
   /** 'up', or 'crashed' between crash() and restart(). */
@@ -260,6 +266,24 @@ export class Host {
   /** Calls `fn` with one line per socket call, like `strace -e trace=network`. Returns a function that stops it. */
   trace(fn: Tracer): () => void {
     return this.sys.trace(fn);
+  }
+
+  /**
+   * Linux's sysctl settings of this host, by their /proc/sys names with Linux's values and
+   * defaults: `sysctl('net.ipv4.tcp_sack')` reads one (1), `sysctl('net.ipv4.tcp_sack', 0)`
+   * writes one and returns the value read back, `sysctl()` returns all of them (sysctl -a).
+   * Integers, vectors of integers ('4096 131072 6291456' or [4096, 131072, 6291456]) and
+   * strings ('cubic'); 'net/ipv4/tcp_sack' works too. Unknown names and refused values throw
+   * (ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE). Settings survive crash() and restart().
+   */
+  sysctl(): Record<string, SysctlValue>;
+  sysctl(name: string): SysctlValue;
+  sysctl(name: string, value: SysctlValue | boolean): SysctlValue;
+  sysctl(name?: string, ...rest: unknown[]): SysctlValue | Record<string, SysctlValue> {
+    const t = this.kernel.sysctl;
+    if (name === undefined && rest.length === 0) return allSysctls(t);
+    if (rest.length === 0) return readSysctl(t, name);
+    return writeSysctl(t, name, rest[0]);
   }
 
   /** Whether the host routes between its interfaces. */

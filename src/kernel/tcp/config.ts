@@ -23,10 +23,14 @@ export interface TcpConfig {
   somaxconn: number;
   /** tcp_syncookies: 0 never, 1 when the SYN queue overflows, 2 always. */
   syncookies: 0 | 1 | 2;
-  /** tcp_timestamps (RFC 7323). */
+  /** tcp_timestamps (RFC 7323): 1 or 2 turn them on. */
   timestamps: boolean;
+  /** tcp_timestamps = 1 rather than 2: TSval carries a random per-connection offset (RFC 7323 §5.4). */
+  timestampOffsets: boolean;
   /** tcp_sack (RFC 2018). */
   sack: boolean;
+  /** tcp_dsack: report duplicate segments in D-SACK blocks (RFC 2883). */
+  dsack: boolean;
   /** tcp_window_scaling (RFC 7323). */
   windowScaling: boolean;
   /** tcp_congestion_control: the default algorithm of new sockets. */
@@ -65,6 +69,12 @@ export interface TcpConfig {
    * (RFC 8985 §6.2 step 4). 'dupthresh' (tcp_recovery = 0): RFC 6675's IsLost() alone.
    */
   recovery: 'rack' | 'dupthresh';
+  /** tcp_recovery bit 0x2 (RACK_STATIC_REO_WND): the reordering window does not grow on D-SACKs. */
+  rackStaticReoWnd: boolean;
+  /** tcp_recovery bit 0x4 (RACK_NO_DUPTHRESH): no zero reordering window once DupThresh segments are SACKed. */
+  rackNoDupthresh: boolean;
+  /** tcp_slow_start_after_idle: after an idle period longer than the RTO, restart from the initial window (RFC 5681 §4.1, RFC 7661). */
+  slowStartAfterIdle: boolean;
   /** tcp_early_retrans = 3 (Linux's default): tail loss probes (RFC 8985 §7) on SACK connections; false is 0. */
   tlp: boolean;
   /**
@@ -86,7 +96,9 @@ export function defaultTcpConfig(): TcpConfig {
     somaxconn: 4096,
     syncookies: 1,
     timestamps: true,
+    timestampOffsets: true,
     sack: true,
+    dsack: true,
     windowScaling: true,
     congestion: 'cubic',
     rmem: [4096, 131072, 6291456],
@@ -106,6 +118,9 @@ export function defaultTcpConfig(): TcpConfig {
     initCwnd: 10,
     reordering: 3,
     recovery: 'rack',
+    rackStaticReoWnd: false,
+    rackNoDupthresh: false,
+    slowStartAfterIdle: true,
     tlp: true,
     loopbackChecksumOffload: true,
   };

@@ -38,7 +38,7 @@ export function prepareActive(s: TcpSocket, mtu: number): void {
   s.pmtu = mtu;
   s.advMss = advertisedMss(s);
   s.rcvWscale = ourWscale(s);
-  s.tsOffset = tcp.isn.tsOffset(s.localAddr, s.remoteAddr);
+  s.tsOffset = tcp.tsOffset(s.localAddr, s.remoteAddr);
   s.iss = tcp.isn.isn(s.localAddr, s.localPort, s.remoteAddr, s.remotePort);
   s.sndUna = s.iss;
   s.sndNxt = (s.iss + 1) >>> 0;

@@ -374,6 +374,11 @@ export class Tcp implements TransportProtocol {
 
   // ---- helpers for the connections ----------------------------------------------------------------
 
+  /** RFC 7323 §5.4: the TSval offset of a connection (none with tcp_timestamps = 2). */
+  tsOffset(localAddr: string, remoteAddr: string): number {
+    return this.config.timestampOffsets ? this.isn.tsOffset(localAddr, remoteAddr) : 0;
+  }
+
   /** RFC 5961 §7: a host-wide budget of challenge ACKs per second. */
   challengeAllowed(): boolean {
     const now = this.sched.now();

@@ -82,7 +82,7 @@ export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void 
         return;
       }
       // RFC 2883 §4: report a duplicate segment in a D-SACK block.
-      if (s.sackOk && data.length > 0 && seqLe(seqAdd(seq, data.length), s.rcvNxt)) s.dsack = [seq, seqAdd(seq, data.length)];
+      if (s.sackOk && s.tcp.config.dsack && data.length > 0 && seqLe(seqAdd(seq, data.length), s.rcvNxt)) s.dsack = [seq, seqAdd(seq, data.length)];
       sendOowAck(s, false, data.length === 0);
       return;
     }
@@ -404,12 +404,12 @@ function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, 
   if (seqLt(seq, s.rcvNxt)) {
     const d = seqSub(s.rcvNxt, seq);
     if (d >= data.length) {
-      if (data.length > 0 && s.sackOk) s.dsack = [seq, seqAdd(seq, data.length)]; // RFC 2883
+      if (data.length > 0 && s.sackOk && s.tcp.config.dsack) s.dsack = [seq, seqAdd(seq, data.length)]; // RFC 2883
       s.ackNow = true;
       if (!fin || seqAdd(seq, data.length) !== s.rcvNxt) return;
       data = EMPTY;
     } else {
-      if (s.sackOk) s.dsack = [seq, s.rcvNxt];
+      if (s.sackOk && s.tcp.config.dsack) s.dsack = [seq, s.rcvNxt];
       data = data.subarray(d);
     }
     seq = s.rcvNxt;

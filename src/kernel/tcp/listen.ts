@@ -94,7 +94,7 @@ function newChild(tcp: Tcp, l: TcpSocket, pkt: IpPacket, seg: TcpRepr): TcpSocke
   child.pmtu = typeof r === 'number' ? (pkt.family === 4 ? 576 : 1280) : r.mtu;
   child.csumOffload = typeof r !== 'number' && r.type === 'local' && tcp.config.loopbackChecksumOffload;
   child.gsoOk = typeof r !== 'number' && r.gso === true;
-  child.tsOffset = tcp.isn.tsOffset(child.localAddr, child.remoteAddr);
+  child.tsOffset = tcp.tsOffset(child.localAddr, child.remoteAddr);
   // A link-local IPv6 peer is answered through the interface it came in on.
   if (linkLocal) {
     child.outOpts = { dontFragment: true, ifindex: pkt.ifindex };
@@ -127,7 +127,7 @@ function cookieSynAck(tcp: Tcp, l: TcpSocket, seg: TcpRepr, pkt: IpPacket): void
   if (c.timestamps && offer.tsval >= 0) {
     const wscale = c.windowScaling && offer.wscale >= 0 ? offer.wscale : -1;
     const sackOk = c.sack && offer.sackOk;
-    const tsval = (Math.floor(tcp.sched.now()) + tcp.isn.tsOffset(pkt.dst, pkt.src)) >>> 0;
+    const tsval = (Math.floor(tcp.sched.now()) + tcp.tsOffset(pkt.dst, pkt.src)) >>> 0;
     o.timestamp = { tsval: tcp.cookies.encodeTs(tsval, { wscale, sackOk }), tsecr: offer.tsval };
     if (sackOk) o.sackPermitted = true;
     if (wscale >= 0) o.wscale = ourWscale(probe);

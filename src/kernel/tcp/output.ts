@@ -270,7 +270,7 @@ function sendNew(s: TcpSocket, force: boolean): void {
   const q = s.sendQ;
   const now = s.tcp.sched.now();
   // RFC 5681 §4.1 / RFC 7661: after an idle period longer than the RTO, restart from the initial window.
-  if (s.sndNxt === s.sndUna && q.unsentBytes > 0 && s.lastDataSent > 0 && now - s.lastDataSent > currentRto(s)) {
+  if (s.tcp.config.slowStartAfterIdle && s.sndNxt === s.sndUna && q.unsentBytes > 0 && s.lastDataSent > 0 && now - s.lastDataSent > currentRto(s)) {
     const iw = initialWindow(s);
     if (s.cwnd > iw) s.cwnd = iw;
   }

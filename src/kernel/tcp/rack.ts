@@ -213,14 +213,17 @@ export function rackRecoveryEnded(s: TcpSocket): void {
 /** RACK.reo_wnd (RFC 8985 §6.2 step 4), in ms. */
 export function rackReoWnd(s: TcpSocket): number {
   const r = s.rack;
+  const c = s.tcp.config;
   if (!r.reorderingSeen) {
     // Without reordering seen, be quick in recovery, and keep RFC 6675's DupThresh rule:
-    // RACK.segs_sacked >= DupThresh, counted in bytes as RFC 6675 §4 IsLost() does.
+    // RACK.segs_sacked >= DupThresh, counted in bytes as RFC 6675 §4 IsLost() does
+    // (not with tcp_recovery's RACK_NO_DUPTHRESH bit).
     if (s.caState >= CA_RECOVERY) return 0;
-    if (s.sackedBytes > (s.tcp.config.reordering - 1) * s.mss) return 0;
+    if (!c.rackNoDupthresh && s.sackedBytes > (c.reordering - 1) * s.mss) return 0;
   }
   const m = r.minRtt === Infinity ? 0 : r.minRtt;
-  const w = (r.reoWndMult * m) / 4;
+  // tcp_recovery's RACK_STATIC_REO_WND bit: D-SACKs do not widen the window.
+  const w = ((c.rackStaticReoWnd ? 1 : r.reoWndMult) * m) / 4;
   return w < s.srtt ? w : s.srtt;
 }
 
