@@ -33,3 +33,5 @@ export type { TcpNatStats } from './doors/gateway-tcp.js';
 export type { UdpNatStats } from './doors/gateway-udp.js';
 export { Forward } from './doors/forward.js';
 export type { ForwardOptions, ForwardStats } from './doors/forward.js';
+/** Linux's socket-call numbers for host.sys: AF_*, SOCK_*, SHUT_*, POLL*, MSG_*, EPOLL*. */
+export * as constants from './uapi/socket.js';

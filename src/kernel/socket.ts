@@ -1,7 +1,7 @@
 // The kernel-side socket object that the socket-call layer (src/sys) keeps in its descriptor
 // table. UDP, TCP and unix-domain sockets each implement it; host.sys only dispatches, checks
 // arguments and traces.
-import type { Accepted, Datagram, Domain, SockAddr, SockoptLevel, SockType } from '../uapi/socket.js';
+import type { Accepted, Datagram, Domain, IoctlRequest, SockAddr, SockoptLevel, SockType } from '../uapi/socket.js';
 
 export interface KernelSocket {
   readonly domain: Domain;
@@ -12,10 +12,11 @@ export interface KernelSocket {
   listen(backlog: number): number;
   /** Returns the new kernel socket; sys gives it a descriptor. */
   accept(): { sock: KernelSocket; peer: SockAddr } | number;
-  read(max: number): Uint8Array | number;
+  /** `flags`: MSG_PEEK returns the data and leaves it queued (other recv flags are the caller's). */
+  read(max: number, flags?: number): Uint8Array | number;
   write(data: Uint8Array): number;
   sendto(data: Uint8Array | readonly Uint8Array[], addr?: SockAddr): number;
-  recvfrom(max: number): Datagram | number;
+  recvfrom(max: number, flags?: number): Datagram | number;
   shutdown(how: number): number;
   /** Releases the socket (graceful for TCP: FIN; linger 0: RST). */
   close(): void;
@@ -23,6 +24,8 @@ export interface KernelSocket {
   getsockopt(level: SockoptLevel, name: string): unknown;
   getsockname(): SockAddr | number;
   getpeername(): SockAddr | number;
+  /** SIOCINQ / SIOCOUTQ / SIOCOUTQNSD: the byte count, or -errno (-ENOTTY: not for this kind of socket). */
+  ioctl(request: IoctlRequest): number;
   /** Current readiness as POLL* bits. */
   readiness(): number;
   /** Set by sys: the kernel calls it whenever readiness may have changed (data, space, connect done, error, hangup). */
@@ -30,3 +33,22 @@ export interface KernelSocket {
 }
 
 export type { Accepted };
+
+/**
+ * Bytes [off, off + n) of a list of buffers, starting in the first one (MSG_PEEK: nothing is
+ * consumed). A view when they lie in one buffer, else one copy.
+ */
+export function peekViews(views: readonly Uint8Array[], first: number, off: number, n: number): Uint8Array {
+  const v = views[first]!;
+  if (v.length - off >= n) return v.subarray(off, off + n);
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (let i = first; at < n && i < views.length; i++) {
+    const w = views[i]!;
+    const from = i === first ? off : 0;
+    const k = Math.min(w.length - from, n - at);
+    out.set(w.subarray(from, from + k), at);
+    at += k;
+  }
+  return out;
+}

@@ -9,11 +9,11 @@
 import { constants as osConstants } from 'node:os';
 import {
   EACCES, EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT, EAGAIN, EBADF, EDESTADDRREQ, EINVAL, EMSGSIZE,
-  ENETUNREACH, ENOBUFS, ENOPROTOOPT, ENOTCONN, EOPNOTSUPP, EPIPE,
+  ENETUNREACH, ENOBUFS, ENOPROTOOPT, ENOTCONN, ENOTTY, EOPNOTSUPP, EPIPE,
 } from '../uapi/errno.js';
 import {
-  AF_INET, AF_INET6, POLLERR, POLLIN, POLLOUT, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_DGRAM,
-  type Datagram, type InetAddr, type SockAddr, type SockoptLevel,
+  AF_INET, AF_INET6, MSG_PEEK, POLLERR, POLLIN, POLLOUT, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_DGRAM,
+  type Datagram, type InetAddr, type IoctlRequest, type SockAddr, type SockoptLevel,
 } from '../uapi/socket.js';
 import { canonicalIP, parseIPv4, parseIPv6 } from '../wire/addr.js';
 import { UDP_HEADER_LEN, emitUdpHeader } from '../wire/udp.js';
@@ -401,15 +401,20 @@ export class UdpSocket implements KernelSocket {
     this.onReady?.(this.readiness());
   }
 
-  recvfrom(max: number): Datagram | number {
+  recvfrom(max: number, flags = 0): Datagram | number {
     if (this.closed) return -EBADF;
     // Linux __skb_recv_udp: a pending error comes first, and is cleared by reporting it.
-    if (this.error !== 0) { const e = this.error; this.error = 0; return -e; }
+    if (this.error !== 0) { const e = this.error; if ((flags & MSG_PEEK) === 0) this.error = 0; return -e; }
     if (this.head >= this.queue.length) {
       if (this.shutRd) return { data: new Uint8Array(0), from: { family: this.family, address: this.wildcard, port: 0 } };
       return -EAGAIN;
     }
     const d = this.queue[this.head]!;
+    if ((flags & MSG_PEEK) !== 0) {
+      // MSG_PEEK: the datagram stays queued for the next call.
+      if (max >= 0 && d.data.length > max) return { data: d.data.subarray(0, max), from: d.from, truncated: true };
+      return { data: d.data, from: d.from };
+    }
     this.queue[this.head] = undefined as unknown as Queued;
     this.head++;
     if (this.head === this.queue.length) { this.queue = []; this.head = 0; }
@@ -420,9 +425,17 @@ export class UdpSocket implements KernelSocket {
     return { data: d.data, from: d.from };
   }
 
-  read(max: number): Uint8Array | number {
-    const d = this.recvfrom(max);
+  read(max: number, flags = 0): Uint8Array | number {
+    const d = this.recvfrom(max, flags);
     return typeof d === 'number' ? d : d.data;
+  }
+
+  /** Linux udp_ioctl: SIOCINQ is the next datagram's payload size, SIOCOUTQ what waits to be sent (nothing: datagrams leave at once). */
+  ioctl(request: IoctlRequest): number {
+    if (this.closed) return -EBADF;
+    if (request === 'SIOCINQ') return this.head < this.queue.length ? this.queue[this.head]!.data.length : 0;
+    if (request === 'SIOCOUTQ') return 0;
+    return -ENOTTY;
   }
 
   /** An ICMP error reported on this (connected) socket: SO_ERROR, then the next call fails. */

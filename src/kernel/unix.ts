@@ -10,13 +10,13 @@ import { dirname, resolve } from 'node:path';
 import type { Scheduler } from '../links/clock.js';
 import {
   EADDRINUSE, EAGAIN, ECONNREFUSED, ECONNRESET, EINVAL, EISCONN, ENOENT, ENOPROTOOPT, ENOTCONN,
-  EOPNOTSUPP, EPIPE, EPROTOTYPE, ENAMETOOLONG, EAFNOSUPPORT, EPROTONOSUPPORT,
+  EOPNOTSUPP, EPIPE, EPROTOTYPE, ENAMETOOLONG, EAFNOSUPPORT, EPROTONOSUPPORT, ENOTTY,
 } from '../uapi/errno.js';
 import {
-  AF_UNIX, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM,
-  type Datagram, type SockAddr, type SockoptLevel, type UnixAddr,
+  AF_UNIX, MSG_PEEK, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SHUT_RD, SHUT_RDWR, SHUT_WR, SOCK_STREAM,
+  type Datagram, type IoctlRequest, type SockAddr, type SockoptLevel, type UnixAddr,
 } from '../uapi/socket.js';
-import type { KernelSocket } from './socket.js';
+import { peekViews, type KernelSocket } from './socket.js';
 
 /** net.core.wmem_default on Linux: the default SO_SNDBUF of a new socket. */
 export const UNIX_DEFAULT_SNDBUF = 212992;
@@ -203,18 +203,20 @@ export class UnixSocket implements KernelSocket {
     return { sock: s, peer: { family: 'unix', path: s.peerName } };
   }
 
-  read(max: number): Uint8Array | number {
+  read(max: number, flags = 0): Uint8Array | number {
     if (this.state !== 'connected' && this.state !== 'closed') return this.state === 'listening' ? -EINVAL : -ENOTCONN;
     const rx = this.rx;
     if (rx === null || this.state === 'closed') return -ENOTCONN;
     if (this.shutRd) return new Uint8Array(0);
+    const peek = (flags & MSG_PEEK) !== 0;
     if (rx.queueBytes === 0) {
       // Linux unix_stream_read_generic(): queued bytes first, then a pending error, then EOF.
-      if (this.error !== 0) { const e = this.error; this.error = 0; return -e; }
+      if (this.error !== 0) { const e = this.error; if (!peek) this.error = 0; return -e; }
       if (rx.finDelivered || (this.peerGone && rx.inflightBytes === 0)) return new Uint8Array(0);
       return -EAGAIN;
     }
     if (!(max > 0)) return -EINVAL;
+    if (peek) return peekViews(rx.queue, 0, 0, Math.min(max, rx.queueBytes));
     const wasWritable = this.peer !== null && this.peer.writable();
     const out = take(rx, max);
     // Space freed in the peer's send buffer: it may write again.
@@ -231,8 +233,15 @@ export class UnixSocket implements KernelSocket {
     return this.writeChunks(data instanceof Uint8Array ? [data] : data);
   }
 
-  recvfrom(max: number): Datagram | number {
-    const r = this.read(max);
+  /** Linux unix_ioctl: SIOCINQ (unread bytes), SIOCOUTQ (written bytes the peer has not read). */
+  ioctl(request: IoctlRequest): number {
+    if (request === 'SIOCINQ') return this.state === 'listening' ? -EINVAL : this.rx === null ? 0 : this.rx.queueBytes;
+    if (request === 'SIOCOUTQ') return this.tx === null ? 0 : this.tx.used;
+    return -ENOTTY;
+  }
+
+  recvfrom(max: number, flags = 0): Datagram | number {
+    const r = this.read(max, flags);
     if (typeof r === 'number') return r;
     return { data: r, from: { family: 'unix', path: this.peerName } };
   }

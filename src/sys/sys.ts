@@ -15,13 +15,23 @@
 // socket is the AF_UNSPEC disconnect.
 import { canonicalIP } from '../wire/addr.js';
 import type { KernelSocket } from '../kernel/socket.js';
-import { EBADF, EINVAL, EAFNOSUPPORT, EMFILE, ENETDOWN, ESOCKTNOSUPPORT, errnoName } from '../uapi/errno.js';
+import { EBADF, EINVAL, EAFNOSUPPORT, EMFILE, ENETDOWN, ENOTTY, ESOCKTNOSUPPORT, errnoName } from '../uapi/errno.js';
 import {
-  AF_INET, AF_INET6, AF_UNIX, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, SOCK_DGRAM, SOCK_STREAM,
-  type Accepted, type Datagram, type Domain, type PollFd, type ReadyCallback, type SockAddr, type SockType,
-  type SockoptLevel,
+  AF_INET, AF_INET6, AF_UNIX, MSG_PEEK, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, SOCK_DGRAM, SOCK_STREAM,
+  type Accepted, type Datagram, type Domain, type EpollEvent, type EpollReady, type IoctlRequest, type PollFd,
+  type ReadyCallback, type SockAddr, type SockType, type SockoptLevel,
 } from '../uapi/socket.js';
+import { EpollFile, type EpollTarget } from './epoll.js';
 import type { SocketCalls } from './types.js';
+
+/** ioctl request numbers (Linux) and the names host.sys.ioctl() takes. */
+const IOCTLS: Record<string, IoctlRequest> = {
+  SIOCINQ: 'SIOCINQ', FIONREAD: 'SIOCINQ', [0x541b]: 'SIOCINQ',
+  SIOCOUTQ: 'SIOCOUTQ', TIOCOUTQ: 'SIOCOUTQ', [0x5411]: 'SIOCOUTQ',
+  SIOCOUTQNSD: 'SIOCOUTQNSD', [0x894b]: 'SIOCOUTQNSD',
+};
+/** The recv flags host.sys knows; MSG_DONTWAIT is what every call does anyway. */
+const RECV_FLAG_NAMES: Array<[number, string]> = [[MSG_PEEK, 'MSG_PEEK'], [0x40, 'MSG_DONTWAIT']];
 
 /** POLLNVAL: poll()'s answer for a descriptor that is not open. */
 export const POLLNVAL = 0x020;
@@ -35,6 +45,8 @@ interface Watcher {
   events: number;
   cb: ReadyCallback;
   active: boolean;
+  /** Called when the descriptor is closed (an epoll instance forgets it). */
+  closed?: () => void;
 }
 
 interface OpenFile {
@@ -240,6 +252,14 @@ export class Sys implements SocketCalls {
     return r;
   }
 
+  /** recv(fd, len, flags): read() with flags (MSG_PEEK: the data stays queued; MSG_DONTWAIT: as always). */
+  recv(fd: number, max = 65536, flags = 0): Uint8Array | number {
+    const f = this.file(fd);
+    const r = f === undefined ? -EBADF : f.sock.read(max, flags);
+    if (this.tracing) this.emit(`recv(${fd}, ${max}, ${flagNames(flags)}) = ${typeof r === 'number' ? ret(r) : r.length}`);
+    return r;
+  }
+
   write(fd: number, data: Uint8Array): number {
     const f = this.file(fd);
     const r = f === undefined ? -EBADF : !(data instanceof Uint8Array) ? -EINVAL : f.sock.write(data);
@@ -292,14 +312,82 @@ export class Sys implements SocketCalls {
     return r;
   }
 
-  recvfrom(fd: number, max = 65536): Datagram | number {
+  recvfrom(fd: number, max = 65536, flags = 0): Datagram | number {
     const f = this.file(fd);
-    const r = f === undefined ? -EBADF : f.sock.recvfrom(max);
+    const r = f === undefined ? -EBADF : f.sock.recvfrom(max, flags);
     if (this.tracing) {
-      this.emit(typeof r === 'number' ? `recvfrom(${fd}, ${max}) = ${ret(r)}`
-        : `recvfrom(${fd}, ${max}, ${formatSockAddr(r.from)}) = ${r.data.length}${r.truncated ? ' MSG_TRUNC' : ''}`);
+      const fl = flags !== 0 ? `, ${flagNames(flags)}` : '';
+      this.emit(typeof r === 'number' ? `recvfrom(${fd}, ${max}${fl}) = ${ret(r)}`
+        : `recvfrom(${fd}, ${max}${fl}, ${formatSockAddr(r.from)}) = ${r.data.length}${r.truncated ? ' MSG_TRUNC' : ''}`);
     }
     return r;
+  }
+
+  /**
+   * ioctl(fd, request): 'SIOCINQ' (also 'FIONREAD'), 'SIOCOUTQ' (also 'TIOCOUTQ'), 'SIOCOUTQNSD',
+   * or Linux's numbers for them. The byte count, or -errno (-ENOTTY for another request).
+   */
+  ioctl(fd: number, request: IoctlRequest | 'FIONREAD' | 'TIOCOUTQ' | number): number {
+    const f = this.file(fd);
+    const req = IOCTLS[request as string];
+    const r = f === undefined ? -EBADF : req === undefined ? -ENOTTY : f.sock.ioctl(req);
+    if (this.tracing) this.emit(`ioctl(${fd}, ${typeof request === 'number' ? `0x${request.toString(16)}` : request}) = ${ret(r)}`);
+    return r;
+  }
+
+  // ---- epoll ------------------------------------------------------------------------------------
+
+  /** epoll_create1(0): a new epoll descriptor. */
+  epollCreate(): number {
+    const r = this.down ? -ENETDOWN : this.install(new EpollFile());
+    if (this.tracing) this.emit(`epoll_create1(0) = ${ret(r)}`);
+    return r;
+  }
+
+  /** epoll_ctl(epfd, op, fd, event): EPOLL_CTL_ADD / MOD (with { events, data }) or DEL. 0 or -errno. */
+  epollCtl(epfd: number, op: number, fd: number, event?: EpollEvent): number {
+    const e = this.file(epfd);
+    let r: number;
+    if (e === undefined) r = -EBADF;
+    else if (!(e.sock instanceof EpollFile)) r = -EINVAL;
+    else r = e.sock.ctl(op, fd, this.epollTarget(fd), event);
+    if (this.tracing) this.emit(`epoll_ctl(${epfd}, ${['', 'EPOLL_CTL_ADD', 'EPOLL_CTL_DEL', 'EPOLL_CTL_MOD'][op] ?? op}, ${fd}, ${event ? `{events=${pollNames(event.events)}}` : 'NULL'}) = ${ret(r)}`);
+    return r;
+  }
+
+  /**
+   * epoll_wait(epfd, events, maxevents, 0): the ready descriptors as { events, data }, or -errno.
+   * Never blocks: watch(epfd, POLLIN, cb) (or poll) tells when something is ready.
+   */
+  epollWait(epfd: number, maxevents: number): EpollReady[] | number {
+    const e = this.file(epfd);
+    let r: EpollReady[] | number;
+    if (e === undefined) r = -EBADF;
+    else if (!(e.sock instanceof EpollFile)) r = -EINVAL;
+    else r = e.sock.wait(maxevents);
+    if (this.tracing) {
+      this.emit(typeof r === 'number' ? `epoll_wait(${epfd}, ${maxevents}) = ${ret(r)}`
+        : `epoll_wait(${epfd}, ${maxevents}) = ${r.length}${r.length > 0 ? ` ([${r.map((x) => `{events=${pollNames(x.events)}}`).join(', ')}])` : ''}`);
+    }
+    return r;
+  }
+
+  /** A descriptor as an epoll instance sees it: its socket and its wakeups. */
+  private epollTarget(fd: number): EpollTarget | undefined {
+    const f = this.file(fd);
+    if (f === undefined) return undefined;
+    return {
+      sock: f.sock,
+      subscribe: (cb, closed) => {
+        const w: Watcher = { events: ~0, cb, active: true, closed };
+        f.watchers.push(w);
+        return () => {
+          w.active = false;
+          const i = f.watchers.indexOf(w);
+          if (i >= 0) f.watchers.splice(i, 1);
+        };
+      },
+    };
   }
 
   shutdown(fd: number, how: number): number {
@@ -317,8 +405,9 @@ export class Sys implements SocketCalls {
       this.files[fd] = undefined;
       this.openCount--;
       this.pushFree(fd);
-      for (const w of f.watchers) w.active = false;
+      const ws = f.watchers;
       f.watchers = [];
+      for (const w of ws) { w.active = false; w.closed?.(); }
       f.sock.onReady = null;
       f.sock.close();
     }
@@ -448,6 +537,14 @@ export class Sys implements SocketCalls {
 }
 
 function noop(): void {}
+
+function flagNames(flags: number): string {
+  const out: string[] = [];
+  let rest = flags;
+  for (const [b, n] of RECV_FLAG_NAMES) if (flags & b) { out.push(n); rest &= ~b; }
+  if (rest !== 0 || out.length === 0) out.push(`0x${rest.toString(16)}`);
+  return out.join('|');
+}
 
 /** Checks an address argument; returns it with canonical address text, or -errno. */
 function checkAddr(a: SockAddr): SockAddr | number {

@@ -1,7 +1,7 @@
 // The socket-call surface (host.sys): POSIX/Linux shaped, non-blocking, file descriptors are
 // numbers. Every call returns its result, or a negative errno (-EAGAIN, -ECONNREFUSED, ...)
 // exactly where Linux would fail. Readiness comes through poll() or watch() (epoll's role).
-import type { Accepted, Datagram, Domain, PollFd, ReadyCallback, SockAddr, SockType, SockoptLevel } from '../uapi/socket.js';
+import type { Accepted, Datagram, Domain, EpollEvent, EpollReady, IoctlRequest, PollFd, ReadyCallback, SockAddr, SockType, SockoptLevel } from '../uapi/socket.js';
 
 /**
  * host.sys: every call returns its result or a negative errno. Non-blocking throughout:
@@ -21,9 +21,17 @@ export interface SocketCalls {
   write(fd: number, data: Uint8Array): number;
   /** Writes several buffers in order (writev). */
   writev(fd: number, chunks: readonly Uint8Array[]): number;
+  /** read() with recv flags: MSG_PEEK leaves the data queued; MSG_DONTWAIT is what every call does. */
+  recv(fd: number, max?: number, flags?: number): Uint8Array | number;
   send(fd: number, data: Uint8Array): number;
   sendto(fd: number, data: Uint8Array | readonly Uint8Array[], addr?: SockAddr): number;
-  recvfrom(fd: number, max?: number): Datagram | number;
+  recvfrom(fd: number, max?: number, flags?: number): Datagram | number;
+  /** SIOCINQ / SIOCOUTQ / SIOCOUTQNSD (names, aliases or Linux's numbers): a byte count or -errno. */
+  ioctl(fd: number, request: IoctlRequest | 'FIONREAD' | 'TIOCOUTQ' | number): number;
+  /** epoll_create1(0), epoll_ctl(), and a never-blocking epoll_wait(). */
+  epollCreate(): number;
+  epollCtl(epfd: number, op: number, fd: number, event?: EpollEvent): number;
+  epollWait(epfd: number, maxevents: number): EpollReady[] | number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
   setsockopt(fd: number, level: SockoptLevel, name: string, value: number | boolean | string | Uint8Array | object): number;

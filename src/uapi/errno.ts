@@ -17,6 +17,7 @@ export const EEXIST = n('EEXIST', 17);
 export const ENOTDIR = n('ENOTDIR', 20);
 export const EINVAL = n('EINVAL', 22);
 export const EMFILE = n('EMFILE', 24);
+export const ENOTTY = n('ENOTTY', 25);
 export const ENOSPC = n('ENOSPC', 28);
 export const EPIPE = n('EPIPE', 32);
 export const ENAMETOOLONG = n('ENAMETOOLONG', 36);

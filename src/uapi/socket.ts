@@ -62,3 +62,46 @@ export interface Accepted {
   fd: number;
   peer: SockAddr;
 }
+
+// recv/send flags (Linux include/linux/socket.h).
+export const MSG_OOB = 0x1;
+export const MSG_PEEK = 0x2;
+export const MSG_TRUNC = 0x20;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_EOR = 0x80;
+export const MSG_WAITALL = 0x100;
+export const MSG_ERRQUEUE = 0x2000;
+export const MSG_NOSIGNAL = 0x4000;
+export const MSG_MORE = 0x8000;
+export const MSG_ZEROCOPY = 0x4000000;
+export const MSG_FASTOPEN = 0x20000000;
+
+/**
+ * The socket ioctls host.sys.ioctl() answers, by name (Linux's numbers are accepted too:
+ * SIOCINQ = FIONREAD = 0x541b, SIOCOUTQ = TIOCOUTQ = 0x5411, SIOCOUTQNSD = 0x894b).
+ * SIOCINQ: bytes ready to read (a datagram socket: the next datagram's size); SIOCOUTQ: bytes
+ * sent and not yet acknowledged plus bytes not sent; SIOCOUTQNSD: bytes not sent yet.
+ */
+export type IoctlRequest = 'SIOCINQ' | 'SIOCOUTQ' | 'SIOCOUTQNSD';
+
+// epoll (Linux include/uapi/linux/eventpoll.h): the event bits are the poll bits above, plus these.
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLL_CTL_MOD = 3;
+export const EPOLLEXCLUSIVE = 1 << 28;
+export const EPOLLWAKEUP = 1 << 29;
+export const EPOLLONESHOT = 1 << 30;
+export const EPOLLET = 0x80000000;
+
+/** What epoll_ctl() registers for a descriptor: the events wanted and the data epoll_wait() hands back. */
+export interface EpollEvent {
+  events: number;
+  /** Returned with the events (epoll_data_t); the descriptor when not given. */
+  data?: unknown;
+}
+
+/** One ready descriptor from epoll_wait(). */
+export interface EpollReady {
+  events: number;
+  data: unknown;
+}

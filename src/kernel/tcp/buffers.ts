@@ -13,6 +13,7 @@
 // when asked for more than the first view holds. Out-of-order data waits in a sorted list.
 import { HEADROOM } from '../ip-types.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqSub } from './seq.js';
+import { peekViews } from '../socket.js';
 
 /** Free bytes before each chunk's payload: headroom for IP and link headers, plus 60 for TCP's. */
 export const SKB_ROOM = HEADROOM + 60;
@@ -343,6 +344,11 @@ export class RecvQueue {
       this.consume(k);
     }
     return out;
+  }
+
+  /** Up to `max` bytes from the front, left queued (MSG_PEEK). */
+  peek(max: number): Uint8Array {
+    return peekViews(this.views, this.head, this.headOff, this.bytes < max ? this.bytes : max);
   }
 
   private consume(n: number): void {

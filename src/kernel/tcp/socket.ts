@@ -8,11 +8,11 @@
 // buffer at once); read() returns views of received frames (see buffers.ts).
 import {
   EAFNOSUPPORT, EAGAIN, EALREADY, EADDRINUSE, EADDRNOTAVAIL, EBADF, ECONNABORTED, ECONNRESET, EINPROGRESS, EINVAL,
-  EISCONN, ENETUNREACH, ENOTCONN, EPIPE,
+  EISCONN, ENETUNREACH, ENOTCONN, ENOTTY, EPIPE,
 } from '../../uapi/errno.js';
 import {
-  AF_INET, AF_INET6, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SOCK_STREAM,
-  type Datagram, type Domain, type InetAddr, type SockAddr, type SockoptLevel,
+  AF_INET, AF_INET6, MSG_PEEK, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SOCK_STREAM,
+  type Datagram, type Domain, type InetAddr, type IoctlRequest, type SockAddr, type SockoptLevel,
 } from '../../uapi/socket.js';
 import { canonicalIP, parseIP } from '../../wire/addr.js';
 import { checkBindAddress, unmapped } from '../ports.js';
@@ -23,7 +23,7 @@ import { tcpInfo, type TcpInfo } from './info.js';
 import { getOption, setOption } from './sockopt.js';
 import { done, notify, setState } from './lifecycle.js';
 import { receiveSpace, sendActiveReset, sendSyn, sizeGoal, transmit } from './output.js';
-import { seqAdd } from './seq.js';
+import { seqAdd, seqSub } from './seq.js';
 import {
   CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
 } from './state.js';
@@ -237,16 +237,18 @@ export class TcpSocket extends Tcb implements KernelSocket {
 
   // ---- data ---------------------------------------------------------------------------------------
 
-  read(max: number): Uint8Array | number {
+  read(max: number, flags = 0): Uint8Array | number {
     this.inCall++;
-    try { return this.readImpl(max); } finally { this.inCall--; }
+    try { return this.readImpl(max, flags); } finally { this.inCall--; }
   }
 
-  private readImpl(max: number): Uint8Array | number {
+  private readImpl(max: number, flags: number): Uint8Array | number {
     if (this.released) return -EBADF;
     if (this.state === LISTEN) return -ENOTCONN;
     if (this.recvQ.bytes > 0) {
       if (!(max > 0)) return EMPTY;
+      // Linux tcp_recvmsg with MSG_PEEK: a copy, nothing consumed, no window update.
+      if ((flags & MSG_PEEK) !== 0) return this.recvQ.peek(max);
       const out = this.recvQ.read(max);
       this.consumed(out.length);
       return out;
@@ -256,7 +258,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
     if (this.finRcvd) return EMPTY;
     if (this.err !== 0) {
       const e = this.err;
-      this.err = 0;
+      if ((flags & MSG_PEEK) === 0) this.err = 0;
       return -e;
     }
     if (this.rcvShutdown) return EMPTY;
@@ -362,8 +364,8 @@ export class TcpSocket extends Tcb implements KernelSocket {
     return total;
   }
 
-  recvfrom(max: number): Datagram | number {
-    const r = this.read(max);
+  recvfrom(max: number, flags = 0): Datagram | number {
+    const r = this.read(max, flags);
     if (typeof r === 'number') return r;
     return { data: r, from: this.peerAddr() };
   }
@@ -513,6 +515,20 @@ export class TcpSocket extends Tcb implements KernelSocket {
     }
     this.closeState();
     if (this.state === FIN_WAIT_2) this.closeTimer.after(this.tcp.config.finTimeoutMs);
+  }
+
+  /** Linux tcp_ioctl: SIOCINQ (unread bytes; FIN not counted), SIOCOUTQ (write_seq - snd_una), SIOCOUTQNSD (write_seq - snd_nxt). */
+  ioctl(request: IoctlRequest): number {
+    if (this.released) return -EBADF;
+    const st = this.state;
+    if (st === LISTEN) return -EINVAL;
+    if (st === SYN_SENT || st === SYN_RECEIVED) return 0;
+    switch (request) {
+      case 'SIOCINQ': return this.recvQ.bytes;
+      case 'SIOCOUTQ': return st === CLOSED ? this.sendQ.bytes : seqSub(this.writeSeq, this.sndUna);
+      case 'SIOCOUTQNSD': return st === CLOSED ? this.sendQ.unsentBytes : seqSub(this.writeSeq, this.sndNxt);
+    }
+    return -ENOTTY;
   }
 
   // ---- readiness ----------------------------------------------------------------------------------
