@@ -2,7 +2,7 @@
 // in a synchronized state (§4.2), rate limiting (§7); ACKs for unsent data (§5.2); PAWS (RFC 7323 §5).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TCP_ACK, TCP_RST, TCP_SYN } from '../../src/wire/tcp.js';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../../src/wire/tcp.js';
 import { connected, drain, dropOutgoing, inject, pair, show, tapSegments } from './helpers.js';
 
 const MSS = 1448;
@@ -111,4 +111,27 @@ test('PAWS lets a duplicate ACK overtaken by a later one through: its SACK block
     options: { timestamp: { tsval: (ts + 1) >>> 0, tsecr: 0 } },
   });
   assert.equal(p.ta.stats.PAWSEstab, 1);
+});
+
+test('a segment exactly 2^31 ahead of RCV.NXT is outside the window: ACKed and dropped, no data, no FIN (Linux tcp_sequence)', async () => {
+  const p = pair();
+  const [c, s] = await connected(p);
+  const segs = tapSegments(p.link, p.world);
+  const lport = (s.getsockname() as { port: number }).port;
+  const cport = (c.getsockname() as { port: number }).port;
+  for (const off of [0x80000000, 0x80000001, 0x7fffffff, 0x80000000 - 5]) {
+    inject(p.tb, '10.0.0.1', '10.0.0.2', { srcPort: cport, dstPort: lport, seq: (s.rcvNxt + off) >>> 0, ack: s.sndNxt, flags: TCP_ACK | TCP_FIN | TCP_PSH, window: 512 },
+      Buffer.from('injected by an off-path attacker'));
+    await p.world.run({ for: 1 });
+    assert.equal(drain(s).data.length, 0, `offset ${off.toString(16)}: no data delivered`);
+    assert.equal(s.info().state, 'ESTAB', `offset ${off.toString(16)}: connection kept`);
+  }
+  // Each was answered with an ACK at RCV.NXT (the first; the rest fall within tcp_invalid_ratelimit).
+  const fromB = segs.filter((x) => x.src === '10.0.0.2');
+  assert.ok(fromB.length >= 1, show(segs));
+  assert.ok(fromB.every((x) => x.flags === 'ACK' && x.ack === s.rcvNxt), show(segs));
+  // The connection still carries data both ways.
+  assert.equal(c.write(Buffer.from('real')), 4);
+  await p.world.run({ for: 1 });
+  assert.equal(drain(s).data.toString(), 'real');
 });

@@ -155,17 +155,20 @@ function disorderedAck(s: TcpSocket, seg: TcpRepr, seq: number, flags: number, t
 /** Whether processing closed the connection (read again: the state changes under us). */
 function closed(s: TcpSocket): boolean { return (s.state as TcpState) === CLOSED; }
 
-/** RFC 9293 §3.10.7.4 "first", with Linux's tolerance for a segment spanning the whole window. */
+/**
+ * RFC 9293 §3.10.7.4 "first", with Linux's tolerance for a segment spanning the whole window.
+ * Distances are taken unsigned from RCV.NXT, so that a segment 2^31 away (where the signed
+ * comparisons of seq.ts both hold) is never taken for one covering RCV.NXT (Linux tcp_sequence).
+ */
 function acceptable(rcvNxt: number, wnd: number, seq: number, len: number): boolean {
-  if (len === 0) {
-    if (wnd === 0) return seq === rcvNxt;
-    return seqLe(rcvNxt, seq) && seqLt(seq, seqAdd(rcvNxt, wnd));
-  }
+  const off = (seq - rcvNxt) >>> 0;
+  if (len === 0) return wnd === 0 ? off === 0 : off < wnd;
   if (wnd === 0) return false;
-  const right = seqAdd(rcvNxt, wnd);
-  const last = seqAdd(seq, len - 1);
-  return (seqLe(rcvNxt, seq) && seqLt(seq, right)) || (seqLe(rcvNxt, last) && seqLt(last, right)) ||
-    (seqLt(seq, rcvNxt) && seqGe(last, right));
+  // The first octet in the window, or RCV.NXT within the segment (its later octets in the
+  // window, or the segment spanning all of it).
+  if (off < wnd) return true;
+  const before = (rcvNxt - seq) >>> 0;
+  return before > 0 && before < len;
 }
 
 /** RFC 9293 §3.10.7.3: SYN-SENT. */
@@ -403,6 +406,7 @@ function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, 
   // sequence numbers ... may be held", earlier octets are duplicates).
   if (seqLt(seq, s.rcvNxt)) {
     const d = seqSub(s.rcvNxt, seq);
+    if (d < 0) return; // 2^31 away: never in the window (acceptable() turned it away)
     if (d >= data.length) {
       if (data.length > 0 && s.sackOk && s.tcp.config.dsack) s.dsack = [seq, seqAdd(seq, data.length)]; // RFC 2883
       s.ackNow = true;
