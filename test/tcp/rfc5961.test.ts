@@ -135,3 +135,36 @@ test('a segment exactly 2^31 ahead of RCV.NXT is outside the window: ACKed and d
   await p.world.run({ for: 1 });
   assert.equal(drain(s).data.toString(), 'real');
 });
+
+/** Sends n in-window, inexact RSTs to b within one virtual second; returns how many challenge ACKs went out. */
+async function challengeBurst(p: ReturnType<typeof pair>, c: { getsockname(): unknown }, s: { getsockname(): unknown; rcvNxt: number }, n: number): Promise<number> {
+  const lport = (s.getsockname() as { port: number }).port;
+  const cport = (c.getsockname() as { port: number }).port;
+  const before = p.tb.stats.TCPChallengeACK;
+  for (let i = 0; i < n; i++) {
+    inject(p.tb, '10.0.0.1', '10.0.0.2', { srcPort: cport, dstPort: lport, seq: (s.rcvNxt + 1000 + i) >>> 0, ack: 0, flags: TCP_RST, window: 0 });
+  }
+  await p.world.run({ for: 1 });
+  return p.tb.stats.TCPChallengeACK - before;
+}
+
+test('no host-wide challenge-ACK limit by default (Linux 6.0+: tcp_challenge_ack_limit = INT_MAX)', async () => {
+  const p = pair({ config: { invalidRatelimitMs: 0 } });
+  const [c, s] = await connected(p);
+  assert.equal(await challengeBurst(p, c, s, 3000), 3000);
+  assert.equal(s.info().state, 'ESTAB');
+});
+
+test('a host-wide challenge-ACK limit, when set, allows a random count each second in [limit/2, 3*limit/2) (CVE-2016-5696)', async () => {
+  const counts = new Set<number>();
+  for (const seed of [1, 2, 3, 4]) {
+    const p = pair({ seed, config: { invalidRatelimitMs: 0, challengeAckLimit: 100 } });
+    const [c, s] = await connected(p);
+    await p.world.run({ for: 1000 - (p.world.now() % 1000) }); // the start of a second
+    const n = await challengeBurst(p, c, s, 1000);
+    assert.ok(n >= 50 && n < 150, `seed ${seed}: ${n} challenge ACKs`);
+    assert.equal(p.tb.stats.TCPACKSkippedChallenge, 1000 - n);
+    counts.add(n);
+  }
+  assert.ok(counts.size > 1, `the budget is not a constant an attacker can count against: ${[...counts].join(', ')}`);
+});

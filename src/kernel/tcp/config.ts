@@ -54,7 +54,7 @@ export interface TcpConfig {
   keepaliveTimeMs: number;
   keepaliveIntvlMs: number;
   keepaliveProbes: number;
-  /** RFC 5961 §7: challenge ACKs per second for the whole host (tcp_challenge_ack_limit). */
+  /** RFC 5961 §7: challenge ACKs per second for the whole host (tcp_challenge_ack_limit; INT_MAX, no limit, as Linux 6.0+). */
   challengeAckLimit: number;
   /** tcp_invalid_ratelimit: minimum gap between two out-of-window or challenge ACKs of one connection (500 ms). */
   invalidRatelimitMs: number;
@@ -113,7 +113,7 @@ export function defaultTcpConfig(): TcpConfig {
     keepaliveTimeMs: 7_200_000,
     keepaliveIntvlMs: 75_000,
     keepaliveProbes: 9,
-    challengeAckLimit: 1000,
+    challengeAckLimit: 0x7fffffff, // INT_MAX
     invalidRatelimitMs: 500,
     initCwnd: 10,
     reordering: 3,

@@ -32,6 +32,7 @@ import { CLOSE_WAIT, CLOSED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LISTEN, SYN_RE
 import { SynCookies } from './syncookies.js';
 import { CA_LOSS } from './tcb.js';
 import { TcpSocket } from './socket.js';
+import { INT_MAX } from '../sysctl.js';
 
 export { TcpSocket } from './socket.js';
 export type { TcpConfig } from './config.js';
@@ -93,7 +94,7 @@ export class Tcp implements TransportProtocol {
   /** Connections made by listeners, by local port: they use their listener's port (Linux's bind bucket). */
   private readonly children = new Map<number, Set<TcpSocket>>();
   private hashSecret = -1;
-  private challengeStart = 0;
+  private challengeSec = -1;
   private challengeCount = 0;
 
   constructor(readonly ip: IpLayer, readonly sched: Scheduler, readonly random: Random, config: Partial<TcpConfig> = {}) {
@@ -379,15 +380,23 @@ export class Tcp implements TransportProtocol {
     return this.config.timestampOffsets ? this.isn.tsOffset(localAddr, remoteAddr) : 0;
   }
 
-  /** RFC 5961 §7: a host-wide budget of challenge ACKs per second. */
+  /**
+   * RFC 5961 §7: the host-wide budget of challenge ACKs, as Linux tcp_send_challenge_ack: none
+   * by default (tcp_challenge_ack_limit = INT_MAX, Linux 6.0+); when a limit is set, each second
+   * allows a random number of them in [limit/2, limit*3/2) (Linux 4.7+), so that an off-path
+   * attacker cannot count them (CVE-2016-5696).
+   */
   challengeAllowed(): boolean {
-    const now = this.sched.now();
-    if (now - this.challengeStart >= 1000) {
-      this.challengeStart = now;
-      this.challengeCount = 0;
+    const limit = this.config.challengeAckLimit;
+    if (limit >= INT_MAX) return true;
+    const sec = Math.floor(this.sched.now() / 1000);
+    if (sec !== this.challengeSec) {
+      const half = (limit + 1) >>> 1;
+      this.challengeSec = sec;
+      this.challengeCount = half + this.random.int(limit);
     }
-    if (this.challengeCount >= this.config.challengeAckLimit) return false;
-    this.challengeCount++;
+    if (this.challengeCount <= 0) return false;
+    this.challengeCount--;
     return true;
   }
 
