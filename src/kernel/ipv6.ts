@@ -131,7 +131,7 @@ export class Ipv6 {
       this.inputExt(iface, packet, dst.name, multicast);
       return;
     }
-    if (nh === IPV6_NONXT) return; // RFC 8200 §4.7
+    if (nh === IPV6_NONXT) { st.InDelivers!++; return; } // RFC 8200 §4.7; Linux nodata_protocol: delivered, then discarded
     const src = this.addr(buf, 8);
     const pkt: KernelPacket = {
       family: 6,
@@ -173,7 +173,7 @@ export class Ipv6 {
       this.reassemble(iface, h, packet, dstName, multicast);
       return;
     }
-    if (h.nextHeader === IPV6_NONXT) return; // RFC 8200 §4.7
+    if (h.nextHeader === IPV6_NONXT) { st.InDelivers!++; return; } // RFC 8200 §4.7; Linux nodata_protocol: delivered, then discarded
     const src = this.addr(packet, 8);
     const dst = this.addr(packet, 24);
     const pkt: KernelPacket = {
@@ -262,7 +262,7 @@ export class Ipv6 {
       k.stats.ip6.ReasmFails!++;
       return;
     }
-    if (r.nextHeader === IPV6_NONXT) return;
+    if (r.nextHeader === IPV6_NONXT) { k.stats.ip6.InDelivers!++; return; } // RFC 8200 §4.7, as above
     const pkt: KernelPacket = {
       family: 6,
       src: srcName,

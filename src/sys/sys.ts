@@ -35,6 +35,8 @@ const RECV_FLAG_NAMES: Array<[number, string]> = [[MSG_PEEK, 'MSG_PEEK'], [0x40,
 
 /** POLLNVAL: poll()'s answer for a descriptor that is not open. */
 export const POLLNVAL = 0x020;
+/** SOCK_MAX: types from 0 to SOCK_PACKET (10) are known; one no factory makes is -ESOCKTNOSUPPORT (Linux inet_create). */
+const SOCK_MAX = 11;
 /** SOCK_NONBLOCK and SOCK_CLOEXEC, accepted in socket()'s type and ignored (everything is non-blocking). */
 const SOCK_FLAGS = 0o4000 | 0o2000000;
 
@@ -183,7 +185,7 @@ export class Sys implements SocketCalls {
     let r: number;
     if (this.down) r = -ENETDOWN;
     else if (domain !== AF_INET && domain !== AF_INET6 && domain !== AF_UNIX) r = -EAFNOSUPPORT;
-    else if (t !== SOCK_STREAM && t !== SOCK_DGRAM) r = -EINVAL;
+    else if (t < 0 || t >= SOCK_MAX) r = -EINVAL; // Linux __sock_create
     else if (!Number.isInteger(protocol) || protocol < 0) r = -EINVAL;
     else {
       const make = this.factories.get(domain * 16 + t);
