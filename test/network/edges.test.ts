@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import { Network } from '../../src/index.js';
 import { emitEthernetHeader } from '../../src/wire/ethernet.js';
 import { parseIPv6 } from '../../src/wire/addr.js';
-import { AF_INET, AF_INET6, AF_UNIX, SOCK_DGRAM, SOCK_STREAM, type SockType } from '../../src/uapi/socket.js';
+import { AF_INET, AF_INET6, AF_UNIX, SOCK_DGRAM, SOCK_STREAM, type Domain, type SockType } from '../../src/uapi/socket.js';
 import { EINVAL, ESOCKTNOSUPPORT } from '../../src/uapi/errno.js';
 
 test('socket(): a known type no family here makes is -ESOCKTNOSUPPORT, an unknown one -EINVAL (Linux __sock_create, inet_create)', () => {
   const world = new Network({ seed: 1 });
   const h = world.host('h');
   const SOCK_RAW = 3, SOCK_RDM = 4, SOCK_SEQPACKET = 5, SOCK_PACKET = 10;
-  for (const d of [AF_INET, AF_INET6]) {
+  for (const d of [AF_INET, AF_INET6] as Domain[]) {
     for (const t of [SOCK_RAW, SOCK_RDM, SOCK_SEQPACKET, SOCK_PACKET, 0]) assert.equal(h.sys.socket(d, t as SockType), -ESOCKTNOSUPPORT, `domain ${d} type ${t}`);
     for (const t of [11, 15, 0x100 | SOCK_STREAM]) assert.equal(h.sys.socket(d, t as SockType), -EINVAL, `domain ${d} type ${t}`);
     assert.ok(h.sys.socket(d, SOCK_STREAM) >= 0);
