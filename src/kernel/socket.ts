@@ -15,7 +15,8 @@ export interface KernelSocket {
   /** `flags`: MSG_PEEK returns the data and leaves it queued (other recv flags are the caller's). */
   read(max: number, flags?: number): Uint8Array | number;
   write(data: Uint8Array): number;
-  sendto(data: Uint8Array | readonly Uint8Array[], addr?: SockAddr): number;
+  /** `flags`: Linux's MSG_* bits (MSG_FASTOPEN on a TCP socket: connect and send in the SYN). */
+  sendto(data: Uint8Array | readonly Uint8Array[], addr?: SockAddr, flags?: number): number;
   recvfrom(max: number, flags?: number): Datagram | number;
   shutdown(how: number): number;
   /** Releases the socket (graceful for TCP: FIN; linger 0: RST). */
@@ -26,6 +27,8 @@ export interface KernelSocket {
   getpeername(): SockAddr | number;
   /** SIOCINQ / SIOCOUTQ / SIOCOUTQNSD: the byte count, or -errno (-ENOTTY: not for this kind of socket). */
   ioctl(request: IoctlRequest): number;
+  /** A caller starts (true) or stops (false) waiting to write (Linux sk_write_pending); optional. */
+  waitWrite?(on: boolean): void;
   /** Current readiness as POLL* bits. */
   readiness(): number;
   /** Set by sys: the kernel calls it whenever readiness may have changed (data, space, connect done, error, hangup). */

@@ -48,6 +48,8 @@ interface StringSpec {
   set?(v: string): void;
   /** The accepted values (set) or none (read-only). */
   values?(): readonly string[];
+  /** Whether a value of a free-form setting is well formed (tcp_fastopen_key). */
+  valid?(v: string): boolean;
 }
 
 export type SysctlSpec = IntSpec | VectorSpec | StringSpec;
@@ -167,6 +169,7 @@ export class SysctlTable {
         const t = value.trim();
         const ok = spec.values?.();
         if (ok !== undefined && !ok.includes(t)) return { code: 'EINVAL', reason: `expects one of ${ok.map((x) => `'${x}'`).join(', ')}`, received: value };
+        if (spec.valid !== undefined && !spec.valid(t)) return { code: 'EINVAL', reason: 'malformed value', received: value };
         spec.set(t);
         return undefined;
       }

@@ -22,7 +22,7 @@ import {
   type ReadyCallback, type SockAddr, type SockType, type SockoptLevel,
 } from '../uapi/socket.js';
 import { EpollFile, type EpollTarget } from './epoll.js';
-import type { SocketCalls } from './types.js';
+import type { SocketCalls, WatchOptions } from './types.js';
 
 /** ioctl request numbers (Linux) and the names host.sys.ioctl() takes. */
 const IOCTLS: Record<string, IoctlRequest> = {
@@ -30,8 +30,10 @@ const IOCTLS: Record<string, IoctlRequest> = {
   SIOCOUTQ: 'SIOCOUTQ', TIOCOUTQ: 'SIOCOUTQ', [0x5411]: 'SIOCOUTQ',
   SIOCOUTQNSD: 'SIOCOUTQNSD', [0x894b]: 'SIOCOUTQNSD',
 };
-/** The recv flags host.sys knows; MSG_DONTWAIT is what every call does anyway. */
-const RECV_FLAG_NAMES: Array<[number, string]> = [[MSG_PEEK, 'MSG_PEEK'], [0x40, 'MSG_DONTWAIT']];
+/** MSG_* names for the trace. */
+const MSG_NAMES: Array<[number, string]> = [[0x1, 'MSG_OOB'], [MSG_PEEK, 'MSG_PEEK'], [0x40, 'MSG_DONTWAIT'], [0x80, 'MSG_EOR'],
+  [0x100, 'MSG_WAITALL'], [0x2000, 'MSG_ERRQUEUE'], [0x4000, 'MSG_NOSIGNAL'], [0x8000, 'MSG_MORE'], [0x4000000, 'MSG_ZEROCOPY'],
+  [0x20000000, 'MSG_FASTOPEN']];
 
 /** POLLNVAL: poll()'s answer for a descriptor that is not open. */
 export const POLLNVAL = 0x020;
@@ -49,6 +51,8 @@ interface Watcher {
   active: boolean;
   /** Called when the descriptor is closed (an epoll instance forgets it). */
   closed?: () => void;
+  /** Counted as a waiting writer by the socket (watch's `writer` option) until unwatched. */
+  writer: boolean;
 }
 
 interface OpenFile {
@@ -290,26 +294,31 @@ export class Sys implements SocketCalls {
     return r;
   }
 
-  send(fd: number, data: Uint8Array): number {
-    const f = this.file(fd);
-    const r = f === undefined ? -EBADF : f.sock.type === SOCK_STREAM ? f.sock.write(data) : f.sock.sendto(data);
-    if (this.tracing) this.emit(`send(${fd}, ${data?.length ?? 0} bytes) = ${ret(r)}`);
-    return r;
-  }
-
-  sendto(fd: number, data: Uint8Array | readonly Uint8Array[], addr?: SockAddr): number {
+  send(fd: number, data: Uint8Array, flags = 0): number {
     const f = this.file(fd);
     let r: number;
     if (f === undefined) r = -EBADF;
-    else if (addr === undefined || addr === null) r = f.sock.sendto(data);
-    else {
+    else if (flags === 0 && f.sock.type === SOCK_STREAM) r = f.sock.write(data);
+    else r = f.sock.sendto(data, undefined, flags);
+    if (this.tracing) this.emit(`send(${fd}, ${data?.length ?? 0} bytes${flags !== 0 ? `, ${flagNames(flags)}` : ''}) = ${ret(r)}`);
+    return r;
+  }
+
+  sendto(fd: number, data: Uint8Array | readonly Uint8Array[], addr?: SockAddr, flags = 0): number {
+    const f = this.file(fd);
+    let r: number;
+    if (f === undefined) r = -EBADF;
+    else if (addr === undefined || addr === null) r = f.sock.sendto(data, undefined, flags);
+    else if (addr.family !== 'unix' && addr.address === '' && (addr.family === 4 || addr.family === 6)) {
+      r = f.sock.sendto(data, { family: addr.family, address: '', port: 0 }, flags); // AF_UNSPEC
+    } else {
       const a = checkAddr(addr);
-      r = typeof a === 'number' ? a : f.sock.sendto(data, a);
+      r = typeof a === 'number' ? a : f.sock.sendto(data, a, flags);
     }
     if (this.tracing) {
       let n = 0;
       if (data instanceof Uint8Array) n = data.length; else for (const c of data) n += c.length;
-      this.emit(`sendto(${fd}, ${n} bytes, ${addr ? describe(addr) : 'NULL'}) = ${ret(r)}`);
+      this.emit(`sendto(${fd}, ${n} bytes, ${flags !== 0 ? `${flagNames(flags)}, ` : ''}${addr ? describe(addr) : 'NULL'}) = ${ret(r)}`);
     }
     return r;
   }
@@ -381,7 +390,7 @@ export class Sys implements SocketCalls {
     return {
       sock: f.sock,
       subscribe: (cb, closed) => {
-        const w: Watcher = { events: ~0, cb, active: true, closed };
+        const w: Watcher = { events: ~0, cb, active: true, closed, writer: false };
         f.watchers.push(w);
         return () => {
           w.active = false;
@@ -409,7 +418,7 @@ export class Sys implements SocketCalls {
       this.pushFree(fd);
       const ws = f.watchers;
       f.watchers = [];
-      for (const w of ws) { w.active = false; w.closed?.(); }
+      for (const w of ws) { this.deactivate(f, w); w.closed?.(); }
       f.sock.onReady = null;
       f.sock.close();
     }
@@ -460,11 +469,12 @@ export class Sys implements SocketCalls {
     return n;
   }
 
-  watch(fd: number, events: number, cb: ReadyCallback): () => void {
+  watch(fd: number, events: number, cb: ReadyCallback, opts?: WatchOptions): () => void {
     const f = this.file(fd);
-    if (this.tracing) this.emit(`watch(${fd}, ${pollNames(events)}) = ${f === undefined ? ret(-EBADF) : 0}`);
+    if (this.tracing) this.emit(`watch(${fd}, ${pollNames(events)}${opts?.writer === true ? ', writer' : ''}) = ${f === undefined ? ret(-EBADF) : 0}`);
     if (f === undefined) return noop;
-    const w: Watcher = { events, cb, active: true };
+    const w: Watcher = { events, cb, active: true, writer: opts?.writer === true && (events & POLLOUT) !== 0 };
+    if (w.writer) f.sock.waitWrite?.(true);
     f.watchers.push(w);
     const now = f.sock.readiness() & (events | POLLERR | POLLHUP);
     if (now !== 0) {
@@ -477,10 +487,15 @@ export class Sys implements SocketCalls {
     }
     return () => {
       if (!w.active) return;
-      w.active = false;
+      this.deactivate(f, w);
       const i = f.watchers.indexOf(w);
       if (i >= 0) f.watchers.splice(i, 1);
     };
+  }
+
+  private deactivate(f: OpenFile, w: Watcher): void {
+    w.active = false;
+    if (w.writer) { w.writer = false; f.sock.waitWrite?.(false); }
   }
 
   private pushFree(fd: number): void {
@@ -543,7 +558,7 @@ function noop(): void {}
 function flagNames(flags: number): string {
   const out: string[] = [];
   let rest = flags;
-  for (const [b, n] of RECV_FLAG_NAMES) if (flags & b) { out.push(n); rest &= ~b; }
+  for (const [b, n] of MSG_NAMES) if (flags & b) { out.push(n); rest &= ~b; }
   if (rest !== 0 || out.length === 0) out.push(`0x${rest.toString(16)}`);
   return out.join('|');
 }

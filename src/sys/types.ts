@@ -4,6 +4,15 @@
 import type { Accepted, Datagram, Domain, EpollEvent, EpollReady, IoctlRequest, PollFd, ReadyCallback, SockAddr, SockType, SockoptLevel } from '../uapi/socket.js';
 
 /**
+ * watch() options. `writer`: the caller waits to write more, as a thread blocked in write() or
+ * sendmsg() on a blocking socket does (Linux sk_write_pending): a TCP socket finishing its
+ * handshake then lets the ACK ride on that data instead of sending it alone.
+ */
+export interface WatchOptions {
+  writer?: boolean;
+}
+
+/**
  * host.sys: every call returns its result or a negative errno. Non-blocking throughout:
  * connect() on a stream socket returns -EINPROGRESS and completes later (POLLOUT, then
  * getsockopt(fd, 'SOL_SOCKET', 'SO_ERROR') says how); read/accept/recvfrom return -EAGAIN
@@ -23,8 +32,10 @@ export interface SocketCalls {
   writev(fd: number, chunks: readonly Uint8Array[]): number;
   /** read() with recv flags: MSG_PEEK leaves the data queued; MSG_DONTWAIT is what every call does. */
   recv(fd: number, max?: number, flags?: number): Uint8Array | number;
-  send(fd: number, data: Uint8Array): number;
-  sendto(fd: number, data: Uint8Array | readonly Uint8Array[], addr?: SockAddr): number;
+  /** `flags`: MSG_* bits (uapi/socket.ts), e.g. MSG_FASTOPEN. */
+  send(fd: number, data: Uint8Array, flags?: number): number;
+  /** `flags`: MSG_* bits; with MSG_FASTOPEN a TCP socket connects to `addr` and its SYN carries the data (RFC 7413). */
+  sendto(fd: number, data: Uint8Array | readonly Uint8Array[], addr?: SockAddr, flags?: number): number;
   recvfrom(fd: number, max?: number, flags?: number): Datagram | number;
   /** SIOCINQ / SIOCOUTQ / SIOCOUTQNSD (names, aliases or Linux's numbers): a byte count or -errno. */
   ioctl(fd: number, request: IoctlRequest | 'FIONREAD' | 'TIOCOUTQ' | number): number;
@@ -41,5 +52,5 @@ export interface SocketCalls {
   /** Current readiness of each descriptor (never blocks). */
   poll(fds: PollFd[]): number;
   /** Calls `cb` when the socket becomes ready for one of `events` (and at once if it already is). Returns an unwatch function. */
-  watch(fd: number, events: number, cb: ReadyCallback): () => void;
+  watch(fd: number, events: number, cb: ReadyCallback, opts?: WatchOptions): () => void;
 }

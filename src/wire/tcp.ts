@@ -1,5 +1,6 @@
 // TCP header (RFC 9293 §3.1) and options: MSS (RFC 9293 §3.2), window scale and timestamps
-// (RFC 7323 §2.2, §3.2), SACK-permitted and SACK blocks (RFC 2018 §2, §3).
+// (RFC 7323 §2.2, §3.2), SACK-permitted and SACK blocks (RFC 2018 §2, §3), Fast Open cookies
+// (RFC 7413 §4.1.1; also the experimental kind 254 with magic 0xF989, RFC 6994).
 
 import { WireError } from './error.js';
 import { get16, get32, need, put16, put32 } from './bytes.js';
@@ -24,6 +25,11 @@ export const TCPOPT_WSCALE = 3;
 export const TCPOPT_SACK_PERMITTED = 4;
 export const TCPOPT_SACK = 5;
 export const TCPOPT_TIMESTAMP = 8;
+/** RFC 7413 §4.1.1: the Fast Open cookie option. */
+export const TCPOPT_FASTOPEN = 34;
+/** RFC 6994 shared experimental option; Fast Open's draft form uses magic 0xF989 (Linux TCPOPT_EXP). */
+export const TCPOPT_EXP = 254;
+export const TCPOPT_FASTOPEN_MAGIC = 0xf989;
 
 const IPPROTO_TCP = 6;
 
@@ -34,6 +40,12 @@ export interface TcpOptions {
   /** SACK blocks as [left edge, right edge) sequence numbers, unsigned 32-bit. */
   sack?: Array<[number, number]>;
   timestamp?: { tsval: number; tsecr: number };
+  /**
+   * RFC 7413 §4.1.1 Fast Open: `cookie` empty is a cookie request; `exp` the experimental form
+   * (kind 254, magic 0xF989). Parsed only with an even cookie length of 0 or 4..16 bytes (as
+   * Linux tcp_parse_fastopen_option); `invalid` marks one of another length.
+   */
+  fastopen?: { cookie: Uint8Array; exp: boolean; invalid?: boolean };
   /** Options of other kinds, kept in order (emitted after the known ones). */
   unknown?: Array<{ kind: number; data: Uint8Array }>;
 }
@@ -106,12 +118,29 @@ function parseOptions(buf: Uint8Array, start: number, end: number): TcpOptions |
       case TCPOPT_TIMESTAMP:
         if (len === 10) o.timestamp = { tsval: get32(buf, i + 2), tsecr: get32(buf, i + 6) };
         break;
+      case TCPOPT_FASTOPEN:
+        o.fastopen = fastopenCookie(buf, i + 2, len - 2, false);
+        break;
+      case TCPOPT_EXP:
+        if (len >= 4 && get16(buf, i + 2) === TCPOPT_FASTOPEN_MAGIC) {
+          o.fastopen = fastopenCookie(buf, i + 4, len - 4, true);
+          break;
+        }
+        (o.unknown ??= []).push({ kind, data: buf.subarray(i + 2, i + len) });
+        break;
       default:
         (o.unknown ??= []).push({ kind, data: buf.subarray(i + 2, i + len) });
     }
     i += len;
   }
   return o;
+}
+
+/** RFC 7413 §4.1.1: a cookie of 4 to 16 bytes, even; 0 is a request (Linux tcp_parse_fastopen_option). */
+function fastopenCookie(buf: Uint8Array, at: number, len: number, exp: boolean): { cookie: Uint8Array; exp: boolean; invalid?: boolean } {
+  const cookie = buf.subarray(at, at + len);
+  if (len === 0 || (len >= 4 && len <= 16 && (len & 1) === 0)) return { cookie, exp };
+  return { cookie, exp, invalid: true };
 }
 
 export function parseTcp(buf: Uint8Array): TcpRepr | WireError {
@@ -144,7 +173,8 @@ export function tcpChecksumOk(buf: Uint8Array, src: Uint8Array, dst: Uint8Array)
 
 // Emitted layout (the one Linux uses, so every option stays 4-byte aligned):
 //   MSS(4) | SACK-perm+TS(12) or NOP NOP TS(12) or NOP NOP SACK-perm(4) | NOP WS(4)
-//   | NOP NOP SACK(2+8n) | unknown options | EOL padding to a multiple of 4.
+//   | NOP NOP SACK(2+8n) | Fast Open (2+n or 4+n, then NOP NOP when that leaves 2 over)
+//   | unknown options | EOL padding to a multiple of 4.
 function rawOptionsLength(o: TcpOptions): number {
   let n = 0;
   if (o.mss !== undefined) n += 4;
@@ -152,6 +182,7 @@ function rawOptionsLength(o: TcpOptions): number {
   else if (o.sackPermitted) n += 4;
   if (o.wscale !== undefined) n += 4;
   if (o.sack && o.sack.length > 0) n += 4 + 8 * o.sack.length;
+  if (o.fastopen) n += (fastopenLength(o.fastopen) + 3) & ~3;
   if (o.unknown) for (const u of o.unknown) n += 2 + u.data.length;
   return n;
 }
@@ -161,6 +192,10 @@ export function tcpOptionsLength(o: TcpOptions): number {
   const n = (rawOptionsLength(o) + 3) & ~3;
   if (n > TCP_MAX_OPTIONS_LEN) throw new RangeError(`tcpOptionsLength: ${n} bytes of options (max 40)`);
   return n;
+}
+
+function fastopenLength(f: { cookie: Uint8Array; exp: boolean }): number {
+  return (f.exp ? 4 : 2) + f.cookie.length;
 }
 
 function emitOptions(buf: Uint8Array, p: number, end: number, o: TcpOptions): void {
@@ -207,6 +242,27 @@ function emitOptions(buf: Uint8Array, p: number, end: number, o: TcpOptions): vo
       put32(buf, p, l >>> 0);
       put32(buf, p + 4, r >>> 0);
       p += 8;
+    }
+  }
+  if (o.fastopen) {
+    // Linux tcp_options_write: kind and length (or 254, length, magic), the cookie, and NOP NOP
+    // when the length leaves two bytes of a word over.
+    const f = o.fastopen;
+    const len = fastopenLength(f);
+    if (f.exp) {
+      buf[p] = TCPOPT_EXP;
+      buf[p + 1] = len;
+      put16(buf, p + 2, TCPOPT_FASTOPEN_MAGIC);
+    } else {
+      buf[p] = TCPOPT_FASTOPEN;
+      buf[p + 1] = len;
+    }
+    buf.set(f.cookie, p + len - f.cookie.length);
+    p += len;
+    if ((len & 3) === 2) {
+      buf[p] = TCPOPT_NOP;
+      buf[p + 1] = TCPOPT_NOP;
+      p += 2;
     }
   }
   if (o.unknown) {

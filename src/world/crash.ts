@@ -101,6 +101,7 @@ export function forgetKernelState(k: Kernel, udp: Udp, tcp: Tcp, pingFailure: (t
   // RFC 6528 §3 / RFC 6864: the secrets and the IPv4 identification counter are chosen at boot.
   tcp.isn.reseed();
   tcp.cookies.reseed();
+  tcp.fastopen.reset();
   k.ipv4.reseedId();
   k.ipv6.reseedId();
   k.invalidate();

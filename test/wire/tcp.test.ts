@@ -88,7 +88,13 @@ const optionsArb: fc.Arbitrary<TcpOptions> = fc
       sackPermitted: fc.constant(true),
       sack: fc.array(fc.tuple(u32, u32), { minLength: 1, maxLength: 3 }),
       timestamp: fc.record({ tsval: u32, tsecr: u32 }),
-      unknown: fc.array(fc.record({ kind: fc.integer({ min: 9, max: 255 }), data: fc.uint8Array({ maxLength: 6 }) }), { minLength: 1, maxLength: 2 }),
+      // RFC 7413 §4.1.1: a cookie request (empty) or an even cookie of 4 to 16 bytes, in either form.
+      fastopen: fc.record({
+        cookie: fc.oneof(fc.constant(new Uint8Array(0)), fc.integer({ min: 2, max: 8 }).chain((n) => fc.uint8Array({ minLength: 2 * n, maxLength: 2 * n }))),
+        exp: fc.boolean(),
+      }),
+      // Kinds the codec does not know (34 and 254 are Fast Open's).
+      unknown: fc.array(fc.record({ kind: fc.integer({ min: 9, max: 253 }).filter((k) => k !== 34), data: fc.uint8Array({ maxLength: 6 }) }), { minLength: 1, maxLength: 2 }),
     },
     { requiredKeys: [] },
   )
@@ -131,6 +137,7 @@ test('TCP emit → parse round-trip over IPv4 and IPv6 pseudo-headers', () => {
           if (o.sackPermitted) r.sackPermitted = true;
           if (o.sack) r.sack = o.sack.map(([a, b]) => [a, b]);
           if (o.timestamp) r.timestamp = { tsval: o.timestamp.tsval, tsecr: o.timestamp.tsecr };
+          if (o.fastopen) r.fastopen = { cookie: new Uint8Array(o.fastopen.cookie), exp: o.fastopen.exp };
           if (o.unknown) r.unknown = o.unknown.map((u) => ({ kind: u.kind, data: new Uint8Array(u.data) }));
           return r;
         };

@@ -78,6 +78,19 @@ export interface TcpConfig {
   /** tcp_early_retrans = 3 (Linux's default): tail loss probes (RFC 8985 §7) on SACK connections; false is 0. */
   tlp: boolean;
   /**
+   * tcp_fastopen (RFC 7413), Linux's bits: 0x1 client, 0x2 server, 0x4 client sends data without
+   * a cookie, 0x200 server takes data without a cookie, 0x400 every listener does Fast Open without
+   * TCP_FASTOPEN (queue = backlog). Linux's default is 0x1.
+   */
+  fastopen: number;
+  /**
+   * tcp_fastopen_key: the server's cookie key, 'xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx' (four 32-bit
+   * words in hex; an optional ',' and a backup key). '' : drawn from the host's Random on first use.
+   */
+  fastopenKey: string;
+  /** tcp_fastopen_blackhole_timeout_sec: how long active Fast Open pauses after a suspected middlebox blackhole (0: never). */
+  fastopenBlackholeTimeoutSec: number;
+  /**
    * Leave TCP checksums to "offload" on loopback as Linux does (CHECKSUM_PARTIAL: the field holds
    * the pseudo-header sum; a capture on lo shows it unfinished, as tcpdump on Linux's lo does).
    */
@@ -123,5 +136,8 @@ export function defaultTcpConfig(): TcpConfig {
     slowStartAfterIdle: true,
     tlp: true,
     loopbackChecksumOffload: true,
+    fastopen: 1,
+    fastopenKey: '',
+    fastopenBlackholeTimeoutSec: 0,
   };
 }

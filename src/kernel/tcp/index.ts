@@ -20,16 +20,17 @@ import { IPPROTO_TCP, type IcmpError, type IpLayer, type IpPacket, type Transpor
 import { PortTable, overlaps, type BindRequest, type Coverage, type PortEntry } from '../ports.js';
 import { ChunkAllocator } from './buffers.js';
 import { defaultTcpConfig, type TcpConfig } from './config.js';
-import { syncMss } from './handshake.js';
+import { advertisedMss, syncMss } from './handshake.js';
 import { segmentArrives, timeWaitAcceptsSyn } from './input.js';
 import { IsnGenerator } from './isn.js';
 import { abortWithError, done, stopTimers } from './lifecycle.js';
 import { listenArrives } from './listen.js';
-import { sendActiveReset, sendResetReply, transmit, units } from './output.js';
+import { sendActiveReset, sendResetReply, sendSyn, transmit, units } from './output.js';
 import { seqAdd, seqBetween } from './seq.js';
 import { ssEntry, type SsEntry } from './info.js';
 import { CLOSE_WAIT, CLOSED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT } from './state.js';
 import { SynCookies } from './syncookies.js';
+import { FastopenHost } from './fastopen.js';
 import { CA_LOSS } from './tcb.js';
 import { TcpSocket } from './socket.js';
 import { INT_MAX } from '../sysctl.js';
@@ -45,7 +46,9 @@ const COUNTERS = `ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab In
   TCPChallengeACK TCPSYNChallenge TCPACKSkippedChallenge TCPACKSkippedSeq PAWSEstab OutOfWindowIcmps TCPTimeouts
   TCPFastRetrans TCPSackRecovery TCPRenoRecovery TCPAbortOnTimeout TCPAbortOnData TCPAbortOnClose TCPAbortOnLinger
   TCPKeepAlive TCPKeepAliveTimeout TCPWinProbe TCPOFOQueue TCPDSACKRecv DelayedACKs TW TWRecycled
-  TCPLossProbes TCPLossProbeRecovery TCPLostRetransmit TCPSACKReorder TCPTSReorder`;
+  TCPLossProbes TCPLossProbeRecovery TCPLostRetransmit TCPSACKReorder TCPTSReorder
+  TCPFastOpenActive TCPFastOpenActiveFail TCPFastOpenPassive TCPFastOpenPassiveFail TCPFastOpenPassiveAltKey
+  TCPFastOpenListenOverflow TCPFastOpenCookieReqd TCPFastOpenBlackhole PAWSActiveRejected`;
 
 export type TcpCounters = Record<string, number>;
 
@@ -86,6 +89,8 @@ export class Tcp implements TransportProtocol {
   readonly stats: TcpCounters;
   readonly isn: IsnGenerator;
   readonly cookies: SynCookies;
+  /** Fast Open's key, the client's cookie cache and the blackhole detector (RFC 7413). */
+  readonly fastopen: FastopenHost;
   /** Storage for the send queues of this host's connections. */
   readonly mem = new ChunkAllocator();
   /** Connections (every state but LISTEN and CLOSED) by localPort * 65536 + remotePort. */
@@ -102,6 +107,7 @@ export class Tcp implements TransportProtocol {
     this.ports = new PortTable<TcpSocket>(random, { mayShare: tcpMayShare });
     this.isn = new IsnGenerator(random, sched);
     this.cookies = new SynCookies(random, sched);
+    this.fastopen = new FastopenHost(random, this.config);
     this.stats = (ip.stats.tcp as TcpCounters | undefined) ?? counters();
     for (const [k, v] of Object.entries(counters())) if (this.stats[k] === undefined) this.stats[k] = v;
     ip.stats.tcp = this.stats;
@@ -183,7 +189,9 @@ export class Tcp implements TransportProtocol {
     if (s.state === SYN_SENT || s.state === SYN_RECEIVED) {
       // Linux tcp_req_err: a half-open passive connection goes only for a hard error; an
       // active open fails with any (tcp_v4_err).
-      if (s.passive) { if (icmpFatal(err)) done(s); }
+      // A Fast Open child is a full socket: it takes the error (Linux tcp_v4_err).
+      if (s.fastopenRsk) abortWithError(s, err.errno);
+      else if (s.passive) { if (icmpFatal(err)) done(s); }
       else abortWithError(s, err.errno);
       return;
     }
@@ -199,6 +207,7 @@ export class Tcp implements TransportProtocol {
     if (mtu < min) mtu = min;
     if (mtu >= s.pmtu) return;
     s.pmtu = mtu;
+    if (s.state === SYN_SENT) { this.synSentPmtu(s); return; }
     const old = s.mss;
     syncMss(s);
     if (s.mss >= old) return;
@@ -219,6 +228,25 @@ export class Tcp implements TransportProtocol {
     }
     s.rtxHint = s.sndUna;
     transmit(s);
+  }
+
+  /**
+   * The path MTU dropped while our SYN is out (Linux tcp_v4_mtu_reduced then tcp_simple_retransmit):
+   * the SYN goes again at once announcing the smaller MSS; a Fast Open SYN's data that no longer
+   * fits is sent again after the handshake (RFC 7413 §4.2.1).
+   */
+  private synSentPmtu(s: TcpSocket): void {
+    s.advMss = advertisedMss(s);
+    syncMss(s);
+    const q = s.sendQ;
+    for (let i = q.head; i < q.sendIdx; i++) {
+      const skb = q.skbs[i]!;
+      skb.everRetrans = true;
+      if (skb.len > s.mss && !skb.lost) { skb.lost = true; s.lostBytes += units(skb); q.tsUnlink(skb); }
+    }
+    this.stats.RetransSegs++;
+    s.totalRetrans++;
+    sendSyn(s, false);
   }
 
   // ---- demultiplexing ---------------------------------------------------------------------------

@@ -15,7 +15,10 @@ export interface TcpInfo {
   /** Unanswered zero-window or keep-alive probes. */
   probes: number;
   backoff: number;
-  options: { timestamps: boolean; sack: boolean; wscale: [number, number] | null };
+  /** tcpi_options: timestamps, SACK, window scales [snd, rcv]; synData: Fast Open data in the SYN was taken (TCPI_OPT_SYN_DATA). */
+  options: { timestamps: boolean; sack: boolean; wscale: [number, number] | null; synData: boolean };
+  /** tcpi_fastopen_client_fail: 0, or 1 no cookie, 2 SYN data not acknowledged, 3 SYN retransmitted. */
+  fastopenClientFail: number;
   congestion: string;
   /** Retransmission timeout in force (ms). */
   rto: number;
@@ -109,7 +112,8 @@ export function tcpInfo(s: TcpSocket): TcpInfo {
     retransmits: s.retransmits,
     probes: s.probesOut,
     backoff: s.backoff,
-    options: { timestamps: s.tsOk, sack: s.sackOk, wscale: s.wscaleOk ? [s.sndWscale, s.rcvWscale] : null },
+    options: { timestamps: s.tsOk, sack: s.sackOk, wscale: s.wscaleOk ? [s.sndWscale, s.rcvWscale] : null, synData: s.synDataAcked },
+    fastopenClientFail: s.fastopenClientFail,
     congestion: s.ccName,
     rto: Math.min(s.rto * 2 ** s.backoff, s.tcp.config.rtoMaxMs),
     ato: s.tcp.config.delackMs,

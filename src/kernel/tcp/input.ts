@@ -15,6 +15,8 @@ import {
   CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, TIME_WAIT, type TcpState,
 } from './state.js';
 import { negotiateFromSynAck } from './handshake.js';
+import { fastopenChildDone, fastopenSynack } from './fastopen.js';
+import { CA_LOSS } from './tcb.js';
 import type { TcpSocket } from './socket.js';
 
 /** RFC 7323 §5.5: TS.Recent older than 24 days is no longer valid for PAWS. */
@@ -45,6 +47,9 @@ export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void 
     flags &= ~TCP_SYN;
     seq = s.rcvNxt;
     segLen--;
+    // Linux tcp_data_queue: the SYN is old news: acknowledged at once, reported as a duplicate (RFC 2883).
+    if (s.sackOk) s.dsack = [seg.seq, s.rcvNxt];
+    s.ackNow = true;
   }
 
   // RFC 7323 §5.3 R1 (PAWS): a TSval older than TS.Recent marks an old duplicate; ACK and drop it.
@@ -171,6 +176,38 @@ function acceptable(rcvNxt: number, wnd: number, seq: number, len: number): bool
   return before > 0 && before < len;
 }
 
+/** Linux TCP_DELACK_MAX. */
+const DELACK_MAX_MS = 200;
+
+/** The SYN-ACK acknowledged (some of) a Fast Open SYN's data: it leaves the send queue. */
+function synDataAcked(s: TcpSocket, ack: number): void {
+  const q = s.sendQ;
+  const una = seqAdd(s.iss, 1);
+  let n = 0;
+  while (!q.empty) {
+    const skb = q.first()!;
+    if (seqLe(skb.end, ack)) { n += skb.len; q.shift(); continue; }
+    if (seqLt(skb.seq, ack)) { const k = seqSub(ack, skb.seq); n += k; q.trimHead(k); }
+    break;
+  }
+  if (seqGt(ack, una)) s.bytesAcked += n;
+}
+
+/** Linux tcp_non_congestion_loss_retransmit: every segment in flight is lost; retransmit without touching cwnd. */
+function fastopenRetransmit(s: TcpSocket): void {
+  const q = s.sendQ;
+  for (let i = q.head; i < q.sendIdx; i++) {
+    const skb = q.skbs[i]!;
+    if (!skb.lost) { skb.lost = true; s.lostBytes += units(skb); q.tsUnlink(skb); }
+  }
+  if (s.caState !== CA_LOSS) {
+    s.recoveryPoint = s.sndNxt;
+    s.caState = CA_LOSS;
+  }
+  s.rtxHint = s.sndUna;
+  transmit(s);
+}
+
 /** RFC 9293 §3.10.7.3: SYN-SENT. */
 function synSentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number): void {
   const flags = seg.flags;
@@ -180,6 +217,17 @@ function synSentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number):
   if (hasAck && !ackOk) {
     sendResetReply(s.tcp, pkt, seg);
     return;
+  }
+  // RFC 7323 §5 / Linux PAWSActiveRejected: a SYN-ACK echoing a timestamp we never sent is
+  // answered with a reset.
+  const ts = seg.options.timestamp;
+  if (hasAck && ts !== undefined && ts.tsecr !== 0 && s.tcp.config.timestamps) {
+    const first = Math.floor(s.synSentAt0);
+    if (((ts.tsecr - s.tsOffset - first) >>> 0) > Math.floor(now) - first) {
+      s.tcp.stats.PAWSActiveRejected++;
+      sendResetReply(s.tcp, pkt, seg);
+      return;
+    }
   }
   // second: RST, acceptable only with an acceptable ACK (RFC 5961 §3.2 / RFC 9293).
   if ((flags & TCP_RST) !== 0) {
@@ -196,6 +244,10 @@ function synSentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number):
   s.rcvAdvEdge = seqAdd(s.rcvNxt, Math.min(receiveSpace(s), 65535));
   negotiateFromSynAck(s, seg, now);
   if (ackOk) {
+    // Linux tcp_finish_connect saves the ACK for data a writer is about to send (sk_write_pending).
+    const writePending = s.writePending > 0;
+    // A Fast Open SYN's data (RFC 7413 §4.2.1) leaves the queue as far as the SYN-ACK acknowledges it.
+    if (s.sendQ.count > 0) synDataAcked(s, seg.ack);
     s.sndUna = seg.ack;
     // RFC 7323 §2.2: the window in a SYN is never scaled.
     s.sndWnd = seg.window;
@@ -205,9 +257,26 @@ function synSentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number):
     // RFC 6298 §3 (Karn): an RTT sample from the SYN only if it was not retransmitted.
     if (!s.synLost) { measured(s, now - s.synSentAt, now); s.backoff = 0; }
     established(s);
+    if (s.synFastopen || s.synData) {
+      if (fastopenSynack(s, seg, now)) {
+        // RFC 7413 §4.2.1 / Linux tcp_rcv_fastopen_synack: the SYN's data was not acknowledged:
+        // it is sent again now (a loss that says nothing about congestion), carrying the ACK.
+        fastopenRetransmit(s);
+        return;
+      }
+      // RFC 7413 §4.2.2: data on the SYN-ACK of a Fast Open is taken (Linux tcp_fastopen_add_skb).
+      if (seg.payload.length > 0 || (flags & TCP_FIN) !== 0) dataArrives(s, s.rcvNxt, seg.payload, (flags & TCP_FIN) !== 0, now);
+    }
+    if (closed(s)) return;
+    if (writePending) {
+      // Linux: quick-ACK mode, and the ACK rides on the data a waiting writer sends next (else TCP_DELACK_MAX).
+      s.quickAcks = 16;
+      s.delackTimer.ensure(DELACK_MAX_MS);
+      transmit(s);
+      return;
+    }
     s.ackNow = true;
-    if (seg.payload.length > 0 || (flags & TCP_FIN) !== 0) dataArrives(s, s.rcvNxt, seg.payload, (flags & TCP_FIN) !== 0, now);
-    if (!closed(s)) transmit(s);
+    transmit(s);
     return;
   }
   // Simultaneous open (RFC 9293 §3.5 figure 7): SYN-RECEIVED, answer <SYN,ACK>.
@@ -221,6 +290,7 @@ function synSentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number):
 
 /** RFC 9293 §3.10.7.4 fifth, SYN-RECEIVED: our SYN is acknowledged. False: drop the segment. */
 function synReceivedAcked(s: TcpSocket, seg: TcpRepr, now: number): boolean {
+  if (s.fastopenRsk) { fastopenEstablished(s, seg, now); return true; }
   const parent = s.parent;
   if (s.passive && parent !== null && parent.acceptQueue.length > parent.backlog) {
     // Linux (tcp_abort_on_overflow = 0): the accept queue is full; stay half-open, the SYN-ACK
@@ -243,6 +313,26 @@ function synReceivedAcked(s: TcpSocket, seg: TcpRepr, now: number): boolean {
     notify(parent);
   }
   return true;
+}
+
+/**
+ * A Fast Open child's SYN-ACK is acknowledged (Linux tcp_rcv_synrecv_state_fastopen): ESTABLISHED;
+ * the data it sent meanwhile is then acknowledged as on any connection (SND.UNA stays past the SYN).
+ */
+function fastopenEstablished(s: TcpSocket, seg: TcpRepr, now: number): void {
+  s.sndUna = seqAdd(s.iss, 1);
+  s.sndWnd = seg.window * 2 ** s.sndWscale;
+  s.sndWl1 = seg.seq;
+  s.sndWl2 = seg.ack;
+  s.maxSndWnd = Math.max(s.maxSndWnd, s.sndWnd);
+  if (!s.synLost && s.srtt === 0) measured(s, now - s.synSentAt, now);
+  s.retransmits = 0;
+  if (s.retransBytes === 0) s.retransStamp = 0;
+  fastopenChildDone(s);
+  setState(s, ESTABLISHED);
+  s.rtxTimer.stop();
+  if (s.sndNxt !== s.sndUna) s.rtxTimer.after(currentRto(s));
+  notify(s);
 }
 
 /** RFC 9293 §3.10.7.4 fifth: the ACK field. False: drop the rest of the segment. */

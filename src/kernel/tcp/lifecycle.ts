@@ -2,6 +2,7 @@
 // tcp_finish_connect): counters, timers, queues, the demultiplexer and the port binding.
 import { ECONNREFUSED, ECONNRESET, EPIPE } from '../../uapi/errno.js';
 import { initialWindow } from './output.js';
+import { fastopenChildDone } from './fastopen.js';
 import { CLOSE_WAIT, CLOSED, ESTABLISHED, SYN_RECEIVED, SYN_SENT, TIME_WAIT, type TcpState } from './state.js';
 import { CA_OPEN } from './tcb.js';
 import type { TcpSocket } from './socket.js';
@@ -49,12 +50,21 @@ export function writeSpace(s: TcpSocket): void {
 
 /** The handshake completed (RFC 9293 §3.5; Linux tcp_finish_connect / tcp_init_transfer). */
 export function established(s: TcpSocket): void {
-  const now = s.tcp.sched.now();
   setState(s, ESTABLISHED);
   s.rtxTimer.stop();
   s.backoff = 0;
   s.retransmits = 0;
   s.retransStamp = 0;
+  initTransfer(s);
+  notify(s);
+}
+
+/**
+ * Linux tcp_init_transfer: windows, buffers and ACK state for sending and receiving data — at
+ * the end of the handshake, or at once for a Fast Open child (RFC 7413 §4.2.2).
+ */
+export function initTransfer(s: TcpSocket): void {
+  const now = s.tcp.sched.now();
   // RFC 5681 §3.1: ssthresh starts arbitrarily high; RFC 6928 §2: the initial window, one
   // segment when the SYN or SYN-ACK had to be retransmitted.
   s.ssthresh = Infinity;
@@ -76,7 +86,6 @@ export function established(s: TcpSocket): void {
   s.rcvTstamp = now;
   s.tcp.expandSndbuf(s);
   if (s.keepalive) s.keepaliveTimer.after(s.keepIdle);
-  notify(s);
 }
 
 /**
@@ -87,6 +96,8 @@ export function established(s: TcpSocket): void {
 export function done(s: TcpSocket): void {
   const stats = s.tcp.stats;
   if (s.state === SYN_SENT || s.state === SYN_RECEIVED) stats.AttemptFails++;
+  fastopenChildDone(s);
+  s.deferConnect = false;
   setState(s, CLOSED);
   stopTimers(s);
   s.tcp.unhash(s);
@@ -137,6 +148,8 @@ export function resetArrived(s: TcpSocket): void {
     case CLOSE_WAIT: err = EPIPE; break;
     case CLOSED: return;
     case SYN_RECEIVED:
+      // A Fast Open child is a full socket (in the accept queue or accepted): reset as connected ones.
+      if (s.fastopenRsk) { err = ECONNRESET; break; }
       if (s.passive) {
         // RFC 9293 §3.10.7.4: a passive open returns to LISTEN: the half-open connection just goes.
         done(s);

@@ -6,15 +6,16 @@
 // the SYN queue is full at `backlog` half-open connections (inet_csk_reqsk_queue_is_full), which
 // turns on cookies (tcp.config.syncookies = 1); without cookies, SYNs beyond
 // tcp_max_syn_backlog * 3/4 are dropped.
-import { TCP_ACK, TCP_RST, TCP_SYN, TCP_HEADER_LEN, emitTcpHeader, type TcpOptions, type TcpRepr } from '../../wire/tcp.js';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_HEADER_LEN, emitTcpHeader, type TcpOptions, type TcpRepr } from '../../wire/tcp.js';
 import { HEADROOM, IPPROTO_TCP, type IpPacket } from '../ip-types.js';
 import { advertisedMss, negotiateFromSyn, ourWscale, syncMss } from './handshake.js';
-import { established, notify, setState } from './lifecycle.js';
+import { established, initTransfer, notify, setState } from './lifecycle.js';
+import { tryFastopen } from './fastopen.js';
 import { readSynOptions } from './options.js';
 import { sendResetReply, sendSyn } from './output.js';
 import { segmentArrives } from './input.js';
 import { seqAdd } from './seq.js';
-import { ESTABLISHED, SYN_RECEIVED } from './state.js';
+import { CLOSE_WAIT, ESTABLISHED, SYN_RECEIVED } from './state.js';
 import type { Tcp } from './index.js';
 import { TcpSocket } from './socket.js';
 
@@ -70,10 +71,53 @@ export function listenArrives(tcp: Tcp, l: TcpSocket, seg: TcpRepr, pkt: IpPacke
   child.maxSndWnd = child.sndWnd;
   setState(child, SYN_RECEIVED);
   tcp.hash(child);
-  l.synQueue.add(child);
   child.synSentAt0 = now;
+  // RFC 7413 §4.2.2 (Linux tcp_try_fastopen): a valid cookie makes a full child at once; a
+  // cookie request, or a wrong cookie, is answered with a valid cookie in the SYN-ACK.
+  const tfo = isn < 0 ? tryFastopen(l, seg, pkt) : null;
+  if (tfo !== null && tfo.cookie.len >= 0) child.synackCookie = tfo.cookie;
+  if (tfo !== null && tfo.fastopen) {
+    fastopenChild(tcp, l, child, seg, now);
+    sendSyn(child, true);
+    child.rtxTimer.after(c.rtoInitialMs); // Linux: TCP_TIMEOUT_INIT for the SYN-ACK
+    notify(l);
+    return;
+  }
+  l.synQueue.add(child);
   sendSyn(child, true);
   child.rtxTimer.after(c.rtoInitialMs); // RFC 6298 §2.1
+}
+
+/**
+ * Linux tcp_fastopen_create_child / tcp_fastopen_add_skb: the child takes the SYN's data (and
+ * FIN) now, may send before its SYN-ACK is acknowledged, and waits in the accept queue at once.
+ */
+function fastopenChild(tcp: Tcp, l: TcpSocket, child: TcpSocket, seg: TcpRepr, now: number): void {
+  child.fastopenRsk = true;
+  child.fastopenListener = l;
+  l.fastopenQlen++;
+  initTransfer(child);
+  const data = seg.payload;
+  if (data.length > 0) {
+    // The frame's bytes are kept as a view (the receive queue's rule); the data is in order.
+    child.recvQ.push(data);
+    child.rcvNxt = seqAdd(child.rcvNxt, data.length);
+    child.bytesReceived = data.length;
+    child.dataSegsIn = 1;
+    child.lastDataRecv = now;
+    child.gotData = true;
+    child.synDataAcked = true;
+  }
+  if ((seg.flags & TCP_FIN) !== 0) {
+    // Linux tcp_fin in SYN-RECEIVED: the peer is done sending; our side goes on.
+    child.rcvNxt = seqAdd(child.rcvNxt, 1);
+    child.finRcvd = true;
+    child.rcvShutdown = true;
+    setState(child, CLOSE_WAIT);
+  }
+  child.rcvWup = child.rcvNxt;
+  l.acceptQueue.push(child);
+  tcp.stats.PassiveOpens++;
 }
 
 /** A connection born from `l` (Linux inet_csk_clone_lock: it inherits the listener's options). */

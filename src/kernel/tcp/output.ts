@@ -3,11 +3,13 @@
 // of segments deemed lost, SYN / SYN-ACK, pure ACKs and window updates, resets, probes.
 // Segments are built in buffers with HEADROOM free in front; a never-sent chunk of the send
 // queue is sent in place (see buffers.ts), anything else is copied once into a fresh buffer.
-import { TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, emitTcpHeader, type TcpOptions, type TcpRepr } from '../../wire/tcp.js';
+import { TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, emitTcpHeader, tcpOptionsLength, type TcpOptions, type TcpRepr } from '../../wire/tcp.js';
 import { EMSGSIZE } from '../../uapi/errno.js';
 import { HEADROOM, IPPROTO_TCP, type IpOutputOptions, type IpPacket } from '../ip-types.js';
 import type { Skb } from './buffers.js';
 import { currentRto } from './rto.js';
+import { synDataSpace } from './fastopen.js';
+import { mssForMtu } from './options.js';
 import { RTX_PROBE } from './lazy-timer.js';
 import { scheduleLossProbe } from './tlp.js';
 import { seqAdd, seqGt, seqLt, seqMax, seqSub } from './seq.js';
@@ -235,7 +237,8 @@ export function retransmitSkb(s: TcpSocket, skb: Skb): void {
  * pure ACK if one is still owed. `force`: the override timeout of RFC 9293 §3.8.6.2.1 fired.
  */
 export function transmit(s: TcpSocket, force = false): void {
-  if (canSend(s.state)) {
+  // A Fast Open child sends data before its SYN-ACK is acknowledged (RFC 7413 §4.2.2).
+  if (canSend(s.state) || s.fastopenRsk) {
     if (s.lostBytes > 0 && s.caState >= CA_RECOVERY) retransmitLost(s);
     const nxt = s.sndNxt;
     sendNew(s, force);
@@ -420,8 +423,13 @@ export function sendOowAck(s: TcpSocket, challenge: boolean, limited: boolean): 
   sendAck(s);
 }
 
-/** SYN (connect) or SYN-ACK (answer to a SYN, or simultaneous open), with our options. */
-export function sendSyn(s: TcpSocket, withAck: boolean): void {
+/**
+ * SYN (connect) or SYN-ACK (answer to a SYN, or simultaneous open), with our options. A client's
+ * SYN carries Fast Open's option while a Fast Open is in progress (RFC 7413 §4.1.1), and
+ * `dataLen` bytes of the send queue when it is the SYN of a Fast Open with data (§4.2.1); the
+ * first SYN-ACK of a listener carries the cookie it hands out (§4.1.2).
+ */
+export function sendSyn(s: TcpSocket, withAck: boolean, dataLen = 0): void {
   const c = s.tcp.config;
   const o: TcpOptions = { mss: s.advMss };
   if (!withAck) {
@@ -429,17 +437,78 @@ export function sendSyn(s: TcpSocket, withAck: boolean): void {
     if (c.sack) o.sackPermitted = true;
     if (c.timestamps) o.timestamp = { tsval: tsNow(s), tsecr: 0 };
     if (c.windowScaling) o.wscale = s.rcvWscale;
+    const fo = s.fastopenReq;
+    if (fo !== null && fo.cookie.len >= 0) {
+      o.fastopen = { cookie: fo.cookie.val.subarray(0, fo.cookie.len), exp: fo.cookie.exp };
+      s.synFastopen = true;
+      s.synFastopenExp = fo.cookie.exp;
+    }
   } else {
     // RFC 7323 §2.2, §3.2, RFC 2018 §2: only the options the peer's SYN carried.
     if (s.sackOk) o.sackPermitted = true;
     if (s.tsOk) o.timestamp = { tsval: tsNow(s), tsecr: s.tsRecent };
     if (s.wscaleOk) o.wscale = s.rcvWscale;
+    const ck = s.synackCookie;
+    if (ck !== null && ck.len >= 0) o.fastopen = { cookie: ck.val.subarray(0, ck.len), exp: ck.exp };
+    s.synackCookie = null; // Linux: a retransmitted SYN-ACK carries no cookie
   }
-  const optLen = (4 + (o.timestamp ? 12 : o.sackPermitted ? 4 : 0) + (o.wscale !== undefined ? 4 : 0));
-  const buf = Buffer.allocUnsafe(HEADROOM + TCP_HEADER_LEN + optLen);
+  const optLen = tcpOptionsLength(o);
+  const buf = Buffer.allocUnsafe(HEADROOM + TCP_HEADER_LEN + optLen + dataLen);
+  if (dataLen > 0) s.sendQ.copyOut(seqAdd(s.iss, 1), dataLen, buf, HEADROOM + TCP_HEADER_LEN + optLen);
   const win = synWindow(s);
   if (withAck) s.rcvAdvEdge = seqAdd(s.rcvNxt, win);
-  emit(s, buf, HEADROOM, s.iss, withAck ? TCP_SYN | TCP_ACK : TCP_SYN, 0, o, win);
+  emit(s, buf, HEADROOM, s.iss, withAck ? TCP_SYN | TCP_ACK : TCP_SYN, dataLen, o, win);
+}
+
+/**
+ * Linux tcp_send_syn_data: the first SYN of a Fast Open (RFC 7413 §4.2): with a cookie, it
+ * carries the cookie and what of the application's data fits; without one, a cookie request.
+ * The data is queued as if sent in a segment of its own after the SYN, so that a retransmitted
+ * SYN is a plain one and data the SYN-ACK leaves unacknowledged is retransmitted as data.
+ */
+function sendSynData(s: TcpSocket): void {
+  const fo = s.fastopenReq!;
+  const space = synDataSpace(s, mssForMtu(s.family, s.pmtu));
+  if (space < 0) {
+    sendSyn(s, false);
+    fo.cookie.len = -1; // the SYN's retransmissions go without the option
+    return;
+  }
+  const q = s.sendQ;
+  if (space > 0) {
+    q.append(fo.data, 0, space, s.writeSeq, space, s.tcp.mem);
+    s.writeSeq = seqAdd(s.writeSeq, space);
+  }
+  fo.copied = space;
+  sendSyn(s, false, space);
+  fo.cookie.len = -1;
+  if (space === 0) return;
+  const now = s.tcp.sched.now();
+  while (q.sendIdx < q.skbs.length) {
+    const skb = q.skbs[q.sendIdx]!;
+    skb.inPlace = false;
+    skb.sentAt = now;
+    skb.firstSentAt = now;
+    skb.txCount = 1;
+    skb.txOrder = ++s.rack.txOrder;
+    q.tsPush(skb);
+    q.advanceSend();
+    s.sndNxt = seqMax(s.sndNxt, skb.end);
+  }
+  s.synData = true;
+  s.dataSegsOut++;
+  s.bytesSent += space;
+  s.lastDataSent = now;
+}
+
+/** Linux tcp_connect: the SYN goes out (with Fast Open's option and data when one is in progress). */
+export function tcpConnect(s: TcpSocket): void {
+  const tcp = s.tcp;
+  tcp.stats.ActiveOpens++;
+  s.synSentAt0 = tcp.sched.now();
+  if (s.fastopenReq !== null) sendSynData(s);
+  else sendSyn(s, false);
+  s.rtxTimer.after(tcp.config.rtoInitialMs); // RFC 6298 §2.1
 }
 
 /** RST from a connection (Linux tcp_send_active_reset): abort, SO_LINGER 0, close with unread data. */

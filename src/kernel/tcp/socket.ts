@@ -8,10 +8,10 @@
 // buffer at once); read() returns views of received frames (see buffers.ts).
 import {
   EAFNOSUPPORT, EAGAIN, EALREADY, EADDRINUSE, EADDRNOTAVAIL, EBADF, ECONNABORTED, ECONNRESET, EINPROGRESS, EINVAL,
-  EISCONN, ENETUNREACH, ENOTCONN, ENOTTY, EPIPE,
+  EISCONN, ENETUNREACH, ENOTCONN, ENOTTY, EOPNOTSUPP, EPIPE,
 } from '../../uapi/errno.js';
 import {
-  AF_INET, AF_INET6, MSG_PEEK, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SOCK_STREAM,
+  AF_INET, AF_INET6, MSG_FASTOPEN, MSG_PEEK, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SOCK_STREAM,
   type Datagram, type Domain, type InetAddr, type IoctlRequest, type SockAddr, type SockoptLevel,
 } from '../../uapi/socket.js';
 import { canonicalIP, parseIP } from '../../wire/addr.js';
@@ -19,10 +19,11 @@ import { checkBindAddress, unmapped } from '../ports.js';
 import type { KernelSocket } from '../socket.js';
 import { createCongestionControl } from './congestion/index.js';
 import { prepareActive } from './handshake.js';
+import { deferConnect, TFO_CLIENT_ENABLE, TFO_SERVER_ENABLE, TFO_SERVER_WO_SOCKOPT1, fastopenChildDone } from './fastopen.js';
 import { tcpInfo, type TcpInfo } from './info.js';
 import { getOption, setOption } from './sockopt.js';
 import { done, notify, setState } from './lifecycle.js';
-import { receiveSpace, sendActiveReset, sendSyn, sizeGoal, transmit } from './output.js';
+import { receiveSpace, sendActiveReset, sizeGoal, tcpConnect, transmit } from './output.js';
 import { seqAdd, seqSub } from './seq.js';
 import {
   CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
@@ -134,6 +135,9 @@ export class TcpSocket extends Tcb implements KernelSocket {
     this.state = CLOSED;
     setState(this, LISTEN);
     this.tcp.addListener(this);
+    // Linux inet_listen: tcp_fastopen 0x400 gives every listener Fast Open, its queue the backlog.
+    const fo = this.tcp.config.fastopen;
+    if ((fo & TFO_SERVER_WO_SOCKOPT1) !== 0 && (fo & TFO_SERVER_ENABLE) !== 0 && this.fastopenMaxQlen === 0) this.fastopenMaxQlen = b;
     return 0;
   }
 
@@ -152,16 +156,18 @@ export class TcpSocket extends Tcb implements KernelSocket {
 
   connect(addr: SockAddr): number {
     this.inCall++;
-    try { return this.connectImpl(addr); } finally { this.inCall--; }
+    try { return this.connectImpl(addr, false); } finally { this.inCall--; }
   }
 
-  private connectImpl(addr: SockAddr): number {
+  /** Linux __inet_stream_connect (non-blocking); `sendmsg`: on behalf of a Fast Open send (no address: the one connect() gave). */
+  private connectImpl(addr: SockAddr | undefined, sendmsg: boolean): number {
     if (this.released) return -EBADF;
-    // Linux __inet_stream_connect.
     switch (this.sockState) {
       case 'connected':
         return -EISCONN;
       case 'connecting':
+        // RFC 7413 / Linux: a connect() deferred by TCP_FASTOPEN_CONNECT waits for the first write.
+        if (this.deferConnect) return sendmsg ? -EINPROGRESS : -EISCONN;
         if (this.state === SYN_SENT || this.state === SYN_RECEIVED) return -EALREADY;
         if (this.state === CLOSED) {
           const e = this.err;
@@ -173,6 +179,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
         return 0;
     }
     if (this.state !== CLOSED) return -EISCONN;
+    if (addr === undefined) return -EINVAL;
     if (addr.family === 'unix') return -EAFNOSUPPORT;
     const w = this.wireAddr(addr, false);
     if (typeof w === 'number') return w;
@@ -228,11 +235,35 @@ export class TcpSocket extends Tcb implements KernelSocket {
     this.err = 0;
     this.rcvShutdown = false;
     this.sndShutdown = false;
-    tcp.stats.ActiveOpens++;
-    this.synSentAt0 = tcp.sched.now();
-    sendSyn(this, false);
-    this.rtxTimer.after(tcp.config.rtoInitialMs); // RFC 6298 §2.1
+    if (deferConnect(this)) {
+      this.deferConnect = true;
+      return 0;
+    }
+    tcpConnect(this);
     return -EINPROGRESS;
+  }
+
+  /**
+   * Linux tcp_sendmsg_fastopen: a send that opens the connection (MSG_FASTOPEN, or the first write
+   * after a deferred connect()): the SYN carries what of `data` fits (RFC 7413 §4.2.1). Returns the
+   * connect's result (-EINPROGRESS while the handshake runs) and the bytes the SYN took.
+   */
+  private sendFastopen(data: Uint8Array, addr: SockAddr | undefined): { err: number; copied: number } {
+    if ((this.tcp.config.fastopen & TFO_CLIENT_ENABLE) === 0 || (addr !== undefined && addr.family !== 'unix' && addr.address === '')) {
+      return { err: -EOPNOTSUPP, copied: 0 };
+    }
+    if (this.fastopenReq !== null) return { err: -EALREADY, copied: 0 }; // another Fast Open is in progress
+    const req = { cookie: { len: 0, val: EMPTY, exp: false }, data, copied: 0 };
+    this.fastopenReq = req;
+    if (this.deferConnect) tcpConnect(this);
+    const err = this.connectImpl(addr, true);
+    let copied = 0;
+    if (this.fastopenReq === req) {
+      copied = req.copied;
+      this.fastopenReq = null;
+      this.deferConnect = false;
+    }
+    return { err, copied };
   }
 
   // ---- data ---------------------------------------------------------------------------------------
@@ -321,8 +352,10 @@ export class TcpSocket extends Tcb implements KernelSocket {
 
   private writeImpl(data: Uint8Array): number {
     if (this.released) return -EBADF;
+    if (this.deferConnect) return this.sendmsgImpl(data, undefined, 0);
     const st = this.state;
-    if (st !== ESTABLISHED && st !== CLOSE_WAIT) {
+    // A Fast Open child may send before its SYN-ACK is acknowledged (RFC 7413 §4.2.2).
+    if (st !== ESTABLISHED && st !== CLOSE_WAIT && !this.fastopenRsk) {
       // Linux sk_stream_wait_connect (non-blocking).
       if (this.err !== 0) return -this.takeError();
       if (st !== SYN_SENT && st !== SYN_RECEIVED) return -EPIPE;
@@ -345,6 +378,11 @@ export class TcpSocket extends Tcb implements KernelSocket {
     return n;
   }
 
+  /** A caller waits to write (host.sys.watch's `writer`; Linux sk_write_pending). */
+  waitWrite(on: boolean): void {
+    this.writePending = on ? this.writePending + 1 : Math.max(0, this.writePending - 1);
+  }
+
   /** Returns and clears the pending error (SO_ERROR, sock_error). */
   takeError(): number {
     const e = this.err;
@@ -352,11 +390,32 @@ export class TcpSocket extends Tcb implements KernelSocket {
     return e;
   }
 
-  sendto(data: Uint8Array | readonly Uint8Array[], _addr?: SockAddr): number {
-    if (data instanceof Uint8Array) return this.write(data);
-    let total = 0;
+  /** sendto / sendmsg: the address is used only by a Fast Open send (MSG_FASTOPEN); `flags` are Linux's MSG_* bits. */
+  sendto(data: Uint8Array | readonly Uint8Array[], addr?: SockAddr, flags = 0): number {
+    this.inCall++;
+    try { return this.sendmsgImpl(data, addr, flags); } finally { this.inCall--; }
+  }
+
+  private sendmsgImpl(data: Uint8Array | readonly Uint8Array[], addr: SockAddr | undefined, flags: number): number {
+    if (this.released) return -EBADF;
+    let copiedSyn = 0;
+    if ((flags & MSG_FASTOPEN) !== 0 || this.deferConnect) {
+      // Linux tcp_sendmsg_locked: a Fast Open first; if it is still connecting, what the SYN took is the result.
+      const one = data instanceof Uint8Array ? data : Buffer.concat(data as Uint8Array[]);
+      const r = this.sendFastopen(one, addr);
+      if (r.err === -EINPROGRESS && r.copied > 0) return r.copied;
+      if (r.err !== 0) return r.err;
+      copiedSyn = r.copied;
+      data = copiedSyn > 0 ? one.subarray(copiedSyn) : one;
+    }
+    if (data instanceof Uint8Array) {
+      if (data.length === 0 && copiedSyn > 0) return copiedSyn;
+      const r = this.writeImpl(data);
+      return r < 0 && copiedSyn > 0 ? copiedSyn : r < 0 ? r : r + copiedSyn;
+    }
+    let total = copiedSyn;
     for (const d of data) {
-      const r = this.write(d);
+      const r = this.writeImpl(d);
       if (r < 0) return total > 0 ? total : r;
       total += r;
       if (r < d.length) break;
@@ -443,6 +502,10 @@ export class TcpSocket extends Tcb implements KernelSocket {
   /** Linux tcp_disconnect: abort (RST where the state calls for it) and back to a fresh CLOSED socket. */
   private disconnect(): void {
     const st = this.state;
+    fastopenChildDone(this);
+    this.fastopenReq = null;
+    this.deferConnect = false;
+    this.fastopenClientFail = 0;
     if (st === LISTEN) {
       this.stopListening();
     } else if (needReset(st)) {
@@ -546,10 +609,13 @@ export class TcpSocket extends Tcb implements KernelSocket {
     let m = 0;
     if ((this.rcvShutdown && this.sndShutdown) || st === CLOSED) m |= POLLHUP;
     if (this.rcvShutdown) m |= POLLIN | POLLRDHUP;
-    if (st !== SYN_SENT && st !== SYN_RECEIVED) {
+    if (st !== SYN_SENT && (st !== SYN_RECEIVED || this.fastopenRsk)) {
       if (this.recvQ.bytes > 0) m |= POLLIN;
       if (this.sndShutdown || this.writable()) m |= POLLOUT;
       else this.noSpace = true;
+    } else if (st === SYN_SENT && this.deferConnect) {
+      // Linux tcp_poll: a deferred Fast Open connect is writable, so that the application writes the SYN's data.
+      m |= POLLOUT;
     }
     if (this.err !== 0) m |= POLLERR;
     return m;

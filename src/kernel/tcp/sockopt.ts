@@ -1,12 +1,13 @@
 // Socket options of TCP sockets (Linux sock_setsockopt / do_tcp_setsockopt / ipv6_setsockopt
 // and the getsockopt side): names as strings, booleans as true/false or 0/1, read back as 0/1;
 // times in the units Linux uses (TCP_KEEPIDLE/INTVL in seconds, TCP_USER_TIMEOUT in ms).
-import { EINVAL, ENOENT, ENOPROTOOPT } from '../../uapi/errno.js';
+import { EINVAL, ENOENT, ENOPROTOOPT, EOPNOTSUPP } from '../../uapi/errno.js';
 import { AF_INET6, SOCK_STREAM, type SockoptLevel } from '../../uapi/socket.js';
 import { IPPROTO_TCP } from '../ip-types.js';
 import { CONGESTION_NAMES, createCongestionControl } from './congestion/index.js';
 import type { CongestionName } from './config.js';
 import { syncMss } from './handshake.js';
+import { keysFromBytes, keysToBytes, TFO_CLIENT_ENABLE } from './fastopen.js';
 import { tcpInfo } from './info.js';
 import { notify } from './lifecycle.js';
 import { transmit } from './output.js';
@@ -130,6 +131,27 @@ export function setOption(s: TcpSocket, level: SockoptLevel, name: string, value
           return 0;
         case 'TCP_INFO':
           return -ENOPROTOOPT;
+        case 'TCP_FASTOPEN':
+          // RFC 7413 server side (Linux fastopen_queue_tune): the queue of Fast Open children, capped by somaxconn.
+          if (Number.isNaN(v) || v < 0 || (s.state !== CLOSED && s.state !== LISTEN)) return -EINVAL;
+          s.fastopenMaxQlen = Math.min(v, c.somaxconn);
+          return 0;
+        case 'TCP_FASTOPEN_CONNECT':
+          if (Number.isNaN(v) || v < 0 || v > 1) return -EINVAL;
+          if ((c.fastopen & TFO_CLIENT_ENABLE) === 0) return -EOPNOTSUPP;
+          if (s.state !== CLOSED) return -EINVAL;
+          s.fastopenConnect = v === 1;
+          return 0;
+        case 'TCP_FASTOPEN_NO_COOKIE':
+          if (Number.isNaN(v) || v < 0 || v > 1 || (s.state !== CLOSED && s.state !== LISTEN)) return -EINVAL;
+          s.fastopenNoCookie = v === 1;
+          return 0;
+        case 'TCP_FASTOPEN_KEY': {
+          // A primary key, or a primary and a backup key (Linux TCP_FASTOPEN_KEY_LENGTH / _BUF_LENGTH).
+          if (!(value instanceof Uint8Array) || (value.length !== 16 && value.length !== 32)) return -EINVAL;
+          s.fastopenKeys = keysFromBytes(value);
+          return 0;
+        }
       }
       return -ENOPROTOOPT;
     case 'IPPROTO_IPV6':
@@ -177,6 +199,10 @@ export function getOption(s: TcpSocket, level: SockoptLevel, name: string): unkn
         case 'TCP_USER_TIMEOUT': return s.userTimeout;
         case 'TCP_CONGESTION': return s.ccName;
         case 'TCP_INFO': return tcpInfo(s);
+        case 'TCP_FASTOPEN': return s.fastopenMaxQlen;
+        case 'TCP_FASTOPEN_CONNECT': return s.fastopenConnect ? 1 : 0;
+        case 'TCP_FASTOPEN_NO_COOKIE': return s.fastopenNoCookie ? 1 : 0;
+        case 'TCP_FASTOPEN_KEY': return keysToBytes(s.fastopenKeys ?? s.tcp.fastopen.hostKeys());
       }
       return -ENOPROTOOPT;
     case 'IPPROTO_IPV6':

@@ -4,6 +4,7 @@
 import { CONGESTION_NAMES } from './congestion/index.js';
 import type { CongestionName, TcpConfig } from './config.js';
 import { INT_MAX, SysctlTable, boolSysctl } from '../sysctl.js';
+import { parseFastopenKeys } from './fastopen.js';
 
 /** Linux SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF (64-bit): the floors of rmem_max / wmem_max. */
 const MIN_RCVBUF = 2304;
@@ -81,6 +82,17 @@ export function registerTcpSysctls(t: SysctlTable, c: TcpConfig): void {
     get: () => (c.recovery === 'rack' ? 1 : 0) | (c.rackStaticReoWnd ? 2 : 0) | (c.rackNoDupthresh ? 4 : 0),
     set: (v) => { c.recovery = (v & 1) !== 0 ? 'rack' : 'dupthresh'; c.rackStaticReoWnd = (v & 2) !== 0; c.rackNoDupthresh = (v & 4) !== 0; },
   });
+  // Fast Open (RFC 7413): the tcp_fastopen bits, the server's cookie key (four 32-bit words in
+  // hex, optionally ',' and a backup key; reads as zeros until one is set, as Linux before first use),
+  // and how long active Fast Open pauses after a suspected blackhole.
+  int('tcp_fastopen', () => c.fastopen, (v) => { c.fastopen = v; });
+  t.register(ipv4('tcp_fastopen_key'), {
+    kind: 'string',
+    get: () => c.fastopenKey !== '' ? c.fastopenKey : '00000000-00000000-00000000-00000000',
+    set: (v) => { c.fastopenKey = v; },
+    valid: (v) => parseFastopenKeys(v) !== null,
+  });
+  int('tcp_fastopen_blackhole_timeout_sec', () => c.fastopenBlackholeTimeoutSec, (v) => { c.fastopenBlackholeTimeoutSec = v; });
   // tcp_early_retrans: 0 turns tail loss probes off, 3 (the default) or 4 on; 1 and 2 (the
   // removed early-retransmit modes) leave them off. The value written is read back.
   let early = -1;

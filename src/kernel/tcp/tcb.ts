@@ -13,6 +13,7 @@ import { RackState } from './rack.js';
 import { CLOSED, type TcpState } from './state.js';
 import { onCloseTimer, onDelackTimer, onKeepaliveTimer, onPersistTimer, onRetransmitTimer } from './timers.js';
 import { TlpState } from './tlp.js';
+import type { FastopenKey, FastopenRequest, FoCookie } from './fastopen.js';
 import type { Tcp } from './index.js';
 import type { TcpSocket } from './socket.js';
 
@@ -224,6 +225,38 @@ export class Tcb {
   lingerOn = false;
   lingerSecs = 0;
   ccName: CongestionName;
+
+  // ---- Fast Open (RFC 7413, fastopen.ts) ---------------------------------------------------------
+  /** TCP_FASTOPEN_CONNECT: connect() waits for the first write when a cookie is cached. */
+  fastopenConnect = false;
+  /** TCP_FASTOPEN_NO_COOKIE: data in the SYN without a cookie (client), or taken without one (listener). */
+  fastopenNoCookie = false;
+  /** connect() deferred its SYN to the first write (Linux inet->defer_connect). */
+  deferConnect = false;
+  /** A client's Fast Open in progress (Linux tp->fastopen_req). */
+  fastopenReq: FastopenRequest | null = null;
+  /** Our SYN carried the Fast Open option / its experimental form / data (Linux syn_fastopen, syn_fastopen_exp, syn_data). */
+  synFastopen = false;
+  synFastopenExp = false;
+  synData = false;
+  /** Fast Open ran after a blackhole pause ended (Linux syn_fastopen_ch). */
+  synFastopenCh = false;
+  /** The SYN's data was acknowledged by the SYN-ACK, or (server) the SYN's data was taken (TCPI_OPT_SYN_DATA). */
+  synDataAcked = false;
+  /** tcpi_fastopen_client_fail. */
+  fastopenClientFail = 0;
+  /** Listener: TCP_FASTOPEN's queue length (0: no Fast Open) and Fast Open children not yet past SYN-RECEIVED. */
+  fastopenMaxQlen = 0;
+  fastopenQlen = 0;
+  /** Listener: its own cookie keys (TCP_FASTOPEN_KEY), else the host's. */
+  fastopenKeys: FastopenKey[] | null = null;
+  /** A Fast Open child still in SYN-RECEIVED (Linux tp->fastopen_rsk), and its listener. */
+  fastopenRsk = false;
+  fastopenListener: TcpSocket | null = null;
+  /** The cookie the next SYN-ACK carries (only the first one does). */
+  synackCookie: FoCookie | null = null;
+  /** Callers waiting to write (Linux sk_write_pending): the handshake's last ACK waits for their data. */
+  writePending = 0;
 
   // ---- listener --------------------------------------------------------------------------------
   backlog = 0;

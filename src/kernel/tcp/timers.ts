@@ -78,6 +78,7 @@ function onRto(s: TcpSocket): void {
   const c = tcp.config;
   const now = tcp.sched.now();
   const st = s.state;
+  if (s.fastopenRsk) { fastopenSynackTimer(s, now); return; }
   if (st === SYN_SENT || st === SYN_RECEIVED) {
     // RFC 6298 §5 for the SYN / SYN-ACK; Linux tcp_syn_retries / tcp_synack_retries.
     const limit = st === SYN_RECEIVED && s.passive ? c.synackRetries : s.synCount > 0 ? s.synCount : c.synRetries;
@@ -90,6 +91,8 @@ function onRto(s: TcpSocket): void {
     s.retransmits++;
     s.backoff++;
     s.synLost = true;
+    // The data of a Fast Open SYN was sent with the first SYN only: no RTT sample from it (RFC 6298 §3).
+    for (let i = s.sendQ.head; i < s.sendQ.sendIdx; i++) s.sendQ.skbs[i]!.everRetrans = true;
     tcp.stats.RetransSegs++;
     s.totalRetrans++;
     sendSyn(s, st === SYN_RECEIVED);
@@ -118,6 +121,25 @@ function onRto(s: TcpSocket): void {
   s.backoff++;
   s.retransmits++;
   s.rtxTimer.after(clampToUserTimeout(s, currentRto(s), now));
+}
+
+/**
+ * Linux tcp_fastopen_synack_timer: a Fast Open child retransmits only its SYN-ACK until that is
+ * acknowledged (one try more than tcp_synack_retries), then fails like a connection that timed out.
+ */
+function fastopenSynackTimer(s: TcpSocket, now: number): void {
+  const c = s.tcp.config;
+  const max = s.synCount > 0 ? s.synCount : c.synackRetries + 1;
+  if (s.retransmits >= max) { writeTimeout(s); return; }
+  if (s.retransmits === 1) enterLoss(s, now);
+  s.retransmits++;
+  s.backoff++;
+  s.synLost = true;
+  s.tcp.stats.RetransSegs++;
+  s.totalRetrans++;
+  if (s.retransStamp === 0) s.retransStamp = now;
+  sendSyn(s, true);
+  s.rtxTimer.after(Math.min(c.rtoInitialMs * 2 ** s.retransmits, c.rtoMaxMs));
 }
 
 /** Persist timer: zero-window probes, or the SWS override timeout (RFC 9293 §3.8.6.1, §3.8.6.2.1). */
