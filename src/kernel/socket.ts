@@ -1,7 +1,7 @@
 // The kernel-side socket object that the socket-call layer (src/sys) keeps in its descriptor
 // table. UDP, TCP and unix-domain sockets each implement it; host.sys only dispatches, checks
 // arguments and traces.
-import type { Accepted, Datagram, Domain, IoctlRequest, SockAddr, SockoptLevel, SockType } from '../uapi/socket.js';
+import type { Accepted, Datagram, Domain, Msghdr, IoctlRequest, SockAddr, SockoptLevel, SockType } from '../uapi/socket.js';
 
 export interface KernelSocket {
   readonly domain: Domain;
@@ -18,6 +18,8 @@ export interface KernelSocket {
   /** `flags`: Linux's MSG_* bits (MSG_FASTOPEN on a TCP socket: connect and send in the SYN). */
   sendto(data: Uint8Array | readonly Uint8Array[], addr?: SockAddr, flags?: number): number;
   recvfrom(max: number, flags?: number): Datagram | number;
+  /** recvmsg(); MSG_ERRQUEUE reads the error queue (-EAGAIN when empty). Optional: sys falls back to recvfrom. */
+  recvmsg?(max: number, flags: number): Msghdr | number;
   shutdown(how: number): number;
   /** Releases the socket (graceful for TCP: FIN; linger 0: RST). */
   close(): void;

@@ -15,11 +15,11 @@
 // socket is the AF_UNSPEC disconnect.
 import { canonicalIP } from '../wire/addr.js';
 import type { KernelSocket } from '../kernel/socket.js';
-import { EBADF, EINVAL, EAFNOSUPPORT, EMFILE, ENETDOWN, ENOTTY, ESOCKTNOSUPPORT, errnoName } from '../uapi/errno.js';
+import { EAGAIN, EBADF, EINVAL, EAFNOSUPPORT, EMFILE, ENETDOWN, ENOTTY, ESOCKTNOSUPPORT, errnoName } from '../uapi/errno.js';
 import {
   AF_INET, AF_INET6, AF_UNIX, MSG_PEEK, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, SOCK_DGRAM, SOCK_STREAM,
   type Accepted, type Datagram, type Domain, type EpollEvent, type EpollReady, type IoctlRequest, type PollFd,
-  type ReadyCallback, type SockAddr, type SockType, type SockoptLevel,
+  type Msghdr, type ReadyCallback, type SockAddr, type SockType, type SockoptLevel, MSG_ERRQUEUE, MSG_TRUNC,
 } from '../uapi/socket.js';
 import { EpollFile, type EpollTarget } from './epoll.js';
 import type { SocketCalls, WatchOptions } from './types.js';
@@ -330,6 +330,29 @@ export class Sys implements SocketCalls {
       const fl = flags !== 0 ? `, ${flagNames(flags)}` : '';
       this.emit(typeof r === 'number' ? `recvfrom(${fd}, ${max}${fl}) = ${ret(r)}`
         : `recvfrom(${fd}, ${max}${fl}, ${formatSockAddr(r.from)}) = ${r.data.length}${r.truncated ? ' MSG_TRUNC' : ''}`);
+    }
+    return r;
+  }
+
+  /**
+   * recvmsg(fd, max, flags): the data with the sender and control messages. MSG_ERRQUEUE reads
+   * the socket's error queue instead (MSG_ZEROCOPY completions, ...): no data, the extended error
+   * as an IP_RECVERR / IPV6_RECVERR control message, -EAGAIN when it is empty.
+   */
+  recvmsg(fd: number, max = 65536, flags = 0): Msghdr | number {
+    const f = this.file(fd);
+    let r: Msghdr | number;
+    if (f === undefined) r = -EBADF;
+    else if (f.sock.recvmsg !== undefined) r = f.sock.recvmsg(max, flags);
+    else if ((flags & MSG_ERRQUEUE) !== 0) r = -EAGAIN;
+    else {
+      const d = f.sock.recvfrom(max, flags);
+      r = typeof d === 'number' ? d : { data: d.data, from: d.from, control: [], flags: d.truncated === true ? MSG_TRUNC : 0 };
+    }
+    if (this.tracing) {
+      const fl = flags !== 0 ? `, ${flagNames(flags)}` : '';
+      this.emit(typeof r === 'number' ? `recvmsg(${fd}, ${max}${fl}) = ${ret(r)}`
+        : `recvmsg(${fd}, ${max}${fl}${r.control.length > 0 ? `, [${r.control.map((c) => `${c.level}/${c.type}`).join(', ')}]` : ''}) = ${r.data.length}`);
     }
     return r;
   }

@@ -1,7 +1,7 @@
 // The socket-call surface (host.sys): POSIX/Linux shaped, non-blocking, file descriptors are
 // numbers. Every call returns its result, or a negative errno (-EAGAIN, -ECONNREFUSED, ...)
 // exactly where Linux would fail. Readiness comes through poll() or watch() (epoll's role).
-import type { Accepted, Datagram, Domain, EpollEvent, EpollReady, IoctlRequest, PollFd, ReadyCallback, SockAddr, SockType, SockoptLevel } from '../uapi/socket.js';
+import type { Accepted, Datagram, Domain, Msghdr, EpollEvent, EpollReady, IoctlRequest, PollFd, ReadyCallback, SockAddr, SockType, SockoptLevel } from '../uapi/socket.js';
 
 /**
  * watch() options. `writer`: the caller waits to write more, as a thread blocked in write() or
@@ -37,6 +37,8 @@ export interface SocketCalls {
   /** `flags`: MSG_* bits; with MSG_FASTOPEN a TCP socket connects to `addr` and its SYN carries the data (RFC 7413). */
   sendto(fd: number, data: Uint8Array | readonly Uint8Array[], addr?: SockAddr, flags?: number): number;
   recvfrom(fd: number, max?: number, flags?: number): Datagram | number;
+  /** recvmsg(): data, sender, control messages; MSG_ERRQUEUE reads the error queue (MSG_ZEROCOPY completions). */
+  recvmsg(fd: number, max?: number, flags?: number): Msghdr | number;
   /** SIOCINQ / SIOCOUTQ / SIOCOUTQNSD (names, aliases or Linux's numbers): a byte count or -errno. */
   ioctl(fd: number, request: IoctlRequest | 'FIONREAD' | 'TIOCOUTQ' | number): number;
   /** epoll_create1(0), epoll_ctl(), and a never-blocking epoll_wait(). */

@@ -76,6 +76,39 @@ export const MSG_MORE = 0x8000;
 export const MSG_ZEROCOPY = 0x4000000;
 export const MSG_FASTOPEN = 0x20000000;
 
+/** struct sock_extended_err (linux/errqueue.h): what an error-queue message says. */
+export interface SockExtendedErr {
+  errno: number;
+  origin: number;
+  type: number;
+  code: number;
+  info: number;
+  data: number;
+}
+/** ee_origin values. */
+export const SO_EE_ORIGIN_LOCAL = 1;
+export const SO_EE_ORIGIN_ICMP = 2;
+export const SO_EE_ORIGIN_ICMP6 = 3;
+export const SO_EE_ORIGIN_TIMESTAMPING = 4;
+export const SO_EE_ORIGIN_ZEROCOPY = 5;
+/** ee_code of a MSG_ZEROCOPY completion: the data was copied after all (always, in usernet). */
+export const SO_EE_CODE_ZEROCOPY_COPIED = 1;
+
+/** A control message (struct cmsghdr): level and type by Linux's names, and what it carries. */
+export interface ControlMessage {
+  level: SockoptLevel;
+  type: string;
+  data: unknown;
+}
+
+/** recvmsg()'s result: the data, the sender (datagrams), control messages, and msg_flags. */
+export interface Msghdr {
+  data: Uint8Array;
+  from?: SockAddr;
+  control: ControlMessage[];
+  flags: number;
+}
+
 /**
  * The socket ioctls host.sys.ioctl() answers, by name (Linux's numbers are accepted too:
  * SIOCINQ = FIONREAD = 0x541b, SIOCOUTQ = TIOCOUTQ = 0x5411, SIOCOUTQNSD = 0x894b).

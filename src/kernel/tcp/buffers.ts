@@ -17,6 +17,8 @@ import { peekViews } from '../socket.js';
 
 /** Free bytes before each chunk's payload: headroom for IP and link headers, plus 60 for TCP's. */
 export const SKB_ROOM = HEADROOM + 60;
+/** Linux MAX_SKB_FRAGS: buffers one packet may reference (a zerocopy send's iovec pieces). */
+export const MAX_SKB_FRAGS = 17;
 /** A new chunk for a small write starts this big and grows by reallocation while unsent. */
 const SKB_MIN_ALLOC = 2048;
 /**
@@ -70,6 +72,10 @@ export class Skb {
   retrans = false;
   /** Ever retransmitted (RFC 6298 §3, Karn: no RTT sample from it). */
   everRetrans = false;
+  /** Zerocopy buffers this chunk references (Linux skb frags; at most MAX_SKB_FRAGS). */
+  frags = 0;
+  /** PSH goes with this chunk (Linux tcp_mark_push), besides the queue's last. */
+  psh = false;
   /** Neighbours in the send queue's transmission-time list (SendQueue.tsHead), while linked. */
   tsPrev: Skb | null = null;
   tsNext: Skb | null = null;
@@ -117,14 +123,21 @@ export class SendQueue {
 
   /**
    * Copies `data[from, from + n)` to the tail, the first byte getting sequence number `seq`;
-   * chunks hold at most `goal` payload bytes.
+   * chunks hold at most `goal` payload bytes. `zc`: a zerocopy send's buffer, which Linux would
+   * reference as one fragment of each chunk it lands in: a chunk takes at most MAX_SKB_FRAGS.
    */
-  append(data: Uint8Array, from: number, n: number, seq: number, goal: number, mem: ChunkAllocator): void {
+  append(data: Uint8Array, from: number, n: number, seq: number, goal: number, mem: ChunkAllocator, zc = false): void {
     this.bytes += n;
     this.unsentBytes += n;
     let tail = this.sendIdx < this.skbs.length ? this.skbs[this.skbs.length - 1]! : undefined;
+    if (zc && tail !== undefined && tail.frags >= MAX_SKB_FRAGS) {
+      tail.psh = true; // Linux tcp_sendmsg_locked: a chunk out of fragments is pushed, a new one begun
+      tail = undefined;
+    }
+    let counted: Skb | undefined;
     while (n > 0) {
       if (tail !== undefined && !tail.fin && tail.len < goal) {
+        if (zc && tail !== counted) { tail.frags++; counted = tail; }
         let room = tail.cap - tail.len;
         if (room === 0) {
           // Grow the unsent tail chunk (its few bytes are copied again, the price of coalescing small writes).
@@ -242,6 +255,8 @@ export class SendQueue {
     t.lost = s.lost;
     t.retrans = s.retrans;
     t.everRetrans = s.everRetrans;
+    t.psh = s.psh;
+    s.psh = false;
     if (s.tsLinked) {
       // Both pieces were sent at the same time: the second follows the first in the time list.
       const nx = s.tsNext;

@@ -16,6 +16,7 @@ import {
 } from './state.js';
 import { negotiateFromSynAck } from './handshake.js';
 import { fastopenChildDone, fastopenSynack } from './fastopen.js';
+import { zerocopyAcked } from './zerocopy.js';
 import { CA_LOSS } from './tcb.js';
 import type { TcpSocket } from './socket.js';
 
@@ -249,6 +250,7 @@ function synSentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number):
     // A Fast Open SYN's data (RFC 7413 §4.2.1) leaves the queue as far as the SYN-ACK acknowledges it.
     if (s.sendQ.count > 0) synDataAcked(s, seg.ack);
     s.sndUna = seg.ack;
+    if (s.zcPending.length > 0) zerocopyAcked(s);
     // RFC 7323 §2.2: the window in a SYN is never scaled.
     s.sndWnd = seg.window;
     s.sndWl1 = seg.seq;
@@ -436,6 +438,7 @@ function cleanAcked(s: TcpSocket, ack: number, seg: TcpRepr, now: number, rack: 
   }
   s.sndUna = ack;
   s.bytesAcked += acked;
+  if (s.zcPending.length > 0) zerocopyAcked(s);
   s.retransmits = 0;
   if (s.retransBytes === 0) s.retransStamp = 0;
   if (rtt < 0 && s.tsOk) {

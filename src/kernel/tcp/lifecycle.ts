@@ -3,6 +3,7 @@
 import { ECONNREFUSED, ECONNRESET, EPIPE } from '../../uapi/errno.js';
 import { initialWindow } from './output.js';
 import { fastopenChildDone } from './fastopen.js';
+import { zerocopyPurge } from './zerocopy.js';
 import { CLOSE_WAIT, CLOSED, ESTABLISHED, SYN_RECEIVED, SYN_SENT, TIME_WAIT, type TcpState } from './state.js';
 import { CA_OPEN } from './tcb.js';
 import type { TcpSocket } from './socket.js';
@@ -105,6 +106,7 @@ export function done(s: TcpSocket): void {
   s.rcvShutdown = true;
   s.sndShutdown = true;
   s.sendQ.clear();
+  if (s.zcPending.length > 0) zerocopyPurge(s);
   s.ooo.clear();
   s.sackedBytes = s.lostBytes = s.retransBytes = 0;
   if (s.orphan) {

@@ -178,7 +178,7 @@ function sendSkb(s: TcpSocket, skb: Skb, retrans: boolean, gso = 0): number {
   let flags = TCP_ACK;
   if (skb.fin) flags |= TCP_FIN;
   const q = s.sendQ;
-  if (skb.len > 0 && skb === q.skbs[q.skbs.length - 1]) flags |= TCP_PSH; // the end of what the application wrote
+  if (skb.len > 0 && (skb.psh || skb === q.skbs[q.skbs.length - 1])) flags |= TCP_PSH; // the end of what the application wrote
   const optLen = segmentOptions(s);
   const hl = TCP_HEADER_LEN + optLen;
   const len = skb.len;

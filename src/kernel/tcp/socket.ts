@@ -11,8 +11,8 @@ import {
   EISCONN, ENETUNREACH, ENOTCONN, ENOTTY, EOPNOTSUPP, EPIPE,
 } from '../../uapi/errno.js';
 import {
-  AF_INET, AF_INET6, MSG_FASTOPEN, MSG_PEEK, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SOCK_STREAM,
-  type Datagram, type Domain, type InetAddr, type IoctlRequest, type SockAddr, type SockoptLevel,
+  AF_INET, AF_INET6, MSG_ERRQUEUE, MSG_FASTOPEN, MSG_PEEK, MSG_ZEROCOPY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SOCK_STREAM,
+  type ControlMessage, type Datagram, type Domain, type InetAddr, type Msghdr, type IoctlRequest, type SockAddr, type SockoptLevel,
 } from '../../uapi/socket.js';
 import { canonicalIP, parseIP } from '../../wire/addr.js';
 import { checkBindAddress, unmapped } from '../ports.js';
@@ -22,6 +22,7 @@ import { prepareActive } from './handshake.js';
 import { deferConnect, TFO_CLIENT_ENABLE, TFO_SERVER_ENABLE, TFO_SERVER_WO_SOCKOPT1, fastopenChildDone } from './fastopen.js';
 import { tcpInfo, type TcpInfo } from './info.js';
 import { getOption, setOption } from './sockopt.js';
+import { zerocopySent } from './zerocopy.js';
 import { done, notify, setState } from './lifecycle.js';
 import { receiveSpace, sendActiveReset, sizeGoal, tcpConnect, transmit } from './output.js';
 import { seqAdd, seqSub } from './seq.js';
@@ -353,28 +354,41 @@ export class TcpSocket extends Tcb implements KernelSocket {
   private writeImpl(data: Uint8Array): number {
     if (this.released) return -EBADF;
     if (this.deferConnect) return this.sendmsgImpl(data, undefined, 0);
+    const e = this.sendable();
+    if (e < 0) return e;
+    if (data.length === 0) return 0;
+    const n = this.queue(data, false);
+    if (n === 0) return -EAGAIN;
+    transmit(this);
+    return n;
+  }
+
+  /** Whether data may be queued now (Linux tcp_sendmsg_locked's checks, sk_stream_wait_connect non-blocking): 0 or -errno. */
+  private sendable(): number {
     const st = this.state;
     // A Fast Open child may send before its SYN-ACK is acknowledged (RFC 7413 §4.2.2).
     if (st !== ESTABLISHED && st !== CLOSE_WAIT && !this.fastopenRsk) {
-      // Linux sk_stream_wait_connect (non-blocking).
       if (this.err !== 0) return -this.takeError();
       if (st !== SYN_SENT && st !== SYN_RECEIVED) return -EPIPE;
       return -EAGAIN;
     }
     if (this.err !== 0) return -this.takeError();
     if (this.sndShutdown) return -EPIPE;
+    return 0;
+  }
+
+  /** Copies what the send buffer has room for into the send queue; the bytes taken (0: full). */
+  private queue(data: Uint8Array, zc: boolean): number {
     const len = data.length;
-    if (len === 0) return 0;
     const free = this.sndbuf - this.sendQ.bytes;
     if (free <= 0) {
       this.noSpace = true;
-      return -EAGAIN;
+      return 0;
     }
     const n = free < len ? free : len;
-    this.sendQ.append(data, 0, n, this.writeSeq, sizeGoal(this), this.tcp.mem);
+    this.sendQ.append(data, 0, n, this.writeSeq, sizeGoal(this), this.tcp.mem, zc);
     this.writeSeq = seqAdd(this.writeSeq, n);
     if (n < len) this.noSpace = true;
-    transmit(this);
     return n;
   }
 
@@ -399,28 +413,59 @@ export class TcpSocket extends Tcb implements KernelSocket {
   private sendmsgImpl(data: Uint8Array | readonly Uint8Array[], addr: SockAddr | undefined, flags: number): number {
     if (this.released) return -EBADF;
     let copiedSyn = 0;
+    // MSG_ZEROCOPY counts only on a socket with SO_ZEROCOPY (Linux tcp_sendmsg_locked).
+    const zc = (flags & MSG_ZEROCOPY) !== 0 && this.zerocopy;
     if ((flags & MSG_FASTOPEN) !== 0 || this.deferConnect) {
       // Linux tcp_sendmsg_locked: a Fast Open first; if it is still connecting, what the SYN took is the result.
       const one = data instanceof Uint8Array ? data : Buffer.concat(data as Uint8Array[]);
       const r = this.sendFastopen(one, addr);
-      if (r.err === -EINPROGRESS && r.copied > 0) return r.copied;
+      if (r.err === -EINPROGRESS && r.copied > 0) {
+        if (zc) zerocopySent(this, this.writeSeq);
+        return r.copied;
+      }
       if (r.err !== 0) return r.err;
       copiedSyn = r.copied;
       data = copiedSyn > 0 ? one.subarray(copiedSyn) : one;
     }
-    if (data instanceof Uint8Array) {
-      if (data.length === 0 && copiedSyn > 0) return copiedSyn;
-      const r = this.writeImpl(data);
-      return r < 0 && copiedSyn > 0 ? copiedSyn : r < 0 ? r : r + copiedSyn;
+    if (data instanceof Uint8Array && !zc && copiedSyn === 0) return this.writeImpl(data);
+    const pieces = data instanceof Uint8Array ? [data] : data;
+    const e = this.sendable();
+    if (e < 0) return copiedSyn > 0 ? copiedSyn : e;
+    // All the pieces are queued, then sent at once (Linux pushes at the end of the call).
+    let total = 0;
+    let size = 0;
+    for (const d of pieces) {
+      size += d.length;
+      if (d.length === 0) continue;
+      const n = this.queue(d, zc);
+      total += n;
+      if (n < d.length) break;
     }
-    let total = copiedSyn;
-    for (const d of data) {
-      const r = this.writeImpl(d);
-      if (r < 0) return total > 0 ? total : r;
-      total += r;
-      if (r < d.length) break;
+    if (total === 0 && size > 0 && copiedSyn === 0) return -EAGAIN;
+    if (total > 0) transmit(this);
+    if (zc && total + copiedSyn > 0) zerocopySent(this, this.writeSeq);
+    return total + copiedSyn;
+  }
+
+  /**
+   * recvmsg(): MSG_ERRQUEUE takes the oldest error-queue message (Linux ip_recv_error /
+   * ipv6_recv_error: no data, one IP_RECVERR / IPV6_RECVERR control message, MSG_ERRQUEUE set);
+   * otherwise recvfrom's data.
+   */
+  recvmsg(max: number, flags: number): Msghdr | number {
+    if (this.released) return -EBADF;
+    if ((flags & MSG_ERRQUEUE) !== 0) {
+      const m = this.errQueue.shift();
+      if (m === undefined) return -EAGAIN;
+      const v6 = this.domain === AF_INET6;
+      const control: ControlMessage[] = [...(m.control ?? []),
+        { level: v6 ? 'IPPROTO_IPV6' : 'IPPROTO_IP', type: v6 ? 'IPV6_RECVERR' : 'IP_RECVERR', data: m.ee }];
+      notify(this); // POLLERR may be over
+      return { data: EMPTY, control, flags: MSG_ERRQUEUE };
     }
-    return total;
+    const r = this.recvfrom(max, flags);
+    if (typeof r === 'number') return r;
+    return { data: r.data, from: r.from, control: [], flags: 0 };
   }
 
   recvfrom(max: number, flags = 0): Datagram | number {
@@ -617,7 +662,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
       // Linux tcp_poll: a deferred Fast Open connect is writable, so that the application writes the SYN's data.
       m |= POLLOUT;
     }
-    if (this.err !== 0) m |= POLLERR;
+    if (this.err !== 0 || this.errQueue.length > 0) m |= POLLERR;
     return m;
   }
 
@@ -685,6 +730,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
     this.rcvbuf = l.rcvbuf;
     this.sndbuf = l.sndbuf;
     this.rcvbufLocked = l.rcvbufLocked;
+    this.zerocopy = l.zerocopy;
     this.sndbufLocked = l.sndbufLocked;
     if (l.ccName !== this.ccName) {
       this.ccName = l.ccName;

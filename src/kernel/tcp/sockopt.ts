@@ -73,6 +73,11 @@ export function setOption(s: TcpSocket, level: SockoptLevel, name: string, value
           s.sndbufLocked = true;
           if (s.writable()) notify(s);
           return 0;
+        case 'SO_ZEROCOPY':
+          // Linux sock_setsockopt: MSG_ZEROCOPY sends get completion notifications (zerocopy.ts).
+          if (Number.isNaN(v) || v < 0 || v > 1) return -EINVAL;
+          s.zerocopy = v === 1;
+          return 0;
         case 'SO_BROADCAST':
         case 'SO_OOBINLINE':
           return Number.isNaN(v) ? -EINVAL : 0;
@@ -182,6 +187,7 @@ export function getOption(s: TcpSocket, level: SockoptLevel, name: string): unkn
         case 'SO_RCVBUF': return s.rcvbuf;
         case 'SO_SNDBUF': return s.sndbuf;
         case 'SO_ACCEPTCONN': return s.state === LISTEN ? 1 : 0;
+        case 'SO_ZEROCOPY': return s.zerocopy ? 1 : 0;
       }
       return -ENOPROTOOPT;
     case 'IPPROTO_TCP':

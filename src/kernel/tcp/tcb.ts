@@ -14,6 +14,7 @@ import { CLOSED, type TcpState } from './state.js';
 import { onCloseTimer, onDelackTimer, onKeepaliveTimer, onPersistTimer, onRetransmitTimer } from './timers.js';
 import { TlpState } from './tlp.js';
 import type { FastopenKey, FastopenRequest, FoCookie } from './fastopen.js';
+import type { ErrQueueEntry, ZerocopySend } from './zerocopy.js';
 import type { Tcp } from './index.js';
 import type { TcpSocket } from './socket.js';
 
@@ -257,6 +258,15 @@ export class Tcb {
   synackCookie: FoCookie | null = null;
   /** Callers waiting to write (Linux sk_write_pending): the handshake's last ACK waits for their data. */
   writePending = 0;
+
+  // ---- MSG_ZEROCOPY and the error queue (zerocopy.ts) ----------------------------------------------
+  /** SO_ZEROCOPY. */
+  zerocopy = false;
+  /** The next zerocopy send's id (Linux sk_zckey), and the sends not yet complete. */
+  zcKey = 0;
+  zcPending: ZerocopySend[] = [];
+  /** The error queue (Linux sk_error_queue): recvmsg(MSG_ERRQUEUE) reads it; POLLERR while not empty. */
+  errQueue: ErrQueueEntry[] = [];
 
   // ---- listener --------------------------------------------------------------------------------
   backlog = 0;
