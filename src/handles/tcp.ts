@@ -1,7 +1,8 @@
 // TCP stream handles: Node's TCPWrap over libuv's uv_tcp_t, on host.sys.
 //
 // As in libuv, the descriptor is made lazily by the first bind/connect/listen for the family
-// asked for, SO_REUSEADDR is set on bind, bind6 sets IPV6_V6ONLY from the flags, and a bind
+// asked for, SO_REUSEADDR is set on bind, bind6 sets IPV6_V6ONLY from the flags (and both
+// SO_REUSEPORT with UV_TCP_REUSEPORT), and a bind
 // that fails with EADDRINUSE is reported later, by listen() (or getsockname()), which is what
 // net.js expects ("listen EADDRINUSE", checkBindError).
 import { isIPv4, isIPv6 } from 'node:net';
@@ -13,6 +14,8 @@ export const TCPConstants = {
   SOCKET: 0,
   SERVER: 1,
   UV_TCP_IPV6ONLY: 1,
+  /** libuv 1.49: SO_REUSEPORT on bind (Node 22.12+ listen({ reusePort })). */
+  UV_TCP_REUSEPORT: 2,
 } as const;
 
 export class TcpHandle extends StreamHandle {
@@ -30,9 +33,11 @@ export class TcpHandle extends StreamHandle {
     return new TcpHandle(this.loop, TCPConstants.SOCKET).initConnected(fd);
   }
 
-  bind(address: string, port: number): number {
+  bind(address: string, port: number, flags = 0): number {
     if (!isIPv4(address)) return UV_EINVAL;
-    return this.bindTo(AF_INET, { family: 4, address, port: port | 0 }, 0);
+    // libuv uv__tcp_bind: IPv6-only mode on an IPv4 socket is EINVAL.
+    if ((flags & TCPConstants.UV_TCP_IPV6ONLY) !== 0) return UV_EINVAL;
+    return this.bindTo(AF_INET, { family: 4, address, port: port | 0 }, flags);
   }
 
   bind6(address: string, port: number, flags = 0): number {
@@ -49,6 +54,10 @@ export class TcpHandle extends StreamHandle {
       sys.setsockopt(this.fd, 'IPPROTO_IPV6', 'IPV6_V6ONLY', (flags & TCPConstants.UV_TCP_IPV6ONLY) !== 0 ? 1 : 0);
     }
     sys.setsockopt(this.fd, 'SOL_SOCKET', 'SO_REUSEADDR', 1);
+    if ((flags & TCPConstants.UV_TCP_REUSEPORT) !== 0) {
+      const r = sys.setsockopt(this.fd, 'SOL_SOCKET', 'SO_REUSEPORT', 1);
+      if (r < 0) return r;
+    }
     const r = sys.bind(this.fd, addr);
     if (r === -EADDRINUSE) { this.delayedError = r; return 0; }
     if (r === -EAFNOSUPPORT) return UV_EINVAL;

@@ -22,6 +22,8 @@ import { parseIPv4, parseIPv6 } from '../wire/addr.js';
 /** libuv uv_udp_flags. */
 export const UV_UDP_IPV6ONLY = 1;
 export const UV_UDP_REUSEADDR = 4;
+/** libuv 1.49: SO_REUSEPORT (Node 22.12+ dgram reusePort). */
+export const UV_UDP_REUSEPORT = 64;
 /** libuv's code for requests cut short by close(). */
 export const UV_ECANCELED = -((osConstants.errno as Record<string, number>).ECANCELED ?? 125);
 /** Bytes asked for per receive, like libuv's 64 KiB buffers. */
@@ -157,7 +159,7 @@ export class UdpHandle {
 
   bind(ip: string, port: number, flags = 0): number {
     if (this.closed) return -EBADF;
-    if (flags & ~(UV_UDP_IPV6ONLY | UV_UDP_REUSEADDR)) return -EINVAL;
+    if (flags & ~(UV_UDP_IPV6ONLY | UV_UDP_REUSEADDR | UV_UDP_REUSEPORT)) return -EINVAL;
     if ((flags & UV_UDP_IPV6ONLY) && this.family !== 6) return -EINVAL;
     const a = this.sockaddr(ip, port);
     if (typeof a === 'number') return a;
@@ -166,6 +168,10 @@ export class UdpHandle {
     const sys = this.loop.sys;
     if (flags & UV_UDP_REUSEADDR) {
       const r = sys.setsockopt(this.fd, 'SOL_SOCKET', 'SO_REUSEADDR', 1);
+      if (r < 0) return r;
+    }
+    if (flags & UV_UDP_REUSEPORT) {
+      const r = sys.setsockopt(this.fd, 'SOL_SOCKET', 'SO_REUSEPORT', 1);
       if (r < 0) return r;
     }
     if (flags & UV_UDP_IPV6ONLY) {

@@ -258,3 +258,18 @@ export class PortTable<T> {
 }
 
 const EMPTY: readonly never[] = Object.freeze([]);
+
+/**
+ * The member of an SO_REUSEPORT group that takes a flow (Linux reuseport_select_sock): a keyed
+ * hash of the 4-tuple (inet_ehashfn's role), scaled onto the group (reciprocal_scale), so each
+ * flow always lands on the same socket while the group is unchanged. Used by UDP and TCP.
+ */
+export function reuseportSelect<S>(group: readonly S[], secret: number, src: string, sport: number, dst: string, dport: number): S {
+  let h = secret | 0;
+  for (let i = 0; i < src.length; i++) h = Math.imul(h ^ src.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < dst.length; i++) h = Math.imul(h ^ dst.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ ((sport << 16) | dport), 0x01000193);
+  // Spread every input bit over the result (murmur3's finalizer) before scaling.
+  h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
+  return group[Math.floor(((h >>> 0) * group.length) / 0x100000000)]!;
+}

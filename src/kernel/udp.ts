@@ -12,7 +12,7 @@ import { AF_INET, AF_INET6 } from '../uapi/socket.js';
 import { WireError } from '../wire/error.js';
 import { parseUdp, udpChecksumOk } from '../wire/udp.js';
 import { IPPROTO_UDP, type IcmpError, type IpLayer, type IpPacket, type TransportProtocol } from './ip-types.js';
-import { PortTable, type PortEntry } from './ports.js';
+import { PortTable, reuseportSelect, type PortEntry } from './ports.js';
 import { UdpSocket } from './udp-socket.js';
 
 export type UdpCounters = Record<'InDatagrams' | 'NoPorts' | 'InErrors' | 'OutDatagrams' | 'RcvbufErrors' |
@@ -140,13 +140,7 @@ export class Udp implements TransportProtocol {
       if (e.reusePort && e.family === first.family && e.address === first.address && !e.owner.isConnected()) group.push(e.owner);
     }
     if (group.length <= 1) return first.owner;
-    let h = this.hashSecret ^ (family * 0x9e3779b1);
-    const mix = (s: string): void => { for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193); };
-    mix(src); mix(dst);
-    h = Math.imul(h ^ ((sport << 16) | dport), 0x01000193);
-    // Spread every input bit over the result (murmur3's finalizer) before taking a bucket.
-    h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
-    return group[(h >>> 0) % group.length]!;
+    return reuseportSelect(group, this.hashSecret ^ Math.imul(family, 0x9e3779b1), src, sport, dst, dport);
   }
 
   /**

@@ -13,11 +13,12 @@ import { EventEmitter } from 'node:events';
 import { Buffer } from 'node:buffer';
 import { deprecate, promisify } from 'node:util';
 import { SOCK_DGRAM } from '../uapi/socket.js';
-import { SendWrap, UdpHandle, UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR, type AddressOut, type BufferSizeContext, type RecvInfo, type UdpLoop } from '../handles/udp.js';
+import { SendWrap, UdpHandle, UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR, UV_UDP_REUSEPORT, type AddressOut, type BufferSizeContext, type RecvInfo, type UdpLoop } from '../handles/udp.js';
 import { codes, ErrnoException, ExceptionWithHostPort, type SystemErrorContext } from './errors.js';
 import {
   isInt32, validateAbortSignal, validateFunction, validateNumber, validatePort, validateString, validateUint32,
 } from './validators.js';
+import { line } from './line.js';
 
 const {
   ERR_BUFFER_OUT_OF_BOUNDS, ERR_INVALID_ARG_TYPE, ERR_MISSING_ARGS, ERR_SOCKET_ALREADY_BOUND,
@@ -36,6 +37,8 @@ export type DgramLookup = (hostname: string, family: number, callback: LookupCal
 export interface SocketOptions {
   type: SocketType;
   reuseAddr?: boolean;
+  /** Node 22.12+: SO_REUSEPORT, several sockets on one port sharing its datagrams. */
+  reusePort?: boolean;
   ipv6Only?: boolean;
   recvBufferSize?: number;
   sendBufferSize?: number;
@@ -86,6 +89,7 @@ interface State {
   connectState: number;
   queue: Array<() => void> | undefined;
   reuseAddr: boolean | undefined;
+  reusePort: boolean | undefined;
   ipv6Only: boolean | undefined;
   recvBufferSize: number | undefined;
   sendBufferSize: number | undefined;
@@ -143,7 +147,7 @@ export class Socket extends EventEmitter {
     if (typeof listener === 'function') this.on('message', listener);
     this[kState] = {
       handle, receiving: false, bindState: UNBOUND, connectState: DISCONNECTED, queue: undefined,
-      reuseAddr: options?.reuseAddr, ipv6Only: options?.ipv6Only, recvBufferSize, sendBufferSize,
+      reuseAddr: options?.reuseAddr, reusePort: line.reusePort ? options?.reusePort : undefined, ipv6Only: options?.ipv6Only, recvBufferSize, sendBufferSize,
     };
     if (options?.signal !== undefined) {
       const { signal } = options;
@@ -223,6 +227,7 @@ export class Socket extends EventEmitter {
       let flags = 0;
       if (state.reuseAddr) flags |= UV_UDP_REUSEADDR;
       if (state.ipv6Only) flags |= UV_UDP_IPV6ONLY;
+      if (state.reusePort) flags |= UV_UDP_REUSEPORT;
       const e = state.handle.bind(ip!, toPort(port), flags);
       if (e) {
         const ex = new ExceptionWithHostPort(e, 'bind', ip!, port as number);

@@ -12,6 +12,7 @@ import { UVExceptionWithHostPort } from './net-errors.js';
 import { validateAbortSignal, validateNumber, validatePort } from './validators.js';
 import { isPipeName, kNetState, normalizeArgs, toNumber, type NetState } from './net-context.js';
 import { createHandleForFd, extras, NetSocket, type NetHandle } from './net-socket.js';
+import { line } from './line.js';
 
 const { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_SERVER_ALREADY_LISTEN, ERR_SERVER_NOT_RUNNING } = codes;
 
@@ -34,6 +35,8 @@ export interface ListenOptions {
   backlog?: number;
   exclusive?: boolean;
   ipv6Only?: boolean;
+  /** Node 22.12+: SO_REUSEPORT, several servers on one port sharing its connections. */
+  reusePort?: boolean;
   readableAll?: boolean;
   writableAll?: boolean;
   signal?: AbortSignal;
@@ -135,7 +138,8 @@ export class NetServer extends EventEmitter {
     const backlogFromArgs = toNumber(args.length > 1 && args[1]) || toNumber(args.length > 2 && args[2]) || 0;
 
     options = (options._handle || options.handle || options) as ListenOptions & Record<string, unknown>;
-    const flags = options.ipv6Only === true ? TCPConstants.UV_TCP_IPV6ONLY : 0;
+    let flags = options.ipv6Only === true ? TCPConstants.UV_TCP_IPV6ONLY : 0;
+    if (line.reusePort && options.reusePort === true) flags |= TCPConstants.UV_TCP_REUSEPORT;
     this._listeningId++;
 
     // (handle[, backlog][, cb])
@@ -251,12 +255,13 @@ export class NetServer extends EventEmitter {
         err = handle.bind6(DEFAULT_IPV6_ADDR, port ?? 0, flags);
         if (err) {
           handle.close();
-          return this.createServerHandle(DEFAULT_IPV4_ADDR, port, 4, undefined, 0);
+          return this.createServerHandle(DEFAULT_IPV4_ADDR, port, 4, undefined, line.reusePort ? flags : 0);
         }
       } else if (addressType === 6) {
         err = handle.bind6(address, port ?? 0, flags);
       } else {
-        err = handle.bind(address, port ?? 0);
+        // Node 22+ hands the flags to an IPv4 bind too (libuv: IPV6ONLY there is EINVAL).
+        err = handle.bind(address, port ?? 0, line.reusePort ? flags : 0);
       }
     }
     if (err) {

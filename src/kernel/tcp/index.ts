@@ -17,7 +17,7 @@ import { get16, get32 } from '../../wire/bytes.js';
 import { WireError } from '../../wire/error.js';
 import { parseTcp, tcpChecksumOk } from '../../wire/tcp.js';
 import { IPPROTO_TCP, type IcmpError, type IpLayer, type IpPacket, type TransportProtocol } from '../ip-types.js';
-import { PortTable, overlaps, type BindRequest, type Coverage, type PortEntry } from '../ports.js';
+import { PortTable, overlaps, reuseportSelect, type BindRequest, type Coverage, type PortEntry } from '../ports.js';
 import { ChunkAllocator } from './buffers.js';
 import { defaultTcpConfig, type TcpConfig } from './config.js';
 import { advertisedMss, syncMss } from './handshake.js';
@@ -279,12 +279,7 @@ export class Tcp implements TransportProtocol {
     const group = list.filter((l) => l.reusePort && l.domain === best!.domain && l.entry!.address === best!.entry!.address);
     if (group.length <= 1) return best;
     if (this.hashSecret < 0) this.hashSecret = this.random.u32();
-    let h = this.hashSecret;
-    const mix = (x: string): void => { for (let i = 0; i < x.length; i++) h = Math.imul(h ^ x.charCodeAt(i), 0x01000193); };
-    mix(src);
-    mix(dst);
-    h = Math.imul(h ^ ((sport << 16) | dport), 0x01000193);
-    return group[(h >>> 0) % group.length]!;
+    return reuseportSelect(group, this.hashSecret, src, sport, dst, dport);
   }
 
   hash(s: TcpSocket): void {

@@ -1,0 +1,45 @@
+// The Node.js line usernet runs on, and what its net, dgram and dns have that older lines lack.
+// One codebase: host.net, host.dgram and host.dns follow the running line through these checks
+// (a surface Node's own module has, else the release that brought the behaviour), never forks.
+//
+//   import { line } from './line.js';
+//   if (line.reusePort) ...                 // server.listen({ reusePort }), dgram reusePort
+import { BlockList } from 'node:net';
+import dgram from 'node:dgram';
+
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+
+/** Whether the running Node has a change that came out in each of `releases` ([major, minor], oldest line first). */
+function since(...releases: Array<[number, number]>): boolean {
+  for (const [maj, min] of releases) if (major === maj) return minor >= min;
+  return major > releases[releases.length - 1]![0];
+}
+
+export interface Line {
+  readonly major: number;
+  /** server.listen({ reusePort }) and dgram.createSocket({ reusePort }): SO_REUSEPORT (22.12, 23.1). */
+  readonly reusePort: boolean;
+  /**
+   * The blockList option of net.Socket / net.Server / net.connect(), receiveBlockList and
+   * sendBlockList of dgram.createSocket(), ERR_IP_BLOCKED (22.13, 23.4: with BlockList.isBlockList).
+   */
+  readonly blockList: boolean;
+  /** server.maxConnections = 0 drops every connection rather than meaning "no limit" (21.0). */
+  readonly maxConnectionsZero: boolean;
+  /**
+   * connect() checks options.host has no null bytes; server.listen(port, name) listens on the
+   * first answer that is not IPv6 link-local (22.0).
+   */
+  readonly net22: boolean;
+  /** dgram's deprecated private accessors (_handle, _receiving, ...) and _createSocketHandle (gone in 26). */
+  readonly dgramPrivates: boolean;
+}
+
+export const line: Line = {
+  major,
+  reusePort: since([22, 12], [23, 1]),
+  blockList: typeof (BlockList as unknown as { isBlockList?: unknown }).isBlockList === 'function',
+  maxConnectionsZero: major >= 21,
+  net22: major >= 22,
+  dgramPrivates: typeof (dgram as unknown as { _createSocketHandle?: unknown })._createSocketHandle === 'function',
+};
