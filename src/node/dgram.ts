@@ -11,19 +11,20 @@
 // descriptor that is not a UDP socket. Cluster mode does not exist here: every bind is exclusive.
 import { EventEmitter } from 'node:events';
 import { Buffer } from 'node:buffer';
+import { isIPv6, type BlockList } from 'node:net';
 import { deprecate, promisify } from 'node:util';
 import { SOCK_DGRAM } from '../uapi/socket.js';
 import { SendWrap, UdpHandle, UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR, UV_UDP_REUSEPORT, type AddressOut, type BufferSizeContext, type RecvInfo, type UdpLoop } from '../handles/udp.js';
 import { codes, ErrnoException, ExceptionWithHostPort, type SystemErrorContext } from './errors.js';
 import {
-  isInt32, validateAbortSignal, validateFunction, validateNumber, validatePort, validateString, validateUint32,
+  isInt32, validateAbortSignal, validateBlockList, validateFunction, validateNumber, validatePort, validateString, validateUint32,
 } from './validators.js';
 import { line } from './line.js';
 
 const {
   ERR_BUFFER_OUT_OF_BOUNDS, ERR_INVALID_ARG_TYPE, ERR_MISSING_ARGS, ERR_SOCKET_ALREADY_BOUND,
   ERR_SOCKET_BAD_BUFFER_SIZE, ERR_SOCKET_BUFFER_SIZE, ERR_SOCKET_DGRAM_IS_CONNECTED, ERR_SOCKET_DGRAM_NOT_CONNECTED,
-  ERR_SOCKET_DGRAM_NOT_RUNNING, ERR_SOCKET_BAD_TYPE, ERR_INVALID_FD_TYPE,
+  ERR_SOCKET_DGRAM_NOT_RUNNING, ERR_SOCKET_BAD_TYPE, ERR_INVALID_FD_TYPE, ERR_IP_BLOCKED,
 } = codes;
 
 const UNBOUND = 0, BINDING = 1, BOUND = 2;
@@ -44,6 +45,10 @@ export interface SocketOptions {
   sendBufferSize?: number;
   lookup?: DgramLookup;
   signal?: AbortSignal;
+  /** Node 22.13+: senders whose datagrams are dropped unseen. */
+  receiveBlockList?: BlockList;
+  /** Node 22.13+: destinations send() and connect() refuse (ERR_IP_BLOCKED). */
+  sendBlockList?: BlockList;
 }
 
 export interface BindOptions {
@@ -93,6 +98,8 @@ interface State {
   ipv6Only: boolean | undefined;
   recvBufferSize: number | undefined;
   sendBufferSize: number | undefined;
+  receiveBlockList: BlockList | undefined;
+  sendBlockList: BlockList | undefined;
 }
 
 const kState = Symbol('state symbol');
@@ -131,6 +138,8 @@ export class Socket extends EventEmitter {
     let recvBufferSize: number | undefined;
     let sendBufferSize: number | undefined;
     let options: SocketOptions | undefined;
+    let receiveBlockList: BlockList | undefined;
+    let sendBlockList: BlockList | undefined;
     let t: unknown = type;
     if (type !== null && typeof type === 'object') {
       options = type;
@@ -140,6 +149,8 @@ export class Socket extends EventEmitter {
       if (options.sendBufferSize) validateUint32(options.sendBufferSize, 'options.sendBufferSize');
       recvBufferSize = options.recvBufferSize;
       sendBufferSize = options.sendBufferSize;
+      if (line.blockList && options.receiveBlockList) receiveBlockList = validateBlockList(options.receiveBlockList, 'options.receiveBlockList');
+      if (line.blockList && options.sendBlockList) sendBlockList = validateBlockList(options.sendBlockList, 'options.sendBlockList');
     }
     const handle = newHandle(host, t, lookup);
     handle.owner = this;
@@ -148,6 +159,7 @@ export class Socket extends EventEmitter {
     this[kState] = {
       handle, receiving: false, bindState: UNBOUND, connectState: DISCONNECTED, queue: undefined,
       reuseAddr: options?.reuseAddr, reusePort: line.reusePort ? options?.reusePort : undefined, ipv6Only: options?.ipv6Only, recvBufferSize, sendBufferSize,
+      receiveBlockList, sendBlockList,
     };
     if (options?.signal !== undefined) {
       const { signal } = options;
@@ -541,6 +553,7 @@ function onMessage(nread: number, handle: UdpHandle, buf?: Buffer, rinfo?: RecvI
     self.emit('error', new ErrnoException(nread, 'recvmsg'));
     return;
   }
+  if (blocked(self[kState].receiveBlockList, rinfo!.address)) return;
   rinfo!.size = buf!.length;
   self.emit('message', buf, rinfo);
 }
@@ -559,6 +572,7 @@ function doConnectLookup(self: Socket, port: number, address: string, callback: 
   state.handle!.lookup(address, (ex, ip) => {
     if (!state.handle) return;
     let err: Error | null = ex;
+    if (!err && blocked(state.sendBlockList, ip!)) err = new ERR_IP_BLOCKED(ip!);
     if (!err) {
       const e = state.handle.connect(ip!, port);
       if (e) err = new ExceptionWithHostPort(e, 'connect', address, port);
@@ -579,6 +593,11 @@ function doConnectLookup(self: Socket, port: number, address: string, callback: 
     state.connectState = CONNECTED;
     process.nextTick(() => self.emit('connect'));
   });
+}
+
+/** Whether a BlockList given to the socket holds `ip`. */
+function blocked(list: BlockList | undefined, ip: string): boolean {
+  return list !== undefined && list.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4');
 }
 
 function sliceBuffer(buffer: unknown, offset: unknown, length: unknown): Buffer {
@@ -637,6 +656,10 @@ function doSend(ex: Error | null, self: Socket, ip: string | undefined, list: Ui
     process.nextTick(() => self.emit('error', ex));
     return;
   } else if (!state.handle) {
+    return;
+  }
+  if (ip && blocked(state.sendBlockList, ip)) {
+    if (callback) process.nextTick(callback, new ERR_IP_BLOCKED(ip));
     return;
   }
   const req = new SendWrap();

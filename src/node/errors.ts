@@ -210,6 +210,7 @@ export const codes = {
   ERR_INVALID_FD_TYPE: defineError('ERR_INVALID_FD_TYPE', TypeError, (t: string) => format('Unsupported fd type: %s', t)),
   ERR_INVALID_HANDLE_TYPE: defineError('ERR_INVALID_HANDLE_TYPE', TypeError, 'This handle type cannot be sent'),
   ERR_INVALID_IP_ADDRESS: defineError('ERR_INVALID_IP_ADDRESS', TypeError, (a: string) => format('Invalid IP address: %s', a)),
+  ERR_IP_BLOCKED: defineError('ERR_IP_BLOCKED', Error, (ip: string) => `IP(${ip}) is blocked by net.BlockList`),
   ERR_MISSING_ARGS: defineError('ERR_MISSING_ARGS', TypeError, missingArgs),
   ERR_MISSING_OPTION: defineError('ERR_MISSING_OPTION', TypeError, (o: string) => format('%s is required', o)),
   ERR_MULTIPLE_CALLBACK: defineError('ERR_MULTIPLE_CALLBACK', Error, 'Callback called multiple times'),

@@ -3,13 +3,14 @@
 // the host's resolver, 'listening' / 'connection' / 'close' / 'error' / 'drop' events,
 // maxConnections, pauseOnConnect, close() draining, ref/unref.
 import { EventEmitter } from 'node:events';
+import { isIP, type BlockList } from 'node:net';
 import { getDefaultHighWaterMark } from 'node:stream';
 import { StreamHandle, UV_EINVAL, type SockNameOut } from '../handles/stream.js';
 import { TcpHandle, TCPConstants } from '../handles/tcp.js';
 import { PipeHandle, PipeConstants } from '../handles/pipe.js';
 import { codes, ErrnoException } from './errors.js';
 import { UVExceptionWithHostPort } from './net-errors.js';
-import { validateAbortSignal, validateNumber, validatePort } from './validators.js';
+import { validateAbortSignal, validateBlockList, validateNumber, validatePort } from './validators.js';
 import { isPipeName, kNetState, normalizeArgs, toNumber, type NetState } from './net-context.js';
 import { createHandleForFd, extras, NetSocket, type NetHandle } from './net-socket.js';
 import { line } from './line.js';
@@ -26,6 +27,8 @@ export interface ServerOptions {
   keepAlive?: boolean;
   keepAliveInitialDelay?: number;
   highWaterMark?: number;
+  /** Node 22.13+: peers whose connections are closed as soon as they are accepted. */
+  blockList?: BlockList;
 }
 
 export interface ListenOptions {
@@ -75,6 +78,7 @@ export class NetServer extends EventEmitter {
   declare keepAliveInitialDelay: number;
   declare highWaterMark: number;
   declare maxConnections: number | undefined;
+  declare blockList: BlockList | undefined;
 
   /** @internal */ declare netState: NetState & { Socket: SocketClass };
 
@@ -120,6 +124,7 @@ export class NetServer extends EventEmitter {
     this.keepAlive = Boolean(opts.keepAlive);
     this.keepAliveInitialDelay = ~~((opts.keepAliveInitialDelay as number) / 1000);
     this.highWaterMark = opts.highWaterMark ?? getDefaultHighWaterMark(false);
+    if (line.blockList && opts.blockList) this.blockList = validateBlockList(opts.blockList, 'options.blockList');
     state.track?.(this);
   }
 
@@ -336,7 +341,9 @@ export class NetServer extends EventEmitter {
       return;
     }
     const client = clientHandle as NetHandle;
-    if (this.maxConnections && this._connections >= this.maxConnections) {
+    // Node 21+: maxConnections 0 drops every connection; before, 0 meant no limit.
+    const limit = this.maxConnections;
+    if ((line.maxConnectionsZero ? limit != null : !!limit) && this._connections >= limit!) {
       const ch = extras(client);
       if (typeof ch.getsockname === 'function' || typeof ch.getpeername === 'function') {
         const data = Object.create(null) as Record<string, unknown>;
@@ -356,6 +363,15 @@ export class NetServer extends EventEmitter {
       }
       client.close();
       return;
+    }
+    if (this.blockList && typeof extras(client).getpeername === 'function') {
+      const remote: SockNameOut = {};
+      extras(client).getpeername!(remote);
+      const family = isIP(remote.address ?? '');
+      if (family && this.blockList.check(remote.address!, family === 6 ? 'ipv6' : 'ipv4')) {
+        client.close();
+        return;
+      }
     }
     const socket = new this.netState.Socket({
       handle: client,

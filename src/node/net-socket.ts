@@ -3,7 +3,7 @@
 // queued while connecting, half-open sockets, timeouts (on the network's clock), and
 // RFC 8305 connection racing when a name resolves to several addresses.
 import { ADDRCONFIG } from 'node:dns';
-import { isIP } from 'node:net';
+import { isIP, type BlockList } from 'node:net';
 import { addAbortListener } from 'node:events';
 import { Duplex, type DuplexOptions } from 'node:stream';
 import type { Timer } from '../links/clock.js';
@@ -12,14 +12,15 @@ import { TcpHandle, TCPConstants } from '../handles/tcp.js';
 import { PipeHandle, PipeConstants } from '../handles/pipe.js';
 import { codes, ErrnoException, ExceptionWithHostPort } from './errors.js';
 import { genericNodeError, NodeAggregateError } from './net-errors.js';
-import { validateAbortSignal, validateBoolean, validateFunction, validateInt32, validateNumber, validatePort, validateString } from './validators.js';
+import { validateAbortSignal, validateBlockList, validateBoolean, validateFunction, validateInt32, validateNumber, validatePort, validateString } from './validators.js';
 import { kNormalized, normalizeArgs, type LookupAddress, type LookupFunction, type NetState, type NormalizedArgs } from './net-context.js';
 import { AF_INET, AF_INET6, AF_UNIX } from '../uapi/socket.js';
+import { line } from './line.js';
 import { ETIMEDOUT, EADDRINUSE } from '../uapi/errno.js';
 
 const {
   ERR_INVALID_ADDRESS_FAMILY, ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_INVALID_FD_TYPE, ERR_INVALID_IP_ADDRESS,
-  ERR_INVALID_HANDLE_TYPE, ERR_MISSING_ARGS, ERR_OUT_OF_RANGE, ERR_SOCKET_CLOSED, ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
+  ERR_INVALID_HANDLE_TYPE, ERR_IP_BLOCKED, ERR_MISSING_ARGS, ERR_OUT_OF_RANGE, ERR_SOCKET_CLOSED, ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
   ERR_SOCKET_CONNECTION_TIMEOUT,
 } = codes;
 
@@ -61,6 +62,8 @@ export interface SocketConstructorOptions extends DuplexOptions {
   keepAliveInitialDelay?: number;
   onread?: { buffer: Uint8Array | (() => Uint8Array); callback: (nread: number, buf: Uint8Array) => boolean | void };
   signal?: AbortSignal;
+  /** Node 22.13+: addresses this socket refuses to connect to (ERR_IP_BLOCKED). */
+  blockList?: BlockList;
 }
 
 export interface SocketConnectOptions {
@@ -205,6 +208,7 @@ export class NetSocket extends Duplex {
   declare resetAndClosing: boolean;
   declare autoSelectFamilyAttemptedAddresses: string[] | undefined;
   declare _aborted: boolean;
+  declare blockList: BlockList | undefined;
 
   /** @internal */ declare netState: NetState;
   private declare idleTimer: IdleTimer | null;
@@ -314,6 +318,7 @@ export class NetSocket extends Duplex {
     this._server = null;
     this.savedBytesRead = 0;
     this.savedBytesWritten = 0;
+    if (line.blockList && opts.blockList) this.blockList = validateBlockList(opts.blockList, 'options.blockList');
   }
 
   /** Called for a new handle (creation, reconnection). */
@@ -905,6 +910,10 @@ export class NetSocket extends Duplex {
 
     this.emit('connectionAttempt', address, port, addressType);
     if (addressType === 6 || addressType === 4) {
+      if (this.blockList?.check(address, `ipv${addressType}`)) {
+        this.destroy(new ERR_IP_BLOCKED(address));
+        return;
+      }
       const req = new ConnectWrap();
       req.oncomplete = afterConnect;
       req.address = address;
@@ -953,6 +962,14 @@ export class NetSocket extends Duplex {
         this.internalConnectMultiple(context);
         return;
       }
+    }
+
+    if (this.blockList?.check(address, addressType === 6 ? 'ipv6' : 'ipv4')) {
+      const ex = new ERR_IP_BLOCKED(address);
+      context.errors.push(ex);
+      this.emit('connectionAttemptFailed', address, port, addressType, ex);
+      this.internalConnectMultiple(context);
+      return;
     }
 
     this.emit('connectionAttempt', address, port, addressType);

@@ -1,5 +1,6 @@
 // Node's argument validators (lib/internal/validators.js behaviour), throwing the same
 // ERR_* errors with the same messages. Shared by host.net, host.dgram and host.dns.
+import { BlockList } from 'node:net';
 import { codes } from './errors.js';
 
 const { ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, ERR_SOCKET_BAD_PORT, ERR_INVALID_ARG_VALUE } = codes;
@@ -75,4 +76,12 @@ export function isInt32(value: unknown): value is number {
 
 export function isUint32(value: unknown): value is number {
   return value === ((value as number) >>> 0);
+}
+
+/** A net.BlockList option (Node 22.13+: net.Socket, net.Server, dgram), else ERR_INVALID_ARG_TYPE. */
+export function validateBlockList(value: unknown, name: string): BlockList {
+  if (!(BlockList as unknown as { isBlockList(v: unknown): boolean }).isBlockList(value)) {
+    throw new ERR_INVALID_ARG_TYPE(name, 'net.BlockList', value);
+  }
+  return value as BlockList;
 }

@@ -20,7 +20,7 @@ function lan() {
 const listening = (s: NetServer): Promise<unknown> => new Promise((r, j) => { s.once('listening', r); s.once('error', j); });
 
 test('net: servers with reusePort share a port; connections spread over them, by 4-tuple', { skip: !line.reusePort && 'this Node line has no reusePort' }, async () => {
-  const { a, b } = lan();
+  const { world, a, b } = lan();
   const hits = [0, 0, 0];
   const servers = hits.map((_, i) => b.net.createServer((s) => { hits[i]!++; s.end(`${i}`); }));
   await listening(servers[0]!.listen({ port: 80, reusePort: true }));
@@ -72,7 +72,7 @@ test('net: without reusePort (or on a line without it) a second server on the po
 });
 
 test('dgram: sockets with reusePort share a port; datagrams spread by flow, each flow sticks', { skip: !line.reusePort && 'this Node line has no reusePort' }, async () => {
-  const { a, b } = lan();
+  const { world, a, b } = lan();
   const got: Array<Set<number>> = [new Set(), new Set()];
   const socks = got.map((seen) => {
     const s = b.dgram.createSocket({ type: 'udp4', reusePort: true });
@@ -93,7 +93,7 @@ test('dgram: sockets with reusePort share a port; datagrams spread by flow, each
   for (let round = 0; round < 3; round++) {
     for (const s of senders) await new Promise<void>((r, j) => s.send('x', 5300, '10.0.0.2', (e) => (e ? j(e) : r())));
   }
-  await new Promise((r) => setTimeout(r, 20));
+  await world.run({ for: '100ms' });
   assert.equal(got[0]!.size + got[1]!.size, 16, 'each sender\'s flow reached exactly one socket, every time');
   assert.ok(got[0]!.size >= 3 && got[1]!.size >= 3, `both sockets take a share: ${got[0]!.size} / ${got[1]!.size}`);
   for (const s of [...socks, ...senders]) s.close();
