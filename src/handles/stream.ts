@@ -15,6 +15,7 @@ import type { Scheduler, Timer } from '../links/clock.js';
 import { EAGAIN, EBADF, ENOTCONN, EPIPE, EINVAL } from '../uapi/errno.js';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, SHUT_WR } from '../uapi/socket.js';
 import type { SocketCalls } from '../sys/types.js';
+import { fdWatched, watchFd } from './watchers.js';
 
 /** libuv's end-of-stream code. */
 export const UV_EOF = -4095;
@@ -24,6 +25,8 @@ export const UV_EBADF = -EBADF;
 export const UV_ENOTCONN = -ENOTCONN;
 export const UV_EINVAL = -EINVAL;
 export const UV_EPIPE = -EPIPE;
+/** A descriptor another handle watches already (libuv uv__fd_exists). */
+export const UV_EEXIST = -((osConstants.errno as Record<string, number>).EEXIST ?? 17);
 
 /** Bytes asked for per read, like the 64 KiB buffers Node hands libuv. */
 export const READ_SIZE = 65536;
@@ -112,6 +115,8 @@ export abstract class StreamHandle {
   private kickTimer: Timer | null = null;
   private watched = 0;
   private unwatch: (() => void) | null = null;
+  /** Made by open(fd) (uv_tcp_open / uv_pipe_open): readable before it is connected. */
+  private openedFd = false;
 
   /** Async context of the handle: its callbacks run in the context it was created in, as Node's do. */
   private readonly resource: AsyncResource;
@@ -142,7 +147,8 @@ export abstract class StreamHandle {
 
   readStart(): number {
     if (this.closed) return UV_EINVAL;
-    if (!this.connected) return UV_ENOTCONN;
+    // libuv: a stream open()ed on a descriptor is readable at once; reads begin once connected.
+    if (!this.connected && !this.openedFd) return UV_ENOTCONN;
     if (this.eof) return 0; // the end was seen already; nothing more will come
     this.reading = true;
     this.sync();
@@ -326,7 +332,7 @@ export abstract class StreamHandle {
   private interest(): number {
     if (this.closed || this.fd < 0) return 0;
     let ev = 0;
-    if (this.listening || this.reading) ev |= POLLIN;
+    if (this.listening || (this.reading && this.connected)) ev |= POLLIN;
     if (this.connectPolling || (this.writeQueue.length > 0 && !this.writeFailed)) ev |= POLLOUT;
     return ev;
   }
@@ -341,7 +347,7 @@ export abstract class StreamHandle {
     if (events === this.watched) return;
     if (this.unwatch !== null) { this.unwatch(); this.unwatch = null; }
     this.watched = events;
-    if (events !== 0 && this.fd >= 0) this.unwatch = this.loop.sys.watch(this.fd, events, this.onReady);
+    if (events !== 0 && this.fd >= 0) this.unwatch = watchFd(this.loop.sys, this.fd, events, this.onReady);
   }
 
   private onReady = (): void => { this.kick(); };
@@ -454,6 +460,7 @@ export abstract class StreamHandle {
     this.connectPolling = false;
     if (status === 0) this.connected = true;
     this.sync();
+    if (status === 0 && this.reading) this.kick();
     if (req !== null) req.oncomplete?.call(req, status, this, req, status === 0, status === 0);
   }
 
@@ -474,9 +481,11 @@ export abstract class StreamHandle {
   /** Takes over an existing sys descriptor (uv_tcp_open / uv_pipe_open). */
   open(fd: number): number {
     if (this.fd >= 0 || this.isClosed) return UV_EINVAL;
+    if (fdWatched(this.loop.sys, fd)) return UV_EEXIST;
     const t = this.loop.sys.getsockopt(fd, 'SOL_SOCKET', 'SO_TYPE');
     if (typeof t === 'number' && t < 0) return t;
     this.fd = fd;
+    this.openedFd = true;
     if (typeof this.loop.sys.getpeername(fd) === 'object') this.initConnected(fd);
     return 0;
   }

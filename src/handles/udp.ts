@@ -18,6 +18,8 @@ import { EAFNOSUPPORT, EAGAIN, EBADF, EDESTADDRREQ, EINVAL, EISCONN, ENOTCONN } 
 import { AF_INET, AF_INET6, POLLIN, POLLOUT, SOCK_DGRAM, type InetAddr } from '../uapi/socket.js';
 import type { SocketCalls } from '../sys/types.js';
 import { parseIPv4, parseIPv6 } from '../wire/addr.js';
+import { UV_EEXIST } from './stream.js';
+import { fdWatched, watchFd } from './watchers.js';
 
 /** libuv uv_udp_flags. */
 export const UV_UDP_IPV6ONLY = 1;
@@ -106,7 +108,7 @@ export class UdpHandle {
   /** Node's --test-udp-no-try-send: every send goes through the request queue. */
   private readonly noTrySend = process.execArgv.includes('--test-udp-no-try-send');
 
-  constructor(private readonly loop: UdpLoop, readonly family: 4 | 6) {}
+  constructor(private readonly loop: UdpLoop, public family: 4 | 6) {}
 
   getAsyncId(): number { return this.asyncId; }
 
@@ -186,13 +188,21 @@ export class UdpHandle {
   open(fd: number): number {
     if (this.closed) return -EBADF;
     if (this.fd >= 0) return -EBUSY;
+    if (fdWatched(this.loop.sys, fd)) return UV_EEXIST;
     if (typeof this.loop.sys.getsockname(fd) === 'number') return -EBADF;
     this.fd = fd;
     return 0;
   }
 
-  /** Node calls bind6 on 'udp6' handles; this handle knows its family already. */
-  bind6(ip: string, port: number, flags = 0): number { return this.bind(ip, port, flags); }
+  /**
+   * Node calls bind6 on 'udp6' handles; this handle knows its family already, except one made
+   * family-less like Node's UDPWrap (register's internalBinding('udp_wrap').UDP): bind6 before
+   * the socket exists makes it IPv6.
+   */
+  bind6(ip: string, port: number, flags = 0): number {
+    if (this.fd < 0 && !this.closed) this.family = 6;
+    return this.bind(ip, port, flags);
+  }
 
   connect(ip: string, port: number): number {
     if (this.closed) return -EBADF;
@@ -275,7 +285,7 @@ export class UdpHandle {
       if (p.status !== null) { done = true; continue; }
       const r = this.loop.sys.sendto(this.fd, p.list.length === 1 ? p.list[0]! : p.list, p.addr);
       if (r === -EAGAIN) {
-        if (this.unwatchOut === null) this.unwatchOut = this.loop.sys.watch(this.fd, POLLOUT, () => { this.flush(); });
+        if (this.unwatchOut === null) this.unwatchOut = watchFd(this.loop.sys, this.fd, POLLOUT, () => { this.flush(); });
         break;
       }
       p.status = r < 0 ? r : 0;
@@ -307,7 +317,7 @@ export class UdpHandle {
     const b = this.maybeBind();
     if (b < 0) return b === UV_EALREADY ? 0 : b;
     this.receiving = true;
-    this.unwatchIn = this.loop.sys.watch(this.fd, POLLIN, () => this.pumpSoon());
+    this.unwatchIn = watchFd(this.loop.sys, this.fd, POLLIN, () => this.pumpSoon());
     this.sync();
     return 0;
   }

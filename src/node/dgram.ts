@@ -14,6 +14,7 @@ import { Buffer } from 'node:buffer';
 import { isIPv6, type BlockList } from 'node:net';
 import { deprecate, promisify } from 'node:util';
 import { SOCK_DGRAM } from '../uapi/socket.js';
+import { EINVAL } from '../uapi/errno.js';
 import { SendWrap, UdpHandle, UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR, UV_UDP_REUSEPORT, type AddressOut, type BufferSizeContext, type RecvInfo, type UdpLoop } from '../handles/udp.js';
 import { codes, ErrnoException, ExceptionWithHostPort, type SystemErrorContext } from './errors.js';
 import {
@@ -721,7 +722,10 @@ export function createDgram(host: DgramHost): DgramModule {
   const _createSocketHandle = deprecate((address: string, port: number, addressType: SocketType, fd?: number, flags?: number): UdpHandle | number => {
     const h = newHandle(host, addressType, undefined);
     let err = 0;
-    if (isInt32(fd) && fd > 0) err = h.open(fd);
+    if (isInt32(fd) && fd > 0) {
+      // Node: a descriptor that is not a UDP socket is EINVAL (guessHandleType).
+      err = host.loop.sys.getsockopt(fd, 'SOL_SOCKET', 'SO_TYPE') === SOCK_DGRAM ? h.open(fd) : -EINVAL;
+    }
     else if (port || address) err = h.bind(address, port || 0, flags ?? 0);
     if (err) { h.close(); return err; }
     return h;

@@ -48,8 +48,20 @@ export interface NetState extends NetHost {
   autoSelectFamilyAttemptTimeout: number;
 }
 
-/** Marks an argument array already normalized by normalizeArgs. */
-export const kNormalized = Symbol('normalizedArgs');
+/**
+ * Marks an argument array already normalized by normalizeArgs. usernet/register makes it
+ * internal/net's normalizedArgsSymbol when Node's internals are exposed (Node's own tests).
+ */
+export let kNormalized: symbol = Symbol('normalizedArgs');
+export function useNormalizedArgsSymbol(sym: symbol): void { kNormalized = sym; }
+
+/**
+ * Node's handles report a read by setting streamBaseState[kReadBytesOrError] and calling
+ * onread() without arguments. usernet's handles pass the result as arguments; a handle of
+ * Node's protocol (a test's own object, with Node's internals exposed) is read through this.
+ */
+export let nodeStreamState: (() => number) | null = null;
+export function useNodeStreamState(read: () => number): void { nodeStreamState = read; }
 /** The static slot on host-bound Socket and Server classes that holds their NetState. */
 export const kNetState = Symbol('usernet.netState');
 

@@ -12,8 +12,8 @@ import { TcpHandle, TCPConstants } from '../handles/tcp.js';
 import { PipeHandle, PipeConstants } from '../handles/pipe.js';
 import { codes, ErrnoException, ExceptionWithHostPort } from './errors.js';
 import { genericNodeError, NodeAggregateError } from './net-errors.js';
-import { validateAbortSignal, validateBlockList, validateBoolean, validateFunction, validateInt32, validateNumber, validatePort, validateString } from './validators.js';
-import { kNormalized, normalizeArgs, type LookupAddress, type LookupFunction, type NetState, type NormalizedArgs } from './net-context.js';
+import { validateAbortSignal, validateBlockList, validateBoolean, validateFunction, validateInt32, validateNumber, validatePort, validateString, validateStringWithoutNullBytes } from './validators.js';
+import { kNormalized, nodeStreamState, normalizeArgs, type LookupAddress, type LookupFunction, type NetState, type NormalizedArgs } from './net-context.js';
 import { AF_INET, AF_INET6, AF_UNIX } from '../uapi/socket.js';
 import { line } from './line.js';
 import { ETIMEDOUT, EADDRINUSE } from '../uapi/errno.js';
@@ -357,6 +357,7 @@ export class NetSocket extends Duplex {
 
   /** The handle's onread: what Node's onStreamRead does. */
   private onStreamRead(nread: number, buf?: Buffer): void {
+    if (nread === undefined && nodeStreamState !== null) nread = nodeStreamState();
     const handle = this._handle;
     this._unrefTimer();
     if (nread > 0 && !this.destroyed) {
@@ -429,7 +430,8 @@ export class NetSocket extends Duplex {
   // ---- writing ------------------------------------------------------------------------------
 
   override _final(cb: (err?: Error | null) => void): void {
-    if (this.pending) {
+    // Node 22+ waits only for a connection under way; before, also for one never asked for.
+    if (line.net22 ? this.connecting : this.pending) {
       this.once('connect', () => this._final(cb));
       return;
     }
@@ -771,6 +773,7 @@ export class NetSocket extends Duplex {
     const { localAddress, localPort } = options;
     const host = options.host || 'localhost';
     let { port, autoSelectFamilyAttemptTimeout, autoSelectFamily } = options;
+    if (line.net22) validateStringWithoutNullBytes(host, 'options.host');
 
     if (localAddress && !isIP(localAddress)) throw new ERR_INVALID_IP_ADDRESS(localAddress);
     if (localPort) validateNumber(localPort, 'options.localPort');

@@ -9,6 +9,12 @@ export function validateString(value: unknown, name: string): asserts value is s
   if (typeof value !== 'string') throw new ERR_INVALID_ARG_TYPE(name, 'string', value);
 }
 
+/** Node 22+: a string without NUL characters. */
+export function validateStringWithoutNullBytes(value: unknown, name: string): asserts value is string {
+  validateString(value, name);
+  if (value.includes('\u0000')) throw new ERR_INVALID_ARG_VALUE(name, value, 'must be a string without null bytes');
+}
+
 export function validateNumber(value: unknown, name: string, min?: number, max?: number): asserts value is number {
   if (typeof value !== 'number') throw new ERR_INVALID_ARG_TYPE(name, 'number', value);
   if ((min != null && value < min) || (max != null && value > max) || ((min != null || max != null) && Number.isNaN(value))) {

@@ -13,7 +13,8 @@ import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { Network } from '../world/network.js';
 import type { Host } from '../world/host.js';
-import { createDgram, kStateSymbol } from '../node/dgram.js';
+import { createDgram } from '../node/dgram.js';
+import { exposeToInternals } from './internals.js';
 import { createNet, type LookupFunction } from '../node/net.js';
 
 const require = createRequire(import.meta.url);
@@ -69,20 +70,6 @@ export function install(): Registered {
   realDgram.Socket = dgram.Socket;
   realDgram._createSocketHandle = dgram._createSocketHandle;
 
-  // With --expose-internals, Node's own tests reach a socket's state through internal/dgram's
-  // kStateSymbol: the same state is found under it.
-  if (process.execArgv.includes('--expose-internals')) {
-    try {
-      const internal = require('internal/dgram') as { kStateSymbol?: symbol };
-      if (typeof internal.kStateSymbol === 'symbol') {
-        Object.defineProperty(dgram.Socket.prototype, internal.kStateSymbol, {
-          configurable: true,
-          get(this: Record<symbol, unknown>) { return this[kStateSymbol]; },
-        });
-      }
-    } catch { /* internals not reachable */ }
-  }
-
   // net: node:net's constructors and functions re-pointed at the host (isIP/isIPv4/isIPv6,
   // BlockList and SocketAddress stay Node's own). Names resolve through node:dns's lookup, read
   // at each use as Node does; sockets on the process's own descriptors (stdio, child pipes)
@@ -97,6 +84,11 @@ export function install(): Registered {
     'getDefaultAutoSelectFamily', 'setDefaultAutoSelectFamily', 'getDefaultAutoSelectFamilyAttemptTimeout',
     'setDefaultAutoSelectFamilyAttemptTimeout', '_normalizeArgs', '_setSimultaneousAccepts'] as const) {
     realNet[name] = net[name];
+  }
+
+  // Node's own tests (--expose-internals) reach net's and dgram's internals: the host's.
+  if (process.execArgv.includes('--expose-internals')) {
+    exposeToInternals({ sys: host.sys, sched: k.sched, ifindex: (n) => k.iface(n)?.ifindex ?? 0, ifname: (i) => k.iface(i)?.name }, dgram.Socket);
   }
 
   syncBuiltinESMExports();
