@@ -2,21 +2,9 @@
 // (Node 21+), as the running line has them: on Node 20 the options are ignored as Node ignores them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Network } from '../../src/index.js';
 import { line } from '../../src/node/line.js';
-import type { NetServer } from '../../src/node/net.js';
+import { lan, listening } from './lan.js';
 
-function lan() {
-  const world = new Network({ seed: 5 });
-  const sw = world.switch('lan');
-  const a = world.host('a');
-  const b = world.host('b');
-  a.attach(sw, { ipv4: '10.0.0.1/24', ipv6: 'fd00::1/64' });
-  b.attach(sw, { ipv4: '10.0.0.2/24', ipv6: 'fd00::2/64' });
-  return { world, a, b };
-}
-
-const listening = (s: NetServer): Promise<unknown> => new Promise((r, j) => { s.once('listening', r); s.once('error', j); });
 const onLine = { skip: !line.blockList && 'this Node line has no blockList' };
 
 test('net.connect({ blockList }): a blocked address fails with ERR_IP_BLOCKED and sends nothing', onLine, async () => {

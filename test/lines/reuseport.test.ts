@@ -3,24 +3,11 @@
 // each flow kept on one socket. On a line without the option, it is ignored as Node ignores it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Network } from '../../src/index.js';
 import { line } from '../../src/node/line.js';
-import type { NetServer } from '../../src/node/net.js';
-
-function lan() {
-  const world = new Network({ seed: 11 });
-  const sw = world.switch('lan');
-  const a = world.host('a');
-  const b = world.host('b');
-  a.attach(sw, { ipv4: '10.0.0.1/24', ipv6: 'fd00::1/64' });
-  b.attach(sw, { ipv4: '10.0.0.2/24', ipv6: 'fd00::2/64' });
-  return { world, a, b };
-}
-
-const listening = (s: NetServer): Promise<unknown> => new Promise((r, j) => { s.once('listening', r); s.once('error', j); });
+import { lan, listening } from './lan.js';
 
 test('net: servers with reusePort share a port; connections spread over them, by 4-tuple', { skip: !line.reusePort && 'this Node line has no reusePort' }, async () => {
-  const { world, a, b } = lan();
+  const { world, a, b } = lan(11);
   const hits = [0, 0, 0];
   const servers = hits.map((_, i) => b.net.createServer((s) => { hits[i]!++; s.end(`${i}`); }));
   await listening(servers[0]!.listen({ port: 80, reusePort: true }));
@@ -58,7 +45,7 @@ test('net: servers with reusePort share a port; connections spread over them, by
 });
 
 test('net: without reusePort (or on a line without it) a second server on the port is EADDRINUSE', async () => {
-  const { b } = lan();
+  const { b } = lan(11);
   const one = b.net.createServer();
   await listening(one.listen({ port: 80, reusePort: true }));
   const two = b.net.createServer().listen({ port: 80, reusePort: true });
@@ -72,7 +59,7 @@ test('net: without reusePort (or on a line without it) a second server on the po
 });
 
 test('dgram: sockets with reusePort share a port; datagrams spread by flow, each flow sticks', { skip: !line.reusePort && 'this Node line has no reusePort' }, async () => {
-  const { world, a, b } = lan();
+  const { world, a, b } = lan(11);
   const got: Array<Set<number>> = [new Set(), new Set()];
   const socks = got.map((seen) => {
     const s = b.dgram.createSocket({ type: 'udp4', reusePort: true });
