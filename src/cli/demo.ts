@@ -178,6 +178,9 @@ async function httpExchange(client: Host, server: Host, tap: Switch, _out: (l: s
   };
   const httpServer = http.createServer({ keepAlive: false }, (req, res) => {
     res.setHeader('connection', 'close');
+    // node:http's own Date header reads the machine's clock (a cache Node's http keeps): the
+    // host's clock keeps the capture the same on every run.
+    res.setHeader('date', new Date(server.clock.now()).toUTCString());
     res.end(`hello ${req.socket.remoteAddress} from ${server.name}\n`);
   });
   const srv = server.net.createServer((sock) => {

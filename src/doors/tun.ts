@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { LinkLayer, Port } from '../links/port.js';
+import { machine } from '../links/clock.js';
 
 /** The addon's surface (native/tun/tun.c). */
 interface TunAddon {
@@ -190,7 +191,7 @@ export class TunDevice extends EventEmitter implements Port {
     this.queue.push(frame);
     if (!this.flushPending) {
       this.flushPending = true;
-      setImmediate(this.flush);
+      machine.setImmediate(this.flush);
     }
   }
 

@@ -135,9 +135,20 @@ export abstract class StreamHandle {
     return this.providerType;
   }
 
-  /** Runs fn in the handle's async context. */
-  protected inScope(fn: () => void): void {
-    this.resource.runInAsyncScope(fn);
+  /**
+   * Runs fn in the handle's async context. What it throws is an exception of the code that made
+   * the handle: the scheduler hands it to that program (scheduler.raise), or it propagates.
+   */
+  protected inScope(fn: (this: this) => void): void {
+    this.resource.runInAsyncScope(this.guard, this, fn);
+  }
+
+  private guard(fn: (this: this) => void): void {
+    try {
+      fn.call(this);
+    } catch (err) {
+      if (!this.loop.sched.raise(err)) throw err;
+    }
   }
 
   /** Makes a handle of the same kind around an accepted descriptor. */
@@ -359,7 +370,7 @@ export abstract class StreamHandle {
 
   private onKick = (): void => {
     this.kickTimer = null;
-    this.resource.runInAsyncScope(this.process, this);
+    this.inScope(this.process);
   };
 
   /** One round of uv__stream_io: connect completion, one accept, queued writes, one read. */

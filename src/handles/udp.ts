@@ -11,6 +11,7 @@
 // inside the caller's call, one received datagram per event so that process.nextTick and
 // microtasks run between two 'message' events as they do in Node. A receiving handle (or one
 // with sends queued) keeps the process alive unless unref()'d, as an active uv handle does.
+import { AsyncResource } from 'node:async_hooks';
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import type { Scheduler, Timer } from '../links/clock.js';
@@ -108,7 +109,23 @@ export class UdpHandle {
   /** Node's --test-udp-no-try-send: every send goes through the request queue. */
   private readonly noTrySend = process.execArgv.includes('--test-udp-no-try-send');
 
+  /** Async context of the handle: its callbacks run in the context it was created in, as Node's do. */
+  private readonly resource = new AsyncResource('UDPWRAP', { requireManualDestroy: true });
+
   constructor(private readonly loop: UdpLoop, public family: 4 | 6) {}
+
+  /** Runs fn in the handle's async context; what it throws goes to the program that made the handle (see StreamHandle.inScope). */
+  private inScope(fn: () => void): void {
+    this.resource.runInAsyncScope(this.guard, this, fn);
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (!this.loop.sched.raise(err)) throw err;
+    }
+  }
 
   getAsyncId(): number { return this.asyncId; }
 
@@ -298,6 +315,10 @@ export class UdpHandle {
   /** uv__udp_run_completed: finished requests leave the queue and call back, in order. */
   private complete = (): void => {
     this.completeTimer = null;
+    this.inScope(this.completeNow);
+  };
+
+  private completeNow = (): void => {
     while (this.queue.length > 0 && this.queue[0]!.status !== null) {
       const p = this.queue.shift()!;
       this.queueBytes -= p.size;
@@ -339,6 +360,10 @@ export class UdpHandle {
   /** One datagram (or one error) per Scheduler event, then another event while more wait. */
   private pump = (): void => {
     this.pumpTimer = null;
+    this.inScope(this.pumpNow);
+  };
+
+  private pumpNow = (): void => {
     if (!this.receiving || this.closed) return;
     const r = this.loop.sys.recvfrom(this.fd, RECV_SIZE);
     if (typeof r === 'number') {
@@ -499,12 +524,15 @@ export class UdpHandle {
     if (this.completeTimer) { this.completeTimer.cancel(); this.completeTimer = null; }
     this.sync();
     if (pending.length > 0 || cb) {
-      this.loop.sched.after(0, () => {
+      this.loop.sched.after(0, () => this.inScope(() => {
         for (const p of pending) {
           if (p.hasCallback && p.req.oncomplete) p.req.oncomplete.call(p.req, p.status ?? UV_ECANCELED, p.status === null || p.status < 0 ? 0 : p.size);
         }
         cb?.();
-      });
+        this.resource.emitDestroy();
+      }));
+    } else {
+      this.resource.emitDestroy();
     }
   }
 

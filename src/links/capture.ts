@@ -11,7 +11,7 @@
 // stops the capture, writes the rest and resolves when the file is complete and closed.
 
 import { closeSync, openSync, write, close as closeFd } from 'node:fs';
-import type { Scheduler } from './clock.js';
+import { machine, type Scheduler } from './clock.js';
 import type { LinkLayer, Tappable } from './port.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW, pcapGlobalHeader, pcapRecordHeader } from '../wire/pcap.js';
 
@@ -48,7 +48,7 @@ export class Capture {
     this.layer = target.layer;
     this.snaplen = snaplen;
     // Real clock: network time t happened at wall-clock (now - sched.now() + t). Virtual: epoch 0.
-    this.epochMs = sched.mode === 'real' ? performance.timeOrigin + performance.now() - sched.now() : 0;
+    this.epochMs = sched.mode === 'real' ? machine.timeOrigin + machine.now() - sched.now() : 0;
     this.fd = openSync(path, 'w');
     this.chunk = new Uint8Array(CHUNK);
     const header = pcapGlobalHeader(this.layer === 2 ? LINKTYPE_ETHERNET : LINKTYPE_RAW, snaplen);

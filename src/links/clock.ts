@@ -8,7 +8,31 @@
 // nextTick queue and microtasks drain between two I/O callbacks. Events due at the same time run
 // in the order they were scheduled: runs are deterministic for a given seed and program.
 
+import { AsyncResource } from 'node:async_hooks';
+
 export type ClockMode = 'virtual' | 'real';
+
+// Node's own timers and wall clock, taken before anything can replace the globals: once code runs
+// as hosts, src/world/time.ts points the globals at the network's clock, and the scheduler itself
+// must keep running on the machine's.
+const { setImmediate, setTimeout, clearTimeout, setInterval, clearInterval } = globalThis;
+const wallNow = performance.now.bind(performance);
+const wallOrigin = performance.timeOrigin;
+
+/** Node's own clocks and timers, as they were before hosts' code ran (for the links and doors). */
+export const machine = { setImmediate, setTimeout, clearTimeout, setInterval, clearInterval, now: wallNow, timeOrigin: wallOrigin };
+
+/**
+ * What the world tells the scheduler once code runs as hosts of its network (src/world/time.ts):
+ * whether real work that host code awaits is outstanding (virtual time waits for it), and where
+ * an exception thrown by a program's callback goes.
+ */
+export interface ProgramHooks {
+  /** True while real work (a file read, a child process) started by host code is outstanding. */
+  realWork(): boolean;
+  /** A callback into host code threw, inside that code's async context: true when handled. */
+  uncaught(err: unknown): boolean;
+}
 
 /** A scheduled event. `cancel()` is O(1); cancelled events are dropped when they reach the top. */
 export class Timer {
@@ -75,16 +99,22 @@ export class Scheduler {
   onError: ((err: unknown) => void) | null = null;
   /** Counts, for `world.stats()` and benchmarks. */
   eventsRun = 0;
+  /** Program immediates queued and not yet run (virtual time waits for them). */
+  private held = 0;
+  /** Set by the world once code runs as hosts (see ProgramHooks). */
+  private hooks: ProgramHooks | null = null;
+  /** The async context events run in once programs exist: none of theirs (see adoptPrograms). */
+  private root: AsyncResource | null = null;
 
   constructor(mode: ClockMode = 'virtual') {
     this.mode = mode;
-    if (mode === 'real') this.realBase = performance.now();
+    if (mode === 'real') this.realBase = wallNow();
   }
 
   /** Current time in milliseconds since the network was created. */
   now(): number {
     if (this.mode === 'real') {
-      const t = performance.now() - this.realBase;
+      const t = wallNow() - this.realBase;
       if (t > this._now) this._now = t;
     }
     return this._now;
@@ -118,6 +148,51 @@ export class Scheduler {
       this.handleRefs = 0;
       if (this.keepAlive !== null) { clearInterval(this.keepAlive); this.keepAlive = null; }
     }
+  }
+
+  /**
+   * Code runs as hosts of this network from now on: events run outside any program's async
+   * context (callbacks enter their own), virtual time waits for what `hooks.realWork()` reports,
+   * and exceptions thrown by program callbacks go to `hooks.uncaught`.
+   */
+  adoptPrograms(hooks: ProgramHooks, root: AsyncResource): void {
+    this.hooks = hooks;
+    this.root = root;
+  }
+
+  /** Whether adoptPrograms() was called. */
+  get hasPrograms(): boolean { return this.hooks !== null; }
+
+  /** A program queued an immediate: virtual time does not advance until release(). */
+  hold(): void { this.held++; }
+  /** The immediate ran or was cleared. */
+  release(): void {
+    if (--this.held === 0) this._kick();
+  }
+
+  /**
+   * An exception thrown by a callback into host code (a handle's, a timer's), caught inside that
+   * code's async context: true when the world took it (the program it belonged to was told or
+   * ended); false means the caller rethrows it.
+   */
+  raise(err: unknown): boolean {
+    return this.hooks !== null && this.hooks.uncaught(err);
+  }
+
+  /**
+   * `fn` bound to the caller's async context, as Node binds a callback to the resource that will
+   * call it: it runs in that context, and what it throws goes to raise() first.
+   */
+  bind<A extends unknown[]>(fn: (...args: A) => void, type = 'Timeout'): (...args: A) => void {
+    const resource = new AsyncResource(type);
+    const guarded = (args: A): void => {
+      try {
+        fn(...args);
+      } catch (err) {
+        if (!this.raise(err)) throw err;
+      }
+    };
+    return (...args: A) => { resource.runInAsyncScope(guarded, null, args); };
   }
 
   /** Number of events still scheduled (including unref'd ones). */
@@ -183,7 +258,25 @@ export class Scheduler {
     if (this.pumping) return;
     this.pumping = true;
     if (this.mode === 'real' && this.realTimer !== null) { clearTimeout(this.realTimer); this.realTimer = null; }
-    setImmediate(this.pump);
+    setImmediate(this.root === null ? this.pump : this.rootPump);
+  }
+
+  private rootPump = (): void => {
+    this.root!.runInAsyncScope(this.pump);
+  };
+
+  /**
+   * Whether virtual time may move on now: not while programs' immediates wait to run, nor while
+   * real work that host code awaits is outstanding (then it looks again 1 ms of wall time later).
+   */
+  private mayAdvance(): boolean {
+    if (this.held > 0) return false; // release() kicks
+    if (this.hooks !== null && this.hooks.realWork()) {
+      this.pumping = true;
+      setTimeout(() => { this.pumping = false; this._kick(); }, 1);
+      return false;
+    }
+    return true;
   }
 
   private pump = (): void => {
@@ -191,11 +284,16 @@ export class Scheduler {
     // Drop cancelled events at the top.
     while (this.heap.length > 0 && this.heap[0]!.cancelled) { this.pop(); if (this.cancelledInHeap > 0) this.cancelledInHeap--; }
     const wantAll = this.runAll > 0;
-    if (this.heap.length === 0) { this.settleIdle(); return; }
+    if (this.heap.length === 0) {
+      if (this.mode === 'virtual' && !this.mayAdvance()) return;
+      this.settleIdle();
+      return;
+    }
     const top = this.heap[0]!;
     if (!wantAll && !this.alive()) return; // only unref'd events left: let the process exit
-    if (top.time > this.limit) { this.reachLimit(this.limit); return; }
     const now = this.now();
+    if (top.time > now && this.mode === 'virtual' && !this.mayAdvance()) return;
+    if (top.time > this.limit) { this.reachLimit(this.limit); return; }
     if (top.time > now) {
       if (this.mode === 'real') {
         this.realTimer = setTimeout(() => { this.realTimer = null; this._kick(); }, Math.max(0, Math.ceil(top.time - now)));

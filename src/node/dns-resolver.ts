@@ -200,10 +200,10 @@ export function createResolverClasses(host: ResolverHost) {
           if (socket !== s) return;
           s.send(query, (err) => { if (err && socket === s) next(); });
         });
-        timer = host.sched.after(this.#timeout, () => { if (socket === s) next(); });
+        timer = host.sched.after(this.#timeout, host.sched.bind(() => { if (socket === s) next(); }));
       };
       // c-ares answers from its event loop: never synchronously.
-      host.sched.after(0, next);
+      host.sched.after(0, host.sched.bind(next, 'QUERYWRAP'));
     }
   }
 

@@ -172,12 +172,12 @@ export function createDns(host: DnsHost): DnsModule {
       else process.nextTick(cb, null, hostname, literal);
       return {};
     }
-    host.sched.after(0, () => {
+    host.sched.after(0, host.sched.bind(() => {
       const found = resolve(hostname, p.family, order);
       if (found.length === 0) { cb(new DNSException(UV_EAI_NONAME, 'getaddrinfo', hostname)); return; }
       if (p.all) cb(null, found.map((address) => ({ address, family: p.family || ipFamily(address) })));
       else cb(null, found[0]!, p.family || ipFamily(found[0]!));
-    });
+    }, 'GETADDRINFOREQWRAP'));
     return {};
   }
 

@@ -92,8 +92,11 @@ class IdleTimer {
   private timer: Timer | null = null;
   private last: number;
   private closed = false;
-  constructor(private readonly state: NetState, readonly ms: number, private readonly fn: () => void,
+  private readonly fn: () => void;
+  constructor(private readonly state: NetState, readonly ms: number, fn: () => void,
     private readonly refed: () => boolean) {
+    // Fires in the async context it was set in, as Node's Timeout does.
+    this.fn = state.loop.sched.bind(fn);
     this.last = state.loop.sched.now();
     this.arm(this.last + ms);
   }
@@ -999,14 +1002,14 @@ export class NetSocket extends Duplex {
     }
     if (current < context.addresses.length - 1) {
       // RFC 8305 §5: start the next attempt when this one has not answered in time.
-      context.timer = this.netState.loop.sched.after(context.timeout, () => {
+      context.timer = this.netState.loop.sched.after(context.timeout, this.netState.loop.sched.bind(() => {
         context.timer = null;
         this.emit('connectionAttemptTimeout', req.address, req.port, req.addressType);
         req.oncomplete = null;
         context.errors.push(createConnectionError(req, UV_ETIMEDOUT));
         handle.close();
         if (this.connecting) this.internalConnectMultiple(context);
-      });
+      }));
     }
   }
 

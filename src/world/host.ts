@@ -32,6 +32,18 @@ import { createDns, type DnsModule } from '../node/dns.js';
 import { createNet, type NetModule } from '../node/net.js';
 import type { IngressCut } from './partition.js';
 import { ERR_HOST_DOWN, ERR_INVALID_STATE, Programs, describeProgram, forgetKernelState, kill, zeroCounters } from './crash.js';
+import { HostClock } from './host-clock.js';
+import { RunContext, hostContext } from './context.js';
+import { createOs, type OsModule } from './os.js';
+
+/** The modules `host.run(fn)` hands fn: Node's, bound to the host. */
+export interface HostModules {
+  readonly host: Host;
+  readonly net: NetModule;
+  readonly dgram: DgramModule;
+  readonly dns: DnsModule;
+  readonly os: OsModule;
+}
 
 export interface HostOptions {
   /** Route packets between interfaces (a router). Default false. */
@@ -121,6 +133,14 @@ export class Host {
   };
   /** @internal The partition cuts applied to frames arriving here (see src/world/partition.ts); empty when none. */
   _cuts: readonly IngressCut[] = [];
+  /**
+   * The host's clock as its code sees it (Date, performance.now, its timers): the network's,
+   * with an offset and a drift you can set (`host.clock.set({ offset: '2s', drift: 50 })`).
+   */
+  readonly clock: HostClock;
+  /** The context host.run() code runs in (one per boot of the host). */
+  private runContext: RunContext | null = null;
+  private _os: OsModule | undefined;
 
   constructor(network: Network, name: string, opts: HostOptions = {}) {
     this.name = name;
@@ -131,6 +151,32 @@ export class Host {
     this.tcp = new Tcp(this.kernel, this.kernel.sched, this.kernel.random, opts.tcp);
     registerTcpSysctls(this.kernel.sysctl, this.tcp.config);
     if (opts.sysctl !== undefined) for (const [k, v] of Object.entries(opts.sysctl)) writeSysctl(this.kernel.sysctl, k, v);
+    this.clock = new HostClock(network.sched, network.epoch);
+  }
+
+  /**
+   * Runs `fn` as code of this host and returns what it returns: its timers (setTimeout,
+   * setInterval, setImmediate, timers/promises, AbortSignal.timeout) run on the network's
+   * scheduler, and Date, performance.now() and process.hrtime() read the host's clock, in fn and
+   * in every callback and promise continuation that follows from it. fn gets the host's modules:
+   * `await a.run(async ({ net }) => { ... })`.
+   */
+  run<T>(fn: (modules: HostModules) => T): T {
+    if (typeof fn !== 'function') throw new TypeError(`${this.name}.run: expected a function`);
+    this.checkUp('run');
+    this.network._adoptPrograms();
+    if (this.runContext === null) {
+      const ctx = new RunContext(this, 'run');
+      ctx.refuse = (what) => { throw new ERR_HOST_DOWN(what, this.name); };
+      this.runContext = ctx;
+    }
+    const mods: HostModules = { host: this, net: this.net, dgram: this.dgram, dns: this.dns, os: this.os };
+    return hostContext.run(this.runContext, fn, mods);
+  }
+
+  /** node:os as the host's code sees it: hostname() and networkInterfaces() are the host's. */
+  get os(): OsModule {
+    return (this._os ??= createOs(this));
   }
 
   /** 'up', or 'crashed' between crash() and restart(). */
@@ -173,6 +219,8 @@ export class Host {
       try { kill(obj); } catch (e) { failure ??= e; }
     }
     if (this._sys !== undefined) crashHostSys(this._sys, this);
+    // The code that ran as the host dies with it: its timers and immediates are gone.
+    if (this.runContext !== null) { this.runContext.kill(); this.runContext = null; }
     if (failure !== null) throw failure;
   }
 

@@ -11,6 +11,7 @@ import { Capture, type CaptureOptions } from '../links/capture.js';
 import type { ImpairOptions } from '../links/impair.js';
 import { macKey, type Interface } from '../kernel/interface.js';
 import { Host, type HostOptions } from './host.js';
+import { adoptPrograms } from './time.js';
 import { Partition, ingressFilter, type IngressCut, type PartitionOptions } from './partition.js';
 import { Gateway, type GatewayOptions } from '../doors/gateway.js';
 import { openForward, type Forward, type ForwardOptions } from '../doors/forward.js';
@@ -20,6 +21,12 @@ export interface NetworkOptions {
   seed?: number;
   /** 'virtual' (default): time jumps to the next event; 'real': paced to the wall clock. */
   clock?: ClockMode;
+  /**
+   * The wall-clock date at time 0, as hosts' code sees it (Date.now()): a Date, an ISO string or
+   * ms since 1970. Default on the virtual clock 2024-01-01T00:00:00Z (the same on every run);
+   * on the real clock, the moment the network was made.
+   */
+  epoch?: Date | string | number;
 }
 
 export interface LinkOptions {
@@ -78,6 +85,8 @@ export class Network {
   readonly seed: number;
   readonly sched: Scheduler;
   readonly random: Random;
+  /** The wall-clock date (ms since 1970) at network time 0, as hosts see it. */
+  readonly epoch: number;
   /** The hosts by name, in creation order. */
   readonly hosts = new Map<string, Host>();
   readonly switches = new Map<string, Switch>();
@@ -97,6 +106,7 @@ export class Network {
     this.seed = seed;
     this.sched = new Scheduler(clock);
     this.random = new Random(seed);
+    this.epoch = opts.epoch === undefined && clock === 'real' ? Date.now() - this.sched.now() : epochOf(opts.epoch);
   }
 
   /** An Ethernet segment (a learning switch). */
@@ -202,6 +212,22 @@ export class Network {
     return this.sched.now();
   }
 
+  /**
+   * Resolves after `duration` (ms or '2s') of network time, as a timer of the network: the
+   * test's way to wait on the same clock as the hosts' code (time moves on by itself while
+   * anything is scheduled).
+   */
+  sleep(duration: number | string): Promise<void> {
+    const ms = parseDuration(duration, 'sleep');
+    return new Promise<void>((resolve) => { this.sched.after(ms, resolve); });
+  }
+
+  /** @internal Code is about to run as a host of this network (host.run, host.spawn). */
+  _adoptPrograms(): void {
+    if (this.sched.hasPrograms) return;
+    adoptPrograms(this.sched, () => false);
+  }
+
   /** Runs until nothing is scheduled, or for at most `for` (ms or '10s'). */
   run(opts: { for?: number | string } = {}): Promise<void> {
     return this.sched.run(opts.for === undefined ? undefined : parseDuration(opts.for, 'run: for'));
@@ -237,4 +263,12 @@ export class Network {
     this.claimed.add(port);
     return true;
   }
+}
+
+/** Network option `epoch` in ms since 1970. */
+function epochOf(v: Date | string | number | undefined): number {
+  if (v === undefined) return Date.UTC(2024, 0, 1);
+  const ms = v instanceof Date ? v.getTime() : typeof v === 'string' ? Date.parse(v) : v;
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new TypeError(`Network: epoch must be a Date, a date string or ms since 1970, got ${String(v)}`);
+  return ms;
 }

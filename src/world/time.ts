@@ -1,0 +1,552 @@
+// One clock for programs and the network. Once code runs as a host (host.run, host.spawn), the
+// process's time globals dispatch on the async context (src/world/context.ts):
+//
+//   setTimeout / setInterval / their clears     the network's scheduler, the host's clock rate
+//   setImmediate / clearImmediate               Node's own, but virtual time waits for them
+//   Date, Date.now(), new Date()                the host's wall clock (network epoch + offset)
+//   performance.now(), performance.timeOrigin   the host's monotonic clock
+//   process.hrtime(), process.hrtime.bigint()   the same, in nanoseconds
+//   node:timers, node:timers/promises           the same functions (also as ESM named imports)
+//   AbortSignal.timeout()                       a timer of the host
+//
+// Outside any host every one of them is Node's own and behaves as before. They are patched once
+// per process, the first time code runs as a host (installTime()).
+//
+// When virtual time may advance (src/links/clock.ts mayAdvance): only when no event is due now,
+// no immediate a host's code queued is waiting, and no real work that host code started (a file
+// read, a DNS query to the real resolver, a child process, compression or crypto on the thread
+// pool) is outstanding. Real work freezes virtual time until it settles: it is seen through an
+// async_hooks init hook (which libuv requests were created inside a host context) and
+// process._getActiveRequests() (which are still outstanding).
+
+import { AsyncResource, createHook } from 'node:async_hooks';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import type { ProgramHooks, Scheduler, Timer } from '../links/clock.js';
+import { AbortError } from '../node/errors.js';
+import { validateAbortSignal, validateBoolean, validateFunction, validateObject, validateUint32 } from '../node/validators.js';
+import { hostContext, type Cancellable, type RunContext } from './context.js';
+
+const require = createRequire(import.meta.url);
+
+/** Node's TIMEOUT_MAX: 2^31 - 1 ms. */
+const TIMEOUT_MAX = 2 ** 31 - 1;
+
+const kContext = Symbol('usernet.context');
+const kImmediate = Symbol('usernet.immediate');
+
+/** Node's own functions, as they were before installTime(). */
+const real = {
+  setTimeout: globalThis.setTimeout,
+  clearTimeout: globalThis.clearTimeout,
+  setInterval: globalThis.setInterval,
+  clearInterval: globalThis.clearInterval,
+  setImmediate: globalThis.setImmediate,
+  clearImmediate: globalThis.clearImmediate,
+  Date: globalThis.Date,
+  dateNow: Date.now,
+  perfNow: performance.now.bind(performance),
+  hrtime: process.hrtime,
+  hrtimeBigint: process.hrtime.bigint,
+  abortTimeout: AbortSignal.timeout.bind(AbortSignal),
+};
+
+/** Timers set by host code, by the number their [Symbol.toPrimitive]() gave (clearTimeout(id)). */
+const byId = new Map<number, Timeout>();
+let nextId = 2 ** 31; // above Node's async ids, which its own timers' primitives are
+
+/** The timer object host code gets from setTimeout/setInterval: Node's Timeout, on the scheduler. */
+export class Timeout implements Cancellable {
+  _idleTimeout: number;
+  _onTimeout: ((...args: unknown[]) => void) | null;
+  _timerArgs: unknown[] | undefined;
+  _repeat: number | null;
+  _destroyed = false;
+  /** @internal */ readonly [kContext]: RunContext;
+  private event: Timer | null = null;
+  private refed = true;
+  private id = 0;
+  private readonly resource: AsyncResource;
+
+  constructor(ctx: RunContext, callback: (...args: unknown[]) => void, after: unknown, args: unknown[] | undefined, repeat: boolean) {
+    let ms = Number(after);
+    if (!(ms >= 1 && ms <= TIMEOUT_MAX)) {
+      if (ms > TIMEOUT_MAX) {
+        process.emitWarning(`${ms} does not fit into a 32-bit signed integer.\nTimeout duration was set to 1.`, 'TimeoutOverflowWarning');
+      }
+      ms = 1;
+    }
+    this[kContext] = ctx;
+    this._idleTimeout = ms;
+    this._onTimeout = callback;
+    this._timerArgs = args;
+    this._repeat = repeat ? ms : null;
+    this.resource = new AsyncResource('Timeout');
+    ctx.pending.add(this);
+    this.arm();
+  }
+
+  private arm(): void {
+    const ctx = this[kContext];
+    this.event = ctx.sched.after(ctx.clock.toNetwork(this._idleTimeout), this.fire, this.refed);
+  }
+
+  private fire = (): void => {
+    this.event = null;
+    const ctx = this[kContext];
+    if (ctx.dead || this._onTimeout === null) return;
+    this.resource.runInAsyncScope(this.call, this);
+    if (this.event !== null || this._destroyed) return; // refresh()ed or cleared inside
+    if (this._repeat !== null && !ctx.dead) this.arm();
+    else this.destroy();
+  };
+
+  private call(): void {
+    try {
+      const args = this._timerArgs;
+      if (args === undefined) this._onTimeout!();
+      else this._onTimeout!(...args);
+    } catch (err) {
+      if (!this[kContext].sched.raise(err)) throw err;
+    }
+  }
+
+  private destroy(): void {
+    this._destroyed = true;
+    this[kContext].pending.delete(this);
+    if (this.id !== 0) byId.delete(this.id);
+  }
+
+  /** clearTimeout(this). */
+  close(): this {
+    if (this.event !== null) { this.event.cancel(); this.event = null; }
+    if (!this._destroyed) this.destroy();
+    return this;
+  }
+
+  /** @internal The context died. */
+  cancel(): void {
+    this.close();
+  }
+
+  ref(): this {
+    this.refed = true;
+    this.event?.ref();
+    return this;
+  }
+
+  unref(): this {
+    this.refed = false;
+    this.event?.unref();
+    return this;
+  }
+
+  hasRef(): boolean {
+    return this.refed;
+  }
+
+  /** Starts the delay again from now (also after it fired, as Node's refresh does). */
+  refresh(): this {
+    if (this._onTimeout === null) return this;
+    if (this.event !== null) this.event.cancel();
+    if (this._destroyed) { this._destroyed = false; this[kContext].pending.add(this); if (this.id !== 0) byId.set(this.id, this); }
+    this.arm();
+    return this;
+  }
+
+  [Symbol.toPrimitive](): number {
+    if (this.id === 0) {
+      this.id = nextId++;
+      if (!this._destroyed) byId.set(this.id, this);
+    }
+    return this.id;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** What clearTimeout and clearInterval take: one of ours, or one of Node's. */
+function clearTimer(timer: unknown): void {
+  if (timer instanceof Timeout) { timer.close(); return; }
+  if (typeof timer === 'number' || typeof timer === 'string') {
+    const t = byId.get(Number(timer));
+    if (t !== undefined) { t.close(); return; }
+  }
+  real.clearTimeout(timer as Parameters<typeof clearTimeout>[0]);
+}
+
+// ---- the patched globals ----------------------------------------------------------------------
+
+function setTimeoutHost(this: unknown, callback: unknown, after?: unknown, ...args: unknown[]): unknown {
+  const ctx = hostContext.getStore();
+  if (ctx === undefined) return (real.setTimeout as (...a: unknown[]) => unknown).apply(this, [callback, after, ...args]);
+  validateFunction(callback, 'callback');
+  if (ctx.dead) ctx.refuse('setTimeout');
+  return new Timeout(ctx, callback as (...a: unknown[]) => void, after, args.length > 0 ? args : undefined, false);
+}
+
+function setIntervalHost(this: unknown, callback: unknown, repeat?: unknown, ...args: unknown[]): unknown {
+  const ctx = hostContext.getStore();
+  if (ctx === undefined) return (real.setInterval as (...a: unknown[]) => unknown).apply(this, [callback, repeat, ...args]);
+  validateFunction(callback, 'callback');
+  if (ctx.dead) ctx.refuse('setInterval');
+  return new Timeout(ctx, callback as (...a: unknown[]) => void, repeat, args.length > 0 ? args : undefined, true);
+}
+
+function clearTimeoutHost(timer: unknown): void { clearTimer(timer); }
+function clearIntervalHost(timer: unknown): void { clearTimer(timer); }
+
+/** An immediate of host code: Node's own, holding virtual time until it ran or was cleared. */
+interface HeldImmediate extends Cancellable {
+  ctx: RunContext;
+  held: boolean;
+  immediate: NodeJS.Immediate | null;
+}
+
+function releaseImmediate(h: HeldImmediate): void {
+  if (!h.held) return;
+  h.held = false;
+  h.ctx.pending.delete(h);
+  h.ctx.sched.release();
+}
+
+function setImmediateHost(this: unknown, callback: unknown, ...args: unknown[]): unknown {
+  const ctx = hostContext.getStore();
+  if (ctx === undefined) return (real.setImmediate as (...a: unknown[]) => unknown).apply(this, [callback, ...args]);
+  validateFunction(callback, 'callback');
+  if (ctx.dead) ctx.refuse('setImmediate');
+  const h: HeldImmediate = {
+    ctx, held: true, immediate: null,
+    cancel() { if (this.immediate !== null) real.clearImmediate(this.immediate); releaseImmediate(this); },
+  };
+  const fn = callback as (...a: unknown[]) => void;
+  const imm = real.setImmediate(function (this: NodeJS.Immediate) {
+    try {
+      if (!ctx.dead) fn.apply(this, args);
+    } finally {
+      releaseImmediate(h);
+    }
+  });
+  h.immediate = imm;
+  (imm as unknown as Record<symbol, HeldImmediate>)[kImmediate] = h;
+  ctx.pending.add(h);
+  ctx.sched.hold();
+  return imm;
+}
+
+function clearImmediateHost(immediate: unknown): void {
+  const h = immediate !== null && typeof immediate === 'object' ? (immediate as Record<symbol, HeldImmediate | undefined>)[kImmediate] : undefined;
+  if (h !== undefined) releaseImmediate(h);
+  real.clearImmediate(immediate as NodeJS.Immediate);
+}
+
+function dateNowHost(): number {
+  const ctx = hostContext.getStore();
+  return ctx === undefined ? real.dateNow() : Math.floor(ctx.clock.now());
+}
+
+/** Date: `new Date()` and `Date()` read the host's clock in host code; everything else is Node's Date. */
+const DateHost = new Proxy(real.Date, {
+  construct(target, args, newTarget) {
+    if (args.length === 0) {
+      const ctx = hostContext.getStore();
+      if (ctx !== undefined) return Reflect.construct(target, [Math.floor(ctx.clock.now())], newTarget) as object;
+    }
+    return Reflect.construct(target, args, newTarget) as object;
+  },
+  apply(target, thisArg, args) {
+    const ctx = hostContext.getStore();
+    if (ctx !== undefined) return new target(Math.floor(ctx.clock.now())).toString();
+    return Reflect.apply(target, thisArg, args) as string;
+  },
+});
+
+function perfNowHost(): number {
+  const ctx = hostContext.getStore();
+  return ctx === undefined ? real.perfNow() : ctx.clock.mono();
+}
+
+function monoNs(ctx: RunContext): bigint {
+  return BigInt(Math.round(ctx.clock.mono() * 1e6));
+}
+
+function hrtimeHost(time?: [number, number]): [number, number] {
+  const ctx = hostContext.getStore();
+  if (ctx === undefined) return real.hrtime(time);
+  if (time !== undefined && (!Array.isArray(time) || time.length !== 2)) return real.hrtime(time); // Node's argument errors
+  const ns = monoNs(ctx);
+  let s = Number(ns / 1_000_000_000n);
+  let n = Number(ns % 1_000_000_000n);
+  if (time !== undefined) {
+    s -= time[0];
+    n -= time[1];
+    if (n < 0) { s--; n += 1e9; }
+  }
+  return [s, n];
+}
+
+function hrtimeBigintHost(): bigint {
+  const ctx = hostContext.getStore();
+  return ctx === undefined ? real.hrtimeBigint() : monoNs(ctx);
+}
+
+function abortTimeoutHost(delay: number): AbortSignal {
+  const ctx = hostContext.getStore();
+  if (ctx === undefined) return real.abortTimeout(delay);
+  validateUint32(delay, 'delay', false);
+  if (ctx.dead) ctx.refuse('AbortSignal.timeout');
+  const ac = new AbortController();
+  // Node's timeout signals do not hold the process open either.
+  new Timeout(ctx, () => ac.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), delay, undefined, false).unref();
+  return ac.signal;
+}
+
+// ---- node:timers/promises ---------------------------------------------------------------------
+
+interface TimerPromiseOptions {
+  signal?: AbortSignal;
+  ref?: boolean;
+}
+
+function promiseOptions(options: unknown): TimerPromiseOptions {
+  validateObject(options, 'options');
+  const o = options as TimerPromiseOptions;
+  validateAbortSignal(o.signal, 'options.signal');
+  if (o.ref !== undefined) validateBoolean(o.ref, 'options.ref');
+  return o;
+}
+
+function abortedError(signal: AbortSignal): AbortError {
+  return new AbortError(undefined, { cause: signal.reason });
+}
+
+/** A promise settled by a timer or an immediate of `ctx`, cancelled by an abort signal. */
+function timerPromise<T>(ctx: RunContext, start: (done: () => void) => Cancellable & { unref?(): unknown }, value: T, o: TimerPromiseOptions): Promise<T> {
+  const { signal, ref = true } = o;
+  if (signal?.aborted) return Promise.reject(abortedError(signal));
+  return new Promise<T>((resolve, reject) => {
+    let onAbort: (() => void) | null = null;
+    const t = start(() => {
+      if (onAbort !== null) signal!.removeEventListener('abort', onAbort);
+      resolve(value);
+    });
+    if (!ref) t.unref?.();
+    if (signal !== undefined) {
+      onAbort = () => { t.cancel(); reject(abortedError(signal)); };
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+}
+
+function immediateStarter(ctx: RunContext): (done: () => void) => Cancellable & { unref(): unknown } {
+  return (done) => {
+    const imm = hostContext.run(ctx, () => setImmediateHost(done)) as NodeJS.Immediate;
+    return { cancel: () => clearImmediateHost(imm), unref: () => imm.unref() };
+  };
+}
+
+function makePromiseTimers(tp: typeof import('node:timers/promises')) {
+  const realTp = { setTimeout: tp.setTimeout, setImmediate: tp.setImmediate, setInterval: tp.setInterval };
+  const realScheduler = tp.scheduler ? { wait: tp.scheduler.wait.bind(tp.scheduler), yield: tp.scheduler.yield.bind(tp.scheduler) } : null;
+
+  function setTimeoutP<T = void>(delay?: number, value?: T, options: unknown = {}): Promise<T> {
+    const ctx = hostContext.getStore();
+    if (ctx === undefined) return realTp.setTimeout(delay, value as T, options as TimerPromiseOptions);
+    let o: TimerPromiseOptions;
+    try { o = promiseOptions(options); } catch (e) { return Promise.reject(e); }
+    if (ctx.dead) ctx.refuse('timers/promises setTimeout');
+    return timerPromise(ctx, (done) => new Timeout(ctx, done, delay, undefined, false), value as T, o);
+  }
+
+  function setImmediateP<T = void>(value?: T, options: unknown = {}): Promise<T> {
+    const ctx = hostContext.getStore();
+    if (ctx === undefined) return realTp.setImmediate(value as T, options as TimerPromiseOptions);
+    let o: TimerPromiseOptions;
+    try { o = promiseOptions(options); } catch (e) { return Promise.reject(e); }
+    if (ctx.dead) ctx.refuse('timers/promises setImmediate');
+    return timerPromise(ctx, immediateStarter(ctx), value as T, o);
+  }
+
+  function setIntervalP<T = void>(delay?: number, value?: T, options: unknown = {}): AsyncIterableIterator<T> {
+    const ctx = hostContext.getStore();
+    if (ctx === undefined) return realTp.setInterval(delay, value as T, options as TimerPromiseOptions);
+    const o = promiseOptions(options);
+    return intervalIterator(ctx, delay, value as T, o);
+  }
+
+  const scheduler = {
+    wait(delay: number, options?: { signal?: AbortSignal }): Promise<void> {
+      const ctx = hostContext.getStore();
+      if (ctx === undefined) return realScheduler!.wait(delay, options);
+      return setTimeoutP(delay, undefined, { signal: options?.signal });
+    },
+    yield(): Promise<void> {
+      const ctx = hostContext.getStore();
+      if (ctx === undefined) return realScheduler!.yield();
+      return setImmediateP();
+    },
+  };
+  return { setTimeoutP, setImmediateP, setIntervalP, scheduler, hasScheduler: realScheduler !== null };
+}
+
+/** timers/promises setInterval: an async iterator that yields `value` once per tick it has not consumed. */
+function intervalIterator<T>(ctx: RunContext, delay: unknown, value: T, o: TimerPromiseOptions): AsyncIterableIterator<T> {
+  const { signal, ref = true } = o;
+  let pending = 0;
+  let waiter: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | null = null;
+  let done = false;
+  let failure: unknown = null;
+  let timer: Timeout | null = null;
+  const onAbort = (): void => {
+    failure = abortedError(signal!);
+    stop();
+    if (waiter !== null) { const w = waiter; waiter = null; w.reject(failure); }
+  };
+  const stop = (): void => {
+    done = true;
+    timer?.close();
+    signal?.removeEventListener('abort', onAbort);
+  };
+  if (signal?.aborted) failure = abortedError(signal);
+  else {
+    if (ctx.dead) ctx.refuse('timers/promises setInterval');
+    timer = new Timeout(ctx, () => {
+      pending++;
+      if (waiter !== null) { const w = waiter; waiter = null; pending--; w.resolve({ value, done: false }); }
+    }, delay, undefined, true);
+    if (!ref) timer.unref();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  }
+  const it: AsyncIterableIterator<T> = {
+    next(): Promise<IteratorResult<T>> {
+      if (failure !== null) { const f = failure; failure = null; done = true; return Promise.reject(f); }
+      if (done) return Promise.resolve({ value: undefined, done: true });
+      if (pending > 0) { pending--; return Promise.resolve({ value, done: false }); }
+      return new Promise((resolve, reject) => { waiter = { resolve, reject }; });
+    },
+    return(): Promise<IteratorResult<T>> {
+      stop();
+      if (waiter !== null) { const w = waiter; waiter = null; w.resolve({ value: undefined, done: true }); }
+      return Promise.resolve({ value: undefined, done: true });
+    },
+    [Symbol.asyncIterator]() { return it; },
+  };
+  return it;
+}
+
+// ---- real work --------------------------------------------------------------------------------
+
+/** async_hooks types that are never real work (promises, ticks, timers, immediates). */
+const notWork = new Set(['PROMISE', 'Timeout', 'Immediate', 'TickObject', 'Microtask', 'TIMERWRAP']);
+
+/** Real requests (libuv's) started by host code of each virtual network, until seen settled. */
+const outstanding = new WeakMap<Scheduler, object[]>();
+
+/** Whether real work started by code of the network on `sched` is still outstanding. */
+function realWorkOf(sched: Scheduler): boolean {
+  const list = outstanding.get(sched);
+  if (list === undefined || list.length === 0) return false;
+  const process_ = process as unknown as { _getActiveRequests(): object[]; _getActiveHandles(): Array<{ _handle?: unknown }> };
+  const active = new Set<unknown>(process_._getActiveRequests());
+  let children: Set<unknown> | null = null;
+  let n = 0;
+  for (const r of list) {
+    let live = active.has(r);
+    if (!live && r.constructor?.name === 'Process') {
+      // A child process: its handle stays among the active ones until it exited.
+      children ??= new Set(process_._getActiveHandles().map((h) => h?._handle));
+      live = children.has(r);
+    }
+    if (live) list[n++] = r;
+  }
+  list.length = n;
+  return n > 0;
+}
+
+// ---- install ----------------------------------------------------------------------------------
+
+let installed = false;
+
+/** Patches the time globals once per process (see the top of this file). */
+export function installTime(): void {
+  if (installed) return;
+  installed = true;
+
+  const g = globalThis as unknown as Record<string, unknown>;
+  g.setTimeout = setTimeoutHost;
+  g.setInterval = setIntervalHost;
+  g.clearTimeout = clearTimeoutHost;
+  g.clearInterval = clearIntervalHost;
+  g.setImmediate = setImmediateHost;
+  g.clearImmediate = clearImmediateHost;
+  // setTimeout[util.promisify.custom] and setImmediate's: timers/promises' versions, as in Node.
+  const tp = require('node:timers/promises') as typeof import('node:timers/promises') & Record<string, unknown>;
+  const pt = makePromiseTimers(tp);
+  Object.defineProperty(setTimeoutHost, Symbol.for('nodejs.util.promisify.custom'), { value: pt.setTimeoutP });
+  Object.defineProperty(setImmediateHost, Symbol.for('nodejs.util.promisify.custom'), { value: pt.setImmediateP });
+
+  real.Date.now = dateNowHost;
+  g.Date = DateHost;
+  Object.defineProperty(real.Date.prototype, 'constructor', { value: DateHost, writable: true, configurable: true, enumerable: false });
+
+  const perf = performance as unknown as Record<string, unknown>;
+  const realOrigin = performance.timeOrigin;
+  perf.now = perfNowHost;
+  Object.defineProperty(performance, 'timeOrigin', {
+    configurable: true, enumerable: true,
+    get() {
+      const ctx = hostContext.getStore();
+      return ctx === undefined ? realOrigin : ctx.clock.now() - ctx.clock.mono();
+    },
+  });
+  const hr = hrtimeHost as typeof process.hrtime;
+  hr.bigint = hrtimeBigintHost;
+  process.hrtime = hr;
+  AbortSignal.timeout = abortTimeoutHost;
+
+  const timers = require('node:timers') as Record<string, unknown>;
+  timers.setTimeout = setTimeoutHost;
+  timers.setInterval = setIntervalHost;
+  timers.clearTimeout = clearTimeoutHost;
+  timers.clearInterval = clearIntervalHost;
+  timers.setImmediate = setImmediateHost;
+  timers.clearImmediate = clearImmediateHost;
+  tp.setTimeout = pt.setTimeoutP;
+  tp.setImmediate = pt.setImmediateP;
+  tp.setInterval = pt.setIntervalP;
+  if (pt.hasScheduler) {
+    const s = tp.scheduler as unknown as Record<string, unknown>;
+    s.wait = pt.scheduler.wait;
+    s.yield = pt.scheduler.yield;
+  }
+  syncBuiltinESMExports();
+
+  // Real work started inside a host context of a virtual network (see realWorkOf).
+  createHook({
+    init(_id, type, _trigger, resource) {
+      if (notWork.has(type)) return;
+      const ctx = hostContext.getStore();
+      if (ctx === undefined || !ctx.virtual) return;
+      let list = outstanding.get(ctx.sched);
+      if (list === undefined) outstanding.set(ctx.sched, list = []);
+      list.push(resource);
+    },
+  }).enable();
+}
+
+/**
+ * The network on `sched` gets host code: the globals are patched, scheduler events run outside
+ * any host's context, virtual time waits for real work, and exceptions of program callbacks go
+ * to `uncaught`.
+ */
+export function adoptPrograms(sched: Scheduler, uncaught: (err: unknown) => boolean): void {
+  installTime();
+  if (sched.hasPrograms) return;
+  const hooks: ProgramHooks = {
+    realWork: () => realWorkOf(sched),
+    uncaught,
+  };
+  const root = hostContext.exit(() => new AsyncResource('usernet.Scheduler'));
+  sched.adoptPrograms(hooks, root);
+}
