@@ -256,8 +256,7 @@ function synSentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number):
     s.sndWl1 = seg.seq;
     s.sndWl2 = seg.ack;
     s.maxSndWnd = s.sndWnd;
-    // RFC 6298 §3 (Karn): an RTT sample from the SYN only if it was not retransmitted.
-    if (!s.synLost) { measured(s, now - s.synSentAt, now); s.backoff = 0; }
+    if (handshakeRtt(s, seg, now)) s.backoff = 0;
     established(s);
     if (s.synFastopen || s.synData) {
       if (fastopenSynack(s, seg, now)) {
@@ -290,6 +289,23 @@ function synSentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number):
   sendSyn(s, true);
 }
 
+/**
+ * The RTT sample of the handshake (Linux tcp_ack_update_rtt on the SYN or SYN-ACK): from when our
+ * SYN (SYN-ACK) was sent, unless it was retransmitted (RFC 6298 §3, Karn); then from the echoed
+ * timestamp, which names the transmission it answers (RFC 7323 §4). Whether there was one.
+ */
+function handshakeRtt(s: TcpSocket, seg: TcpRepr, now: number): boolean {
+  let r = -1;
+  if (!s.synLost) r = now - s.synSentAt;
+  else {
+    const ts = s.tsOk ? seg.options.timestamp : undefined;
+    if (ts !== undefined && ts.tsecr !== 0) r = (tsNow(s) - ts.tsecr) | 0;
+  }
+  if (r < 0) return false;
+  measured(s, r, now);
+  return true;
+}
+
 /** RFC 9293 §3.10.7.4 fifth, SYN-RECEIVED: our SYN is acknowledged. False: drop the segment. */
 function synReceivedAcked(s: TcpSocket, seg: TcpRepr, now: number): boolean {
   if (s.fastopenRsk) { fastopenEstablished(s, seg, now); return true; }
@@ -306,7 +322,7 @@ function synReceivedAcked(s: TcpSocket, seg: TcpRepr, now: number): boolean {
   s.sndWl1 = seg.seq;
   s.sndWl2 = seg.ack;
   s.maxSndWnd = s.sndWnd;
-  if (!s.synLost) measured(s, now - s.synSentAt, now);
+  handshakeRtt(s, seg, now);
   established(s);
   if (s.passive && parent !== null) {
     parent.synQueue.delete(s);

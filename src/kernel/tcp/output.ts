@@ -456,6 +456,7 @@ export function sendSyn(s: TcpSocket, withAck: boolean, dataLen = 0): void {
   const buf = Buffer.allocUnsafe(HEADROOM + TCP_HEADER_LEN + optLen + dataLen);
   if (dataLen > 0) s.sendQ.copyOut(seqAdd(s.iss, 1), dataLen, buf, HEADROOM + TCP_HEADER_LEN + optLen);
   const win = synWindow(s);
+  s.synSentAt = s.tcp.sched.now(); // the handshake's RTT sample is measured from here (RFC 6298 §2)
   if (withAck) s.rcvAdvEdge = seqAdd(s.rcvNxt, win);
   emit(s, buf, HEADROOM, s.iss, withAck ? TCP_SYN | TCP_ACK : TCP_SYN, dataLen, o, win);
 }
