@@ -175,3 +175,37 @@ test('segmentation offload toward a device that is not a virtual wire: the devic
   assert.ok(h.tcp.stats.OutSegs >= segs.length);
   sock.destroy();
 });
+
+test('PSH: on the last segment of every packet of several segments (Linux 5.6) and at the end of each write', async (t) => {
+  const { world, dev, seen, accepted } = await setup(t);
+  const hostIsn = await handshake(world, dev, seen);
+  const sock = await accepted;
+  const data = (): TcpRepr[] => seen.splice(0).map((x) => x.tcp).filter((x) => x.payload.length > 0);
+  const psh = (x: TcpRepr): boolean => (x.flags & TCP_PSH) !== 0;
+  // 20000 bytes: the initial window of 10 segments leaves as one super-segment, cut by the
+  // device: only its last segment carries PSH, though the write goes on.
+  sock.write(Buffer.alloc(20000));
+  await world.run({ for: '10ms' });
+  const first = data();
+  assert.equal(first.length, 10);
+  assert.deepEqual(first.map(psh), [...Array(9).fill(false), true]);
+  send(dev, { seq: ISN + 1, ack: hostIsn + 1 + 14600, flags: TCP_ACK, window: 65535 });
+  await world.run({ for: '10ms' });
+  const rest = data();
+  assert.deepEqual(rest.map((x) => x.payload.length), [1460, 1460, 1460, 1020]);
+  assert.deepEqual(rest.map(psh), [false, false, false, true]);
+  sock.destroy();
+});
+
+test('PSH with offload off (ethtool -K tso off): a packet per segment, PSH only where the write ends', async (t) => {
+  const { world, h, dev, seen, accepted } = await setup(t);
+  h.iface('tun0')!.offload = false;
+  await handshake(world, dev, seen);
+  const sock = await accepted;
+  sock.write(Buffer.alloc(5000));
+  await world.run({ for: '10ms' });
+  const segs = seen.splice(0).map((x) => x.tcp).filter((x) => x.payload.length > 0);
+  assert.deepEqual(segs.map((x) => x.payload.length), [1460, 1460, 1460, 620]);
+  assert.deepEqual(segs.map((x) => (x.flags & TCP_PSH) !== 0), [false, false, false, true]);
+  sock.destroy();
+});

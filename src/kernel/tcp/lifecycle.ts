@@ -76,6 +76,7 @@ export function initTransfer(s: TcpSocket): void {
   s.rack.fack = s.sndUna; // RFC 8985 §6.2 step 3: nothing delivered yet
   s.cwndLimitedSeq = s.sndUna;
   s.sndSml = s.sndUna;
+  s.pushedSeq = s.sndNxt;
   s.rcvWup = s.rcvNxt;
   // Linux tcp_init_buffer_space: the receive-space estimate starts at ten segments.
   s.rcvSpace = Math.min(s.rcvBudget, 10 * s.advMss);

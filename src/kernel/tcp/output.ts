@@ -178,10 +178,13 @@ function sendSkb(s: TcpSocket, skb: Skb, retrans: boolean, gso = 0): number {
   let flags = TCP_ACK;
   if (skb.fin) flags |= TCP_FIN;
   const q = s.sendQ;
-  if (skb.len > 0 && (skb.psh || skb === q.skbs[q.skbs.length - 1])) flags |= TCP_PSH; // the end of what the application wrote
+  const len = skb.len;
+  const tso = gso > 0 && len > gso ? gso : 0;
+  // PSH at the end of a write or a forced push (Linux tcp_mark_push), and on every packet of
+  // several segments (Linux 5.6 __tcp_transmit_skb: a GRO flush hint; segmentation leaves it on the last).
+  if (len > 0 && (skb.psh || tso > 0)) flags |= TCP_PSH;
   const optLen = segmentOptions(s);
   const hl = TCP_HEADER_LEN + optLen;
-  const len = skb.len;
   let buf: Uint8Array;
   let off: number;
   if (skb.inPlace && !retrans && len > 0 && skb.off - hl >= HEADROOM) {
@@ -203,7 +206,6 @@ function sendSkb(s: TcpSocket, skb: Skb, retrans: boolean, gso = 0): number {
   skb.txCount++;
   skb.txOrder = ++s.rack.txOrder;
   q.tsPush(skb); // RFC 8985 §6.1: the latest transmission time orders the chunks for RACK
-  const tso = gso > 0 && len > gso ? gso : 0;
   if (len > 0) {
     s.dataSegsOut += tso > 0 ? Math.ceil(len / tso) : 1;
     s.lastDataSent = now;

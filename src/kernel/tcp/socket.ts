@@ -25,7 +25,7 @@ import { getOption, setOption } from './sockopt.js';
 import { zerocopySent } from './zerocopy.js';
 import { done, notify, setState } from './lifecycle.js';
 import { receiveSpace, sendActiveReset, sizeGoal, tcpConnect, transmit } from './output.js';
-import { seqAdd, seqSub } from './seq.js';
+import { seqAdd, seqGt, seqSub } from './seq.js';
 import {
   CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
 } from './state.js';
@@ -357,8 +357,10 @@ export class TcpSocket extends Tcb implements KernelSocket {
     const e = this.sendable();
     if (e < 0) return e;
     if (data.length === 0) return 0;
+    const from = this.writeStart();
     const n = this.queue(data, false);
     if (n === 0) return -EAGAIN;
+    this.markPush(from);
     transmit(this);
     return n;
   }
@@ -390,6 +392,40 @@ export class TcpSocket extends Tcb implements KernelSocket {
     this.writeSeq = seqAdd(this.writeSeq, n);
     if (n < len) this.noSpace = true;
     return n;
+  }
+
+  /**
+   * Where a write (or a sendmsg's pieces) starts filling the queue: the unsent tail chunk, which
+   * loses the PSH of an earlier write (Linux tcp_sendmsg_locked), or the next one. For markPush.
+   */
+  private writeStart(): number {
+    const q = this.sendQ;
+    if (q.sendIdx < q.skbs.length) {
+      q.skbs[q.skbs.length - 1]!.psh = false;
+      return q.skbs.length - 1;
+    }
+    return q.skbs.length;
+  }
+
+  /**
+   * PSH marks (Linux tcp_mark_push): on a chunk filled to the size goal more than half the
+   * peer's largest window after the last mark (forced_push), and on the last chunk of the write
+   * (tcp_push). `from` is the index of the first chunk the write filled (writeStart).
+   */
+  private markPush(from: number): void {
+    const q = this.sendQ;
+    const goal = sizeGoal(this);
+    const half = this.maxSndWnd >>> 1;
+    const last = q.skbs.length - 1;
+    for (let i = from; i < last; i++) {
+      const c = q.skbs[i]!;
+      if (c.len >= goal && seqGt(c.end, seqAdd(this.pushedSeq, half))) {
+        c.psh = true;
+        this.pushedSeq = c.end;
+      }
+    }
+    if (last >= 0) q.skbs[last]!.psh = true;
+    this.pushedSeq = this.writeSeq;
   }
 
   /** A caller waits to write (host.sys.watch's `writer`; Linux sk_write_pending). */
@@ -434,6 +470,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
     // All the pieces are queued, then sent at once (Linux pushes at the end of the call).
     let total = 0;
     let size = 0;
+    const from = this.writeStart();
     for (const d of pieces) {
       size += d.length;
       if (d.length === 0) continue;
@@ -442,7 +479,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
       if (n < d.length) break;
     }
     if (total === 0 && size > 0 && copiedSyn === 0) return -EAGAIN;
-    if (total > 0) transmit(this);
+    if (total > 0) { this.markPush(from); transmit(this); }
     if (zc && total + copiedSyn > 0) zerocopySent(this, this.writeSeq);
     return total + copiedSyn;
   }

@@ -157,6 +157,8 @@ export class Tcb {
   retransBytes = 0;
   /** Retransmission scan starts here (a sequence number; Linux retransmit_skb_hint). */
   rtxHint = 0;
+  /** Sequence number up to which a PSH was last marked (Linux pushed_seq, for forced pushes). */
+  pushedSeq = 0;
   /** End of the last small segment sent (Minshall's Nagle, Linux snd_sml). */
   sndSml = 0;
   /** Sending was last held back by cwnd while SND.NXT was here (RFC 7661 cwnd validation). */
