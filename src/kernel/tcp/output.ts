@@ -481,6 +481,7 @@ function sendSynData(s: TcpSocket): void {
   if (space > 0) {
     q.append(fo.data, 0, space, s.writeSeq, space, s.tcp.mem);
     s.writeSeq = seqAdd(s.writeSeq, space);
+    q.last()!.psh = true; // Linux tcp_send_syn_data: the data's skb is ACK|PSH
   }
   fo.copied = space;
   sendSyn(s, false, space);
