@@ -10,7 +10,24 @@ export const PipeConstants = {
   IPC: 2,
   UV_READABLE: 1,
   UV_WRITABLE: 2,
+  /** libuv uv_pipe_bind2 / uv_pipe_connect2: a name longer than sun_path is EINVAL, not cut (Node 24+). */
+  UV_PIPE_NO_TRUNCATE: 1,
 } as const;
+
+/** sizeof(sun_path): a filesystem name has room for 107 bytes and the NUL, an abstract one for 108. */
+const SUN_PATH = 108;
+
+/**
+ * The name libuv puts in the sockaddr_un: too long, it is cut to what fits (libuv's old
+ * uv_pipe_bind), or refused with UV_PIPE_NO_TRUNCATE.
+ */
+function sunPath(name: string, flags: number): string | number {
+  const bytes = Buffer.from(name);
+  const room = name.startsWith('\0') ? SUN_PATH : SUN_PATH - 1;
+  if (bytes.length <= room) return name;
+  if ((flags & PipeConstants.UV_PIPE_NO_TRUNCATE) !== 0) return UV_EINVAL;
+  return bytes.subarray(0, room).toString();
+}
 
 export class PipeHandle extends StreamHandle {
   /** The path bound (servers) or connected to. */
@@ -24,8 +41,10 @@ export class PipeHandle extends StreamHandle {
     return new PipeHandle(this.loop, PipeConstants.SOCKET).initConnected(fd);
   }
 
-  bind(name: string): number {
+  bind(path: string, flags = 0): number {
     if (this.isClosed || this.fd >= 0) return UV_EINVAL;
+    const name = sunPath(path, flags);
+    if (typeof name === 'number') return name;
     const { sys } = this.loop;
     const fd = sys.socket(AF_UNIX, SOCK_STREAM);
     if (fd < 0) return fd;
@@ -47,9 +66,14 @@ export class PipeHandle extends StreamHandle {
     return 0;
   }
 
-  /** Always 0: like uv_pipe_connect, failures (ENOENT, ECONNREFUSED, EAGAIN) come through req.oncomplete. */
-  connect(req: ConnectWrap, name: string): number {
+  /**
+   * 0, or EINVAL for a name too long with UV_PIPE_NO_TRUNCATE: like uv_pipe_connect2, other
+   * failures (ENOENT, ECONNREFUSED, EAGAIN) come through req.oncomplete.
+   */
+  connect(req: ConnectWrap, path: string, flags = 0): number {
     if (this.isClosed) return UV_EINVAL;
+    const name = sunPath(path, flags);
+    if (typeof name === 'number') return name;
     if (this.connectReq !== null) return -EALREADY;
     const { sys } = this.loop;
     let status = 0;

@@ -6,6 +6,7 @@
 // with Node's `getaddrinfo ENOTFOUND name` error (errno -3008, code 'ENOTFOUND').
 import { ADDRCONFIG, ALL, V4MAPPED } from 'node:dns';
 import { promisify } from 'node:util';
+import type { HostPerformance } from './perf.js';
 import type { Scheduler } from '../links/clock.js';
 import { ipFamily } from '../wire/addr.js';
 import type { DgramModule } from './dgram.js';
@@ -28,6 +29,8 @@ export interface DnsHost {
   dgram?: () => DgramModule;
   /** Query IDs for the Resolver (the network's seeded Random). */
   random?: () => number;
+  /** The host's perf_hooks timeline: 'dns' lookup entries go there while observed. */
+  perf?: HostPerformance;
 }
 
 export type ResultOrder = 'verbatim' | 'ipv4first' | 'ipv6first';
@@ -172,11 +175,14 @@ export function createDns(host: DnsHost): DnsModule {
       else process.nextTick(cb, null, hostname, literal);
       return {};
     }
+    const hints = typeof options === 'object' && options !== null ? Number((options as LookupOptions).hints ?? 0) >>> 0 : 0;
+    const perf = host.perf?.start('dns', 'lookup', { hostname, family: p.family, hints, verbatim: order === 'verbatim', order }) ?? null;
     host.sched.after(0, host.sched.bind(() => {
       const found = resolve(hostname, p.family, order);
       if (found.length === 0) { cb(new DNSException(UV_EAI_NONAME, 'getaddrinfo', hostname)); return; }
       if (p.all) cb(null, found.map((address) => ({ address, family: p.family || ipFamily(address) })));
       else cb(null, found[0]!, p.family || ipFamily(found[0]!));
+      host.perf?.stop(perf, { addresses: found }); // Node's stopPerf after the callback
     }, 'GETADDRINFOREQWRAP'));
     return {};
   }
@@ -196,11 +202,14 @@ export function createDns(host: DnsHost): DnsModule {
         res(p.all ? [r] : r);
         return;
       }
+      const hints = typeof options === 'object' && options !== null ? Number((options as LookupOptions).hints ?? 0) >>> 0 : 0;
+      const perf = host.perf?.start('dns', 'lookup', { hostname, family: p.family, hints, verbatim: p.order === 'verbatim', order: p.order }) ?? null;
       host.sched.after(0, () => {
         const found = resolve(hostname, p.family, p.order);
         if (found.length === 0) { rej(new DNSException(UV_EAI_NONAME, 'getaddrinfo', hostname)); return; }
         const list = found.map((address) => ({ address, family: p.family || ipFamily(address) }));
         res(p.all ? list : list[0]!);
+        host.perf?.stop(perf, { addresses: found });
       });
     });
   }

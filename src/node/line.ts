@@ -31,6 +31,8 @@ export interface Line {
    * first answer that is not IPv6 link-local (22.0).
    */
   readonly net22: boolean;
+  /** A unix socket path longer than sun_path is EINVAL (Node 24: UV_PIPE_NO_TRUNCATE); before, cut to 107 bytes. */
+  readonly pipeNoTruncate: boolean;
   /** dgram's deprecated private accessors (_handle, _receiving, ...) and _createSocketHandle (gone in 26). */
   readonly dgramPrivates: boolean;
 }
@@ -41,5 +43,6 @@ export const line: Line = {
   blockList: typeof (BlockList as unknown as { isBlockList?: unknown }).isBlockList === 'function',
   maxConnectionsZero: major >= 21,
   net22: major >= 22,
+  pipeNoTruncate: major >= 24,
   dgramPrivates: typeof (dgram as unknown as { _createSocketHandle?: unknown })._createSocketHandle === 'function',
 };

@@ -1,6 +1,8 @@
 // What host.net is bound to: the host's socket calls and scheduler, its resolver and its
 // per-host defaults. Shared by the net.Socket and net.Server implementations.
 import type { HandleLoop } from '../handles/stream.js';
+import type { HostPerformance, PerfMark } from './perf.js';
+export type { PerfMark };
 
 /** One answer of an `all: true` lookup. */
 export interface LookupAddress {
@@ -40,6 +42,8 @@ export interface NetHost {
    * a new object (the host is down).
    */
   readonly track?: (obj: object) => void;
+  /** The host's perf_hooks timeline: 'net' connect entries go there while observed. */
+  readonly perf?: HostPerformance;
 }
 
 /** Per-host state of a net module. */

@@ -3,7 +3,7 @@
 // the host's resolver, 'listening' / 'connection' / 'close' / 'error' / 'drop' events,
 // maxConnections, pauseOnConnect, close() draining, ref/unref.
 import { EventEmitter } from 'node:events';
-import { isIP, type BlockList } from 'node:net';
+import { isIP, isIPv6, type BlockList } from 'node:net';
 import { getDefaultHighWaterMark } from 'node:stream';
 import { StreamHandle, UV_EINVAL, type SockNameOut } from '../handles/stream.js';
 import { TcpHandle, TCPConstants } from '../handles/tcp.js';
@@ -46,6 +46,13 @@ export interface ListenOptions {
   fd?: number;
   handle?: unknown;
   _handle?: unknown;
+}
+
+/** fe80::/10 (RFC 4291 §2.5.6). */
+function isIPv6LinkLocal(ip: string): boolean {
+  if (!isIPv6(ip)) return false;
+  const first = parseInt(ip.slice(0, ip.indexOf(':')) || '0', 16);
+  return (first & 0xffc0) === 0xfe80;
 }
 
 type SocketClass = new (options: Record<string, unknown>) => NetSocket;
@@ -222,14 +229,24 @@ export class NetServer extends EventEmitter {
 
   private lookupAndListen(port: number, address: string, backlog: number, flags: number): void {
     const listeningId = this._listeningId;
+    const listen = (ip: string, addressType: number | undefined): void => {
+      this.setupListenHandle(ip, port, ip ? (addressType ?? 4) : 4, backlog, undefined, flags);
+    };
+    if (line.net22) {
+      // Node 22+: every answer, and the first that is not IPv6 link-local (else the first).
+      this.netState.lookup(address, { all: true }, (err, addresses) => {
+        if (listeningId !== this._listeningId) return;
+        if (err) { this.emit('error', err); return; }
+        const list = Array.isArray(addresses) ? addresses : [{ address: addresses, family: 4 }];
+        const chosen = list.find((a) => !isIPv6LinkLocal(a.address)) ?? list[0];
+        listen(chosen?.address ?? '', chosen?.family || 4);
+      });
+      return;
+    }
     this.netState.lookup(address, {}, (err, ip, addressType) => {
       if (listeningId !== this._listeningId) return;
-      if (err) {
-        this.emit('error', err);
-      } else {
-        const a = typeof ip === 'string' ? ip : '';
-        this.setupListenHandle(a, port, a ? (addressType ?? 4) : 4, backlog, undefined, flags);
-      }
+      if (err) this.emit('error', err);
+      else listen(typeof ip === 'string' ? ip : '', addressType);
     });
   }
 
@@ -255,7 +272,7 @@ export class NetServer extends EventEmitter {
     }
     if (address || port || isTCP) {
       if (handle instanceof PipeHandle) {
-        err = handle.bind(address ?? '');
+        err = handle.bind(address ?? '', line.pipeNoTruncate ? PipeConstants.UV_PIPE_NO_TRUNCATE : 0);
       } else if (!address) {
         err = handle.bind6(DEFAULT_IPV6_ADDR, port ?? 0, flags);
         if (err) {

@@ -13,7 +13,7 @@ import { PipeHandle, PipeConstants } from '../handles/pipe.js';
 import { codes, ErrnoException, ExceptionWithHostPort } from './errors.js';
 import { genericNodeError, NodeAggregateError } from './net-errors.js';
 import { validateAbortSignal, validateBlockList, validateBoolean, validateFunction, validateInt32, validateNumber, validatePort, validateString, validateStringWithoutNullBytes } from './validators.js';
-import { kNormalized, nodeStreamState, normalizeArgs, type LookupAddress, type LookupFunction, type NetState, type NormalizedArgs } from './net-context.js';
+import { kNormalized, nodeStreamState, normalizeArgs, type LookupAddress, type LookupFunction, type NetState, type NormalizedArgs, type PerfMark } from './net-context.js';
 import { AF_INET, AF_INET6, AF_UNIX } from '../uapi/socket.js';
 import { line } from './line.js';
 import { ETIMEDOUT, EADDRINUSE } from '../uapi/errno.js';
@@ -212,6 +212,8 @@ export class NetSocket extends Duplex {
   declare autoSelectFamilyAttemptedAddresses: string[] | undefined;
   declare _aborted: boolean;
   declare blockList: BlockList | undefined;
+  /** A 'net' perf entry under way (Node's kPerfHooksNetConnectContext). */
+  private declare connectPerf: PerfMark | null;
 
   /** @internal */ declare netState: NetState;
   private declare idleTimer: IdleTimer | null;
@@ -246,6 +248,7 @@ export class NetSocket extends Duplex {
     this.resetAndClosing = false;
     this.autoSelectFamilyAttemptedAddresses = undefined;
     this._aborted = false;
+    this.connectPerf = null;
     this.netState = state;
     this.idleTimer = null;
     this.lastWriteQueueSize = 0;
@@ -933,13 +936,15 @@ export class NetSocket extends Duplex {
       const req = new ConnectWrap();
       req.address = address;
       req.oncomplete = afterConnect;
-      err = (handle as PipeHandle).connect(req, address);
+      err = (handle as PipeHandle).connect(req, address, line.pipeNoTruncate ? PipeConstants.UV_PIPE_NO_TRUNCATE : 0);
     }
 
     if (err) {
       const sockname = this._getsockname();
       const details = sockname ? `${sockname.address}:${sockname.port}` : undefined;
       this.destroy(new ExceptionWithHostPort(err, 'connect', address, port, details));
+    } else if (addressType === 6 || addressType === 4) {
+      this.connectPerf = this.netState.perf?.start('net', 'connect', { host: address, port }) ?? null;
     }
   }
 
@@ -1028,6 +1033,7 @@ export class NetSocket extends Duplex {
       this.emit('connect');
       this.emit('ready');
       if (readable && !this.isPaused()) this.read(0);
+      if (this.connectPerf !== null) { this.netState.perf?.stop(this.connectPerf); this.connectPerf = null; }
     } else {
       const ex = createConnectionError(req, status);
       this.emit('connectionAttemptFailed', req.address, req.port, req.addressType, ex);
@@ -1109,6 +1115,8 @@ function afterConnectMultiple(context: MultiConnectContext, current: number, sta
     if (self.connecting) (self as unknown as { internalConnectMultiple(c: MultiConnectContext, x: boolean): void }).internalConnectMultiple(context, status === UV_ECANCELED);
     return;
   }
+  (self as unknown as { connectPerf: PerfMark | null }).connectPerf =
+    self.netState.perf?.start('net', 'connect', { host: req.address, port: req.port }) ?? null;
   self.afterConnect(status, req, readable, writable);
 }
 

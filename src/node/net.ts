@@ -68,6 +68,7 @@ export function createNet(host: NetHost): NetModule {
     loop: host.loop,
     lookup: host.lookup,
     ...(host.track !== undefined ? { track: host.track } : {}),
+    ...(host.perf !== undefined ? { perf: host.perf } : {}),
     autoSelectFamily: DEFAULT_AUTOSELECT_FAMILY,
     autoSelectFamilyAttemptTimeout: DEFAULT_AUTOSELECT_FAMILY_ATTEMPT_TIMEOUT,
     Socket: NetSocket,

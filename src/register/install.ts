@@ -15,6 +15,7 @@ import type { Host } from '../world/host.js';
 import { interfacesOf } from '../world/os.js';
 import { createDgram } from '../node/dgram.js';
 import { exposeToInternals } from './internals.js';
+import { observeHostEntries } from './perf-hooks.js';
 import { createNet, type LookupFunction } from '../node/net.js';
 
 const require = createRequire(import.meta.url);
@@ -79,12 +80,16 @@ export function install(): Registered {
     loop: { sys: host.sys, sched: k.sched },
     lookup: (hostname, options, callback) => { (dns.lookup as LookupFunction)(hostname, options, callback); },
     nativeSocket: realNet.Socket as new (options?: object) => object,
+    perf: host.perf_hooks,
   });
   for (const name of ['Socket', 'Stream', 'Server', 'createServer', 'connect', 'createConnection',
     'getDefaultAutoSelectFamily', 'setDefaultAutoSelectFamily', 'getDefaultAutoSelectFamilyAttemptTimeout',
     'setDefaultAutoSelectFamilyAttemptTimeout', '_normalizeArgs', '_setSimultaneousAccepts'] as const) {
     realNet[name] = net[name];
   }
+
+  // perf_hooks: observers of 'net' and 'dns' entries see the host's (connects, lookups).
+  observeHostEntries(require('node:perf_hooks') as Record<string, unknown>, host.perf_hooks);
 
   // Node's own tests (--expose-internals) reach net's and dgram's internals: the host's.
   if (process.execArgv.includes('--expose-internals')) {

@@ -30,6 +30,7 @@ import { allSysctls, readSysctl, writeSysctl, type SysctlValue } from './sysctl.
 import { createDgram, type DgramModule } from '../node/dgram.js';
 import { createDns, type DnsModule } from '../node/dns.js';
 import { createNet, type NetModule } from '../node/net.js';
+import { HostPerformance } from '../node/perf.js';
 import type { IngressCut } from './partition.js';
 import { ERR_HOST_DOWN, ERR_INVALID_STATE, Programs, describeProgram, forgetKernelState, kill, zeroCounters } from './crash.js';
 import { HostClock } from './host-clock.js';
@@ -120,6 +121,7 @@ export class Host {
   private _dgram: DgramModule | undefined;
   private _dns: DnsModule | undefined;
   private _net: NetModule | undefined;
+  private _perf: HostPerformance | undefined;
   private _state: HostState = 'up';
   /** The port each interface plugs into (kept while crashed, when the interface has none). */
   private readonly plugs = new Map<Interface, Port>();
@@ -303,12 +305,23 @@ export class Host {
       loop: { sys: this.sys, sched: this.kernel.sched },
       lookup: (hostname, options, callback) => { this.dns.lookup(hostname, options as never, callback as never); },
       track: this.track,
+      perf: this.perf_hooks,
     }));
   }
 
   /** node:dns (lookup) answered from this host's name table. */
   get dns(): DnsModule {
-    return (this._dns ??= createDns({ hostsTable: () => this.hostsTable(), sched: this.kernel.sched, dgram: () => this.dgram, random: () => this.kernel.random.u32() }));
+    return (this._dns ??= createDns({ hostsTable: () => this.hostsTable(), sched: this.kernel.sched, dgram: () => this.dgram,
+      random: () => this.kernel.random.u32(), perf: this.perf_hooks }));
+  }
+
+  /**
+   * This host's perf_hooks: `new host.perf_hooks.PerformanceObserver(cb).observe({ type: 'net' })`
+   * sees a 'connect' entry per TCP connection host.net makes, `'dns'` a 'lookup' entry per
+   * host.dns lookup, as Node 22+ emits them; times on the network's clock.
+   */
+  get perf_hooks(): HostPerformance {
+    return (this._perf ??= new HostPerformance(() => this.kernel.sched.now()));
   }
 
   /** Calls `fn` with one line per socket call, like `strace -e trace=network`. Returns a function that stops it. */

@@ -9,7 +9,7 @@ export function lan(seed = 5) {
   const b = world.host('b');
   a.attach(sw, { ipv4: '10.0.0.1/24', ipv6: 'fd00::1/64' });
   b.attach(sw, { ipv4: '10.0.0.2/24', ipv6: 'fd00::2/64' });
-  return { world, a, b };
+  return { world, sw, a, b };
 }
 
 /** Resolves on 'listening', rejects on 'error'. */
