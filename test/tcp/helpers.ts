@@ -30,6 +30,8 @@ export interface Seg {
   ack: number;
   len: number;
   win: number;
+  /** The IP TOS / traffic-class byte (its low two bits: the ECN field). */
+  tos: number;
   tcp: TcpRepr;
 }
 
@@ -44,20 +46,20 @@ export function tapSegments(link: Link, world: Network): Seg[] {
       ip = e.payload;
     }
     const v = ip[0]! >>> 4;
-    let src: string, dst: string, payload: Uint8Array, proto: number;
+    let src: string, dst: string, payload: Uint8Array, proto: number, tos: number;
     if (v === 4) {
       const p = parseIpv4(ip);
       if (p instanceof WireError) return;
-      src = formatIP(p.src); dst = formatIP(p.dst); payload = p.payload; proto = p.protocol;
+      src = formatIP(p.src); dst = formatIP(p.dst); payload = p.payload; proto = p.protocol; tos = p.tos;
     } else {
       const p = parseIpv6(ip);
       if (p instanceof WireError) return;
-      src = formatIP(p.src); dst = formatIP(p.dst); payload = p.payload; proto = p.nextHeader;
+      src = formatIP(p.src); dst = formatIP(p.dst); payload = p.payload; proto = p.nextHeader; tos = p.trafficClass;
     }
     if (proto !== 6) return;
     const t = parseTcp(payload);
     if (t instanceof WireError) return;
-    segs.push({ time, src, dst, flags: formatTcpFlags(t.flags), seq: t.seq, ack: t.ack, len: t.payload.length, win: t.window, tcp: t });
+    segs.push({ time, src, dst, flags: formatTcpFlags(t.flags), seq: t.seq, ack: t.ack, len: t.payload.length, win: t.window, tos, tcp: t });
   });
   void world;
   return segs;

@@ -88,6 +88,10 @@ export interface TcpConfig {
    * words in hex; an optional ',' and a backup key). '' : drawn from the host's Random on first use.
    */
   fastopenKey: string;
+  /** tcp_ecn (RFC 3168): 0 off, 1 ask for ECN and agree, 2 agree when asked (Linux's default). */
+  ecn: 0 | 1 | 2;
+  /** tcp_ecn_fallback: a retransmitted SYN no longer asks for ECN (RFC 3168 §6.1.1.1). */
+  ecnFallback: boolean;
   /** tcp_fastopen_blackhole_timeout_sec: how long active Fast Open pauses after a suspected middlebox blackhole (0: never). */
   fastopenBlackholeTimeoutSec: number;
   /**
@@ -139,5 +143,7 @@ export function defaultTcpConfig(): TcpConfig {
     fastopen: 1,
     fastopenKey: '',
     fastopenBlackholeTimeoutSec: 0,
+    ecn: 2,
+    ecnFallback: true,
   };
 }

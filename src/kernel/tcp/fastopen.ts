@@ -316,6 +316,7 @@ export function tryFastopen(l: TcpSocket, seg: TcpRepr, pkt: IpPacket): TryFasto
     return { fastopen: false, cookie: noCookie() };
   }
   if (synData && noCookieFor(l, TFO_SERVER_COOKIE_NOT_REQD)) return { fastopen: true, cookie: noCookie() };
+  if (foc.len < 0) return { fastopen: false, cookie: noCookie() };
   const keys = tcp.fastopen.keysFor(l);
   const valid = makeCookie(keys[0]!, pkt.srcBytes, pkt.dstBytes);
   if (foc.len === 0) return { fastopen: false, cookie: { len: FASTOPEN_COOKIE_SIZE, val: valid, exp: foc.exp } };
@@ -330,8 +331,10 @@ export function tryFastopen(l: TcpSocket, seg: TcpRepr, pkt: IpPacket): TryFasto
       }
     }
     tcp.stats.TCPFastOpenPassiveFail++;
+    return { fastopen: false, cookie: { len: FASTOPEN_COOKIE_SIZE, val: valid, exp: foc.exp } };
   }
-  return { fastopen: false, cookie: { len: FASTOPEN_COOKIE_SIZE, val: valid, exp: foc.exp } };
+  // Data without any cookie option: no cookie is offered either.
+  return { fastopen: false, cookie: noCookie() };
 }
 
 /** Linux reqsk_fastopen_remove: the Fast Open child finished its handshake (or died): the listener's count drops. */

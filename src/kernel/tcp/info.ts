@@ -1,7 +1,7 @@
 // TCP_INFO (Linux struct tcp_info, in camelCase; times in milliseconds, windows also in bytes)
 // and the rows `ss -tani` prints (host.ss()).
 import { AF_INET } from '../../uapi/socket.js';
-import { CA_DISORDER, CA_LOSS, CA_RECOVERY } from './tcb.js';
+import { CA_CWR, CA_DISORDER, CA_LOSS, CA_RECOVERY } from './tcb.js';
 import { CLOSED, LISTEN, ssStateName } from './state.js';
 import type { TcpSocket } from './socket.js';
 
@@ -9,14 +9,14 @@ export interface TcpInfo {
   /** ss state name: ESTAB, SYN-SENT, LISTEN, TIME-WAIT, ... */
   state: string;
   /** Congestion-avoidance state (Linux tcpi_ca_state). */
-  caState: 'open' | 'disorder' | 'recovery' | 'loss';
+  caState: 'open' | 'disorder' | 'cwr' | 'recovery' | 'loss';
   /** Consecutive retransmission timeouts (tcpi_retransmits). */
   retransmits: number;
   /** Unanswered zero-window or keep-alive probes. */
   probes: number;
   backoff: number;
   /** tcpi_options: timestamps, SACK, window scales [snd, rcv]; synData: Fast Open data in the SYN was taken (TCPI_OPT_SYN_DATA). */
-  options: { timestamps: boolean; sack: boolean; wscale: [number, number] | null; synData: boolean };
+  options: { timestamps: boolean; sack: boolean; wscale: [number, number] | null; synData: boolean; ecn: boolean; ecnSeen: boolean };
   /** tcpi_fastopen_client_fail: 0, or 1 no cookie, 2 SYN data not acknowledged, 3 SYN retransmitted. */
   fastopenClientFail: number;
   congestion: string;
@@ -84,6 +84,7 @@ export interface SsEntry {
 function caName(s: TcpSocket): TcpInfo['caState'] {
   switch (s.caState) {
     case CA_DISORDER: return 'disorder';
+    case CA_CWR: return 'cwr';
     case CA_RECOVERY: return 'recovery';
     case CA_LOSS: return 'loss';
   }
@@ -112,7 +113,8 @@ export function tcpInfo(s: TcpSocket): TcpInfo {
     retransmits: s.retransmits,
     probes: s.probesOut,
     backoff: s.backoff,
-    options: { timestamps: s.tsOk, sack: s.sackOk, wscale: s.wscaleOk ? [s.sndWscale, s.rcvWscale] : null, synData: s.synDataAcked },
+    options: { timestamps: s.tsOk, sack: s.sackOk, wscale: s.wscaleOk ? [s.sndWscale, s.rcvWscale] : null, synData: s.synDataAcked,
+      ecn: (s.ecnFlags & 1) !== 0, ecnSeen: (s.ecnFlags & 8) !== 0 },
     fastopenClientFail: s.fastopenClientFail,
     congestion: s.ccName,
     rto: Math.min(s.rto * 2 ** s.backoff, s.tcp.config.rtoMaxMs),

@@ -17,7 +17,8 @@ import {
 import { negotiateFromSynAck } from './handshake.js';
 import { fastopenChildDone, fastopenSynack } from './fastopen.js';
 import { zerocopyAcked } from './zerocopy.js';
-import { CA_LOSS } from './tcb.js';
+import { CA_CWR, CA_LOSS } from './tcb.js';
+import { ecnEcho, ecnReceive, ecnSimultaneousSyn, ecnSynack, enterCwr } from './ecn.js';
 import type { TcpSocket } from './socket.js';
 
 /** RFC 7323 §5.5: TS.Recent older than 24 days is no longer valid for PAWS. */
@@ -135,6 +136,8 @@ export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void 
   if (!ackArrives(s, seg, now)) return;
   if (closed(s)) return;
 
+  // RFC 3168 §6.1.3: CWR from the sender, CE marks on its data.
+  if (s.ecnFlags !== 0) ecnReceive(s, seg, pkt.tos);
   // sixth: URG is not given special treatment (RFC 6093 §5: urgent data stays in line).
   // seventh and eighth: text and FIN.
   const fin = (flags & TCP_FIN) !== 0;
@@ -245,6 +248,7 @@ function synSentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number):
   s.rcvAdvEdge = seqAdd(s.rcvNxt, Math.min(receiveSpace(s), 65535));
   negotiateFromSynAck(s, seg, now);
   if (ackOk) {
+    ecnSynack(s, seg); // RFC 3168 §6.1.1
     // Linux tcp_finish_connect saves the ACK for data a writer is about to send (sk_write_pending).
     const writePending = s.writePending > 0;
     // A Fast Open SYN's data (RFC 7413 §4.2.1) leaves the queue as far as the SYN-ACK acknowledges it.
@@ -281,6 +285,7 @@ function synSentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number):
     return;
   }
   // Simultaneous open (RFC 9293 §3.5 figure 7): SYN-RECEIVED, answer <SYN,ACK>.
+  ecnSimultaneousSyn(s, seg);
   s.sndWnd = seg.window;
   s.sndWl1 = seg.seq;
   s.sndWl2 = s.iss;
@@ -381,6 +386,8 @@ function ackArrives(s: TcpSocket, seg: TcpRepr, now: number): boolean {
   }
   const rack = rackEnabled(s);
   if (s.sackOk) rackAckStart(s);
+  // RFC 3168 §6.1.2: an ECN echo reduces the window, once per window of data (Linux FLAG_ECE).
+  if (s.ecnFlags !== 0 && ecnEcho(s, seg) && s.caState < CA_CWR) enterCwr(s, now);
   let acked = 0;
   if (seqGt(ack, s.sndUna)) acked = cleanAcked(s, ack, seg, now, rack);
   let sackNew = false;

@@ -11,6 +11,7 @@ import { HEADROOM, IPPROTO_TCP, type IpPacket } from '../ip-types.js';
 import { advertisedMss, negotiateFromSyn, ourWscale, syncMss } from './handshake.js';
 import { established, initTransfer, notify, setState } from './lifecycle.js';
 import { tryFastopen } from './fastopen.js';
+import { ecnRequest } from './ecn.js';
 import { readSynOptions } from './options.js';
 import { sendResetReply, sendSyn } from './output.js';
 import { segmentArrives } from './input.js';
@@ -62,6 +63,7 @@ export function listenArrives(tcp: Tcp, l: TcpSocket, seg: TcpRepr, pkt: IpPacke
   child.rcvNxt = seqAdd(seg.seq, 1);
   child.rcvWup = child.rcvNxt;
   negotiateFromSyn(child, seg, now);
+  ecnRequest(child, seg, pkt.tos); // RFC 3168 §6.1.1
   child.iss = isn >= 0 ? isn : tcp.isn.isn(child.localAddr, child.localPort, child.remoteAddr, child.remotePort);
   child.sndUna = child.iss;
   child.sndNxt = seqAdd(child.iss, 1);

@@ -3,12 +3,13 @@
 // of segments deemed lost, SYN / SYN-ACK, pure ACKs and window updates, resets, probes.
 // Segments are built in buffers with HEADROOM free in front; a never-sent chunk of the send
 // queue is sent in place (see buffers.ts), anything else is copied once into a fresh buffer.
-import { TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, emitTcpHeader, tcpOptionsLength, type TcpOptions, type TcpRepr } from '../../wire/tcp.js';
+import { TCP_ACK, TCP_ECE, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, emitTcpHeader, tcpOptionsLength, type TcpOptions, type TcpRepr } from '../../wire/tcp.js';
 import { EMSGSIZE } from '../../uapi/errno.js';
 import { HEADROOM, IPPROTO_TCP, type IpOutputOptions, type IpPacket } from '../ip-types.js';
 import type { Skb } from './buffers.js';
 import { currentRto } from './rto.js';
 import { synDataSpace } from './fastopen.js';
+import { ecnSend, synEcnFlags } from './ecn.js';
 import { mssForMtu } from './options.js';
 import { RTX_PROBE } from './lazy-timer.js';
 import { scheduleLossProbe } from './tlp.js';
@@ -140,6 +141,13 @@ function emit(s: TcpSocket, buf: Uint8Array, off: number, seq: number, flags: nu
   h.flags = flags;
   h.window = window;
   h.options = opts;
+  // RFC 3168 §6.1: on an ECN connection, new data as ECT(0), ECE / CWR as owed.
+  let ect = 0;
+  if (s.ecnFlags !== 0) {
+    const e = ecnSend(s, seq, payloadLen, flags);
+    h.flags = flags | (e & 0xff);
+    ect = e >>> 8;
+  }
   emitTcpHeader(buf, off, h, payloadLen, s.localBytes, s.remoteBytes, s.csumOffload || gso > 0 ? 'partial' : 'full');
   const segs = gso > 0 ? Math.ceil(payloadLen / gso) : 1; // Linux counts tcp_skb_pcount
   s.segsOut += segs;
@@ -149,6 +157,13 @@ function emit(s: TcpSocket, buf: Uint8Array, off: number, seq: number, flags: nu
   if ((flags & TCP_ACK) !== 0) ackSent(s);
   let o = s.outOpts ?? DF;
   if (gso > 0) { o = s.gsoOpts; o.gso = gso; }
+  if (ect !== 0 || (o.tos ?? 0) !== 0) {
+    const e = s.ecnOpts;
+    e.ifindex = o.ifindex;
+    e.gso = gso > 0 ? gso : undefined;
+    e.tos = ect;
+    o = e;
+  }
   const r = s.tcp.ip.output(s.family, s.localAddr, s.remoteAddr, IPPROTO_TCP, buf, off, o);
   if (r < 0) outputError(s, r);
   return r;
@@ -460,7 +475,9 @@ export function sendSyn(s: TcpSocket, withAck: boolean, dataLen = 0): void {
   const win = synWindow(s);
   s.synSentAt = s.tcp.sched.now(); // the handshake's RTT sample is measured from here (RFC 6298 §2)
   if (withAck) s.rcvAdvEdge = seqAdd(s.rcvNxt, win);
-  emit(s, buf, HEADROOM, s.iss, withAck ? TCP_SYN | TCP_ACK : TCP_SYN, dataLen, o, win);
+  // RFC 3168 §6.1.1: an ECN-setup SYN carries ECE and CWR, the SYN-ACK that agrees ECE.
+  const ecn = withAck ? ((s.ecnFlags & 1) !== 0 ? TCP_ECE : 0) : synEcnFlags(s, s.totalRetrans > 0);
+  emit(s, buf, HEADROOM, s.iss, (withAck ? TCP_SYN | TCP_ACK : TCP_SYN) | ecn, dataLen, o, win);
 }
 
 /**

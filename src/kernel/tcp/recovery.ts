@@ -7,7 +7,7 @@ import { currentMss, retransmitSkb, units } from './output.js';
 import { rackEnabled, rackMarkLossesOnRto, rackOnAckDetect, rackRecoveryEnded } from './rack.js';
 import { markLost, markLostBySack } from './sack.js';
 import { seqGe, seqLe } from './seq.js';
-import { CA_DISORDER, CA_LOSS, CA_OPEN, CA_RECOVERY } from './tcb.js';
+import { CA_CWR, CA_DISORDER, CA_LOSS, CA_OPEN, CA_RECOVERY } from './tcb.js';
 import { tlpReset } from './tlp.js';
 import type { TcpSocket } from './socket.js';
 
@@ -52,6 +52,10 @@ export function ackRecovery(s: TcpSocket, acked: number, dup: boolean, sackNew: 
       }
       return;
     default: {
+      // RFC 3168 §6.1.2 / Linux tcp_end_cwnd_reduction: the reduced window holds until the
+      // window of data sent at the echo is acknowledged; it does not grow meanwhile.
+      const cwr = s.caState === CA_CWR && !seqGe(s.sndUna, s.recoveryPoint);
+      if (s.caState === CA_CWR && !cwr) { s.caState = CA_OPEN; if (s.cwnd > s.ssthresh) s.cwnd = Math.max(s.ssthresh, s.mss); }
       if (dup) s.dupAcks++;
       else if (acked > 0) s.dupAcks = 0;
       const thresh = s.tcp.config.reordering;
@@ -64,6 +68,7 @@ export function ackRecovery(s: TcpSocket, acked: number, dup: boolean, sackNew: 
         enterRecovery(s, now);
         return;
       }
+      if (cwr) return;
       if (acked > 0 && cwndLimited(s, priorUna)) s.cc.onAck(s, acked, now);
       s.caState = s.dupAcks > 0 || s.sackedBytes > 0 ? CA_DISORDER : CA_OPEN;
     }

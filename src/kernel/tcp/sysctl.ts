@@ -82,6 +82,9 @@ export function registerTcpSysctls(t: SysctlTable, c: TcpConfig): void {
     get: () => (c.recovery === 'rack' ? 1 : 0) | (c.rackStaticReoWnd ? 2 : 0) | (c.rackNoDupthresh ? 4 : 0),
     set: (v) => { c.recovery = (v & 1) !== 0 ? 'rack' : 'dupthresh'; c.rackStaticReoWnd = (v & 2) !== 0; c.rackNoDupthresh = (v & 4) !== 0; },
   });
+  // ECN (RFC 3168): 0 off, 1 request and accept, 2 accept (AccECN's 3 to 5 are not there).
+  t.register(ipv4('tcp_ecn'), { kind: 'int', values: [0, 1, 2], get: () => c.ecn, set: (v) => { c.ecn = v as 0 | 1 | 2; } });
+  t.register(ipv4('tcp_ecn_fallback'), boolSysctl(() => c.ecnFallback, (on) => { c.ecnFallback = on; }));
   // Fast Open (RFC 7413): the tcp_fastopen bits, the server's cookie key (four 32-bit words in
   // hex, optionally ',' and a backup key; reads as zeros until one is set, as Linux before first use),
   // and how long active Fast Open pauses after a suspected blackhole.

@@ -21,6 +21,8 @@ import type { TcpSocket } from './socket.js';
 /** Linux's congestion-avoidance states (tcp_ca_state), for TCP_INFO and recovery. */
 export const CA_OPEN = 0;
 export const CA_DISORDER = 1;
+/** Reducing the window after an ECN echo (RFC 3168 §6.1.2; Linux TCP_CA_CWR). */
+export const CA_CWR = 2;
 export const CA_RECOVERY = 3;
 export const CA_LOSS = 4;
 
@@ -262,6 +264,10 @@ export class Tcb {
   writePending = 0;
 
   // ---- MSG_ZEROCOPY and the error queue (zerocopy.ts) ----------------------------------------------
+  /** ECN state (ecn.ts; Linux tp->ecn_flags). */
+  ecnFlags = 0;
+  /** IP output options of a segment with an ECN codepoint, reused. */
+  readonly ecnOpts: IpOutputOptions = { dontFragment: true, tos: 0 };
   /** SO_ZEROCOPY. */
   zerocopy = false;
   /** The next zerocopy send's id (Linux sk_zckey), and the sends not yet complete. */

@@ -27,7 +27,8 @@ export interface CongestionControl {
   /** An ACK newly acknowledged `acked` bytes outside loss recovery: grow cwnd. */
   onAck(s: CcSocket, acked: number, now: number): void;
   /** A loss event begins ('recovery': fast retransmit; 'rto': timeout). Called before ssthresh(). */
-  onLoss(s: CcSocket, kind: 'recovery' | 'rto', now: number): void;
+  /** A loss (fast recovery, RTO) or an ECN echo (RFC 3168 §6.1.2: reacted to as to a loss). */
+  onLoss(s: CcSocket, kind: 'recovery' | 'rto' | 'ecn', now: number): void;
 }
 
 /**
