@@ -12,6 +12,7 @@
 import { defineError } from '../node/errors.js';
 import { NetServer, NetSocket } from '../node/net.js';
 import { Socket as DgramSocket, closeForCrash } from '../node/dgram.js';
+import { isHostServer } from '../node/host-server.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Udp } from '../kernel/udp.js';
 import type { Tcp } from '../kernel/tcp/index.js';
@@ -74,6 +75,8 @@ export function kill(obj: object): void {
     if (obj.listening) obj.close();
   } else if (obj instanceof DgramSocket) {
     closeForCrash(obj);
+  } else if (isHostServer(obj)) {
+    if (obj.listening) obj.close(); // Node's http, https, tls and http2 servers listening on the host
   }
 }
 

@@ -31,6 +31,11 @@ import { createDgram, type DgramModule } from '../node/dgram.js';
 import { createDns, type DnsModule } from '../node/dns.js';
 import { createNet, type NetModule } from '../node/net.js';
 import { HostPerformance } from '../node/perf.js';
+import { createTls, type TlsHost, type TlsModule } from '../node/tls.js';
+import { createHttp, createHttps, type HttpModule, type HttpsModule } from '../node/http.js';
+import { createHttp2, type Http2Module } from '../node/http2.js';
+import { createDispatcher, createFetch, type DispatcherOptions, type HostFetch } from '../node/fetch.js';
+import type { Dispatcher } from 'undici';
 import type { IngressCut } from './partition.js';
 import { ERR_HOST_DOWN, ERR_INVALID_STATE, Programs, describeProgram, forgetKernelState, kill, zeroCounters } from './crash.js';
 import { HostClock } from './host-clock.js';
@@ -122,6 +127,12 @@ export class Host {
   private _dns: DnsModule | undefined;
   private _net: NetModule | undefined;
   private _perf: HostPerformance | undefined;
+  private _tls: TlsModule | undefined;
+  private _http: HttpModule | undefined;
+  private _https: HttpsModule | undefined;
+  private _http2: Http2Module | undefined;
+  private _dispatcher: Dispatcher | undefined;
+  private _fetch: HostFetch | undefined;
   private _state: HostState = 'up';
   /** The port each interface plugs into (kept while crashed, when the interface has none). */
   private readonly plugs = new Map<Interface, Port>();
@@ -307,6 +318,68 @@ export class Host {
       track: this.track,
       perf: this.perf_hooks,
     }));
+  }
+
+  /** What the TLS modules of this host use: host.net, the network's CA, this host's certificate. */
+  private tlsHost(): TlsHost {
+    return {
+      net: this.net,
+      trust: () => [this.network.ca.cert],
+      credentials: () => this.network.ca.issue(this.certificateNames()),
+    };
+  }
+
+  /**
+   * The names in this host's certificate: its name, localhost, and its addresses (loopback and
+   * every interface's, link-local ones left out).
+   */
+  certificateNames(): string[] {
+    const names = [this.name, 'localhost', '127.0.0.1', '::1'];
+    for (const i of this.kernel.interfaces) {
+      if (i === this.kernel.lo) continue;
+      for (const a of i.v4) names.push(a.address);
+      for (const a of i.v6) if (a.scope === 'global') names.push(a.address);
+    }
+    return names;
+  }
+
+  /**
+   * node:tls bound to this host: connections over its sockets, servers listening on it.
+   * Servers given no key/cert present this host's certificate from the network's CA
+   * (`world.ca`); clients given no `ca` trust that CA.
+   */
+  get tls(): TlsModule {
+    return (this._tls ??= createTls(this.tlsHost()));
+  }
+
+  /** node:http bound to this host (servers listen on it, its agents connect from it). */
+  get http(): HttpModule {
+    return (this._http ??= createHttp(this.net));
+  }
+
+  /** node:https bound to this host, with the network's CA as for host.tls. */
+  get https(): HttpsModule {
+    return (this._https ??= createHttps(this.tlsHost(), this.tls));
+  }
+
+  /** node:http2 bound to this host (h2c and h2), with the network's CA as for host.tls. */
+  get http2(): Http2Module {
+    return (this._http2 ??= createHttp2(this.tlsHost(), this.tls));
+  }
+
+  /** An undici Dispatcher (an Agent) whose connections are this host's: for undici's request/stream/pipeline and fetch. */
+  get dispatcher(): Dispatcher {
+    return (this._dispatcher ??= createDispatcher(this.net, this.tls));
+  }
+
+  /** A new undici Agent on this host with options of its own (allowH2, connect: TLS options, pool sizes...). */
+  createDispatcher(options?: DispatcherOptions): Dispatcher {
+    return createDispatcher(this.net, this.tls, options);
+  }
+
+  /** fetch() (undici's) from this host: `await a.fetch('https://b/')`. */
+  get fetch(): HostFetch {
+    return (this._fetch ??= createFetch(() => this.dispatcher));
   }
 
   /** node:dns (lookup) answered from this host's name table. */

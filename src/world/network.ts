@@ -12,6 +12,7 @@ import type { ImpairOptions } from '../links/impair.js';
 import { macKey, type Interface } from '../kernel/interface.js';
 import { Host, type HostOptions } from './host.js';
 import { adoptPrograms } from './time.js';
+import { CertificateAuthority } from './ca.js';
 import { Partition, ingressFilter, type IngressCut, type PartitionOptions } from './partition.js';
 import { Gateway, type GatewayOptions } from '../doors/gateway.js';
 import { openForward, type Forward, type ForwardOptions } from '../doors/forward.js';
@@ -110,6 +111,17 @@ export class Network {
   }
 
   /** An Ethernet segment (a learning switch). */
+  private _ca: CertificateAuthority | undefined;
+
+  /**
+   * The network's certificate authority: `world.ca.issue(['b', '10.0.0.2'])` → { key, cert, ca }.
+   * Every host trusts it (host.tls, https, http2, fetch) and presents a certificate from it when
+   * a server is given none. Made on first use; keys follow from the seed.
+   */
+  get ca(): CertificateAuthority {
+    return (this._ca ??= new CertificateAuthority(this.seed));
+  }
+
   switch(name: string, opts: SwitchOptions = {}): Switch {
     if (this.switches.has(name)) throw new Error(`Network: switch '${name}' already exists`);
     const sw = new Switch(name, this.sched, this.random.fork(), opts);

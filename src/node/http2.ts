@@ -1,0 +1,71 @@
+// host.http2: node:http2 for one virtual host. Node's HTTP/2 (nghttp2 in C++) consumes a
+// StreamBase: h2c connections get one over the host socket (see stream-base.ts), h2 ones the
+// TLSWrap of a host.tls socket. Servers listen on the host; connect() opens its connection
+// through the host (a createConnection option given by the caller is used as given, a host
+// socket it returns gets its StreamBase).
+import * as nodeHttp2 from 'node:http2';
+import { isIP } from 'node:net';
+import type { NetModule } from './net.js';
+import { hostServerClass } from './host-server.js';
+import { asStreamBase, toStreamBase } from './stream-base.js';
+import { serverState, transportOptions, withTlsDefaults, type TlsHost, type TlsModule } from './tls.js';
+
+export type Http2Module = typeof nodeHttp2;
+
+type Options = Record<string, unknown>;
+
+export function createHttp2(host: TlsHost & { net: NetModule }, tls: TlsModule): Http2Module {
+  const state = serverState(host.net);
+  // Node exports neither server class; they are its servers' constructors.
+  const Http2Server = Object.getPrototypeOf(nodeHttp2.createServer()).constructor as new (...a: unknown[]) => nodeHttp2.Http2Server;
+  const Http2SecureServer = Object.getPrototypeOf(nodeHttp2.createSecureServer()).constructor as new (...a: unknown[]) => nodeHttp2.Http2SecureServer;
+  const Server = hostServerClass(Http2Server, state, { streamBase: true }) as unknown as typeof Http2Server;
+  const SecureServer = hostServerClass(Http2SecureServer, state, {
+    streamBase: true,
+    prepare: (args) => (typeof args[0] === 'function' ? [withTlsDefaults(host, {}, true), args[0]] : [withTlsDefaults(host, args[0], true), ...args.slice(1)]),
+  }) as unknown as typeof Http2SecureServer;
+
+  function createServer(options?: unknown, handler?: unknown): nodeHttp2.Http2Server {
+    if (typeof options === 'function') { handler = options; options = {}; }
+    return new Server(options ?? {}, handler);
+  }
+  function createSecureServer(options?: unknown, handler?: unknown): nodeHttp2.Http2SecureServer {
+    if (typeof options === 'function') { handler = options; options = {}; }
+    return new SecureServer(options ?? {}, handler);
+  }
+
+  function connect(authority: string | URL | Options, options?: unknown, listener?: unknown): nodeHttp2.ClientHttp2Session {
+    if (typeof options === 'function') { listener = options; options = undefined; }
+    if (options === null || (options !== undefined && typeof options !== 'object')) {
+      return (nodeHttp2.connect as (...a: unknown[]) => nodeHttp2.ClientHttp2Session)(authority, options, listener); // Node's argument errors
+    }
+    const o: Options = { ...(options as Options | undefined) };
+    const url = (typeof authority === 'string' ? new URL(authority) : authority) as URL;
+    const protocol = (url?.protocol || o.protocol || 'https:') as string;
+    const own = o.createConnection;
+    if (typeof own === 'function') {
+      o.createConnection = (...a: unknown[]) => asStreamBase((own as (...x: unknown[]) => unknown)(...a));
+    } else if (protocol === 'http:' || protocol === 'https:') {
+      o.createConnection = (auth: URL, opts: Options) => {
+        const port = auth.port !== '' ? auth.port : (auth.protocol === 'http:' ? 80 : 443);
+        let hostname = 'localhost';
+        if (auth.hostname) hostname = auth.hostname[0] === '[' ? auth.hostname.slice(1, -1) : auth.hostname;
+        else if ((auth as unknown as { host?: string }).host) hostname = (auth as unknown as { host: string }).host;
+        if (protocol === 'http:') return toStreamBase(host.net.connect(transportOptions({ ...opts, port, host: hostname })));
+        // What Node's http2.connect gives tls.connect: ALPN h2 (and http/1.1 with allowHTTP1), SNI.
+        const t: Options = { ...opts };
+        if (!t.ALPNCallback) t.ALPNProtocols = t.allowHTTP1 === true ? ['h2', 'http/1.1'] : ['h2'];
+        if (!isIP(hostname) && !t.servername) t.servername = hostname;
+        return tls.connect(Number(port), hostname, t as never);
+      };
+    }
+    return (nodeHttp2.connect as (...a: unknown[]) => nodeHttp2.ClientHttp2Session)(authority, o, listener);
+  }
+
+  return {
+    ...nodeHttp2,
+    connect,
+    createServer,
+    createSecureServer,
+  } as unknown as Http2Module;
+}

@@ -1,0 +1,190 @@
+// A host's stream socket as Node's C++ layers see a native one. Node's TLS (TLSWrap) and HTTP/2
+// (Http2Session) work on a StreamBase, the C++ face of a libuv stream handle; for any other
+// Duplex they go through JSStreamSocket, which feeds the Duplex's 'data' events in and writes
+// through the Duplex (so a Duplex without allowHalfOpen ends its writable side when the peer's
+// FIN arrives, and TLS data still to be sent is lost with EPIPE: on the kernel as well).
+//
+// Here the StreamBase is Node's JSStream (a StreamBase whose I/O calls come to JavaScript) wired
+// straight to the host socket's stream handle, as TLSWrap is wired to a TCPWrap: reads, EOF and
+// errors of the handle go to the C++ consumer, writes and shutdowns go to the handle, the
+// socket's own Duplex is bypassed (as a net.Socket's is once TLS takes its handle). What carries
+// the JSStream is a node:net Socket of Node's own, so that Node's TLS and HTTP/2 take it as a
+// connected native socket (`socket._handle.isStreamBase`).
+import { Socket as NodeSocket } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { TLSSocket } from 'node:tls';
+import { ShutdownWrap, UV_EBADF, UV_EOF, WriteWrap, type SockNameOut } from '../handles/stream.js';
+import { ErrnoException } from './errors.js';
+import { NetSocket, extras, type NetHandle } from './net-socket.js';
+
+/** What Node's JSStream (internalBinding('js_stream')) offers JavaScript. */
+interface JSStreamHandle {
+  onreadstart: () => number;
+  onreadstop: () => number;
+  onwrite: (req: object, bufs: Buffer[]) => number;
+  onshutdown: (req: object) => number;
+  isClosing: () => boolean;
+  close: (cb?: () => void) => void;
+  readBuffer(buf: Uint8Array): void;
+  emitEOF(): void;
+  finishWrite(req: object, status: number): void;
+  finishShutdown(req: object, status: number): void;
+  // What TLSWrap and net.Socket forward to the handle below them.
+  getsockname?: (out: SockNameOut) => number;
+  getpeername?: (out: SockNameOut) => number;
+  setNoDelay?: (enable: boolean) => number;
+  setKeepAlive?: (enable: boolean, delay: number) => number;
+  ref?: () => void;
+  unref?: () => void;
+  readonly isStreamBase: boolean;
+}
+
+type JSStreamClass = new () => JSStreamHandle;
+
+let JSStream: JSStreamClass | null = null;
+
+/**
+ * Node's JSStream class. It is not exported; a TLSSocket made over a plain Duplex holds one
+ * (TLSWrap's `_parent`), which is where it is found, once.
+ */
+function jsStreamClass(): JSStreamClass {
+  if (JSStream !== null) return JSStream;
+  const probe = new TLSSocket(new PassThrough());
+  const parent = (probe as unknown as { _handle: { _parent?: object } | null })._handle?._parent;
+  probe.destroy();
+  if (parent === undefined || typeof (parent as JSStreamHandle).readBuffer !== 'function') {
+    throw new Error('usernet: Node\'s JSStream was not found under a TLSSocket (an unsupported Node.js version?)');
+  }
+  JSStream = (parent as { constructor: JSStreamClass }).constructor;
+  return JSStream;
+}
+
+const kStreamBase = Symbol('usernet.streamBase');
+
+/** A host's net socket (a socket of some host.net). */
+export function isHostSocket(s: unknown): s is NetSocket {
+  return s instanceof NetSocket;
+}
+
+/** The native-looking socket made for `raw` (the same one each time), or `raw` if it is not a host's. */
+export function asStreamBase<T>(s: T): T | NodeSocket {
+  return isHostSocket(s) ? toStreamBase(s) : s;
+}
+
+/** Whether `s` is a socket made by toStreamBase(). */
+export function isStreamBaseSocket(s: unknown): s is NodeSocket & { [kStreamBase]: NetSocket } {
+  return s instanceof NodeSocket && (s as unknown as { [kStreamBase]?: NetSocket })[kStreamBase] !== undefined;
+}
+
+/** The host socket under a socket made by toStreamBase(). */
+export function hostSocketOf(s: NodeSocket): NetSocket | undefined {
+  return (s as unknown as { [kStreamBase]?: NetSocket })[kStreamBase];
+}
+
+/**
+ * A node:net Socket (Node's own class) whose handle is a StreamBase over `raw`'s stream handle.
+ * From then on the handle's reads, EOF and errors go to whatever consumes the StreamBase (TLS,
+ * HTTP/2), not to `raw`'s Duplex. Destroying either socket destroys the other. `raw` may still
+ * be connecting: the StreamBase takes the handle it ends up connected with.
+ */
+export function toStreamBase(raw: NetSocket): NodeSocket {
+  const known = (raw as unknown as { [kStreamBase]?: NodeSocket })[kStreamBase];
+  if (known !== undefined) return known;
+  const js = new (jsStreamClass())();
+  let handle: NetHandle | null = null;
+  let rawClosed = false;
+  let eof = false;
+  const pendingWrites: Array<() => void> = [];
+
+  const onread = (nread: number, buf?: Buffer): void => {
+    if (nread > 0) { js.readBuffer(buf!); return; }
+    if (nread === 0) return;
+    if (nread === UV_EOF) { eof = true; js.emitEOF(); return; }
+    // A read error (ECONNRESET...): what TLSWrap would pass up from a TCPWrap.
+    sock.destroy(new ErrnoException(nread, 'read'));
+  };
+
+  /** Takes the connected handle from `raw` (its reads come here from now on). */
+  const adopt = (): void => {
+    const h = raw._handle;
+    if (h === null || handle === h) return;
+    handle = h;
+    h.onread = onread;
+    // What `raw` read before but nobody consumed goes first.
+    let chunk: unknown;
+    const state = (raw as unknown as { _readableState: { length: number; ended: boolean } })._readableState;
+    while (state.length > 0 && (chunk = raw.read()) !== null) js.readBuffer(chunk as Buffer);
+    if (state.ended && !eof) { eof = true; js.emitEOF(); }
+    for (const w of pendingWrites.splice(0)) w();
+  };
+
+  js.onreadstart = (): number => {
+    if (handle === null) return 0;
+    handle.reading = true;
+    return handle.readStart();
+  };
+  js.onreadstop = (): number => {
+    if (handle === null) return 0;
+    handle.reading = false;
+    return handle.readStop();
+  };
+  js.onwrite = (req: object, bufs: Buffer[]): number => {
+    const h = handle;
+    if (h === null) {
+      if (rawClosed) return UV_EBADF;
+      pendingWrites.push(() => { const err = js.onwrite(req, bufs); if (err) js.finishWrite(req, err); });
+      return 0;
+    }
+    const w = new WriteWrap();
+    w.oncomplete = (status: number): void => { js.finishWrite(req, status); };
+    const err = bufs.length === 1 ? h.writeBuffer(w, bufs[0]!) : h.writev(w, bufs);
+    if (err) return err;
+    // Done inside the call: the completion still comes later, as the StreamBase requires.
+    if (!w.async) process.nextTick(finishWrite, js, req);
+    return 0;
+  };
+  js.onshutdown = (req: object): number => {
+    if (handle === null) return UV_EBADF;
+    const s = new ShutdownWrap();
+    s.oncomplete = (status: number): void => { js.finishShutdown(req, status); };
+    return handle.shutdown(s);
+  };
+  js.isClosing = (): boolean => rawClosed || (handle !== null && handle.isClosed);
+  js.close = (cb?: () => void): void => {
+    if (rawClosed) { if (cb) setImmediate(cb); return; }
+    if (cb) raw.once('close', () => cb());
+    raw.destroy();
+  };
+  js.getsockname = (out: SockNameOut): number => extras(raw._handle).getsockname?.(out) ?? UV_EBADF;
+  js.getpeername = (out: SockNameOut): number => extras(raw._handle).getpeername?.(out) ?? UV_EBADF;
+  js.setNoDelay = (enable: boolean): number => { raw.setNoDelay(enable); return 0; };
+  js.setKeepAlive = (enable: boolean, delay: number): number => { raw.setKeepAlive(enable, delay * 1000); return 0; };
+  js.ref = (): void => { raw.ref(); };
+  js.unref = (): void => { raw.unref(); };
+
+  const sock = new NodeSocket({ handle: js, manualStart: true, allowHalfOpen: raw.allowHalfOpen } as ConstructorParameters<typeof NodeSocket>[0]);
+  Object.defineProperty(sock, kStreamBase, { value: raw });
+  Object.defineProperty(raw, kStreamBase, { value: sock });
+  const s = sock as unknown as { connecting: boolean; _host: string | null };
+  s._host = raw._host;
+  if (raw.connecting) {
+    s.connecting = true;
+    raw.once('connect', () => {
+      adopt();
+      s.connecting = false;
+      sock.emit('connect');
+    });
+  } else {
+    adopt();
+  }
+  raw.on('error', (err: Error) => { if (!sock.destroyed) sock.destroy(err); });
+  raw.once('close', () => {
+    rawClosed = true;
+    if (!sock.destroyed) sock.destroy();
+  });
+  return sock;
+}
+
+function finishWrite(js: JSStreamHandle, req: object): void {
+  js.finishWrite(req, 0);
+}

@@ -1,0 +1,140 @@
+// host.tls: node:tls for one virtual host. Node's own TLS (TLSSocket, TLSWrap, OpenSSL) runs
+// over the host's sockets: each TLS socket's transport is a StreamBase over a host socket (see
+// stream-base.ts), so the encrypted bytes travel through the host's kernel and nothing opens a
+// socket of the machine. connect() opens the host's socket (names resolve through the host),
+// Server listens on the host; TLSSocket over a host socket is Node's TLSSocket over its
+// StreamBase. Certificates: servers without credentials of their own present the host's (from
+// the network's certificate authority) and clients trust the network's authority unless given
+// `ca` or a secureContext.
+import * as nodeTls from 'node:tls';
+import { kNetState, normalizeArgs } from './net-context.js';
+import type { NetModule } from './net.js';
+import type { NetSocket } from './net-socket.js';
+import { hostServerClass, type ServerState } from './host-server.js';
+import { asStreamBase, toStreamBase } from './stream-base.js';
+
+export type TlsModule = typeof nodeTls;
+
+/** What a host gives its TLS modules. */
+export interface TlsHost {
+  /** host.net. */
+  readonly net: NetModule;
+  /** The certificates a client trusts when given no `ca` (PEM), or undefined for Node's default store. */
+  readonly trust?: () => string[] | undefined;
+  /** What a server presents when given no key/cert/pfx/secureContext, or undefined for nothing. */
+  readonly credentials?: () => { key: string; cert: string } | undefined;
+}
+
+/** The per-host state a host's net module keeps for its servers. */
+export function serverState(net: NetModule): ServerState {
+  return (net.Server as unknown as { [kNetState]: ServerState })[kNetState];
+}
+
+type Options = Record<string, unknown>;
+
+/** The options that open the transport (node:net's), out of tls.connect's. */
+export function transportOptions(o: Options): Options {
+  const out: Options = {};
+  for (const k of ['host', 'port', 'path', 'localAddress', 'localPort', 'family', 'hints', 'lookup', 'autoSelectFamily',
+    'autoSelectFamilyAttemptTimeout', 'allowHalfOpen', 'noDelay', 'keepAlive', 'keepAliveInitialDelay']) {
+    if (o[k] !== undefined) out[k] = o[k];
+  }
+  return out;
+}
+
+/** Events of the transport's connection that Node's TLSSocket emits when it connects itself. */
+const CONNECT_EVENTS = ['lookup', 'connectionAttempt', 'connectionAttemptFailed', 'connectionAttemptTimeout'];
+
+/** A secure context's options with the host's defaults: trust, and (servers) credentials. */
+export function withTlsDefaults(host: TlsHost, options: unknown, server: boolean): unknown {
+  if (options !== undefined && (options === null || typeof options !== 'object')) return options;
+  const o = { ...(options as Options | undefined) };
+  if (o.secureContext !== undefined) return o;
+  if (o.ca === undefined) {
+    const ca = host.trust?.();
+    if (ca !== undefined) o.ca = ca;
+  }
+  if (server && o.key === undefined && o.cert === undefined && o.pfx === undefined) {
+    const c = host.credentials?.();
+    if (c !== undefined) { o.key = c.key; o.cert = c.cert; }
+  }
+  return o;
+}
+
+export function createTls(host: TlsHost): TlsModule {
+  const state = serverState(host.net);
+
+  const Server = hostServerClass(nodeTls.Server, state, {
+    streamBase: true,
+    prepare: (args) => (typeof args[0] === 'function' ? [withTlsDefaults(host, {}, true), args[0], ...args.slice(1)] : [withTlsDefaults(host, args[0], true), ...args.slice(1)]),
+  });
+
+  function createServer(options?: unknown, listener?: unknown): nodeTls.Server {
+    return new (Server as unknown as new (o: unknown, l: unknown) => nodeTls.Server)(options, listener);
+  }
+
+  // Node's TLSSocket, given a host socket's StreamBase instead of the host socket. Instances
+  // are Node's TLSSocket's (the prototype is shared), subclasses work through new.target.
+  const TLSSocket = function TLSSocket(this: unknown, socket?: unknown, options?: unknown): nodeTls.TLSSocket | void {
+    const args = [asStreamBase(socket), options];
+    if (new.target !== undefined) return Reflect.construct(nodeTls.TLSSocket, args, new.target) as nodeTls.TLSSocket;
+    if (this instanceof nodeTls.TLSSocket) { (nodeTls.TLSSocket as unknown as (...a: unknown[]) => void).apply(this, args); return; }
+    return Reflect.construct(nodeTls.TLSSocket, args) as nodeTls.TLSSocket;
+  } as unknown as typeof nodeTls.TLSSocket;
+  TLSSocket.prototype = nodeTls.TLSSocket.prototype;
+  Object.setPrototypeOf(TLSSocket, nodeTls.TLSSocket);
+
+  /**
+   * tls.connect(options[, cb]), (port[, host][, options][, cb]), (path[, options][, cb]): the
+   * transport is a host socket (options.socket if given, else one connected here).
+   */
+  function connect(...args: unknown[]): nodeTls.TLSSocket {
+    const [options, cb] = normalizeConnectArgs(args);
+    const o = withTlsDefaults(host, options, false) as Options;
+    let raw: NetSocket | null = null;
+    if (o.socket == null) {
+      raw = host.net.connect(transportOptions(o));
+      o.socket = toStreamBase(raw);
+    } else {
+      o.socket = asStreamBase(o.socket);
+    }
+    const socket = cb ? nodeTls.connect(o as nodeTls.ConnectionOptions, cb) : nodeTls.connect(o as nodeTls.ConnectionOptions);
+    if (raw !== null) {
+      // What Node's tls.connect does for the socket it connects itself.
+      if (o.timeout) socket.setTimeout(o.timeout as number);
+      for (const ev of CONNECT_EVENTS) raw.on(ev, (...a: unknown[]) => socket.emit(ev, ...a));
+    }
+    return socket;
+  }
+
+  function createSecureContext(options?: nodeTls.SecureContextOptions): nodeTls.SecureContext {
+    return nodeTls.createSecureContext(withTlsDefaults(host, options, false) as nodeTls.SecureContextOptions);
+  }
+
+  const mod = {
+    connect, createServer, Server, TLSSocket, createSecureContext,
+    SecureContext: (nodeTls as unknown as { SecureContext: unknown }).SecureContext,
+    checkServerIdentity: nodeTls.checkServerIdentity,
+    getCiphers: nodeTls.getCiphers,
+    convertALPNProtocols: (nodeTls as unknown as { convertALPNProtocols: unknown }).convertALPNProtocols,
+    createSecurePair: (nodeTls as unknown as { createSecurePair: unknown }).createSecurePair,
+  } as Record<string, unknown>;
+  // Process-wide settings, as in Node (every TLS socket of the process reads them).
+  for (const name of ['rootCertificates', 'DEFAULT_ECDH_CURVE', 'DEFAULT_MIN_VERSION', 'DEFAULT_MAX_VERSION', 'DEFAULT_CIPHERS', 'CLIENT_RENEG_LIMIT', 'CLIENT_RENEG_WINDOW']) {
+    Object.defineProperty(mod, name, {
+      enumerable: true,
+      get: () => (nodeTls as unknown as Options)[name],
+      set: (v: unknown) => { (nodeTls as unknown as Options)[name] = v; },
+    });
+  }
+  return mod as unknown as TlsModule;
+}
+
+/** tls.connect's arguments as [options, cb?] (Node's normalizeConnectArgs: a later options object is merged in). */
+export function normalizeConnectArgs(list: unknown[]): [Options, ((...a: unknown[]) => void) | undefined] {
+  const [options, cb] = normalizeArgs(list);
+  const o = { ...options };
+  if (list[1] !== null && typeof list[1] === 'object') Object.assign(o, list[1]);
+  else if (list[2] !== null && typeof list[2] === 'object') Object.assign(o, list[2]);
+  return [o, cb ?? undefined];
+}

@@ -1,0 +1,47 @@
+// Networks and payloads for the TLS / HTTP tests.
+import { createHash } from 'node:crypto';
+import { Network, type Host } from '../../src/index.js';
+
+/**
+ * a — lan — r — wan (impaired: latency, 1% loss) — b, default routes through r; `world.ca`
+ * issues b's certificate.
+ */
+export function routedPair(seed = 5, impair = true): { world: Network; a: Host; b: Host; r: Host } {
+  const world = new Network({ seed });
+  const lan = world.switch('lan');
+  const a = world.host('a');
+  const b = world.host('b');
+  const r = world.host('r', { forwarding: true });
+  a.attach(lan, { ipv4: '10.0.1.1/24', ipv6: 'fd01::1/64' });
+  r.attach(lan, { ipv4: '10.0.1.254/24', ipv6: 'fd01::fe/64' });
+  const wan = world.link(r, b, { ipv4: ['192.0.2.1/30', '192.0.2.2/30'] });
+  if (impair) wan.impair({ latency: '10ms', loss: 0.01 });
+  a.route.add('default', { via: '10.0.1.254' });
+  b.route.add('default', { via: '192.0.2.1' });
+  return { world, a, b, r };
+}
+
+/** `n` bytes that differ from position to position (a counter run through SHA-256). */
+export function payload(n: number, tag = 'x'): Buffer {
+  const out = Buffer.allocUnsafe(n);
+  let block = createHash('sha256').update(tag).digest();
+  for (let i = 0; i < n; i += 32) {
+    block.copy(out, i, 0, Math.min(32, n - i));
+    block = createHash('sha256').update(block).digest();
+  }
+  return out;
+}
+
+export function sha256(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+/** Collects a stream's bytes. */
+export function collect(s: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    s.on('data', (d: Buffer) => parts.push(d));
+    s.on('end', () => resolve(Buffer.concat(parts)));
+    s.on('error', reject);
+  });
+}
