@@ -37,7 +37,7 @@ export function sha256(b: Uint8Array): string {
 }
 
 /** Collects a stream's bytes. */
-export function collect(s: NodeJS.ReadableStream): Promise<Buffer> {
+export function collect(s: NodeJS.ReadableStream | import("node:stream").Readable): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     s.on('data', (d: Buffer) => parts.push(d));
