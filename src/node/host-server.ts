@@ -4,12 +4,15 @@
 // is a subclass of Node's with host.net's Server methods in between: its instances are Node's
 // servers in every other way (instanceof http.Server holds, Node's request handling runs),
 // listening on the host. No global object is changed.
-import { Server as NodeNetServer } from 'node:net';
+import * as net from 'node:net';
 import { getDefaultHighWaterMark } from 'node:stream';
 import { NetServer } from './net-server.js';
 import type { NetSocket } from './net-socket.js';
 import type { NetState } from './net-context.js';
 import { asStreamBase } from './stream-base.js';
+
+/** Node's own net.Server, taken when this module loads (usernet/register re-points node:net's later). */
+const NodeNetServer = net.Server;
 
 type AnyFunction = abstract new (...args: never[]) => unknown;
 type SocketClass = new (options: Record<string, unknown>) => NetSocket;

@@ -15,6 +15,15 @@ export type HttpModule = typeof nodeHttp;
 export type HttpsModule = typeof nodeHttps;
 
 type Options = Record<string, unknown>;
+
+// Node's own, taken when this module loads (usernet/register re-points the modules' exports at
+// a host's later, and the host's are built on these).
+const NodeHttpServer = nodeHttp.Server;
+const NodeHttpAgent = nodeHttp.Agent;
+const ClientRequest = nodeHttp.ClientRequest;
+const NodeHttpsServer = nodeHttps.Server;
+const NodeHttpsAgent = nodeHttps.Agent;
+const httpStatics = { ...nodeHttp } as Options;
 type Callback = (...a: unknown[]) => void;
 
 /**
@@ -33,15 +42,15 @@ function requestArgs(args: unknown[], defaultAgent: nodeHttp.Agent, always: bool
 
 export function createHttp(net: NetModule): HttpModule {
   const state = serverState(net);
-  const Server = hostServerClass(nodeHttp.Server, state);
+  const Server = hostServerClass(NodeHttpServer, state);
 
   /** Node's http.Agent whose connections are the host's sockets. */
-  class Agent extends nodeHttp.Agent {}
+  class Agent extends NodeHttpAgent {}
   Object.defineProperty(Agent.prototype, 'createConnection', { value: net.createConnection, writable: true, configurable: true });
   let globalAgent: nodeHttp.Agent = new Agent({ keepAlive: true, scheduling: 'lifo', timeout: 5000 });
 
   function request(...args: unknown[]): nodeHttp.ClientRequest {
-    return Reflect.construct(nodeHttp.ClientRequest, requestArgs(args, globalAgent, false)) as nodeHttp.ClientRequest;
+    return Reflect.construct(ClientRequest, requestArgs(args, globalAgent, false)) as nodeHttp.ClientRequest;
   }
   function get(...args: unknown[]): nodeHttp.ClientRequest {
     const req = request(...args);
@@ -50,7 +59,7 @@ export function createHttp(net: NetModule): HttpModule {
   }
 
   const mod: Options = {
-    ...nodeHttp,
+    ...httpStatics,
     Agent,
     Server,
     createServer: (options?: unknown, listener?: unknown) => new (Server as unknown as new (o: unknown, l: unknown) => nodeHttp.Server)(options, listener),
@@ -66,13 +75,13 @@ export function createHttp(net: NetModule): HttpModule {
 
 export function createHttps(host: TlsHost, tls: TlsModule): HttpsModule {
   const state = serverState(host.net);
-  const Server = hostServerClass(nodeHttps.Server, state, {
+  const Server = hostServerClass(NodeHttpsServer, state, {
     streamBase: true,
     prepare: (args) => (typeof args[0] === 'function' ? [withTlsDefaults(host, {}, true), args[0], ...args.slice(1)] : [withTlsDefaults(host, args[0], true), ...args.slice(1)]),
   });
 
   /** Node's https.Agent whose connections are host.tls's, with its TLS session cache. */
-  class Agent extends nodeHttps.Agent {}
+  class Agent extends NodeHttpsAgent {}
   const agentInternals = Agent.prototype as unknown as {
     _getSession(key: string): Buffer | undefined;
     _cacheSession(key: string, session: Buffer): void;
@@ -104,7 +113,7 @@ export function createHttps(host: TlsHost, tls: TlsModule): HttpsModule {
   let globalAgent: nodeHttps.Agent = new Agent({ keepAlive: true, scheduling: 'lifo', timeout: 5000 });
 
   function request(...args: unknown[]): nodeHttp.ClientRequest {
-    return Reflect.construct(nodeHttp.ClientRequest, requestArgs(args, globalAgent, true)) as nodeHttp.ClientRequest;
+    return Reflect.construct(ClientRequest, requestArgs(args, globalAgent, true)) as nodeHttp.ClientRequest;
   }
   function get(...args: unknown[]): nodeHttp.ClientRequest {
     const req = request(...args);

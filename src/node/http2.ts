@@ -14,11 +14,16 @@ export type Http2Module = typeof nodeHttp2;
 
 type Options = Record<string, unknown>;
 
+// Node's own, taken when this module loads (usernet/register re-points node:http2's exports at a
+// host's later).
+const nodeConnect = nodeHttp2.connect;
+const http2Statics = { ...nodeHttp2 } as Options;
+// Node exports neither server class; they are its servers' constructors.
+const Http2Server = Object.getPrototypeOf(nodeHttp2.createServer()).constructor as new (...a: unknown[]) => nodeHttp2.Http2Server;
+const Http2SecureServer = Object.getPrototypeOf(nodeHttp2.createSecureServer()).constructor as new (...a: unknown[]) => nodeHttp2.Http2SecureServer;
+
 export function createHttp2(host: TlsHost & { net: NetModule }, tls: TlsModule): Http2Module {
   const state = serverState(host.net);
-  // Node exports neither server class; they are its servers' constructors.
-  const Http2Server = Object.getPrototypeOf(nodeHttp2.createServer()).constructor as new (...a: unknown[]) => nodeHttp2.Http2Server;
-  const Http2SecureServer = Object.getPrototypeOf(nodeHttp2.createSecureServer()).constructor as new (...a: unknown[]) => nodeHttp2.Http2SecureServer;
   const Server = hostServerClass(Http2Server, state, { streamBase: true }) as unknown as typeof Http2Server;
   const SecureServer = hostServerClass(Http2SecureServer, state, {
     streamBase: true,
@@ -37,7 +42,7 @@ export function createHttp2(host: TlsHost & { net: NetModule }, tls: TlsModule):
   function connect(authority: string | URL | Options, options?: unknown, listener?: unknown): nodeHttp2.ClientHttp2Session {
     if (typeof options === 'function') { listener = options; options = undefined; }
     if (options === null || (options !== undefined && typeof options !== 'object')) {
-      return (nodeHttp2.connect as (...a: unknown[]) => nodeHttp2.ClientHttp2Session)(authority, options, listener); // Node's argument errors
+      return (nodeConnect as (...a: unknown[]) => nodeHttp2.ClientHttp2Session)(authority, options, listener); // Node's argument errors
     }
     const o: Options = { ...(options as Options | undefined) };
     const url = (typeof authority === 'string' ? new URL(authority) : authority) as URL;
@@ -59,11 +64,11 @@ export function createHttp2(host: TlsHost & { net: NetModule }, tls: TlsModule):
         return tls.connect(Number(port), hostname, t as never);
       };
     }
-    return (nodeHttp2.connect as (...a: unknown[]) => nodeHttp2.ClientHttp2Session)(authority, o, listener);
+    return (nodeConnect as (...a: unknown[]) => nodeHttp2.ClientHttp2Session)(authority, o, listener);
   }
 
   return {
-    ...nodeHttp2,
+    ...http2Statics,
     connect,
     createServer,
     createSecureServer,

@@ -37,6 +37,11 @@ export interface NetHost {
    */
   readonly nativeSocket?: new (options?: object) => object;
   /**
+   * The process's own net.Server, when this module stands in for node:net: Node's servers made
+   * before (http.Server, tls.Server...) call `net.Server.call(this, options)` on themselves.
+   */
+  readonly nativeServer?: new (...args: never[]) => object;
+  /**
    * Called with every net.Socket and net.Server this module makes, once built: the host keeps
    * them to destroy when it crashes (the programs that owned them die with it). Throws to refuse
    * a new object (the host is down).

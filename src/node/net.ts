@@ -77,8 +77,16 @@ export function createNet(host: NetHost): NetModule {
   // Plain constructor functions, as Node's are: callable without `new`, usable with
   // `Socket.call(this, options)` and with `class X extends Socket`.
   const Socket = function Socket(this: NetSocket | undefined, options?: SocketConstructorOptions | number): NetSocket | void {
-    if (host.nativeSocket !== undefined && isNative(host, options)) return new host.nativeSocket(options as object) as NetSocket;
-    if (!(this instanceof Socket)) return new (Socket as SocketConstructor)(options);
+    const native = host.nativeSocket;
+    if (native !== undefined && isNative(host, options)) {
+      // Node's own sockets over native handles; Node's subclasses (TLSSocket) initialise themselves so.
+      if (this !== null && typeof this === 'object' && native.prototype.isPrototypeOf(this)) {
+        (native as unknown as (o: unknown) => void).call(this, options);
+        return;
+      }
+      return new native(options as object) as NetSocket;
+    }
+    if (!(this !== null && typeof this === 'object' && Socket.prototype.isPrototypeOf(this))) return new (Socket as SocketConstructor)(options);
     initSocket(this, state, options);
   } as unknown as SocketConstructor;
   Object.setPrototypeOf(Socket.prototype, NetSocket.prototype);
@@ -86,13 +94,31 @@ export function createNet(host: NetHost): NetModule {
   Object.defineProperty(Socket, kNetState, { value: state });
 
   const Server = function Server(this: NetServer | undefined, options?: ServerOptions | ConnectionListener, listener?: ConnectionListener): NetServer | void {
-    if (!(this instanceof Server)) return new (Server as ServerConstructor)(options, listener);
+    if (!(this !== null && typeof this === 'object' && Server.prototype.isPrototypeOf(this))) {
+      // Node's servers made on Node's own net.Server (http.Server...) initialise themselves so:
+      // they listen on the host (their listening methods are host.net's, see host-server.ts).
+      if (host.nativeServer !== undefined && this !== null && typeof this === 'object' && host.nativeServer.prototype.isPrototypeOf(this)) {
+        initServer(this as NetServer, state, options, listener);
+        return;
+      }
+      return new (Server as ServerConstructor)(options, listener);
+    }
     initServer(this, state, options, listener);
   } as unknown as ServerConstructor;
   Object.setPrototypeOf(Server.prototype, NetServer.prototype);
   Object.setPrototypeOf(Server, NetServer);
   Object.defineProperty(Server, kNetState, { value: state });
   state.Socket = Socket;
+  // Standing in for node:net: Node's own sockets and servers (TLS sockets, stdio, http.Server)
+  // are node:net's too.
+  if (host.nativeSocket !== undefined) {
+    const native = host.nativeSocket;
+    Object.defineProperty(Socket, Symbol.hasInstance, { value: (x: unknown) => x instanceof NetSocket && Socket.prototype.isPrototypeOf(x) || x instanceof native });
+  }
+  if (host.nativeServer !== undefined) {
+    const native = host.nativeServer;
+    Object.defineProperty(Server, Symbol.hasInstance, { value: (x: unknown) => x instanceof NetServer && Server.prototype.isPrototypeOf(x) || x instanceof native });
+  }
 
   function createServer(options?: ServerOptions | ConnectionListener, connectionListener?: ConnectionListener): NetServer {
     return new Server(options, connectionListener);

@@ -10,9 +10,9 @@
 // socket's own Duplex is bypassed (as a net.Socket's is once TLS takes its handle). What carries
 // the JSStream is a node:net Socket of Node's own, so that Node's TLS and HTTP/2 take it as a
 // connected native socket (`socket._handle.isStreamBase`).
-import { Socket as NodeSocket } from 'node:net';
+import * as net from 'node:net';
 import { PassThrough } from 'node:stream';
-import { TLSSocket } from 'node:tls';
+import * as tls from 'node:tls';
 import { ShutdownWrap, UV_EBADF, UV_EOF, WriteWrap, type SockNameOut } from '../handles/stream.js';
 import { ErrnoException } from './errors.js';
 import { NetSocket, extras, type NetHandle } from './net-socket.js';
@@ -41,6 +41,12 @@ interface JSStreamHandle {
 
 type JSStreamClass = new () => JSStreamHandle;
 
+// Node's own classes, taken when this module loads: usernet/register re-points node:net's and
+// node:tls's exports at a host's later, and these must stay Node's.
+const NodeSocket = net.Socket;
+type NodeSocket = net.Socket;
+const NodeTLSSocket = tls.TLSSocket;
+
 let JSStream: JSStreamClass | null = null;
 
 /**
@@ -49,7 +55,7 @@ let JSStream: JSStreamClass | null = null;
  */
 function jsStreamClass(): JSStreamClass {
   if (JSStream !== null) return JSStream;
-  const probe = new TLSSocket(new PassThrough());
+  const probe = new NodeTLSSocket(new PassThrough());
   const parent = (probe as unknown as { _handle: { _parent?: object } | null })._handle?._parent;
   probe.destroy();
   if (parent === undefined || typeof (parent as JSStreamHandle).readBuffer !== 'function') {

@@ -6,6 +6,7 @@
 // StreamBase. Certificates: servers without credentials of their own present the host's (from
 // the network's certificate authority) and clients trust the network's authority unless given
 // `ca` or a secureContext.
+import { createRequire } from 'node:module';
 import * as nodeTls from 'node:tls';
 import { kNetState, normalizeArgs } from './net-context.js';
 import type { NetModule } from './net.js';
@@ -14,6 +15,16 @@ import { hostServerClass, type ServerState } from './host-server.js';
 import { asStreamBase, toStreamBase } from './stream-base.js';
 
 export type TlsModule = typeof nodeTls;
+
+// Node's own, taken when this module loads (usernet/register re-points node:tls's exports at a
+// host's later, and the host's are built on these).
+const NodeServer = nodeTls.Server;
+const NodeTLSSocket = nodeTls.TLSSocket;
+const nodeConnect = nodeTls.connect;
+const nodeCreateSecureContext = nodeTls.createSecureContext;
+const nodeStatics = { ...nodeTls } as Record<string, unknown>;
+/** node:tls's exports object (settable, unlike the ESM namespace). */
+const tlsExports = createRequire(import.meta.url)('node:tls') as Record<string, unknown>;
 
 /** What a host gives its TLS modules. */
 export interface TlsHost {
@@ -47,7 +58,7 @@ const CONNECT_EVENTS = ['lookup', 'connectionAttempt', 'connectionAttemptFailed'
 
 /** A secure context's options with the host's defaults: trust, and (servers) credentials. */
 export function withTlsDefaults(host: TlsHost, options: unknown, server: boolean): unknown {
-  if (options !== undefined && (options === null || typeof options !== 'object')) return options;
+  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) return options;
   const o = { ...(options as Options | undefined) };
   if (o.secureContext !== undefined) return o;
   if (o.ca === undefined) {
@@ -64,7 +75,7 @@ export function withTlsDefaults(host: TlsHost, options: unknown, server: boolean
 export function createTls(host: TlsHost): TlsModule {
   const state = serverState(host.net);
 
-  const Server = hostServerClass(nodeTls.Server, state, {
+  const Server = hostServerClass(NodeServer, state, {
     streamBase: true,
     prepare: (args) => (typeof args[0] === 'function' ? [withTlsDefaults(host, {}, true), args[0], ...args.slice(1)] : [withTlsDefaults(host, args[0], true), ...args.slice(1)]),
   });
@@ -77,12 +88,12 @@ export function createTls(host: TlsHost): TlsModule {
   // are Node's TLSSocket's (the prototype is shared), subclasses work through new.target.
   const TLSSocket = function TLSSocket(this: unknown, socket?: unknown, options?: unknown): nodeTls.TLSSocket | void {
     const args = [asStreamBase(socket), options];
-    if (new.target !== undefined) return Reflect.construct(nodeTls.TLSSocket, args, new.target) as nodeTls.TLSSocket;
-    if (this instanceof nodeTls.TLSSocket) { (nodeTls.TLSSocket as unknown as (...a: unknown[]) => void).apply(this, args); return; }
-    return Reflect.construct(nodeTls.TLSSocket, args) as nodeTls.TLSSocket;
+    if (new.target !== undefined) return Reflect.construct(NodeTLSSocket, args, new.target) as nodeTls.TLSSocket;
+    if (this instanceof NodeTLSSocket) { (NodeTLSSocket as unknown as (...a: unknown[]) => void).apply(this, args); return; }
+    return Reflect.construct(NodeTLSSocket, args) as nodeTls.TLSSocket;
   } as unknown as typeof nodeTls.TLSSocket;
-  TLSSocket.prototype = nodeTls.TLSSocket.prototype;
-  Object.setPrototypeOf(TLSSocket, nodeTls.TLSSocket);
+  TLSSocket.prototype = NodeTLSSocket.prototype;
+  Object.setPrototypeOf(TLSSocket, NodeTLSSocket);
 
   /**
    * tls.connect(options[, cb]), (port[, host][, options][, cb]), (path[, options][, cb]): the
@@ -98,7 +109,7 @@ export function createTls(host: TlsHost): TlsModule {
     } else {
       o.socket = asStreamBase(o.socket);
     }
-    const socket = cb ? nodeTls.connect(o as nodeTls.ConnectionOptions, cb) : nodeTls.connect(o as nodeTls.ConnectionOptions);
+    const socket = cb ? nodeConnect(o as nodeTls.ConnectionOptions, cb) : nodeConnect(o as nodeTls.ConnectionOptions);
     if (raw !== null) {
       // What Node's tls.connect does for the socket it connects itself.
       if (o.timeout) socket.setTimeout(o.timeout as number);
@@ -108,23 +119,23 @@ export function createTls(host: TlsHost): TlsModule {
   }
 
   function createSecureContext(options?: nodeTls.SecureContextOptions): nodeTls.SecureContext {
-    return nodeTls.createSecureContext(withTlsDefaults(host, options, false) as nodeTls.SecureContextOptions);
+    return nodeCreateSecureContext(withTlsDefaults(host, options, false) as nodeTls.SecureContextOptions);
   }
 
   const mod = {
     connect, createServer, Server, TLSSocket, createSecureContext,
-    SecureContext: (nodeTls as unknown as { SecureContext: unknown }).SecureContext,
-    checkServerIdentity: nodeTls.checkServerIdentity,
-    getCiphers: nodeTls.getCiphers,
-    convertALPNProtocols: (nodeTls as unknown as { convertALPNProtocols: unknown }).convertALPNProtocols,
-    createSecurePair: (nodeTls as unknown as { createSecurePair: unknown }).createSecurePair,
+    SecureContext: nodeStatics.SecureContext,
+    checkServerIdentity: nodeStatics.checkServerIdentity,
+    getCiphers: nodeStatics.getCiphers,
+    convertALPNProtocols: nodeStatics.convertALPNProtocols,
+    createSecurePair: nodeStatics.createSecurePair,
   } as Record<string, unknown>;
   // Process-wide settings, as in Node (every TLS socket of the process reads them).
   for (const name of ['rootCertificates', 'DEFAULT_ECDH_CURVE', 'DEFAULT_MIN_VERSION', 'DEFAULT_MAX_VERSION', 'DEFAULT_CIPHERS', 'CLIENT_RENEG_LIMIT', 'CLIENT_RENEG_WINDOW']) {
     Object.defineProperty(mod, name, {
       enumerable: true,
-      get: () => (nodeTls as unknown as Options)[name],
-      set: (v: unknown) => { (nodeTls as unknown as Options)[name] = v; },
+      get: () => tlsExports[name],
+      set: (v: unknown) => { tlsExports[name] = v; },
     });
   }
   return mod as unknown as TlsModule;

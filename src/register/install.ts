@@ -17,6 +17,12 @@ import { createDgram } from '../node/dgram.js';
 import { exposeToInternals } from './internals.js';
 import { observeHostEntries } from './perf-hooks.js';
 import { createNet, type LookupFunction } from '../node/net.js';
+// These load Node's tls, http, https and http2 now, while node:net is still Node's: their classes
+// (TLSSocket, http.Server, ...) are built on Node's net.Socket and net.Server, as they must be.
+import { createTls } from '../node/tls.js';
+import { createHttp, createHttps } from '../node/http.js';
+import { createHttp2 } from '../node/http2.js';
+import { createDispatcher } from '../node/fetch.js';
 
 const require = createRequire(import.meta.url);
 const kInstalled = Symbol.for('usernet.register');
@@ -81,6 +87,7 @@ export function install(): Registered {
     lookup: (hostname, options, callback) => { (dns.lookup as LookupFunction)(hostname, options, callback); },
     nativeSocket: realNet.Socket as new (options?: object) => object,
     perf: host.perf_hooks,
+    nativeServer: realNet.Server as new () => object,
   });
   for (const name of ['Socket', 'Stream', 'Server', 'createServer', 'connect', 'createConnection',
     'getDefaultAutoSelectFamily', 'setDefaultAutoSelectFamily', 'getDefaultAutoSelectFamilyAttemptTimeout',
@@ -95,6 +102,26 @@ export function install(): Registered {
   if (process.execArgv.includes('--expose-internals')) {
     exposeToInternals({ sys: host.sys, sched: k.sched, ifindex: (n) => k.iface(n)?.ifindex ?? 0, ifname: (i) => k.iface(i)?.name }, dgram.Socket);
   }
+
+  // tls, https, http, http2 and the global fetch: the host's (Node's own classes on the host's
+  // sockets, see src/node/tls.ts and http.ts). Node's trust store and defaults are kept.
+  const tlsHost = { net };
+  const tls = createTls(tlsHost);
+  const realTls = require('node:tls') as Record<string, unknown>;
+  for (const name of ['connect', 'createServer', 'Server', 'TLSSocket'] as const) realTls[name] = tls[name];
+  const http = createHttp(net);
+  const realHttp = require('node:http') as Record<string, unknown>;
+  for (const name of ['Server', 'createServer', 'Agent'] as const) realHttp[name] = http[name];
+  realHttp.globalAgent = http.globalAgent; // node:http's setter: the agent ClientRequest falls back to
+  const https = createHttps(tlsHost, tls);
+  const realHttps = require('node:https') as Record<string, unknown>;
+  for (const name of ['Server', 'createServer', 'Agent', 'globalAgent'] as const) realHttps[name] = https[name];
+  const http2 = createHttp2(tlsHost, tls);
+  const realHttp2 = require('node:http2') as Record<string, unknown>;
+  for (const name of ['connect', 'createServer', 'createSecureServer'] as const) realHttp2[name] = http2[name];
+  // The global fetch and WebSocket (Node's bundled undici) use the dispatcher registered under
+  // this symbol, shared by undici's versions: an undici Agent on the host.
+  (globalThis as unknown as Record<symbol, unknown>)[Symbol.for('undici.globalDispatcher.1')] = createDispatcher(net, tls);
 
   syncBuiltinESMExports();
   const r: Registered = { world, host };

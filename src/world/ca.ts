@@ -6,14 +6,10 @@
 // ECDSA signatures draw OpenSSL's own randomness, so certificate bytes differ between runs.
 import { createECDH, createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import {
-  AlgorithmIdentifier, AttributeTypeAndValue, AttributeValue, AuthorityKeyIdentifier, BasicConstraints, Certificate,
-  ExtendedKeyUsage, Extension, Extensions, GeneralName, KeyUsage, KeyUsageFlags, Name, RelativeDistinguishedName,
-  SubjectAlternativeName, SubjectKeyIdentifier, SubjectPublicKeyInfo, TBSCertificate, Validity, Version,
-  id_ce_authorityKeyIdentifier, id_ce_basicConstraints, id_ce_extKeyUsage, id_ce_keyUsage, id_ce_subjectAltName,
-  id_ce_subjectKeyIdentifier, id_kp_clientAuth, id_kp_serverAuth,
-} from '@peculiar/asn1-x509';
+import { createRequire } from 'node:module';
+import type * as Schema from '@peculiar/asn1-schema';
+import type * as X509 from '@peculiar/asn1-x509';
+import type { Extension, KeyUsage, Name, RelativeDistinguishedName, SubjectPublicKeyInfo, TBSCertificate } from '@peculiar/asn1-x509';
 import { Random } from '../links/random.js';
 
 /** What a server (or a client with a certificate) needs, as PEM: tls.createSecureContext's key, cert and ca. */
@@ -32,6 +28,23 @@ export interface IssueOptions {
 }
 
 /** RFC 5480 §2.1.1: id-ecPublicKey; RFC 5758 §3.2: ecdsa-with-SHA256. */
+/**
+ * The ASN.1 libraries, loaded on first use. They load tslib, whose CommonJS build also puts its
+ * helpers (__extends, __awaiter...) on the global object: the ones it added are taken off again.
+ */
+let asn1: { s: typeof Schema; x: typeof X509 } | null = null;
+function lib(): { s: typeof Schema; x: typeof X509 } {
+  if (asn1 !== null) return asn1;
+  const g = globalThis as unknown as Record<string, unknown>;
+  const before = new Set(Object.getOwnPropertyNames(g));
+  const req = createRequire(import.meta.url);
+  const s = req('@peculiar/asn1-schema') as typeof Schema;
+  const x = req('@peculiar/asn1-x509') as typeof X509;
+  for (const k of Object.getOwnPropertyNames(g)) if (!before.has(k) && k.startsWith('__')) delete g[k];
+  asn1 = { s, x };
+  return asn1;
+}
+
 const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
 const OID_CN = '2.5.4.3';
 const OID_O = '2.5.4.10';
@@ -52,24 +65,25 @@ export class CertificateAuthority {
   private readonly issued = new Map<string, Credentials>();
 
   constructor(seed: number, commonName = `usernet CA (seed ${seed})`) {
+    const { x } = lib();
     this.random = new Random((seed ^ 0x75736361) >>> 0); // its own stream: the network's is not drawn from
     this.keyObject = p256Key(this.random);
     this.key = this.keyObject.export({ type: 'pkcs8', format: 'pem' }) as string;
     this.name = distinguishedName(commonName, 'usernet');
     const spki = publicKeyInfo(this.keyObject);
     this.keyId = keyIdentifier(spki);
-    this.cert = this.sign(new TBSCertificate({
-      version: Version.v3,
+    this.cert = this.sign(new x.TBSCertificate({
+      version: x.Version.v3,
       serialNumber: this.serial(),
-      signature: new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 }),
+      signature: new x.AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 }),
       issuer: this.name,
-      validity: new Validity({ notBefore: NOT_BEFORE, notAfter: NOT_AFTER }),
+      validity: new x.Validity({ notBefore: NOT_BEFORE, notAfter: NOT_AFTER }),
       subject: this.name,
       subjectPublicKeyInfo: spki,
-      extensions: new Extensions([
-        extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: true })),
-        extension(id_ce_keyUsage, true, keyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)),
-        extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(this.keyId)),
+      extensions: new x.Extensions([
+        extension(x.id_ce_basicConstraints, true, new x.BasicConstraints({ cA: true })),
+        extension(x.id_ce_keyUsage, true, keyUsage(x.KeyUsageFlags.keyCertSign | x.KeyUsageFlags.cRLSign)),
+        extension(x.id_ce_subjectKeyIdentifier, false, new x.SubjectKeyIdentifier(this.keyId)),
       ]),
     }));
   }
@@ -80,6 +94,7 @@ export class CertificateAuthority {
    * the same credentials again.
    */
   issue(names: string | readonly string[], opts: IssueOptions = {}): Credentials {
+    const { x, s } = lib();
     const list = [...new Set(typeof names === 'string' ? [names] : names)];
     if (list.length === 0 || list.some((n) => typeof n !== 'string' || n === '')) {
       throw new TypeError('ca.issue: names must be one or more non-empty host names or addresses');
@@ -90,22 +105,22 @@ export class CertificateAuthority {
     if (known !== undefined) return known;
     const key = p256Key(this.random);
     const spki = publicKeyInfo(key);
-    const san = new SubjectAlternativeName(list.map((n) => (isIP(n) ? new GeneralName({ iPAddress: n }) : new GeneralName({ dNSName: n }))));
-    const cert = this.sign(new TBSCertificate({
-      version: Version.v3,
+    const san = new x.SubjectAlternativeName(list.map((n) => (isIP(n) ? new x.GeneralName({ iPAddress: n }) : new x.GeneralName({ dNSName: n }))));
+    const cert = this.sign(new x.TBSCertificate({
+      version: x.Version.v3,
       serialNumber: this.serial(),
-      signature: new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 }),
+      signature: new x.AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 }),
       issuer: this.name,
-      validity: new Validity({ notBefore: NOT_BEFORE, notAfter: NOT_AFTER }),
+      validity: new x.Validity({ notBefore: NOT_BEFORE, notAfter: NOT_AFTER }),
       subject: distinguishedName(cn),
       subjectPublicKeyInfo: spki,
-      extensions: new Extensions([
-        extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: false })),
-        extension(id_ce_keyUsage, true, keyUsage(KeyUsageFlags.digitalSignature)),
-        extension(id_ce_extKeyUsage, false, new ExtendedKeyUsage([id_kp_serverAuth, id_kp_clientAuth])),
-        extension(id_ce_subjectAltName, false, san),
-        extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyIdentifier(spki))),
-        extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new OctetString(this.keyId) })),
+      extensions: new x.Extensions([
+        extension(x.id_ce_basicConstraints, true, new x.BasicConstraints({ cA: false })),
+        extension(x.id_ce_keyUsage, true, keyUsage(x.KeyUsageFlags.digitalSignature)),
+        extension(x.id_ce_extKeyUsage, false, new x.ExtendedKeyUsage([x.id_kp_serverAuth, x.id_kp_clientAuth])),
+        extension(x.id_ce_subjectAltName, false, san),
+        extension(x.id_ce_subjectKeyIdentifier, false, new x.SubjectKeyIdentifier(keyIdentifier(spki))),
+        extension(x.id_ce_authorityKeyIdentifier, false, new x.AuthorityKeyIdentifier({ keyIdentifier: new s.OctetString(this.keyId) })),
       ]),
     }));
     const out: Credentials = { key: key.export({ type: 'pkcs8', format: 'pem' }) as string, cert, ca: this.cert };
@@ -121,11 +136,12 @@ export class CertificateAuthority {
   }
 
   private sign(tbs: TBSCertificate): string {
-    const tbsDer = AsnConvert.serialize(tbs);
+    const { x, s } = lib();
+    const tbsDer = s.AsnConvert.serialize(tbs);
     const signature = sign('sha256', new Uint8Array(tbsDer), this.keyObject);
-    const der = AsnConvert.serialize(new Certificate({
+    const der = s.AsnConvert.serialize(new x.Certificate({
       tbsCertificate: tbs,
-      signatureAlgorithm: new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 }),
+      signatureAlgorithm: new x.AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 }),
       signatureValue: new Uint8Array(signature).buffer,
     }));
     return pem('CERTIFICATE', new Uint8Array(der));
@@ -149,8 +165,9 @@ function p256Key(random: Random): KeyObject {
 }
 
 function publicKeyInfo(key: KeyObject): SubjectPublicKeyInfo {
+  const { x, s } = lib();
   const der = createPublicKey(key).export({ type: 'spki', format: 'der' });
-  return AsnConvert.parse(der, SubjectPublicKeyInfo);
+  return s.AsnConvert.parse(der, x.SubjectPublicKeyInfo);
 }
 
 /** RFC 5280 §4.2.1.2 (1): the SHA-1 of the subjectPublicKey bits. */
@@ -159,20 +176,23 @@ function keyIdentifier(spki: SubjectPublicKeyInfo): ArrayBuffer {
 }
 
 function distinguishedName(commonName: string, organization?: string): Name {
+  const { x } = lib();
   const rdns: RelativeDistinguishedName[] = [];
-  if (organization !== undefined) rdns.push(new RelativeDistinguishedName([new AttributeTypeAndValue({ type: OID_O, value: new AttributeValue({ utf8String: organization }) })]));
-  rdns.push(new RelativeDistinguishedName([new AttributeTypeAndValue({ type: OID_CN, value: new AttributeValue({ utf8String: commonName }) })]));
-  return new Name(rdns);
+  if (organization !== undefined) rdns.push(new x.RelativeDistinguishedName([new x.AttributeTypeAndValue({ type: OID_O, value: new x.AttributeValue({ utf8String: organization }) })]));
+  rdns.push(new x.RelativeDistinguishedName([new x.AttributeTypeAndValue({ type: OID_CN, value: new x.AttributeValue({ utf8String: commonName }) })]));
+  return new x.Name(rdns);
 }
 
 function keyUsage(flags: number): KeyUsage {
-  const k = new KeyUsage();
+  const { x } = lib();
+  const k = new x.KeyUsage();
   k.fromNumber(flags);
   return k;
 }
 
 function extension(id: string, critical: boolean, value: unknown): Extension {
-  return new Extension({ extnID: id, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+  const { x, s } = lib();
+  return new x.Extension({ extnID: id, critical, extnValue: new s.OctetString(s.AsnConvert.serialize(value)) });
 }
 
 function b64url(b: Uint8Array): string {
