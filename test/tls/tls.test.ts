@@ -102,7 +102,9 @@ test('tls: destroy midway: both sides close, the server sees the connection go',
 test('tls: renegotiation is refused by a server that disables it; TLS 1.2 sessions resume', async () => {
   const { world, a, b } = routedPair(9, false);
   const serverErrors: string[] = [];
+  const accepted: TLSSocket[] = [];
   const server = b.tls.createServer({ maxVersion: 'TLSv1.2' }, (s) => {
+    accepted.push(s);
     s.disableRenegotiation();
     s.on('error', (e: NodeJS.ErrnoException) => serverErrors.push(e.code!));
     s.write('ok');
@@ -121,5 +123,8 @@ test('tls: renegotiation is refused by a server that disables it; TLS 1.2 sessio
   second.on('error', () => {});
   await world.run();
   assert.equal(reused, true);
+  first.destroy();
+  for (const s of accepted) s.destroy();
   server.close();
+  await world.run();
 });
