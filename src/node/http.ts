@@ -27,6 +27,20 @@ const httpStatics = { ...nodeHttp } as Options;
 type Callback = (...a: unknown[]) => void;
 
 /**
+ * A subclass of Node's agent class `Base` that, as Node's agents, can be called without `new`
+ * (`https.Agent()`), with `proto` holding its own methods.
+ */
+function agentClass<T extends new (...a: never[]) => object>(Base: T, proto: Record<string, unknown>): T {
+  const Agent = function Agent(this: unknown, ...args: unknown[]): object {
+    return Reflect.construct(Base, args, new.target ?? Agent);
+  } as unknown as T & { prototype: object };
+  Agent.prototype = Object.create(Base.prototype, { constructor: { value: Agent, writable: true, configurable: true } });
+  for (const [k, v] of Object.entries(proto)) Object.defineProperty(Agent.prototype, k, { value: v, writable: true, configurable: true });
+  Object.setPrototypeOf(Agent, Base);
+  return Agent;
+}
+
+/**
  * request()'s arguments ([url][, options][, cb]) with the host's default agent, as Node's
  * https.request prepares them for ClientRequest.
  */
@@ -45,8 +59,7 @@ export function createHttp(net: NetModule): HttpModule {
   const Server = hostServerClass(NodeHttpServer, state);
 
   /** Node's http.Agent whose connections are the host's sockets. */
-  class Agent extends NodeHttpAgent {}
-  Object.defineProperty(Agent.prototype, 'createConnection', { value: net.createConnection, writable: true, configurable: true });
+  const Agent = agentClass(NodeHttpAgent, { createConnection: net.createConnection });
   let globalAgent: nodeHttp.Agent = new Agent({ keepAlive: true, scheduling: 'lifo', timeout: 5000 });
 
   function request(...args: unknown[]): nodeHttp.ClientRequest {
@@ -81,15 +94,13 @@ export function createHttps(host: TlsHost, tls: TlsModule): HttpsModule {
   });
 
   /** Node's https.Agent whose connections are host.tls's, with its TLS session cache. */
-  class Agent extends NodeHttpsAgent {}
-  const agentInternals = Agent.prototype as unknown as {
+  interface AgentInternals {
     _getSession(key: string): Buffer | undefined;
     _cacheSession(key: string, session: Buffer): void;
     _evictSession(key: string): void;
-  };
-  Object.defineProperty(Agent.prototype, 'createConnection', {
-    writable: true, configurable: true,
-    value: function createConnection(this: typeof agentInternals, port: unknown, hostname: unknown, options: unknown): TLSSocket {
+  }
+  const Agent = agentClass(NodeHttpsAgent, {
+    createConnection: function createConnection(this: AgentInternals, port: unknown, hostname: unknown, options: unknown): TLSSocket {
       let o: Options;
       if (port !== null && typeof port === 'object') o = port as Options;
       else if (hostname !== null && typeof hostname === 'object') o = { ...(hostname as Options) };
