@@ -480,23 +480,28 @@ export class Socket extends EventEmitter {
   getSendQueueCount(): number { return handleOf(this, 'getSendQueueCount').getSendQueueCount(); }
 }
 
-// Node's deprecated private accessors (DEP0112).
+// Node's deprecated private accessors (DEP0112), on the lines that still have them (not 26).
 const dep = (name: string): string => `Socket.prototype.${name} is deprecated`;
-for (const [prop, key] of [['_handle', 'handle'], ['_receiving', 'receiving'], ['_bindState', 'bindState'], ['_queue', 'queue'], ['_reuseAddr', 'reuseAddr']] as const) {
+const privates = line.dgramPrivates
+  ? [['_handle', 'handle'], ['_receiving', 'receiving'], ['_bindState', 'bindState'], ['_queue', 'queue'], ['_reuseAddr', 'reuseAddr']] as const
+  : [];
+for (const [prop, key] of privates) {
   Object.defineProperty(Socket.prototype, prop, {
     configurable: true,
     get: deprecate(function (this: Socket) { return this[kState][key]; }, dep(prop), 'DEP0112'),
     set: deprecate(function (this: Socket, v: never) { (this[kState] as unknown as Record<string, unknown>)[key] = v; }, dep(prop), 'DEP0112'),
   });
 }
-Object.defineProperty(Socket.prototype, '_healthCheck', {
-  configurable: true, writable: true,
-  value: deprecate(function (this: Socket) { healthCheck(this); }, 'Socket.prototype._healthCheck() is deprecated', 'DEP0112'),
-});
-Object.defineProperty(Socket.prototype, '_stopReceiving', {
-  configurable: true, writable: true,
-  value: deprecate(function (this: Socket) { stopReceiving(this); }, 'Socket.prototype._stopReceiving() is deprecated', 'DEP0112'),
-});
+if (line.dgramPrivates) {
+  Object.defineProperty(Socket.prototype, '_healthCheck', {
+    configurable: true, writable: true,
+    value: deprecate(function (this: Socket) { healthCheck(this); }, 'Socket.prototype._healthCheck() is deprecated', 'DEP0112'),
+  });
+  Object.defineProperty(Socket.prototype, '_stopReceiving', {
+    configurable: true, writable: true,
+    value: deprecate(function (this: Socket) { stopReceiving(this); }, 'Socket.prototype._stopReceiving() is deprecated', 'DEP0112'),
+  });
+}
 
 function hostOf(s: Socket): DgramHost {
   return (s.constructor as unknown as { [kHost]: DgramHost })[kHost];
@@ -707,7 +712,26 @@ export function closeForCrash(socket: Socket): void {
 export interface DgramModule {
   Socket: typeof Socket;
   createSocket(type: SocketType | SocketOptions, listener?: MessageListener): Socket;
-  _createSocketHandle(address: string, port: number, addressType: SocketType, fd?: number, flags?: number): UdpHandle | number;
+  /** Deprecated (DEP0112); gone from Node 26's dgram, and from this one on that line. */
+  _createSocketHandle?: (address: string, port: number, addressType: SocketType, fd?: number, flags?: number) => UdpHandle | number;
+}
+
+/**
+ * A datagram handle, bound or opened on a descriptor of the host, or a negative errno (Node's
+ * internal/dgram _createSocketHandle, what cluster and dgram._createSocketHandle use).
+ */
+export function createSocketHandle(host: DgramHost, address: string | null, port: number | null, addressType: SocketType,
+  fd?: number, flags?: number): UdpHandle | number {
+  const h = newHandle(host, addressType, undefined);
+  let err = 0;
+  if (isInt32(fd) && fd > 0) {
+    // Node: a descriptor that is not a UDP socket is EINVAL (guessHandleType).
+    err = host.loop.sys.getsockopt(fd, 'SOL_SOCKET', 'SO_TYPE') === SOCK_DGRAM ? h.open(fd) : -EINVAL;
+  } else if (port || address) {
+    err = h.bind(address ?? '', port || 0, flags ?? 0);
+  }
+  if (err) { h.close(); return err; }
+  return h;
 }
 
 /** host.dgram: node:dgram over this host's sockets. */
@@ -719,17 +743,9 @@ export function createDgram(host: DgramHost): DgramModule {
   const createSocket = function createSocket(type: SocketType | SocketOptions, listener?: MessageListener): Socket {
     return new HostSocket(type, listener);
   };
-  const _createSocketHandle = deprecate((address: string, port: number, addressType: SocketType, fd?: number, flags?: number): UdpHandle | number => {
-    const h = newHandle(host, addressType, undefined);
-    let err = 0;
-    if (isInt32(fd) && fd > 0) {
-      // Node: a descriptor that is not a UDP socket is EINVAL (guessHandleType).
-      err = host.loop.sys.getsockopt(fd, 'SOL_SOCKET', 'SO_TYPE') === SOCK_DGRAM ? h.open(fd) : -EINVAL;
-    }
-    else if (port || address) err = h.bind(address, port || 0, flags ?? 0);
-    if (err) { h.close(); return err; }
-    return h;
-  }, 'dgram._createSocketHandle() is deprecated', 'DEP0112');
+  if (!line.dgramPrivates) return { Socket: HostSocket, createSocket };
+  const _createSocketHandle = deprecate((address: string, port: number, addressType: SocketType, fd?: number, flags?: number) =>
+    createSocketHandle(host, address, port, addressType, fd, flags), 'dgram._createSocketHandle() is deprecated', 'DEP0112');
   return { Socket: HostSocket, createSocket, _createSocketHandle };
 }
 

@@ -68,14 +68,13 @@ export function install(): Registered {
   dns.promises.Resolver = host.dns.promises.Resolver;
 
   // dgram
-  const dgram = createDgram({
-    loop: { sys: host.sys, sched: k.sched, ifindex: (n) => k.iface(n)?.ifindex ?? 0, ifname: (i) => k.iface(i)?.name },
-    dns: dns as unknown as { lookup: (...args: never[]) => unknown },
-  });
+  const loop = { sys: host.sys, sched: k.sched, ifindex: (n: string) => k.iface(n)?.ifindex ?? 0, ifname: (i: number) => k.iface(i)?.name };
+  const dgramHost = { loop, dns: dns as unknown as { lookup: (...args: never[]) => unknown } };
+  const dgram = createDgram(dgramHost);
   const realDgram = require('node:dgram') as Record<string, unknown>;
   realDgram.createSocket = dgram.createSocket;
   realDgram.Socket = dgram.Socket;
-  realDgram._createSocketHandle = dgram._createSocketHandle;
+  if (dgram._createSocketHandle !== undefined) realDgram._createSocketHandle = dgram._createSocketHandle;
 
   // net: node:net's constructors and functions re-pointed at the host (isIP/isIPv4/isIPv6,
   // BlockList and SocketAddress stay Node's own). Names resolve through node:dns's lookup, read
@@ -100,7 +99,7 @@ export function install(): Registered {
 
   // Node's own tests (--expose-internals) reach net's and dgram's internals: the host's.
   if (process.execArgv.includes('--expose-internals')) {
-    exposeToInternals({ sys: host.sys, sched: k.sched, ifindex: (n) => k.iface(n)?.ifindex ?? 0, ifname: (i) => k.iface(i)?.name }, dgram.Socket);
+    exposeToInternals(dgramHost, dgram.Socket);
   }
 
   // tls, https, http, http2 and the global fetch: the host's (Node's own classes on the host's

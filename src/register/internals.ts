@@ -6,7 +6,7 @@
 //   passed to listen({ fd }) / connect({ fd }) / bind({ fd }), and `instanceof` checks work on
 //   them; patching `TCP.prototype.setNoDelay` patches the host's handles.
 // - internal/net's normalizedArgsSymbol marks net._normalizeArgs() results; internal/dgram's
-//   kStateSymbol finds a dgram socket's state.
+//   kStateSymbol finds a dgram socket's state and its _createSocketHandle makes the host's.
 // - A handle object of the test's own that reports a read through internalBinding('stream_wrap')
 //   (streamBaseState[kReadBytesOrError]) and calls onread() without arguments, as Node's
 //   handles do, is understood by net.Socket.
@@ -18,7 +18,7 @@ import { TcpHandle } from '../handles/tcp.js';
 import { PipeHandle } from '../handles/pipe.js';
 import { UdpHandle, type UdpLoop } from '../handles/udp.js';
 import type { HandleLoop } from '../handles/stream.js';
-import { kStateSymbol } from '../node/dgram.js';
+import { createSocketHandle, kStateSymbol, type DgramHost } from '../node/dgram.js';
 import { useNormalizedArgsSymbol, useNodeStreamState } from '../node/net-context.js';
 
 const require = createRequire(import.meta.url);
@@ -32,7 +32,8 @@ function facade<H extends object>(name: string, proto: H, make: (...args: never[
   return F;
 }
 
-export function exposeToInternals(loop: HandleLoop & UdpLoop, dgramSocket: { prototype: object }): void {
+export function exposeToInternals(host: DgramHost, dgramSocket: { prototype: object }): void {
+  const loop: HandleLoop & UdpLoop = host.loop;
   let internalBinding: (name: string) => Binding;
   try {
     // Node's own modules that hold these bindings, loaded while the bindings are still Node's.
@@ -63,7 +64,12 @@ export function exposeToInternals(loop: HandleLoop & UdpLoop, dgramSocket: { pro
     useNodeStreamState(() => streamBaseState[kReadBytesOrError]!);
   }
 
-  const internalDgram = require('internal/dgram') as { kStateSymbol?: symbol };
+  const internalDgram = require('internal/dgram') as { kStateSymbol?: symbol; _createSocketHandle?: unknown };
+  // What cluster and the tests make datagram handles with: the host's.
+  if (typeof internalDgram._createSocketHandle === 'function') {
+    internalDgram._createSocketHandle = (address: string | null, port: number | null, addressType: 'udp4' | 'udp6', fd?: number, flags?: number) =>
+      createSocketHandle(host, address, port, addressType, fd, flags);
+  }
   if (typeof internalDgram.kStateSymbol === 'symbol') {
     Object.defineProperty(dgramSocket.prototype, internalDgram.kStateSymbol, {
       configurable: true,
