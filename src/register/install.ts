@@ -2,7 +2,8 @@
 // and dns modules are re-pointed at the host's modules, so that require('dgram'),
 // require('node:dgram'), `import dgram from 'node:dgram'` and `import { createSocket } from
 // 'node:dgram'` (builtin ESM exports are re-synced) all reach the virtual host, and dns.lookup
-// answers from its name table. The network runs on the real clock (programs use real timers).
+// and the resolvers (dns.resolve*, dns.Resolver, dns.promises) are the host's. The network
+// runs on the real clock (programs use real timers).
 //
 // The host has lo (127.0.0.1, ::1) and eth0 on a switch of its own with only its IPv6
 // link-local address; os.networkInterfaces() lists these, as it would inside the host.
@@ -23,6 +24,7 @@ import { createTls } from '../node/tls.js';
 import { createHttp, createHttps } from '../node/http.js';
 import { createHttp2 } from '../node/http2.js';
 import { createDispatcher } from '../node/fetch.js';
+import { resolverKeys } from '../node/dns-resolver.js';
 
 const require = createRequire(import.meta.url);
 const kInstalled = Symbol.for('usernet.register');
@@ -54,18 +56,11 @@ export function install(): Registered {
   dns.promises.lookup = host.dns.promises.lookup;
   dns.getDefaultResultOrder = host.dns.getDefaultResultOrder;
   dns.setDefaultResultOrder = host.dns.setDefaultResultOrder;
-  // Resolver: the host's (A, AAAA, ANY over the virtual network). Node's dns.setServers() binds
-  // every method name of the exported Resolver's prototype to its default resolver, so the
-  // record types the host's Resolver lacks keep Node's own methods rather than being missing.
-  for (const [mine, theirs] of [[host.dns.Resolver, dns.Resolver], [host.dns.promises.Resolver, dns.promises.Resolver]] as const) {
-    const proto = (mine as unknown as { prototype: Record<string, unknown> }).prototype;
-    const real = (theirs as { prototype: Record<string, unknown> }).prototype;
-    for (const key of Object.getOwnPropertyNames(real)) {
-      if (!(key in proto)) Object.defineProperty(proto, key, Object.getOwnPropertyDescriptor(real, key)!);
-    }
+  // Resolvers: the host's (every record type, over the virtual network), and the functions of
+  // the default resolver on both module objects, so that no query reaches the real network.
+  for (const [target, mine] of [[dns, host.dns], [dns.promises, host.dns.promises]] as const) {
+    for (const key of [...resolverKeys, 'setServers', 'Resolver'] as const) target[key] = (mine as unknown as Record<string, unknown>)[key];
   }
-  dns.Resolver = host.dns.Resolver;
-  dns.promises.Resolver = host.dns.promises.Resolver;
 
   // dgram
   const loop = { sys: host.sys, sched: k.sched, ifindex: (n: string) => k.iface(n)?.ifindex ?? 0, ifname: (i: number) => k.iface(i)?.name };

@@ -133,6 +133,7 @@ export class Host {
   private _http2: Http2Module | undefined;
   private _dispatcher: Dispatcher | undefined;
   private _fetch: HostFetch | undefined;
+  private _resolvConf: string | null = null;
   private _state: HostState = 'up';
   /** The port each interface plugs into (kept while crashed, when the interface has none). */
   private readonly plugs = new Map<Interface, Port>();
@@ -256,6 +257,7 @@ export class Host {
     }
     this.syncIngress();
     this._sys?.restart();
+    this.network.dns._restarted(this);
   }
 
   /** @internal Partitions changed: the cuts this host applies to what it receives. */
@@ -382,10 +384,13 @@ export class Host {
     return (this._fetch ??= createFetch(() => this.dispatcher));
   }
 
-  /** node:dns (lookup) answered from this host's name table. */
+  /** node:dns bound to this host: lookup (its name table, then DNS), resolve*() and Resolver over its sockets. */
   get dns(): DnsModule {
-    return (this._dns ??= createDns({ hostsTable: () => this.hostsTable(), sched: this.kernel.sched, dgram: () => this.dgram,
-      random: () => this.kernel.random.u32(), perf: this.perf_hooks }));
+    return (this._dns ??= createDns({
+      hostsTable: () => this.hostsTable(), sched: this.kernel.sched, dgram: () => this.dgram, net: () => this.net,
+      random: () => this.kernel.random.u32(), resolvConf: () => this.resolvConf, alive: () => this._state === 'up',
+      perf: this.perf_hooks,
+    }));
   }
 
   /**
@@ -395,6 +400,19 @@ export class Host {
    */
   get perf_hooks(): HostPerformance {
     return (this._perf ??= new HostPerformance(() => this.kernel.sched.now()));
+  }
+
+  /**
+   * The host's /etc/resolv.conf (`nameserver`, `search`, `options timeout:N attempts:N rotate
+   * ndots:N`; see src/node/dns-conf.ts). Until set, it lists the servers of world.dns; set null
+   * to go back to that. New Resolvers read it when made; host.dns's own functions at each call.
+   */
+  get resolvConf(): string {
+    return this._resolvConf ?? this.network.dns._resolvConfFor(this);
+  }
+  set resolvConf(text: string | null) {
+    if (text !== null && typeof text !== 'string') throw new TypeError(`${this.name}.resolvConf: expected resolv.conf text or null`);
+    this._resolvConf = text;
   }
 
   /** Calls `fn` with one line per socket call, like `strace -e trace=network`. Returns a function that stops it. */

@@ -14,6 +14,7 @@ import { Host, type HostOptions } from './host.js';
 import { adoptPrograms } from './time.js';
 import { CertificateAuthority } from './ca.js';
 import { Partition, ingressFilter, type IngressCut, type PartitionOptions } from './partition.js';
+import { NetworkDns } from './dns.js';
 import { Gateway, type GatewayOptions } from '../doors/gateway.js';
 import { openForward, type Forward, type ForwardOptions } from '../doors/forward.js';
 
@@ -98,6 +99,8 @@ export class Network {
   private readonly macOwners = new Map<number, Host>();
   /** Partitions in force, oldest first. */
   private readonly cuts: Partition[] = [];
+  /** The network's DNS: its zone, and the servers that answer for it (src/world/dns.ts). */
+  readonly dns: NetworkDns = new NetworkDns(this);
 
   constructor(opts: NetworkOptions = {}) {
     const seed = opts.seed ?? 0;
