@@ -54,6 +54,8 @@ export function install(): Registered {
   const dns = require('node:dns') as Record<string, unknown> & { promises: Record<string, unknown> };
   dns.lookup = host.dns.lookup;
   dns.promises.lookup = host.dns.promises.lookup;
+  dns.lookupService = host.dns.lookupService;
+  dns.promises.lookupService = host.dns.promises.lookupService;
   dns.getDefaultResultOrder = host.dns.getDefaultResultOrder;
   dns.setDefaultResultOrder = host.dns.setDefaultResultOrder;
   // Resolvers: the host's (every record type, over the virtual network), and the functions of
