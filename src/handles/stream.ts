@@ -11,7 +11,7 @@
 // so that process.nextTick and microtasks run between two callbacks as they do in Node.
 import { AsyncResource } from 'node:async_hooks';
 import { constants as osConstants } from 'node:os';
-import type { Scheduler, Timer } from '../links/clock.js';
+import type { RefCounter, Scheduler, Timer } from '../links/clock.js';
 import { EAGAIN, EBADF, ENOTCONN, EPIPE, EINVAL } from '../uapi/errno.js';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, SHUT_WR } from '../uapi/socket.js';
 import type { SocketCalls } from '../sys/types.js';
@@ -85,8 +85,12 @@ interface QueuedWrite {
 export abstract class StreamHandle {
   /** The sys descriptor, -1 before the socket exists and after close. */
   fd = -1;
-  /** data (nread > 0, buf), UV_EOF, or a negative errno. */
-  onread: ((nread: number, buf?: Buffer) => void) | null = null;
+  /** What reads are handed to (the owner's reader, or a guard standing in for Node's). */
+  private reader: ((nread: number, buf?: Buffer) => void) | null = null;
+  /** What `onread` was last set to (Node's agent compares it with its own function). */
+  private onreadSet: ((nread: number, buf?: Buffer) => void) | null = null;
+  /** The reader the owner installed, to go back to. */
+  private ownReader: ((nread: number, buf?: Buffer) => void) | null = null;
   /** For listening handles: err 0 and the new client handle, or a negative errno. */
   onconnection: ((err: number, client?: StreamHandle) => void) | null = null;
   /** Whether reads are on (Node's JS flips this too). */
@@ -121,8 +125,32 @@ export abstract class StreamHandle {
   /** Async context of the handle: its callbacks run in the context it was created in, as Node's do. */
   private readonly resource: AsyncResource;
 
+  /** The program the handle holds alive besides the process (one made by code of a spawned program). */
+  private readonly refOwner: RefCounter | null;
+
+  /**
+   * data (nread > 0, buf), UV_EOF, or a negative errno. Node's own stream functions read the
+   * result from its native streamBaseState, which a handle here does not have: Node 22.23+'s
+   * http Agent puts `freeSocketOnReadGuard` on a pooled socket's handle (destroy the socket if
+   * anything is read while it is free) and then `onStreamRead` back. The first is done here the
+   * same way; the second means the owner's reader again.
+   */
+  get onread(): ((nread: number, buf?: Buffer) => void) | null { return this.onreadSet; }
+  set onread(fn: ((nread: number, buf?: Buffer) => void) | null) {
+    this.onreadSet = fn;
+    if (fn !== null && fn.name === 'onStreamRead' && /\[native code\]|streamBaseState/.test(String(fn)) && this.ownReader !== null) {
+      this.reader = this.ownReader;
+    } else if (fn !== null && fn.name === 'freeSocketOnReadGuard') {
+      this.reader = (nread) => { if (nread !== 0) (this.owner as { destroy?(): void } | null)?.destroy?.(); };
+    } else {
+      this.reader = fn;
+      this.ownReader = fn;
+    }
+  }
+
   constructor(protected readonly loop: HandleLoop, private readonly providerType: string) {
     this.resource = new AsyncResource(providerType, { requireManualDestroy: true });
+    this.refOwner = loop.sched.refOwner?.() ?? null;
   }
 
   /** The async id of the handle (Node's AsyncWrap#getAsyncId). */
@@ -443,14 +471,14 @@ export abstract class StreamHandle {
       if (r === -EAGAIN) return -1;
       this.reading = false;
       this.sync();
-      this.onread?.(r);
+      this.reader?.(r);
       return 0;
     }
     if (r.byteLength === 0) {
       this.eof = true;
       this.reading = false;
       this.sync();
-      this.onread?.(UV_EOF);
+      this.reader?.(UV_EOF);
       return 0;
     }
     this.bytesRead += r.byteLength;
@@ -461,7 +489,7 @@ export abstract class StreamHandle {
     } else {
       buf = Buffer.from(r.buffer, r.byteOffset, r.byteLength);
     }
-    this.onread?.(r.byteLength, buf);
+    this.reader?.(r.byteLength, buf);
     return this.reading && r.byteLength === max ? 1 : 0;
   }
 
@@ -485,8 +513,8 @@ export abstract class StreamHandle {
       this.connectReq !== null || this.writeQueue.length > 0 || this.shutdownReq !== null);
     if (waiting === this.heldRef) return;
     this.heldRef = waiting;
-    if (waiting) this.loop.sched.refHandle();
-    else this.loop.sched.unrefHandle();
+    if (waiting) { this.loop.sched.refHandle(); this.refOwner?.refHandle(); }
+    else { this.loop.sched.unrefHandle(); this.refOwner?.unrefHandle(); }
   }
 
   /** Takes over an existing sys descriptor (uv_tcp_open / uv_pipe_open). */

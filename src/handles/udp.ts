@@ -14,7 +14,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
-import type { Scheduler, Timer } from '../links/clock.js';
+import type { RefCounter, Scheduler, Timer } from '../links/clock.js';
 import { EAFNOSUPPORT, EAGAIN, EBADF, EDESTADDRREQ, EINVAL, EISCONN, ENOTCONN } from '../uapi/errno.js';
 import { AF_INET, AF_INET6, POLLIN, POLLOUT, SOCK_DGRAM, type InetAddr } from '../uapi/socket.js';
 import type { SocketCalls } from '../sys/types.js';
@@ -112,7 +112,12 @@ export class UdpHandle {
   /** Async context of the handle: its callbacks run in the context it was created in, as Node's do. */
   private readonly resource = new AsyncResource('UDPWRAP', { requireManualDestroy: true });
 
-  constructor(private readonly loop: UdpLoop, public family: 4 | 6) {}
+  /** The program the handle holds alive besides the process (see StreamHandle). */
+  private readonly refOwner: RefCounter | null;
+
+  constructor(private readonly loop: UdpLoop, public family: 4 | 6) {
+    this.refOwner = loop.sched.refOwner?.() ?? null;
+  }
 
   /** Runs fn in the handle's async context; what it throws goes to the program that made the handle (see StreamHandle.inScope). */
   private inScope(fn: () => void): void {
@@ -541,7 +546,7 @@ export class UdpHandle {
     const want = this.refed && !this.closed && (this.receiving || this.queue.length > 0);
     if (want === this.holding) return;
     this.holding = want;
-    if (want) this.loop.sched.refHandle(); else this.loop.sched.unrefHandle();
+    if (want) { this.loop.sched.refHandle(); this.refOwner?.refHandle(); } else { this.loop.sched.unrefHandle(); this.refOwner?.unrefHandle(); }
   }
 }
 

@@ -77,6 +77,12 @@ export function parseDuration(v: number | string, what = 'duration'): number {
   throw new RangeError(`${what}: cannot parse '${v}'`);
 }
 
+/** Counts the handles that hold a program alive (see Scheduler.refOwner). */
+export interface RefCounter {
+  refHandle(): void;
+  unrefHandle(): void;
+}
+
 export class Scheduler {
   readonly mode: ClockMode;
   private _now = 0;
@@ -101,6 +107,11 @@ export class Scheduler {
   eventsRun = 0;
   /** Program immediates queued and not yet run (virtual time waits for them). */
   private held = 0;
+  /**
+   * Set by the world: who else counts a handle made now as holding it alive (the program whose
+   * code is running), besides the scheduler. Handles ask once, when they are made.
+   */
+  refOwner: (() => RefCounter | null) | null = null;
   /** Set by the world once code runs as hosts (see ProgramHooks). */
   private hooks: ProgramHooks | null = null;
   /** The async context events run in once programs exist: none of theirs (see adoptPrograms). */

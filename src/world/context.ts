@@ -23,6 +23,12 @@ export interface Cancellable {
   cancel(): void;
 }
 
+/** What a context knows of the spawned program it belongs to (src/world/program.ts). */
+export interface ContextProgram {
+  /** Something that held the program alive went away: it may have nothing left to do. */
+  idleSoon(): void;
+}
+
 export class RunContext {
   readonly sched: Scheduler;
   readonly clock: HostClock;
@@ -32,6 +38,8 @@ export class RunContext {
   readonly pending = new Set<Cancellable>();
   /** Set when the host crashed or the program ended: its code must not run on. */
   dead = false;
+  /** The spawned program this context is, or null for host.run() code. */
+  program: ContextProgram | null = null;
 
   constructor(readonly host: ContextHost, readonly label: string) {
     this.sched = host.network.sched;
@@ -39,8 +47,8 @@ export class RunContext {
     this.virtual = this.sched.mode === 'virtual';
   }
 
-  /** What a call from this context's code after its death throws (set by the host / program). */
-  refuse: (what: string) => never = (what) => { throw new Error(`${what}: the process of host ${this.host.name} is dead`); };
+  /** What a call from this context's code after its death does: throws (host.run code of a crashed host), or nothing (a program's: it gets timers that never fire). */
+  refuse: (what: string) => void = (what) => { throw new Error(`${what}: the process of host ${this.host.name} is dead`); };
 
   /** The process died: its pending timers and immediates are dropped. */
   kill(): void {

@@ -41,6 +41,7 @@ import { ERR_HOST_DOWN, ERR_INVALID_STATE, Programs, describeProgram, forgetKern
 import { HostClock } from './host-clock.js';
 import { RunContext, hostContext } from './context.js';
 import { createOs, type OsModule } from './os.js';
+import { spawnProgram, type Program, type SpawnOptions } from './programs.js';
 
 /** The modules `host.run(fn)` hands fn: Node's, bound to the host. */
 export interface HostModules {
@@ -155,6 +156,9 @@ export class Host {
   /** The context host.run() code runs in (one per boot of the host). */
   private runContext: RunContext | null = null;
   private _os: OsModule | undefined;
+  /** The programs running on the host (spawn()), and the next pid. */
+  private readonly procs = new Set<Program>();
+  private nextPid = 100;
 
   constructor(network: Network, name: string, opts: HostOptions = {}) {
     this.name = name;
@@ -186,6 +190,44 @@ export class Host {
     }
     const mods: HostModules = { host: this, net: this.net, dgram: this.dgram, dns: this.dns, os: this.os };
     return hostContext.run(this.runContext, fn, mods);
+  }
+
+  /**
+   * Runs an unmodified Node program (a file, a file: URL or an installed package's bin;
+   * CommonJS, or an ES module on Node >= 22.15) as a process of this host, in this process: its
+   * node:net, dgram, dns, os, timers and clocks are the host's, its process (argv, env, exit,
+   * listeners, stdout, stderr) and module instances its own. Returns a ChildProcess-like
+   * Program ('spawn', 'exit' (code, signal), 'close', pid, stdout, stderr, kill()). See
+   * src/world/programs.ts.
+   */
+  spawn(entry: string, opts: SpawnOptions = {}): Program {
+    if (typeof entry !== 'string' || entry === '') throw new TypeError(`${this.name}.spawn: expected a file or package name`);
+    this.checkUp('spawn');
+    this.network._adoptPrograms();
+    const p = spawnProgram(this, this.nextPid++, entry, opts);
+    this.procs.add(p);
+    return p;
+  }
+
+  /** The programs running on the host, oldest first. */
+  get processes(): readonly Program[] {
+    return [...this.procs];
+  }
+
+  /** @internal A program made a socket or server: it dies with the host too. */
+  _track(obj: object): void {
+    this.track(obj);
+  }
+
+  /** @internal A program ended. */
+  _programEnded(p: Program): void {
+    this.procs.delete(p);
+  }
+
+  /** @internal A running program by pid. */
+  _programByPid(pid: number): Program | undefined {
+    for (const p of this.procs) if (p.pid === pid) return p;
+    return undefined;
   }
 
   /** node:os as the host's code sees it: hostname() and networkInterfaces() are the host's. */
@@ -235,6 +277,7 @@ export class Host {
     if (this._sys !== undefined) crashHostSys(this._sys, this);
     // The code that ran as the host dies with it: its timers and immediates are gone.
     if (this.runContext !== null) { this.runContext.kill(); this.runContext = null; }
+    for (const p of [...this.procs]) p._crash();
     if (failure !== null) throw failure;
   }
 

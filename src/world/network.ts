@@ -13,6 +13,7 @@ import { macKey, type Interface } from '../kernel/interface.js';
 import { Host, type HostOptions } from './host.js';
 import { adoptPrograms } from './time.js';
 import { CertificateAuthority } from './ca.js';
+import { currentRefOwner, programUncaught } from './programs.js';
 import { Partition, ingressFilter, type IngressCut, type PartitionOptions } from './partition.js';
 import { NetworkDns } from './dns.js';
 import { Gateway, type GatewayOptions } from '../doors/gateway.js';
@@ -240,7 +241,8 @@ export class Network {
   /** @internal Code is about to run as a host of this network (host.run, host.spawn). */
   _adoptPrograms(): void {
     if (this.sched.hasPrograms) return;
-    adoptPrograms(this.sched, () => false);
+    adoptPrograms(this.sched, programUncaught);
+    this.sched.refOwner = currentRefOwner;
   }
 
   /** Runs until nothing is scheduled, or for at most `for` (ms or '10s'). */

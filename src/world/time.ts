@@ -112,8 +112,10 @@ export class Timeout implements Cancellable {
 
   private destroy(): void {
     this._destroyed = true;
-    this[kContext].pending.delete(this);
+    const ctx = this[kContext];
+    ctx.pending.delete(this);
     if (this.id !== 0) byId.delete(this.id);
+    ctx.program?.idleSoon();
   }
 
   /** clearTimeout(this). */
@@ -137,6 +139,7 @@ export class Timeout implements Cancellable {
   unref(): this {
     this.refed = false;
     this.event?.unref();
+    this[kContext].program?.idleSoon();
     return this;
   }
 
@@ -166,6 +169,11 @@ export class Timeout implements Cancellable {
   }
 }
 
+/** The timer a dead process's code gets: it never fires (the code of a program that ended runs no more). */
+function inert(ctx: RunContext): Timeout {
+  return new Timeout(ctx, () => {}, 1, undefined, false).close();
+}
+
 /** What clearTimeout and clearInterval take: one of ours, or one of Node's. */
 function clearTimer(timer: unknown): void {
   if (timer instanceof Timeout) { timer.close(); return; }
@@ -182,7 +190,7 @@ function setTimeoutHost(this: unknown, callback: unknown, after?: unknown, ...ar
   const ctx = hostContext.getStore();
   if (ctx === undefined) return (real.setTimeout as (...a: unknown[]) => unknown).apply(this, [callback, after, ...args]);
   validateFunction(callback, 'callback');
-  if (ctx.dead) ctx.refuse('setTimeout');
+  if (ctx.dead) { ctx.refuse('setTimeout'); return inert(ctx); }
   return new Timeout(ctx, callback as (...a: unknown[]) => void, after, args.length > 0 ? args : undefined, false);
 }
 
@@ -190,7 +198,7 @@ function setIntervalHost(this: unknown, callback: unknown, repeat?: unknown, ...
   const ctx = hostContext.getStore();
   if (ctx === undefined) return (real.setInterval as (...a: unknown[]) => unknown).apply(this, [callback, repeat, ...args]);
   validateFunction(callback, 'callback');
-  if (ctx.dead) ctx.refuse('setInterval');
+  if (ctx.dead) { ctx.refuse('setInterval'); return inert(ctx); }
   return new Timeout(ctx, callback as (...a: unknown[]) => void, repeat, args.length > 0 ? args : undefined, true);
 }
 
@@ -209,13 +217,14 @@ function releaseImmediate(h: HeldImmediate): void {
   h.held = false;
   h.ctx.pending.delete(h);
   h.ctx.sched.release();
+  h.ctx.program?.idleSoon();
 }
 
 function setImmediateHost(this: unknown, callback: unknown, ...args: unknown[]): unknown {
   const ctx = hostContext.getStore();
   if (ctx === undefined) return (real.setImmediate as (...a: unknown[]) => unknown).apply(this, [callback, ...args]);
   validateFunction(callback, 'callback');
-  if (ctx.dead) ctx.refuse('setImmediate');
+  if (ctx.dead) { ctx.refuse('setImmediate'); return real.setImmediate(() => {}); }
   const h: HeldImmediate = {
     ctx, held: true, immediate: null,
     cancel() { if (this.immediate !== null) real.clearImmediate(this.immediate); releaseImmediate(this); },

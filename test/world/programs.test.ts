@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { Network } from '../../src/index.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+function lan(seed = 1) {
+  const world = new Network({ seed });
+  const sw = world.switch('lan');
+  const hosts = ['a', 'b', 'c'].map((n, i) => { const h = world.host(n); h.attach(sw, { ipv4: `10.0.0.${i + 1}/24` }); return h; });
+  return { world, hosts };
+}
+
+function collect(stream: NodeJS.ReadableStream): () => string {
+  let s = '';
+  stream.on('data', (d) => { s += d; });
+  return () => s;
+}
+
+test('an unmodified CommonJS program runs as a process of a host: its net, os, timers and process', async () => {
+  const { world, hosts: [a, b, c] } = lan();
+  const s1 = b.spawn(fixture('echo-server.cjs'), { args: ['7'], silent: true });
+  const s2 = c.spawn(fixture('echo-server.cjs'), { args: ['7'], silent: true });
+  const out1 = collect(s1.stdout);
+  const client = a.spawn(fixture('echo-client.cjs'), { args: ['b', '7', 'one', 'two', 'three'], silent: true });
+  const out = collect(client.stdout);
+  const c2 = a.spawn(fixture('echo-client.cjs'), { args: ['c', '7', 'x'], silent: true });
+  const [exit, exit2] = await Promise.all([client.exited(), c2.exited()]);
+  assert.deepEqual(exit, { code: 3, signal: null });
+  assert.deepEqual(exit2, { code: 1, signal: null });
+  assert.match(out(), /^\+\d+ms b#1: one\n\+10\d\dms b#1: two\n\+20\d\dms b#1: three\n$/);
+  assert.equal(out1(), `listening on 7 as pid ${s1.pid}\n`);
+  assert.ok(s1.running && s2.running, 'servers keep running');
+  assert.equal(s1.pid, 100);
+  assert.equal(client.pid, 100);
+  assert.equal(c2.pid, 101);
+  // A signal it handles: the server closes and, with nothing left, exits 0.
+  assert.equal(s1.kill('SIGTERM'), true);
+  assert.deepEqual(await s1.exited(), { code: 0, signal: null });
+  assert.match(out1(), /bye\n$/);
+  // A signal it does not handle ends it.
+  s2.removeAllListeners();
+  b.crash();
+  c.crash();
+  assert.deepEqual(await s2.exited(), { code: null, signal: 'SIGKILL' });
+  assert.ok(world.now() >= 2000);
+});
+
+test('a program ends as a process does: an uncaught exception, an unhandled rejection, process.exit(); its handler catches; the others go on', async () => {
+  const { world, hosts: [a, b, c] } = lan();
+  const d = world.host('d');
+  const ends = await Promise.all(['throw', 'reject', 'exit', 'handled'].map((how, i) => {
+    const p = [a, b, c, d][i]!.spawn(fixture('crashy.cjs'), { args: [how], silent: true });
+    const out = collect(p.stdout);
+    const err = collect(p.stderr);
+    return p.exited().then((e) => ({ how, ...e, out: out(), err: err().split('\n')[0] }));
+  }));
+  const res = 'resources TCPServerWrap,Timeout 1\n'; // what node prints running the file itself
+  assert.deepEqual(ends, [
+    { how: 'throw', code: 1, signal: null, out: res, err: 'Error: boom' },
+    { how: 'reject', code: 1, signal: null, out: res, err: 'Error: rejected' },
+    { how: 'exit', code: 3, signal: null, out: `${res}exit event 3\n`, err: '' },
+    { how: 'handled', code: 0, signal: null, out: `${res}caught late\n`, err: '' },
+  ]);
+});
+
+const esm = typeof (await import('node:module') as { registerHooks?: unknown }).registerHooks === 'function';
+
+test('an ES module program: its own module instances per host, node:* builtins of its host', { skip: esm ? false : 'module.registerHooks needs Node >= 22.15' }, async () => {
+  const { hosts: [a, b] } = lan();
+  const pa = a.spawn(fixture('esm/app.js'), { args: ['80', 'b'], silent: true });
+  const pb = b.spawn(fixture('esm/app.js'), { args: ['80', 'a'], silent: true });
+  const oa = collect(pa.stdout);
+  const ob = collect(pb.stdout);
+  assert.deepEqual(await Promise.all([pa.exited(), pb.exited()]), [{ code: 0, signal: null }, { code: 0, signal: null }]);
+  assert.equal(oa(), 'a got "b counter 1 1" at 500\n');
+  assert.equal(ob(), 'b got "a counter 1 1" at 500\n');
+});
+
+test('spawning an ES module program on a Node without module.registerHooks says so', { skip: esm ? 'this Node has registerHooks' : false }, () => {
+  const { hosts: [a] } = lan();
+  assert.throws(() => a.spawn(fixture('esm/app.js')), { code: 'ERR_USERNET_SPAWN_ESM' });
+});
