@@ -105,6 +105,8 @@ export class Scheduler {
   onError: ((err: unknown) => void) | null = null;
   /** Counts, for `world.stats()` and benchmarks. */
   eventsRun = 0;
+  /** Set by stop(): nothing runs any more. */
+  private stopped = false;
   /** Program immediates queued and not yet run (virtual time waits for them). */
   private held = 0;
   /**
@@ -134,6 +136,7 @@ export class Scheduler {
   /** Runs fn at absolute time `time` (ms). */
   at(time: number, fn: () => void, refed = true): Timer {
     const now = this.now();
+    if (this.stopped) { const dead = new Timer(this, now, this.seq++, fn, false); dead.cancelled = true; return dead; }
     const t = new Timer(this, time < now ? now : time, this.seq++, fn, refed);
     if (refed) this._refs++;
     this.push(t);
@@ -170,6 +173,29 @@ export class Scheduler {
     this.hooks = hooks;
     this.root = root;
   }
+
+  /**
+   * Stops for good: every scheduled event is dropped, events scheduled later never run, run()
+   * calls still waiting resolve, and nothing of the network holds the process open.
+   */
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.heap) t.cancelled = true;
+    this.heap = [];
+    this.cancelledInHeap = 0;
+    this._refs = 0;
+    this.handleRefs = 0;
+    if (this.keepAlive !== null) { clearInterval(this.keepAlive); this.keepAlive = null; }
+    if (this.realTimer !== null) { clearTimeout(this.realTimer); this.realTimer = null; }
+    const waiters = [...this.idleWaiters, ...this.limitWaiters.map((w) => w.resolve)];
+    this.idleWaiters = [];
+    this.limitWaiters = [];
+    this.limit = Infinity;
+    for (const w of waiters) w();
+  }
+
+  /** Whether stop() was called. */
+  get isStopped(): boolean { return this.stopped; }
 
   /** Whether adoptPrograms() was called. */
   get hasPrograms(): boolean { return this.hooks !== null; }

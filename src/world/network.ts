@@ -14,6 +14,7 @@ import { Host, type HostOptions } from './host.js';
 import { adoptPrograms } from './time.js';
 import { CertificateAuthority } from './ca.js';
 import { currentRefOwner, programUncaught } from './programs.js';
+import { installRandomness } from './randomness.js';
 import { Partition, ingressFilter, type IngressCut, type PartitionOptions } from './partition.js';
 import { NetworkDns } from './dns.js';
 import { Gateway, type GatewayOptions } from '../doors/gateway.js';
@@ -30,6 +31,21 @@ export interface NetworkOptions {
    * on the real clock, the moment the network was made.
    */
   epoch?: Date | string | number;
+  /**
+   * Keep `world.journal`: every frame on every switch and link (time, wire, length, a hash of
+   * its bytes), every line programs write and every program start and end, for comparing two
+   * runs (usernet/test's checkDeterminism). Taps the wires, so frames are cut as a capture cuts them.
+   */
+  journal?: boolean;
+}
+
+/** One entry of `world.journal`. */
+export interface JournalEntry {
+  /** Network time, ms. */
+  time: number;
+  /** A wire's name, or 'host:pid' for a program. */
+  source: string;
+  event: string;
 }
 
 export interface LinkOptions {
@@ -88,6 +104,8 @@ export class Network {
   readonly seed: number;
   readonly sched: Scheduler;
   readonly random: Random;
+  /** What happened, when `journal: true` was asked for (else null). */
+  readonly journal: JournalEntry[] | null;
   /** The wall-clock date (ms since 1970) at network time 0, as hosts see it. */
   readonly epoch: number;
   /** The hosts by name, in creation order. */
@@ -111,6 +129,7 @@ export class Network {
     this.seed = seed;
     this.sched = new Scheduler(clock);
     this.random = new Random(seed);
+    this.journal = opts.journal === true ? [] : null;
     this.epoch = opts.epoch === undefined && clock === 'real' ? Date.now() - this.sched.now() : epochOf(opts.epoch);
   }
 
@@ -130,6 +149,7 @@ export class Network {
     if (this.switches.has(name)) throw new Error(`Network: switch '${name}' already exists`);
     const sw = new Switch(name, this.sched, this.random.fork(), opts);
     this.switches.set(name, sw);
+    if (this.journal !== null) this.journalFrames(sw);
     return sw;
   }
 
@@ -155,6 +175,7 @@ export class Network {
     const ib = b.attach(cable, { ...(opts.ipv4 ? { ipv4: opts.ipv4[1] } : {}), ...(opts.ipv6 ? { ipv6: opts.ipv6[1] } : {}) });
     const link = new Link(cable, ia, ib);
     this.links.push(link);
+    if (this.journal !== null) this.journalFrames(link);
     return link;
   }
 
@@ -238,10 +259,41 @@ export class Network {
     return new Promise<void>((resolve) => { this.sched.after(ms, resolve); });
   }
 
+  /**
+   * Ends the network: every host crashes (its programs end with SIGKILL, its sockets and servers
+   * close, its code's timers are dropped; nothing is sent), then the clock stops: nothing of the
+   * network runs or holds the process open any more. Captures and real doors (gateway, forward,
+   * TUN devices) are closed by their own close(). `await using world = new Network()` calls it.
+   */
+  async close(): Promise<void> {
+    if (this.sched.isStopped) return;
+    for (const h of this.hosts.values()) if (h.up) h.crash();
+    this.sched.stop();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** @internal Adds an entry to the journal, if one is kept. */
+  _record(source: string, event: string): void {
+    this.journal?.push({ time: this.sched.now(), source, event });
+  }
+
+  private journalFrames(wire: Tappable): void {
+    const name = wire.captureName;
+    wire.addTap((frame, time) => {
+      let h = 0x811c9dc5;
+      for (let i = 0; i < frame.length; i++) h = Math.imul(h ^ frame[i]!, 0x01000193) >>> 0;
+      this.journal!.push({ time, source: name, event: `frame ${frame.length} ${h.toString(16).padStart(8, '0')}` });
+    });
+  }
+
   /** @internal Code is about to run as a host of this network (host.run, host.spawn). */
   _adoptPrograms(): void {
     if (this.sched.hasPrograms) return;
     adoptPrograms(this.sched, programUncaught);
+    installRandomness();
     this.sched.refOwner = currentRefOwner;
   }
 

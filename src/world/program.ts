@@ -127,6 +127,7 @@ export class Program extends EventEmitter implements RefCounter {
       write: (chunk: Buffer | string, enc, cb) => {
         const buf = typeof chunk === 'string' ? Buffer.from(chunk, enc) : chunk;
         (which === 'stdout' ? this.stdout : this.stderr).push(buf);
+        this.host.network._record(`${this.host.name}:${this.pid}`, `${which} ${JSON.stringify(buf.toString('utf8'))}`);
         if (!this.silent) {
           const out = which === 'stdout' ? realStdout : realStderr;
           prefixLines(this.host.name, this.pendingOut[which], buf.toString('utf8'), (s) => out(s));
@@ -249,6 +250,7 @@ export class Program extends EventEmitter implements RefCounter {
     this.exitCode = code;
     this.signalCode = signal;
     this.loading = false;
+    this.host.network._record(`${this.host.name}:${this.pid}`, `exit ${code} ${signal}`);
     if (code !== null && !crashed) {
       try { programContext.run(this.ctx, () => this.proc.emit('exit', code)); } catch { /* exit listeners that throw: the process is ending anyway */ }
     }

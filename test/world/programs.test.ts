@@ -82,3 +82,31 @@ test('spawning an ES module program on a Node without module.registerHooks says 
   const { hosts: [a] } = lan();
   assert.throws(() => a.spawn(fixture('esm/app.js')), { code: 'ERR_USERNET_SPAWN_ESM' });
 });
+
+test('Network.close() ends programs and stops the clock; nothing holds the process open', async () => {
+  const { world, hosts: [a, b] } = lan();
+  const s = b.spawn(fixture('echo-server.cjs'), { args: ['7'], silent: true });
+  a.run(() => setInterval(() => {}, 1000));
+  await world.run({ for: '5s' });
+  await world.close();
+  assert.deepEqual(await s.exited(), { code: null, signal: 'SIGKILL' });
+  assert.equal(world.sched.size, 0);
+  await world.run(); // resolves at once
+});
+
+test('the journal records frames and program output; the same seed gives the same journal', async () => {
+  const once = async () => {
+    const world = new Network({ seed: 4, journal: true });
+    const sw = world.switch('lan');
+    const [a, b] = ['a', 'b'].map((n, i) => { const h = world.host(n); h.attach(sw, { ipv4: `10.0.0.${i + 1}/24` }); return h; });
+    b!.spawn(fixture('echo-server.cjs'), { args: ['7'], silent: true });
+    await a!.spawn(fixture('echo-client.cjs'), { args: ['b', '7', 'x', 'y'], silent: true }).exited();
+    await world.close();
+    return world.journal!;
+  };
+  const j1 = await once();
+  const j2 = await once();
+  assert.ok(j1.some((e) => e.source === 'lan' && e.event.startsWith('frame ')));
+  assert.ok(j1.some((e) => e.source === 'a:100' && e.event.includes('b#1: y')));
+  assert.deepEqual(j2, j1);
+});
