@@ -110,3 +110,14 @@ test('the journal records frames and program output; the same seed gives the sam
   assert.ok(j1.some((e) => e.source === 'a:100' && e.event.includes('b#1: y')));
   assert.deepEqual(j2, j1);
 });
+
+test('programs\' node:http is their host\'s: a server and a client program talk HTTP on the virtual clock', async () => {
+  const { world, hosts: [a, b] } = lan();
+  const server = b.spawn(fixture('http-server.cjs'), { silent: true });
+  const client = a.spawn(fixture('http-client.cjs'), { args: ['b'], silent: true });
+  const out = collect(client.stdout);
+  assert.deepEqual(await client.exited(), { code: 0, signal: null });
+  assert.equal(out(), '200 hi /x at 2024-01-01T00:00:01.000Z\n');
+  assert.ok(server.running);
+  await world.close();
+});
