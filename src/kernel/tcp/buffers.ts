@@ -76,6 +76,8 @@ export class Skb {
   frags = 0;
   /** PSH goes with this chunk (Linux tcp_mark_push), besides the queue's last. */
   psh = false;
+  /** Ends a record (MSG_EOR): later writes start a new chunk, never merged with it (Linux TCP_SKB_CB eor). */
+  eor = false;
   /** Neighbours in the send queue's transmission-time list (SendQueue.tsHead), while linked. */
   tsPrev: Skb | null = null;
   tsNext: Skb | null = null;
@@ -130,6 +132,7 @@ export class SendQueue {
     this.bytes += n;
     this.unsentBytes += n;
     let tail = this.sendIdx < this.skbs.length ? this.skbs[this.skbs.length - 1]! : undefined;
+    if (tail !== undefined && tail.eor) tail = undefined;
     if (zc && tail !== undefined && tail.frags >= MAX_SKB_FRAGS) {
       tail.psh = true; // Linux tcp_sendmsg_locked: a chunk out of fragments is pushed, a new one begun
       tail = undefined;
@@ -257,6 +260,8 @@ export class SendQueue {
     t.everRetrans = s.everRetrans;
     t.psh = s.psh;
     s.psh = false;
+    t.eor = s.eor; // Linux tcp_skb_fragment_eor
+    s.eor = false;
     if (s.tsLinked) {
       // Both pieces were sent at the same time: the second follows the first in the time list.
       const nx = s.tsNext;

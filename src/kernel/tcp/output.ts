@@ -339,7 +339,7 @@ function sendNew(s: TcpSocket, force: boolean): void {
     // segment behind when Nagle or TCP_CORK (below) would hold a small segment.
     if (len > mss && !skb.fin && !force && q.sendIdx === q.skbs.length - 1) {
       const partial = len % mss;
-      if (partial !== 0 && (s.cork || (!s.nodelay && s.sndNxt !== s.sndUna && seqGt(s.sndSml, s.sndUna)))) {
+      if (partial !== 0 && (s.cork || s.moreCork || (!s.nodelay && s.sndNxt !== s.sndUna && seqGt(s.sndSml, s.sndUna)))) {
         q.split(q.sendIdx, len - partial);
         len -= partial;
       }
@@ -348,7 +348,7 @@ function sendNew(s: TcpSocket, force: boolean): void {
     // segment only while an earlier small one is unacknowledged); TCP_CORK holds any partial segment.
     if (len < mss && !skb.fin && !force && q.sendIdx === q.skbs.length - 1) {
       // Linux: a corked partial segment still leaves when the probe timer fires (TCP_CORK's 200 ms ceiling).
-      if (s.cork) { if (s.sndNxt === s.sndUna) armPersist(s); return; }
+      if (s.cork || s.moreCork) { if (s.sndNxt === s.sndUna) armPersist(s); return; }
       if (!s.nodelay && s.sndNxt !== s.sndUna && seqGt(s.sndSml, s.sndUna)) return;
     }
     sendSkb(s, skb, false, s.gsoOk ? mss : 0);

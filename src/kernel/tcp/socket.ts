@@ -11,7 +11,7 @@ import {
   EISCONN, ENETUNREACH, ENOTCONN, ENOTTY, EOPNOTSUPP, EPIPE,
 } from '../../uapi/errno.js';
 import {
-  AF_INET, AF_INET6, MSG_ERRQUEUE, MSG_FASTOPEN, MSG_PEEK, MSG_ZEROCOPY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SOCK_STREAM,
+  AF_INET, AF_INET6, MSG_EOR, MSG_ERRQUEUE, MSG_FASTOPEN, MSG_MORE, MSG_PEEK, MSG_ZEROCOPY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SOCK_STREAM,
   type ControlMessage, type Datagram, type Domain, type InetAddr, type Msghdr, type IoctlRequest, type SockAddr, type SockoptLevel,
 } from '../../uapi/socket.js';
 import { canonicalIP, parseIP } from '../../wire/addr.js';
@@ -400,7 +400,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
    */
   private writeStart(): number {
     const q = this.sendQ;
-    if (q.sendIdx < q.skbs.length) {
+    if (q.sendIdx < q.skbs.length && !q.skbs[q.skbs.length - 1]!.eor) {
       q.skbs[q.skbs.length - 1]!.psh = false;
       return q.skbs.length - 1;
     }
@@ -410,9 +410,10 @@ export class TcpSocket extends Tcb implements KernelSocket {
   /**
    * PSH marks (Linux tcp_mark_push): on a chunk filled to the size goal more than half the
    * peer's largest window after the last mark (forced_push), and on the last chunk of the write
-   * (tcp_push). `from` is the index of the first chunk the write filled (writeStart).
+   * (tcp_push) unless MSG_MORE said more is coming. `from` is the index of the first chunk the
+   * write filled (writeStart).
    */
-  private markPush(from: number): void {
+  private markPush(from: number, more = false): void {
     const q = this.sendQ;
     const goal = sizeGoal(this);
     const half = this.maxSndWnd >>> 1;
@@ -424,7 +425,9 @@ export class TcpSocket extends Tcb implements KernelSocket {
         this.pushedSeq = c.end;
       }
     }
-    if (last >= 0) q.skbs[last]!.psh = true;
+    if (last < 0) return;
+    if (more && !seqGt(this.writeSeq, seqAdd(this.pushedSeq, half))) return;
+    q.skbs[last]!.psh = true;
     this.pushedSeq = this.writeSeq;
   }
 
@@ -463,7 +466,11 @@ export class TcpSocket extends Tcb implements KernelSocket {
       copiedSyn = r.copied;
       data = copiedSyn > 0 ? one.subarray(copiedSyn) : one;
     }
-    if (data instanceof Uint8Array && !zc && copiedSyn === 0) return this.writeImpl(data);
+    // MSG_MORE: more is coming, hold a partial segment as TCP_CORK would (Linux tcp_push's
+    // TCP_NAGLE_CORK), no PSH. MSG_EOR: the data ends a record; nothing is added to it later.
+    const more = (flags & MSG_MORE) !== 0;
+    const eor = (flags & MSG_EOR) !== 0;
+    if (data instanceof Uint8Array && !zc && !more && !eor && copiedSyn === 0) return this.writeImpl(data);
     const pieces = data instanceof Uint8Array ? [data] : data;
     const e = this.sendable();
     if (e < 0) return copiedSyn > 0 ? copiedSyn : e;
@@ -479,7 +486,13 @@ export class TcpSocket extends Tcb implements KernelSocket {
       if (n < d.length) break;
     }
     if (total === 0 && size > 0 && copiedSyn === 0) return -EAGAIN;
-    if (total > 0) { this.markPush(from); transmit(this); }
+    if (eor && total === size) { const t = this.sendQ.last(); if (t !== undefined) t.eor = true; }
+    if (total > 0) {
+      this.markPush(from, more);
+      this.moreCork = more;
+      transmit(this);
+      this.moreCork = false;
+    }
     if (zc && total + copiedSyn > 0) zerocopySent(this, this.writeSeq);
     return total + copiedSyn;
   }

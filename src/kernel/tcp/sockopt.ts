@@ -88,7 +88,8 @@ export function setOption(s: TcpSocket, level: SockoptLevel, name: string, value
         case 'TCP_NODELAY':
           if (Number.isNaN(v)) return -EINVAL;
           s.nodelay = v !== 0;
-          if (s.nodelay) s.push();
+          // Linux __tcp_sock_set_nodelay: TCP_NAGLE_PUSH: what is queued goes now, corked or not.
+          if (s.nodelay) s.push(true);
           return 0;
         case 'TCP_CORK':
           if (Number.isNaN(v)) return -EINVAL;

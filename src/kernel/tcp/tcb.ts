@@ -217,6 +217,8 @@ export class Tcb {
   // ---- socket options --------------------------------------------------------------------------
   nodelay = false;
   cork = false;
+  /** A send with MSG_MORE is pushing: partial segments wait as under TCP_CORK (this call only). */
+  moreCork = false;
   keepalive = false;
   keepIdle: number;
   keepIntvl: number;

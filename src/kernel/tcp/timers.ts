@@ -148,6 +148,9 @@ export function onPersistTimer(s: TcpSocket): void {
   if (st !== ESTABLISHED && st !== CLOSE_WAIT && st !== FIN_WAIT_1 && st !== CLOSING && st !== LAST_ACK) return;
   const out = (s.sndNxt - s.sndUna) | 0;
   if (s.sndWnd > 0) {
+    // Linux tcp_write_wakeup: what the probe timer sends (corked data, say) is pushed.
+    const u = s.sendQ.unsent();
+    if (u !== undefined) u.psh = true;
     transmit(s, true);
     return;
   }
