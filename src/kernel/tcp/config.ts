@@ -92,6 +92,15 @@ export interface TcpConfig {
   ecn: 0 | 1 | 2;
   /** tcp_ecn_fallback: a retransmitted SYN no longer asks for ECN (RFC 3168 §6.1.1.1). */
   ecnFallback: boolean;
+  /** tcp_pacing_ss_ratio / tcp_pacing_ca_ratio: the pacing rate in percent of cwnd/srtt in slow start (200) and after (120). */
+  pacingSsRatio: number;
+  pacingCaRatio: number;
+  /** tcp_min_tso_segs: the fewest segments a TSO packet is sized for (2). */
+  minTsoSegs: number;
+  /** tcp_tso_win_divisor: a TSO packet waits while the window has room for less than 1/N of it (3; 0: 3 segments). */
+  tsoWinDivisor: number;
+  /** tcp_tso_rtt_log: the minimum RTT (in 2^N us) below which TSO packets grow toward 64 KiB (9). */
+  tsoRttLog: number;
   /** tcp_fastopen_blackhole_timeout_sec: how long active Fast Open pauses after a suspected middlebox blackhole (0: never). */
   fastopenBlackholeTimeoutSec: number;
   /**
@@ -144,6 +153,11 @@ export function defaultTcpConfig(): TcpConfig {
     fastopenKey: '',
     fastopenBlackholeTimeoutSec: 0,
     ecn: 2,
+    pacingSsRatio: 200,
+    pacingCaRatio: 120,
+    minTsoSegs: 2,
+    tsoWinDivisor: 3,
+    tsoRttLog: 9,
     ecnFallback: true,
   };
 }

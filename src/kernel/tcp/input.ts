@@ -126,7 +126,8 @@ export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void 
   // fifth: ACK.
   if ((flags & TCP_ACK) === 0) return;
   if (s.state === SYN_RECEIVED) {
-    if (!(seqLt(s.sndUna, seg.ack) && seqLe(seg.ack, s.sndNxt))) {
+    // A Fast Open child's SND.UNA is already past its SYN-ACK (Linux keeps that in the request).
+    if (!((s.fastopenRsk ? seqLe(s.sndUna, seg.ack) : seqLt(s.sndUna, seg.ack)) && seqLe(seg.ack, s.sndNxt))) {
       // RFC 9293 §3.10.7.4 fifth: an unacceptable ACK in SYN-RECEIVED: <SEQ=SEG.ACK><CTL=RST>.
       sendResetReply(s.tcp, pkt, seg);
       return;
@@ -343,7 +344,6 @@ function synReceivedAcked(s: TcpSocket, seg: TcpRepr, now: number): boolean {
  * the data it sent meanwhile is then acknowledged as on any connection (SND.UNA stays past the SYN).
  */
 function fastopenEstablished(s: TcpSocket, seg: TcpRepr, now: number): void {
-  s.sndUna = seqAdd(s.iss, 1);
   s.sndWnd = seg.window * 2 ** s.sndWscale;
   s.sndWl1 = seg.seq;
   s.sndWl2 = seg.ack;

@@ -98,6 +98,10 @@ function fastopenChild(tcp: Tcp, l: TcpSocket, child: TcpSocket, seg: TcpRepr, n
   child.fastopenRsk = true;
   child.fastopenListener = l;
   l.fastopenQlen++;
+  // Linux tcp_create_openreq_child: SND.UNA starts past the SYN-ACK, which the request (here the
+  // SYN-ACK timer, timers.ts) looks after; the data sent meanwhile is all that is in flight.
+  child.sndUna = child.sndNxt;
+  child.rtxHint = child.sndUna;
   initTransfer(child);
   const data = seg.payload;
   if (data.length > 0) {

@@ -9,6 +9,7 @@ import { HEADROOM, IPPROTO_TCP, type IpOutputOptions, type IpPacket } from '../i
 import type { Skb } from './buffers.js';
 import { currentRto } from './rto.js';
 import { synDataSpace } from './fastopen.js';
+import { cwndQuota, tsoSegs, tsoShouldDefer } from './tso.js';
 import { ecnSend, synEcnFlags } from './ecn.js';
 import { mssForMtu } from './options.js';
 import { RTX_PROBE } from './lazy-timer.js';
@@ -149,6 +150,7 @@ function emit(s: TcpSocket, buf: Uint8Array, off: number, seq: number, flags: nu
     ect = e >>> 8;
   }
   emitTcpHeader(buf, off, h, payloadLen, s.localBytes, s.remoteBytes, s.csumOffload || gso > 0 ? 'partial' : 'full');
+  s.lastXmit = s.tcp.sched.now(); // Linux tcp_wstamp_ns
   const segs = gso > 0 ? Math.ceil(payloadLen / gso) : 1; // Linux counts tcp_skb_pcount
   s.segsOut += segs;
   const st = s.tcp.stats;
@@ -303,25 +305,30 @@ function sendNew(s: TcpSocket, force: boolean): void {
     if (s.dupAcks > 0 && s.caState < CA_RECOVERY && !s.sackOk) cwnd += (s.dupAcks < 2 ? s.dupAcks : 2) * s.mss;
     const inFlight = s.inFlight;
     if (inFlight >= cwnd) { s.cwndLimitedSeq = s.sndNxt; return; }
-    // TSO (Linux tcp_mss_split_point): as many whole segments as the congestion window has room
-    // for go out as one super-segment; without it, one segment per packet.
+    // TSO (Linux tcp_write_xmit): a packet takes as many whole segments as the pacing rate
+    // sizes it for (tcp_tso_autosize) and the congestion window allows (at most half of it,
+    // tcp_cwnd_test); a smaller one may wait for the next ACK (tcp_tso_should_defer).
     let max = mss;
+    const wndEnd = seqAdd(s.sndUna, s.sndWnd);
     if (s.gsoOk && skb.len > mss) {
-      const quota = Math.floor((cwnd - inFlight) / mss);
-      if (quota > 1) max = quota * mss;
+      const full = tsoSegs(s, mss) * mss;
+      const quota = cwndQuota(s, cwnd, inFlight);
+      const sendWin = seqSub(wndEnd, skb.seq);
+      if (!force && sendWin >= mss && tsoShouldDefer(s, skb, sendWin, cwnd - inFlight, full, now)) return;
+      max = Math.min(full, quota - (quota % mss));
+      if (max < mss) max = mss;
     }
     if (skb.len > max) q.split(q.sendIdx, max);
     let len = skb.len;
-    const wndEnd = seqAdd(s.sndUna, s.sndWnd);
     if (seqGt(seqAdd(skb.seq, units(skb)), wndEnd)) {
       const avail = seqSub(wndEnd, skb.seq);
       if (len > mss && avail >= mss) {
-        // TSO deferral (Linux tcp_tso_should_defer): with data in flight an ACK is coming that
-        // will open the window further, so wait for room for the whole super-segment instead of
-        // cutting it now (its remainder could no longer go out in place: one more copy). Room
-        // for a third of the window is not waited on (Linux tcp_tso_win_divisor).
-        if (s.sndNxt !== s.sndUna && avail * 3 < s.sndWnd) return;
-        // Whole segments of a super-segment that fit the offered window go now.
+        // With data in flight an ACK is coming that opens the peer's window further: a super-segment
+        // waits for room for a third of that window (tcp_tso_win_divisor) rather than being cut now
+        // (its remainder could no longer go out in place: one more copy). On a path with no delay
+        // Linux's timing rule (tsoShouldDefer) never waits; this keeps packets whole there.
+        if (s.sndNxt !== s.sndUna && avail * s.tcp.config.tsoWinDivisor < s.sndWnd) return;
+        // Whole segments of a super-segment that fit the offered window go now (tcp_mss_split_point).
         const n = avail - (avail % mss);
         q.split(q.sendIdx, n);
         len = n;

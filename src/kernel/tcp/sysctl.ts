@@ -82,6 +82,12 @@ export function registerTcpSysctls(t: SysctlTable, c: TcpConfig): void {
     get: () => (c.recovery === 'rack' ? 1 : 0) | (c.rackStaticReoWnd ? 2 : 0) | (c.rackNoDupthresh ? 4 : 0),
     set: (v) => { c.recovery = (v & 1) !== 0 ? 'rack' : 'dupthresh'; c.rackStaticReoWnd = (v & 2) !== 0; c.rackNoDupthresh = (v & 4) !== 0; },
   });
+  // Packet sizing (tso.ts): pacing ratios, TSO autosizing and deferral.
+  int('tcp_pacing_ss_ratio', () => c.pacingSsRatio, (v) => { c.pacingSsRatio = v; }, 0, 1000);
+  int('tcp_pacing_ca_ratio', () => c.pacingCaRatio, (v) => { c.pacingCaRatio = v; }, 0, 1000);
+  int('tcp_min_tso_segs', () => c.minTsoSegs, (v) => { c.minTsoSegs = v; }, 1, 255);
+  int('tcp_tso_win_divisor', () => c.tsoWinDivisor, (v) => { c.tsoWinDivisor = v; }, 0, 255);
+  int('tcp_tso_rtt_log', () => c.tsoRttLog, (v) => { c.tsoRttLog = v; }, 0, 255);
   // ECN (RFC 3168): 0 off, 1 request and accept, 2 accept (AccECN's 3 to 5 are not there).
   t.register(ipv4('tcp_ecn'), { kind: 'int', values: [0, 1, 2], get: () => c.ecn, set: (v) => { c.ecn = v as 0 | 1 | 2; } });
   t.register(ipv4('tcp_ecn_fallback'), boolSysctl(() => c.ecnFallback, (on) => { c.ecnFallback = on; }));

@@ -270,6 +270,10 @@ export class Tcb {
   ecnFlags = 0;
   /** IP output options of a segment with an ECN codepoint, reused. */
   readonly ecnOpts: IpOutputOptions = { dontFragment: true, tos: 0 };
+  /** When a segment last left (Linux tcp_wstamp_ns): TSO deferral waits only while sending goes on. */
+  lastXmit = -Infinity;
+  /** SO_MAX_PACING_RATE in bytes per second (-1: none). */
+  maxPacingRate = -1;
   /** SO_ZEROCOPY. */
   zerocopy = false;
   /** The next zerocopy send's id (Linux sk_zckey), and the sends not yet complete. */
