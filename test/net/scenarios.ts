@@ -1,5 +1,11 @@
 // Scripts run unchanged against real node:net and against host.net; each logs what it sees so
 // the two logs can be compared line by line. `where` is a unix path or a TCP port + host.
+//
+// host.net runs them as code of a virtual host, so their timers are the network's (no wall time,
+// no load). Against node:net the machine may be loaded: a script never waits a fixed time for
+// something to happen (it waits for the event), and a fixed time appears only as a margin in
+// which something must NOT happen (data on a paused socket) or as the time under test (an idle
+// timeout, chosen long enough that the real loopback connects well inside it).
 import type * as realNet from 'node:net';
 
 export type NetLike = Pick<typeof realNet, 'createServer' | 'connect'>;
@@ -45,6 +51,70 @@ function serverClosed(server: realNet.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+/** Rejects when `p` has not settled after `ms` of wall time (a scenario waiting forever fails). */
+export function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not done after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * `net` remembering every server and socket a scenario makes (accepted ones too), so that a
+ * run that failed half-way leaves nothing open that would keep the test process alive.
+ */
+export function tracked(net: NetLike): { net: NetLike; cleanup(): void } {
+  const servers = new Set<realNet.Server>();
+  const sockets = new Set<realNet.Socket>();
+  const wrapped: NetLike = {
+    createServer: ((...args: unknown[]) => {
+      const server = (net.createServer as (...a: unknown[]) => realNet.Server)(...args);
+      servers.add(server);
+      server.on('connection', (s: realNet.Socket) => sockets.add(s));
+      return server;
+    }) as NetLike['createServer'],
+    connect: ((...args: unknown[]) => {
+      const s = (net.connect as (...a: unknown[]) => realNet.Socket)(...args);
+      sockets.add(s);
+      return s;
+    }) as NetLike['connect'],
+  };
+  return {
+    net: wrapped,
+    cleanup() {
+      for (const s of sockets) s.destroy();
+      for (const server of servers) if (server.listening) server.close();
+    },
+  };
+}
+
+/** How long a scenario may take on either side before it counts as hung. */
+export const SCENARIO_DEADLINE = 15_000;
+
+/**
+ * The log of `run` against node:net. The machine may be loaded, and a loaded machine makes a
+ * poor reference: when the log differs from `expected` the reference is run again (at most
+ * three runs); the last log is returned.
+ */
+export async function realLog(run: Scenario, where: () => Where, expected: (log: string[]) => boolean, name: string): Promise<string[]> {
+  const realNet = await import('node:net');
+  let log: string[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    log = [];
+    const t = tracked(realNet);
+    try {
+      await deadline(run(t.net, where(), (l) => log.push(l)), SCENARIO_DEADLINE, `${name} on node:net`);
+    } catch (e) {
+      log.push(`threw:${(e as Error).message}`);
+    } finally {
+      t.cleanup();
+    }
+    if (expected(log)) break;
+  }
+  return log;
+}
+
 export const scenarios: Record<string, Scenario> = {
   async destroyBeforeConnect(net, where, log) {
     const server = net.createServer(() => log('server:connection'));
@@ -60,15 +130,17 @@ export const scenarios: Record<string, Scenario> = {
 
   async writesBeforeConnect(net, where, log) {
     let got = '';
+    let serverDone!: () => void;
+    const serverClosedP = new Promise<void>((r) => { serverDone = r; });
     const done = new Promise<void>((resolve) => {
       const server = net.createServer((s) => {
         s.setEncoding('utf8');
         s.on('data', (d: string) => { got += d; });
-        s.on('end', () => { log(`server:got:${got}`); s.end(); server.close(() => { log('server:closed'); }); });
+        s.on('end', () => { log(`server:got:${got}`); s.end(); server.close(() => { log('server:closed'); serverDone(); }); });
       });
       void listen(server, where).then((at) => {
         const c = connectTo(net, at);
-        c.on('close', () => setTimeout(resolve, 5));
+        c.on('close', () => { void serverClosedP.then(resolve); });
         watch(c, 'client', log);
         log(`write1:${c.write('a', () => log('cb1'))}`);
         log(`write2:${c.write(Buffer.from('b'), () => log('cb2'))}`);
@@ -98,7 +170,8 @@ export const scenarios: Record<string, Scenario> = {
     const at = await listen(server, where);
     const c = connectTo(net, at);
     watch(c, 'client', log);
-    c.setTimeout(30, () => { log(`timeout-cb timeout:${c.timeout}`); c.end(); });
+    // Set while connecting: Node's timer runs from here and restarts when the connection is made.
+    c.setTimeout(200, () => { log(`timeout-cb timeout:${c.timeout}`); c.end(); });
     c.resume();
     await closed(c);
     await serverClosed(server);
@@ -106,19 +179,28 @@ export const scenarios: Record<string, Scenario> = {
 
   async pauseOnConnect(net, where, log) {
     let sock: realNet.Socket | undefined;
+    let accepted!: () => void;
+    const connection = new Promise<void>((r) => { accepted = r; });
+    let gotData!: () => void;
+    const data = new Promise<void>((r) => { gotData = r; });
     const server = net.createServer({ pauseOnConnect: true }, (s) => {
       sock = s;
       log(`server:paused:${s.isPaused()}`);
-      s.on('data', (d: Buffer) => log(`server:data:${d}`));
+      s.on('data', (d: Buffer) => { log(`server:data:${d}`); gotData(); });
       s.on('end', () => { log('server:end'); s.end(); });
+      accepted();
     });
     const at = await listen(server, where);
-    const c = connectTo(net, at, () => c.write('hello'));
+    let c!: realNet.Socket;
+    const written = new Promise<void>((r) => { c = connectTo(net, at, () => c.write('hello', () => r())); });
     c.resume();
+    await Promise.all([connection, written]);
+    // The data sits in the server's receive queue: in this margin a socket that is not paused
+    // would have read it.
     await new Promise((r) => setTimeout(r, 20));
     log('resume');
     sock!.resume();
-    await new Promise((r) => setTimeout(r, 20));
+    await data;
     c.end();
     await closed(c);
     await serverClosed(server);
@@ -126,14 +208,15 @@ export const scenarios: Record<string, Scenario> = {
 
   async maxConnections(net, where, log) {
     const held: realNet.Socket[] = [];
-    const server = net.createServer((s) => { log('server:connection'); held.push(s); s.resume(); });
+    let accepted!: () => void;
+    const first = new Promise<void>((r) => { accepted = r; });
+    const server = net.createServer((s) => { log('server:connection'); held.push(s); s.resume(); accepted(); });
     server.maxConnections = 1;
     server.on('drop', (d?: Record<string, unknown>) => log(`server:drop:${d === undefined ? 'undefined' : Object.keys(d).sort().join(',')}`));
     const at = await listen(server, where);
     const a = connectTo(net, at);
     watch(a, 'a', log);
-    await new Promise<void>((r) => a.on('connect', () => r()));
-    await new Promise((r) => setTimeout(r, 10));
+    await Promise.all([new Promise<void>((r) => a.on('connect', () => r())), first]);
     const b = connectTo(net, at);
     watch(b, 'b', log);
     b.resume();
@@ -190,11 +273,13 @@ export const scenarios: Record<string, Scenario> = {
 
   async corkedWritesAndEncodings(net, where, log) {
     let got = '';
+    let serverDone!: () => void;
+    const serverClosedP = new Promise<void>((r) => { serverDone = r; });
     const done = new Promise<void>((resolve) => {
       const server = net.createServer((s) => {
         s.setEncoding('hex');
         s.on('data', (d: string) => { got += d; });
-        s.on('end', () => { log(`server:got:${got}`); s.end(); server.close(); });
+        s.on('end', () => { log(`server:got:${got}`); s.end(); server.close(() => serverDone()); });
       });
       void listen(server, where).then((at) => {
         const c = connectTo(net, at, () => {
@@ -208,7 +293,7 @@ export const scenarios: Record<string, Scenario> = {
           c.end();
         });
         watch(c, 'client', log);
-        c.on('close', () => setTimeout(resolve, 5));
+        c.on('close', () => { void serverClosedP.then(resolve); });
         c.resume();
       });
     });
@@ -250,11 +335,14 @@ export const scenarios: Record<string, Scenario> = {
       setTimeout(() => s.end('done'), 10);
     });
     server.on('close', () => log('server:close-event'));
+    // Resolved inside the 'close' emit; the code after `await serverGone` runs once every
+    // listener (the close callback too) has.
+    const serverGone = new Promise<void>((r) => server.on('close', () => r()));
     const at = await listen(server, where);
     const c = connectTo(net, at);
     watch(c, 'client', log);
     c.resume();
     await closed(c);
-    await new Promise((r) => setTimeout(r, 10));
+    await serverGone;
   },
 };
