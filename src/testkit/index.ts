@@ -142,8 +142,14 @@ export function forSeeds(test: TestFunction, name: string, fn: (world: Network, 
         }
       } catch (err) {
         if (err instanceof Error) {
+          const head = `${err.name}: ${err.message}`;
           err.message += `\n  replay: ${replay}`;
-          if (err.stack !== undefined) err.stack = err.stack.replace(/^[^\n]*/, `${err.name}: ${err.message}`);
+          // The stack starts with the old message (which may span lines): put the new one in its
+          // place. A function, not a string, as replacement: the command holds `$'`.
+          if (err.stack !== undefined) {
+            const stack = err.stack;
+            err.stack = stack.startsWith(head) ? `${err.name}: ${err.message}${stack.slice(head.length)}` : stack.replace(/^[^\n]*/, () => `${err.name}: ${err.message}`);
+          }
         }
         console.error(`usernet: seed ${seed} failed; replay: ${replay}`);
         throw err;

@@ -453,6 +453,14 @@ const notWork = new Set(['PROMISE', 'Timeout', 'Immediate', 'TickObject', 'Micro
 const outstanding = new WeakMap<Scheduler, object[]>();
 
 /** Whether real work started by code of the network on `sched` is still outstanding. */
+/** Whether the ChildProcess owning process handle `handle` still waits for stdio to close. */
+function childOpen(handle: object): boolean {
+  const owner = Object.getOwnPropertySymbols(handle).find((s) => s.description === 'owner_symbol');
+  if (owner === undefined) return false;
+  const child = (handle as Record<symbol, unknown>)[owner] as { _closesGot?: unknown; _closesNeeded?: unknown } | undefined;
+  return typeof child?._closesGot === 'number' && typeof child._closesNeeded === 'number' && child._closesGot < child._closesNeeded;
+}
+
 function realWorkOf(sched: Scheduler): boolean {
   const list = outstanding.get(sched);
   if (list === undefined || list.length === 0) return false;
@@ -463,9 +471,11 @@ function realWorkOf(sched: Scheduler): boolean {
   for (const r of list) {
     let live = active.has(r);
     if (!live && r.constructor?.name === 'Process') {
-      // A child process: its handle stays among the active ones until it exited.
+      // A child process: its handle stays among the active ones until it exited, and its
+      // ChildProcess is not done until its stdio pipes closed too ('close', which execFile's
+      // callback waits for); the pipes may close well after the exit on a loaded machine.
       children ??= new Set(process_._getActiveHandles().map((h) => h?._handle));
-      live = children.has(r);
+      live = children.has(r) || childOpen(r);
     }
     if (live) list[n++] = r;
   }
