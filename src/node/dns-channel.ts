@@ -149,6 +149,8 @@ export class Channel {
 
   /** Sends a query; `done` gets 'SUCCESS' and the answer, or the error. Never calls back synchronously. */
   query(name: string, qtype: number, done: (status: AresStatus, answer?: DnsMessage) => void): void {
+    // The host crashed and booted again: what the channel held went with the crash, it starts afresh.
+    if (this.dead && this.host.alive()) this.dead = false;
     // RFC 7686 §2: .onion names are not looked up in DNS (c-ares answers ENOTFOUND at once).
     if (/(^|\.)onion\.?$/i.test(name)) {
       this.host.sched.after(0, () => { if (!this.dead) done('ENOTFOUND'); });
@@ -353,7 +355,8 @@ export class Channel {
     this.ticker?.cancel();
     this.ticker = null;
     this.queries.clear();
-    for (const c of [...this.conns]) { this.conns.delete(c); c.close(); }
+    for (const c of [...this.conns]) this.closeConn(c);
+    for (const server of this.servers) server.failures = 0;
   }
 
   private openUdp(server: ServerState): Conn {

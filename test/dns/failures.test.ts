@@ -66,6 +66,23 @@ test('dns: a crashed server times out; restarted, it answers again (a daemon ena
   assert.equal(e.at, t0);
 });
 
+test('dns: a client that crashes mid-query never calls back; after restart() its resolvers work again', async () => {
+  const { world, a, ns } = routed(21);
+  ns.delay = 500;
+  const r = new a.dns.promises.Resolver();
+  let called = 0;
+  a.dns.resolve4('b', () => called++);
+  r.resolve4('b').then(() => called++, () => called++);
+  await world.run({ for: '100ms' });
+  a.crash();
+  await world.run({ for: '30s' });
+  assert.equal(called, 0);
+  a.restart();
+  ns.delay = 0;
+  assert.deepEqual(await settle(world, a.dns.promises.resolve4('b')), ['10.0.2.2']);
+  assert.deepEqual(await settle(world, r.resolve6('b')), ['fd02::2']);
+});
+
 test("dns: per-host resolv.conf: a dead server, a slow one, another host's view unchanged", async () => {
   const { world, a, b, ns } = routed(13);
   // A server address nobody has: the router's ARP for it fails, the queries are lost.
