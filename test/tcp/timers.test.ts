@@ -101,12 +101,10 @@ test('without TCP_USER_TIMEOUT the connection gives up after tcp_retries2 (15) b
   assert.ok(t >= 924.6 && t < 1100, `gave up after ${t} s`);
 });
 
-test('delayed ACK: a lone segment after the quick-ACK phase is acknowledged 40 ms later; bulk is ACKed every second segment', async () => {
-  const p = pair();
-  const [c, s] = await connected(p);
-  // Leave the quick-ACK phase with a burst.
-  await transfer(c, s, randomBytes(64 * 1448)).catch(() => undefined);
-  const q = pair();
+test('delayed ACK (Linux tcp_event_data_recv / tcp_send_delayed_ack): bulk is ACKed every second segment; a lone segment soon after waits 40 ms; one after a silence longer than the RTO is ACKed at once', async () => {
+  // A frame per segment (offload off): the receiver's 16 quick ACKs are used up by the bulk
+  // (with super-segments a handful of ACKs would cover it, as with GRO on Linux).
+  const q = pair({ offload: false });
   const [c2, s2] = await connected(q);
   const segs = tapSegments(q.link, q.world);
   const data = randomBytes(200 * 1448);
@@ -115,18 +113,56 @@ test('delayed ACK: a lone segment after the quick-ACK phase is acknowledged 40 m
   let off = 0;
   c2.onReady = () => { while (off < data.length) { const r = c2.write(data.subarray(off)); if (r < 0) return; off += r; } };
   c2.onReady(0);
-  await q.world.run({ for: 2000 });
+  while (Buffer.concat(parts).length < data.length) await q.world.run({ for: 5 });
   assert.equal(sha256(Buffer.concat(parts)), sha256(data));
   const dataSegs = segs.filter((x) => x.src === '10.0.0.1' && x.len > 0).length;
   const acks = segs.filter((x) => x.src === '10.0.0.2').length;
   assert.ok(acks < dataSegs * 0.75, `${acks} ACKs for ${dataSegs} segments`);
-  // A lone small segment now: ACKed by the delayed-ACK timer.
-  const before = segs.length;
-  const t0 = q.world.now();
+  // A lone small segment 50 ms later (quick ACKs used up, less than an RTO since the last data),
+  // which the application does not read yet: the delayed-ACK timer answers it after 40 ms.
+  // (A read that empties the buffer would ACK the short segment at once: Linux __tcp_cleanup_rbuf.)
+  s2.onReady = null;
+  await q.world.run({ for: 50 });
+  let before = segs.length;
+  let t0 = q.world.now();
   c2.write(Buffer.from('lone'));
   await q.world.run({ for: 100 });
-  const after = segs.slice(before);
+  let after = segs.slice(before);
   assert.deepEqual(after.map((x) => x.src === '10.0.0.1' ? 'a' : 'b'), ['a', 'b'], show(after));
   assert.equal(Math.round(after[1]!.time - t0), 40);
-  void drain;
+  // Read now: the window announced is unchanged, so no window update follows.
+  assert.equal(drain(s2).data.toString(), 'lone');
+  await q.world.run({ for: 10 });
+  assert.equal(segs.length, before + 2, show(segs.slice(before)));
+  // After a silence longer than the RTO the sender restarts: quick ACKs again, at once.
+  await q.world.run({ for: 2000 });
+  before = segs.length;
+  t0 = q.world.now();
+  c2.write(Buffer.from('after a while'));
+  await q.world.run({ for: 100 });
+  after = segs.slice(before);
+  assert.deepEqual(after.map((x) => x.src === '10.0.0.1' ? 'a' : 'b'), ['a', 'b'], show(after));
+  assert.ok(after[1]!.time - t0 < 1, `ACKed at once: ${after[1]!.time - t0} ms`);
+});
+
+test('TCP_QUICKACK: 0 enters ping-pong mode (ACKs delayed, read back as 0); 1 with an ACK pending sends it now', async () => {
+  const p = pair({ offload: false });
+  const [c, s] = await connected(p);
+  assert.equal(s.getsockopt('IPPROTO_TCP', 'TCP_QUICKACK'), 1);
+  const segs = tapSegments(p.link, p.world);
+  // The first data would be ACKed at once (quick-ACK mode); in ping-pong mode it waits.
+  assert.equal(s.setsockopt('IPPROTO_TCP', 'TCP_QUICKACK', 0), 0);
+  assert.equal(s.getsockopt('IPPROTO_TCP', 'TCP_QUICKACK'), 0);
+  c.write(Buffer.from('x'));
+  await p.world.run({ for: 5 });
+  assert.deepEqual(segs.map((x) => x.src), ['10.0.0.1'], show(segs));
+  // Reading the short segment in ping-pong mode sends nothing either (Linux __tcp_cleanup_rbuf).
+  assert.equal(drain(s).data.toString(), 'x');
+  await p.world.run({ for: 1 });
+  assert.equal(segs.length, 1, show(segs));
+  // Asking for a quick ACK with one pending, the buffer drained: it goes now.
+  assert.equal(s.setsockopt('IPPROTO_TCP', 'TCP_QUICKACK', 1), 0);
+  await p.world.run({ for: 1 });
+  assert.deepEqual(segs.map((x) => x.src), ['10.0.0.1', '10.0.0.2'], show(segs));
+  assert.equal(s.getsockopt('IPPROTO_TCP', 'TCP_QUICKACK'), 1);
 });

@@ -46,7 +46,7 @@ const COUNTERS = `ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab In
   TCPChallengeACK TCPSYNChallenge TCPACKSkippedChallenge TCPACKSkippedSeq PAWSEstab OutOfWindowIcmps TCPTimeouts
   TCPFastRetrans TCPSackRecovery TCPRenoRecovery TCPAbortOnTimeout TCPAbortOnData TCPAbortOnClose TCPAbortOnLinger
   TCPKeepAlive TCPKeepAliveTimeout TCPWinProbe TCPOFOQueue TCPDSACKRecv DelayedACKs TW TWRecycled
-  TCPLossProbes TCPLossProbeRecovery TCPLostRetransmit TCPSACKReorder TCPTSReorder
+  DelayedACKLost TCPLossProbes TCPLossProbeRecovery TCPLostRetransmit TCPSACKReorder TCPTSReorder
   TCPFastOpenActive TCPFastOpenActiveFail TCPFastOpenPassive TCPFastOpenPassiveFail TCPFastOpenPassiveAltKey
   TCPFastOpenListenOverflow TCPFastOpenCookieReqd TCPFastOpenBlackhole PAWSActiveRejected`;
 

@@ -1,7 +1,8 @@
 // Segment arrival (RFC 9293 §3.10.7.3 SYN-SENT and §3.10.7.4 the other states; Linux
 // tcp_rcv_state_process / tcp_rcv_established / tcp_ack / tcp_data_queue), with PAWS
 // (RFC 7323 §5), the RFC 5961 protections, SACK (RFC 2018) and the ACK policy of RFC 5681 §4.2.
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpRepr } from '../../wire/tcp.js';
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type TcpRepr } from '../../wire/tcp.js';
+import { ACK_NOW, ACK_SCHED, ACK_TIMER, ackSndCheck, enterQuickack, eventDataRecv } from './delack.js';
 import type { IpPacket } from '../ip-types.js';
 import { done, enterTimeWait, established, notify, resetArrived, setState, writeSpace } from './lifecycle.js';
 import { armPersist, receiveSpace, sendOowAck, sendResetReply, sendSyn, transmit, tsNow, units } from './output.js';
@@ -144,7 +145,7 @@ export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void 
   const fin = (flags & TCP_FIN) !== 0;
   if (data.length > 0 || fin) {
     if (dropText) s.ackNow = true; // a zero-window probe: answer with the current window
-    else dataArrives(s, seq, data, fin, now, segs);
+    else dataArrives(s, seq, data, fin, now, segs, seg, pkt.gso ?? 0);
   }
   if (!closed(s)) transmit(s);
 }
@@ -271,12 +272,13 @@ function synSentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number):
         return;
       }
       // RFC 7413 §4.2.2: data on the SYN-ACK of a Fast Open is taken (Linux tcp_fastopen_add_skb).
-      if (seg.payload.length > 0 || (flags & TCP_FIN) !== 0) dataArrives(s, s.rcvNxt, seg.payload, (flags & TCP_FIN) !== 0, now);
+      if (seg.payload.length > 0 || (flags & TCP_FIN) !== 0) dataArrives(s, s.rcvNxt, seg.payload, (flags & TCP_FIN) !== 0, now, 1, seg, 0);
     }
     if (closed(s)) return;
     if (writePending) {
       // Linux: quick-ACK mode, and the ACK rides on the data a waiting writer sends next (else TCP_DELACK_MAX).
-      s.quickAcks = 16;
+      enterQuickack(s);
+      s.ackPending |= ACK_SCHED | ACK_TIMER;
       s.delackTimer.ensure(DELACK_MAX_MS);
       transmit(s);
       return;
@@ -506,8 +508,12 @@ function rearmTimers(s: TcpSocket, advanced: boolean): void {
   if (advanced) s.tlp.rearm = true;
 }
 
-/** RFC 9293 §3.10.7.4 seventh (segment text) and eighth (FIN). */
-function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, now: number, segs = 1): void {
+/**
+ * RFC 9293 §3.10.7.4 seventh (segment text) and eighth (FIN), Linux tcp_data_queue; when to ACK
+ * is delack.ts's. `seg` and `gso` describe the arriving segment (its header, flags, and the size
+ * of the segments a coalesced one stands for).
+ */
+function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, now: number, segs: number, seg: TcpRepr, gso: number): void {
   const st = s.state;
   // In CLOSE-WAIT, CLOSING, LAST-ACK and TIME-WAIT the peer already sent its FIN: ignore.
   if (st !== ESTABLISHED && st !== FIN_WAIT_1 && st !== FIN_WAIT_2) return;
@@ -525,6 +531,9 @@ function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, 
     if (d < 0) return; // 2^31 away: never in the window (acceptable() turned it away)
     if (d >= data.length) {
       if (data.length > 0 && s.sackOk && s.tcp.config.dsack) s.dsack = [seq, seqAdd(seq, data.length)]; // RFC 2883
+      // Linux: a retransmission of what arrived: our ACK was lost; ACK at once (quick-ACK mode).
+      if (data.length > 0) { s.tcp.stats.DelayedACKLost++; enterQuickack(s); }
+      s.ackPending |= ACK_SCHED;
       s.ackNow = true;
       if (!fin || seqAdd(seq, data.length) !== s.rcvNxt) return;
       data = EMPTY;
@@ -545,18 +554,15 @@ function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, 
     // Out of order: hold it, and ACK at once (RFC 5681 §4.2) with SACK blocks (RFC 2018 §4).
     s.ooo.insert(seq, data, fin);
     s.tcp.stats.TCPOFOQueue++;
+    s.ackPending |= ACK_SCHED;
     s.ackNow = true;
     return;
   }
   const len = data.length;
   if (len > 0) {
-    if (!s.gotData) {
-      s.gotData = true;
-      // Linux tcp_incr_quickack: quick ACKs at the start, bounded by the window.
-      const q = Math.floor(s.rcvBudget / (2 * s.rcvMss));
-      s.quickAcks = Math.max(2, Math.min(s.quickAcks, q));
-    }
-    if (len >= s.rcvMss) s.rcvMss = Math.min(len, s.advMss); // Linux tcp_measure_rcv_mss
+    // Linux tcp_event_data_recv: the delayed-ACK engine learns from every in-order arrival.
+    const remnant = (seg.flags & (TCP_PSH | TCP_FIN | TCP_RST | TCP_SYN | TCP_URG)) !== 0;
+    eventDataRecv(s, gso > 0 && gso < len ? gso : len, seg.headerLength, remnant, now);
     s.recvQ.push(data);
     s.rcvNxt = seqAdd(s.rcvNxt, len);
     s.bytesReceived += len;
@@ -565,23 +571,13 @@ function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, 
     if (s.ooo.segs.length > 0) {
       // RFC 5681 §4.2: a segment that fills a gap is acknowledged at once.
       s.rcvNxt = s.ooo.drain(s.rcvNxt, (v) => { s.recvQ.push(v); s.bytesReceived += v.length; });
-      s.ackNow = true;
+      if (s.ooo.segs.length === 0) s.ackPending |= ACK_NOW;
     }
   }
   if (s.ooo.finSeq >= 0 && s.ooo.finSeq === s.rcvNxt) fin = true;
   if (fin) finArrives(s);
-  else ackPolicy(s);
+  if ((s.ackPending & ACK_SCHED) !== 0 && !closed(s)) ackSndCheck(s); // Linux tcp_ack_snd_check
   notify(s);
-}
-
-/**
- * When to acknowledge in-order data (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2, RFC 5681 §4.2): at
- * least every second full-sized segment, quick ACKs at the start, otherwise after the delayed-ACK
- * timeout (Linux __tcp_ack_snd_check).
- */
-function ackPolicy(s: TcpSocket): void {
-  if (seqSub(s.rcvNxt, s.rcvWup) > s.rcvMss || s.quickAcks > 0 || s.ooo.segs.length > 0) s.ackNow = true;
-  else s.delackTimer.ensure(s.tcp.config.delackMs);
 }
 
 /** RFC 9293 §3.10.7.4 eighth: the peer's FIN (Linux tcp_fin). */
@@ -590,11 +586,13 @@ function finArrives(s: TcpSocket): void {
   s.finRcvd = true;
   s.rcvShutdown = true;
   s.ooo.clear();
+  s.ackPending |= ACK_SCHED;
   switch (s.state) {
     case ESTABLISHED:
       setState(s, CLOSE_WAIT);
-      // Linux: the ACK of a FIN is delayed (pingpong), hoping to ride on our own FIN.
-      s.delackTimer.ensure(s.tcp.config.delackMs);
+      // Linux: ping-pong mode, hoping the ACK rides on our own FIN; the delayed-ACK timeout
+      // decides (none yet when no data came: at once).
+      s.pingpong = 1;
       break;
     case FIN_WAIT_1:
       // Our FIN is not acknowledged yet (else we would be in FIN-WAIT-2): simultaneous close.

@@ -8,8 +8,6 @@ import { CLOSE_WAIT, CLOSED, ESTABLISHED, SYN_RECEIVED, SYN_SENT, TIME_WAIT, typ
 import { CA_OPEN } from './tcb.js';
 import type { TcpSocket } from './socket.js';
 
-/** Linux TCP_MAX_QUICKACKS. */
-const MAX_QUICKACKS = 16;
 
 export function setState(s: TcpSocket, st: TcpState): void {
   const old = s.state;
@@ -83,7 +81,6 @@ export function initTransfer(s: TcpSocket): void {
   s.rcvSpaceTime = now;
   s.rcvCopied = 0;
   s.rcvMss = Math.min(s.advMss, s.mss, 536);
-  s.quickAcks = MAX_QUICKACKS;
   s.lastAckRecv = now;
   s.rcvTstamp = now;
   s.tcp.expandSndbuf(s);

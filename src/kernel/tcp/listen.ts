@@ -111,7 +111,6 @@ function fastopenChild(tcp: Tcp, l: TcpSocket, child: TcpSocket, seg: TcpRepr, n
     child.bytesReceived = data.length;
     child.dataSegsIn = 1;
     child.lastDataRecv = now;
-    child.gotData = true;
     child.synDataAcked = true;
   }
   if ((seg.flags & TCP_FIN) !== 0) {

@@ -14,6 +14,7 @@ import { ecnSend, synEcnFlags } from './ecn.js';
 import { mssForMtu } from './options.js';
 import { RTX_PROBE } from './lazy-timer.js';
 import { scheduleLossProbe } from './tlp.js';
+import { eventAckSent, eventDataSent } from './delack.js';
 import { seqAdd, seqGt, seqLt, seqMax, seqSub } from './seq.js';
 import { CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, LAST_ACK } from './state.js';
 import { CA_RECOVERY } from './tcb.js';
@@ -50,6 +51,13 @@ export function receiveSpace(s: TcpSocket): number {
  * (receiver silly-window avoidance); RFC 7323 §2.4 / RFC 9293 §3.8.6: it never moves back.
  */
 export function selectWindow(s: TcpSocket): number {
+  const win = selectWindowPeek(s);
+  s.rcvAdvEdge = (s.rcvNxt + win) >>> 0;
+  return win;
+}
+
+/** The window selectWindow() would announce now, without announcing it (Linux __tcp_select_window). */
+export function selectWindowPeek(s: TcpSocket): number {
   const cur = (s.rcvAdvEdge - s.rcvNxt) | 0;
   const curWin = cur > 0 ? cur : 0;
   const shift = s.rcvWscale;
@@ -65,7 +73,6 @@ export function selectWindow(s: TcpSocket): number {
     const w = (win >>> shift) << shift;
     win = w >= curWin ? w : (((curWin + (1 << shift) - 1) >>> shift) << shift);
   }
-  s.rcvAdvEdge = (s.rcvNxt + win) >>> 0;
   return win;
 }
 
@@ -156,7 +163,7 @@ function emit(s: TcpSocket, buf: Uint8Array, off: number, seq: number, flags: nu
   const st = s.tcp.stats;
   st.OutSegs += segs;
   if ((flags & TCP_RST) !== 0) st.OutRsts++;
-  if ((flags & TCP_ACK) !== 0) ackSent(s);
+  if ((flags & TCP_ACK) !== 0) { s.rcvWup = s.rcvNxt; s.dsack = null; eventAckSent(s); }
   let o = s.outOpts ?? DF;
   if (gso > 0) { o = s.gsoOpts; o.gso = gso; }
   if (ect !== 0 || (o.tos ?? 0) !== 0) {
@@ -171,14 +178,6 @@ function emit(s: TcpSocket, buf: Uint8Array, off: number, seq: number, flags: nu
   return r;
 }
 
-/** An ACK went out: the delayed-ACK engine has nothing pending (Linux tcp_event_ack_sent). */
-function ackSent(s: TcpSocket): void {
-  s.ackNow = false;
-  s.delackTimer.clear();
-  s.rcvWup = s.rcvNxt;
-  s.dsack = null;
-  if (s.quickAcks > 0) s.quickAcks--;
-}
 
 /** IP refused the packet: over the path MTU (learn it and resegment) or a soft error. */
 function outputError(s: TcpSocket, r: number): void {
@@ -225,6 +224,7 @@ function sendSkb(s: TcpSocket, skb: Skb, retrans: boolean, gso = 0): number {
   q.tsPush(skb); // RFC 8985 §6.1: the latest transmission time orders the chunks for RACK
   if (len > 0) {
     s.dataSegsOut += tso > 0 ? Math.ceil(len / tso) : 1;
+    eventDataSent(s, now);
     s.lastDataSent = now;
     s.bytesSent += len;
   }

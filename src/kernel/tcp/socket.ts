@@ -24,12 +24,13 @@ import { tcpInfo, type TcpInfo } from './info.js';
 import { getOption, setOption } from './sockopt.js';
 import { zerocopySent } from './zerocopy.js';
 import { done, notify, setState } from './lifecycle.js';
-import { receiveSpace, sendActiveReset, sizeGoal, tcpConnect, transmit } from './output.js';
+import { sendActiveReset, sizeGoal, tcpConnect, transmit } from './output.js';
 import { seqAdd, seqGt, seqSub } from './seq.js';
 import {
   CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
 } from './state.js';
 import { Tcb } from './tcb.js';
+import { cleanupRbuf } from './delack.js';
 import type { Tcp } from './index.js';
 
 const EMPTY = new Uint8Array(0);
@@ -303,18 +304,8 @@ export class TcpSocket extends Tcb implements KernelSocket {
     this.rcvCopied += n;
     this.rcvSpaceAdjust();
     const st = this.state;
-    if (st !== ESTABLISHED && st !== FIN_WAIT_1 && st !== FIN_WAIT_2) return;
-    // Linux tcp_cleanup_rbuf: when reading opened the window to at least twice what the peer
-    // was last told, say so now (RFC 9293 §3.8.6.2.2 still applies inside selectWindow).
-    const cur = (this.rcvAdvEdge - this.rcvNxt) | 0;
-    const budget = this.rcvBudget;
-    if (2 * cur > budget) return;
-    const free = receiveSpace(this);
-    const step = Math.min(budget >> 1, this.rcvMss);
-    if (free >= 2 * cur && free - cur >= step) {
-      this.ackNow = true;
-      transmit(this);
-    }
+    if (st === CLOSED || st === LISTEN || st === SYN_SENT || st === SYN_RECEIVED || st === TIME_WAIT) return;
+    cleanupRbuf(this, n); // Linux tcp_recvmsg -> __tcp_cleanup_rbuf: an ACK or window update now?
   }
 
   /**

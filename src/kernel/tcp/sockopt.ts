@@ -11,6 +11,7 @@ import { keysFromBytes, keysToBytes, TFO_CLIENT_ENABLE } from './fastopen.js';
 import { tcpInfo } from './info.js';
 import { notify } from './lifecycle.js';
 import { transmit } from './output.js';
+import { inPingpong, setQuickack } from './delack.js';
 import { CLOSE_WAIT, ESTABLISHED, LISTEN, CLOSED, SYN_SENT } from './state.js';
 import type { TcpSocket } from './socket.js';
 
@@ -133,7 +134,7 @@ export function setOption(s: TcpSocket, level: SockoptLevel, name: string, value
         }
         case 'TCP_QUICKACK':
           if (Number.isNaN(v)) return -EINVAL;
-          if (v !== 0) { s.quickAcks = 16; if (s.rcvNxt !== s.rcvWup) { s.ackNow = true; transmit(s); } }
+          setQuickack(s, v);
           return 0;
         case 'TCP_INFO':
           return -ENOPROTOOPT;
@@ -195,6 +196,7 @@ export function getOption(s: TcpSocket, level: SockoptLevel, name: string): unkn
       switch (name) {
         case 'TCP_NODELAY': return s.nodelay ? 1 : 0;
         case 'TCP_CORK': return s.cork ? 1 : 0;
+        case 'TCP_QUICKACK': return inPingpong(s) ? 0 : 1; // Linux: !inet_csk_in_pingpong_mode
         case 'TCP_KEEPIDLE': return Math.round(s.keepIdle / 1000);
         case 'TCP_KEEPINTVL': return Math.round(s.keepIntvl / 1000);
         case 'TCP_KEEPCNT': return s.keepCnt;

@@ -192,10 +192,18 @@ export class Tcb {
   // ---- acknowledgments -------------------------------------------------------------------------
   /** An ACK must go out now (RFC 5681 §4.2 / RFC 9293 §3.10.7.4). */
   ackNow = false;
-  /** Quick ACKs left before delaying (Linux TCP_MAX_QUICKACKS at the start). */
+  /** Quick ACKs left before delaying (Linux icsk_ack.quick; see delack.ts). */
   quickAcks = 0;
-  /** First data received (the delayed-ACK engine is set up then). */
-  gotData = false;
+  /** What the delayed-ACK engine has pending (Linux icsk_ack.pending: ACK_SCHED, ACK_TIMER, ACK_PUSHED, ...). */
+  ackPending = 0;
+  /** Ping-pong (interactive) count (Linux icsk_ack.pingpong): delayed ACKs ride on replies. */
+  pingpong = 0;
+  /** The delayed-ACK timeout (Linux icsk_ack.ato, ms; 0 until data first arrives). */
+  ato = 0;
+  /** When in-order data last arrived (Linux icsk_ack.lrcvtime). */
+  lrcvtime = 0;
+  /** The last short segment's size, for the estimate of the peer's MSS (Linux icsk_ack.last_seg_size). */
+  lastSegSize = 0;
   /** A D-SACK block to report (RFC 2883), or null. */
   dsack: [number, number] | null = null;
   /** When the last out-of-window or challenge ACK went out (Linux last_oow_ack_time). */

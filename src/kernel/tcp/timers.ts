@@ -8,6 +8,7 @@ import { RTX_PROBE, RTX_REO, type RtxKind } from './lazy-timer.js';
 import { abortWithError, done, notify } from './lifecycle.js';
 import { armPersist, currentMss, retransmitSkb, sendActiveReset, sendKeepaliveProbe, sendSyn, sendWindowProbe, transmit } from './output.js';
 import { rackDetectLoss } from './rack.js';
+import { delackTimerFired } from './delack.js';
 import { enterLoss, enterRecovery } from './recovery.js';
 import { currentRto, modelTimeout } from './rto.js';
 import { CA_RECOVERY } from './tcb.js';
@@ -168,14 +169,11 @@ export function onPersistTimer(s: TcpSocket): void {
   armPersist(s);
 }
 
-/** RFC 9293 §3.8.6.3: the delayed ACK is due. */
+/** RFC 9293 §3.8.6.3: the delayed ACK is due (Linux tcp_delack_timer_handler, in delack.ts). */
 export function onDelackTimer(s: TcpSocket): void {
   const st = s.state;
   if (st === CLOSED || st === LISTEN || st === SYN_SENT) return;
-  if (s.rcvNxt === s.rcvWup && !s.ackNow) return;
-  s.tcp.stats.DelayedACKs++;
-  s.ackNow = true;
-  transmit(s);
+  delackTimerFired(s);
 }
 
 /** Keep-alive (RFC 9293 §3.8.4; Linux tcp_keepalive_timer with TCP_KEEPIDLE/INTVL/CNT and TCP_USER_TIMEOUT). */
