@@ -6,6 +6,7 @@
 // window once per window of data (Linux's CWR state) and set CWR on its next new data (§6.1.2).
 import { TCP_CWR, TCP_ECE, TCP_SYN, type TcpRepr } from '../../wire/tcp.js';
 import { CA_CWR } from './tcb.js';
+import { ACK_NOW, enterQuickack } from './delack.js';
 import type { TcpSocket } from './socket.js';
 
 /** Linux tp->ecn_flags. */
@@ -79,17 +80,17 @@ export function ecnReceive(s: TcpSocket, seg: TcpRepr, tos: number): void {
   const data = seg.payload.length > 0;
   if ((seg.flags & TCP_CWR) !== 0) {
     s.ecnFlags &= ~ECN_DEMAND_CWR;
-    if (data) s.ackNow = true; // the sender's window may be tiny: answer at once
+    if (data) s.ackPending |= ACK_NOW; // the sender's window may be tiny: answer at once
   }
   if (!data) return;
   switch (tos & 3) {
     case ECN_NOT_ECT:
       // Linux: Not-ECT after ECT seen is probably a retransmission: quick ACKs.
-      if ((s.ecnFlags & ECN_SEEN) !== 0 && s.quickAcks < 2) s.quickAcks = 2;
+      if ((s.ecnFlags & ECN_SEEN) !== 0) enterQuickack(s, 2);
       break;
     case ECN_CE:
       if ((s.ecnFlags & ECN_DEMAND_CWR) === 0) {
-        if (s.quickAcks < 2) s.quickAcks = 2;
+        enterQuickack(s, 2); // Linux tcp_enter_quickack_mode(sk, 2)
         s.ecnFlags |= ECN_DEMAND_CWR;
       }
       s.ecnFlags |= ECN_SEEN;

@@ -138,14 +138,12 @@ export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void 
   if (!ackArrives(s, seg, now)) return;
   if (closed(s)) return;
 
-  // RFC 3168 §6.1.3: CWR from the sender, CE marks on its data.
-  if (s.ecnFlags !== 0) ecnReceive(s, seg, pkt.tos);
   // sixth: URG is not given special treatment (RFC 6093 §5: urgent data stays in line).
   // seventh and eighth: text and FIN.
   const fin = (flags & TCP_FIN) !== 0;
   if (data.length > 0 || fin) {
     if (dropText) s.ackNow = true; // a zero-window probe: answer with the current window
-    else dataArrives(s, seq, data, fin, now, segs, seg, pkt.gso ?? 0);
+    else dataArrives(s, seq, data, fin, now, segs, seg, pkt.gso ?? 0, pkt.tos);
   }
   if (!closed(s)) transmit(s);
 }
@@ -272,7 +270,7 @@ function synSentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number):
         return;
       }
       // RFC 7413 §4.2.2: data on the SYN-ACK of a Fast Open is taken (Linux tcp_fastopen_add_skb).
-      if (seg.payload.length > 0 || (flags & TCP_FIN) !== 0) dataArrives(s, s.rcvNxt, seg.payload, (flags & TCP_FIN) !== 0, now, 1, seg, 0);
+      if (seg.payload.length > 0 || (flags & TCP_FIN) !== 0) dataArrives(s, s.rcvNxt, seg.payload, (flags & TCP_FIN) !== 0, now, 1, seg, 0, pkt.tos);
     }
     if (closed(s)) return;
     if (writePending) {
@@ -510,10 +508,10 @@ function rearmTimers(s: TcpSocket, advanced: boolean): void {
 
 /**
  * RFC 9293 §3.10.7.4 seventh (segment text) and eighth (FIN), Linux tcp_data_queue; when to ACK
- * is delack.ts's. `seg` and `gso` describe the arriving segment (its header, flags, and the size
- * of the segments a coalesced one stands for).
+ * is delack.ts's. `seg`, `gso` and `tos` describe the arriving segment (its header, flags, the size
+ * of the segments a coalesced one stands for, its IP ECN bits).
  */
-function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, now: number, segs: number, seg: TcpRepr, gso: number): void {
+function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, now: number, segs: number, seg: TcpRepr, gso: number, tos: number): void {
   const st = s.state;
   // In CLOSE-WAIT, CLOSING, LAST-ACK and TIME-WAIT the peer already sent its FIN: ignore.
   if (st !== ESTABLISHED && st !== FIN_WAIT_1 && st !== FIN_WAIT_2) return;
@@ -552,6 +550,7 @@ function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, 
   }
   if (seq !== s.rcvNxt) {
     // Out of order: hold it, and ACK at once (RFC 5681 §4.2) with SACK blocks (RFC 2018 §4).
+    if (s.ecnFlags !== 0) ecnReceive(s, seg, tos); // Linux tcp_data_queue_ofo: tcp_ecn_check_ce first
     s.ooo.insert(seq, data, fin);
     s.tcp.stats.TCPOFOQueue++;
     s.ackPending |= ACK_SCHED;
@@ -563,6 +562,8 @@ function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, 
     // Linux tcp_event_data_recv: the delayed-ACK engine learns from every in-order arrival.
     const remnant = (seg.flags & (TCP_PSH | TCP_FIN | TCP_RST | TCP_SYN | TCP_URG)) !== 0;
     eventDataRecv(s, gso > 0 && gso < len ? gso : len, seg.headerLength, remnant, now);
+    // RFC 3168 §6.1.3: CWR from the sender, CE marks on its data (Linux: at the end of tcp_event_data_recv).
+    if (s.ecnFlags !== 0) ecnReceive(s, seg, tos);
     s.recvQ.push(data);
     s.rcvNxt = seqAdd(s.rcvNxt, len);
     s.bytesReceived += len;
