@@ -275,21 +275,9 @@ export class Sys implements SocketCalls {
 
   writev(fd: number, chunks: readonly Uint8Array[]): number {
     const f = this.file(fd);
-    let r: number;
-    if (f === undefined) r = -EBADF;
-    else if (!Array.isArray(chunks)) r = -EINVAL;
-    else if (f.sock.type === SOCK_DGRAM) r = f.sock.sendto(chunks);
-    else {
-      // A stream takes the chunks in order until one is taken only in part.
-      r = 0;
-      for (const c of chunks) {
-        if (c.length === 0) continue;
-        const n = f.sock.write(c);
-        if (n < 0) { if (r === 0) r = n; break; }
-        r += n;
-        if (n < c.length) break;
-      }
-    }
+    // One send of the whole iovec (Linux do_writev -> sock_sendmsg): a stream queues every piece
+    // it has room for and then pushes once (tcp_sendmsg), so a corked write pair leaves together.
+    const r = f === undefined ? -EBADF : !Array.isArray(chunks) ? -EINVAL : f.sock.sendto(chunks);
     if (this.tracing) this.emit(`writev(${fd}, [${chunks.length} chunks]) = ${ret(r)}`);
     return r;
   }

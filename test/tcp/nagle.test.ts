@@ -45,3 +45,40 @@ test('TCP_CORK: partial segments wait until uncorked; full ones go', async () =>
   assert.deepEqual(segs.filter((x) => x.len > 0).map((x) => x.len), [1448, 1448, 115]);
   assert.equal(drain(s).data.length, 3011);
 });
+
+test('a writev is one send (Linux tcp_sendmsg): a corked 200 + 2 byte reply leaves as one segment, and 20 request/response rounds take no delayed-ACK waits', async () => {
+  const p = pair();
+  p.link.impair({ latency: 1 });
+  const segs = tapSegments(p.link, p.world);
+  const srv = p.b.net.createServer((s) => {
+    s.on('data', () => {
+      s.cork();
+      s.write(Buffer.alloc(200, 0x68));
+      s.write(Buffer.from('\r\n'));
+      s.uncork();
+    });
+  }).listen(80);
+  const c = p.a.net.connect(80, '10.0.0.2');
+  await new Promise<void>((r) => c.once('connect', () => r()));
+  const t0 = p.world.now();
+  let rounds = 0;
+  let took = -1;
+  let got = 0;
+  c.on('data', (d: Buffer) => {
+    got += d.length;
+    if (got < 202) return;
+    got = 0;
+    if (++rounds === 20) { took = p.world.now() - t0; return; }
+    c.write('GET /\r\n\r\n');
+  });
+  c.write('GET /\r\n\r\n');
+  await p.world.run({ for: 1000 });
+  assert.equal(rounds, 20);
+  const replies = segs.filter((x) => x.src === '10.0.0.2' && x.len > 0);
+  assert.equal(replies.length, 20, show(segs));
+  assert.ok(replies.every((x) => x.len === 202 && x.flags === 'PSH,ACK'), show(replies));
+  // Each round is one round trip on a 1 ms link: no 40 ms delayed ACK holds a reply's tail.
+  assert.ok(took < 20 * 2 + 5, `20 rounds took ${took} ms`);
+  c.destroy();
+  srv.close();
+});
