@@ -12,7 +12,7 @@ import { synDataSpace } from './fastopen.js';
 import { cwndQuota, tsoSegs, tsoShouldDefer } from './tso.js';
 import { ecnSend, synEcnFlags } from './ecn.js';
 import { mssForMtu } from './options.js';
-import { RTX_PROBE } from './lazy-timer.js';
+import { RTX_PROBE, RTX_REO } from './lazy-timer.js';
 import { scheduleLossProbe } from './tlp.js';
 import { eventAckSent, eventDataSent } from './delack.js';
 import { seqAdd, seqGt, seqLt, seqMax, seqSub } from './seq.js';
@@ -296,6 +296,10 @@ function sendNew(s: TcpSocket, force: boolean): void {
     const iw = initialWindow(s);
     if (s.cwnd > iw) s.cwnd = iw;
   }
+  // A reordering timer due now (rack.ts) is about to deem segments lost: their retransmissions
+  // take the window before new data does (Linux tcp_xmit_recovery before tcp_data_snd_check).
+  const rt = s.rtxTimer;
+  if (rt.earlyKind === RTX_REO && rt.earlyAt <= now) return;
   for (;;) {
     const skb = q.unsent();
     if (skb === undefined) return;

@@ -67,10 +67,9 @@ export function onRetransmitTimer(s: TcpSocket, kind: RtxKind): void {
 function onReoTimer(s: TcpSocket): void {
   const st = s.state;
   if (st !== ESTABLISHED && st !== CLOSE_WAIT && st !== FIN_WAIT_1 && st !== CLOSING && st !== LAST_ACK) return;
-  if (s.sndUna === s.sndNxt) return;
   const now = s.tcp.sched.now();
-  if (rackDetectLoss(s, now) === 0) return;
-  if (s.caState < CA_RECOVERY) enterRecovery(s, now);
+  // New data waited for this decision (output.ts sendNew): it goes now, lost segments first.
+  if (s.sndUna !== s.sndNxt && rackDetectLoss(s, now) > 0 && s.caState < CA_RECOVERY) enterRecovery(s, now);
   transmit(s);
 }
 
