@@ -77,6 +77,8 @@ export function parseDuration(v: number | string, what = 'duration'): number {
   throw new RangeError(`${what}: cannot parse '${v}'`);
 }
 
+const noop = (): void => {};
+
 /** Counts the handles that hold a program alive (see Scheduler.refOwner). */
 export interface RefCounter {
   refHandle(): void;
@@ -230,6 +232,19 @@ export class Scheduler {
       }
     };
     return (...args: A) => { resource.runInAsyncScope(guarded, null, args); };
+  }
+
+  /**
+   * A request made now (libuv's uv_req_t: a getaddrinfo, a getnameinfo): it holds the program
+   * whose code made it alive until the returned function is called, once it completed (an
+   * active request keeps Node's loop alive whatever the handles do).
+   */
+  request(): () => void {
+    const owner = this.refOwner?.() ?? null;
+    if (owner === null) return noop;
+    owner.refHandle();
+    let open = true;
+    return () => { if (open) { open = false; owner.unrefHandle(); } };
   }
 
   /** Number of events still scheduled (including unref'd ones). */

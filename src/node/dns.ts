@@ -183,7 +183,12 @@ export function createDns(host: DnsHost): DnsModule {
   }
 
   /** getaddrinfo(): the table, then DNS; answers from a later event, never synchronously. */
-  function getaddrinfo(hostname: string, family: number, order: ResultOrder, cb: (err: NodeJS.ErrnoException | null, list?: LookupAddress[]) => void): void {
+  function getaddrinfo(hostname: string, family: number, order: ResultOrder, done: (err: NodeJS.ErrnoException | null, list?: LookupAddress[]) => void): void {
+    // Node's GetAddrInfoReqWrap is an active request: the program waits for it.
+    const release = host.sched.request();
+    const cb = (err: NodeJS.ErrnoException | null, list?: LookupAddress[]): void => {
+      try { done(err, list); } finally { release(); }
+    };
     host.sched.after(0, () => {
       const local = fromTable(hostname, family);
       if (local.length > 0) { cb(null, sorted(local, order)); return; }
@@ -266,8 +271,12 @@ export function createDns(host: DnsHost): DnsModule {
   }
 
   /** getnameinfo(NI_NAMEREQD): the address's name (the table, then a PTR query) and the port's service. */
-  function getnameinfo(address: string, port: number, cb: (err: NodeJS.ErrnoException | null, hostname?: string, service?: string) => void): void {
+  function getnameinfo(address: string, port: number, done: (err: NodeJS.ErrnoException | null, hostname?: string, service?: string) => void): void {
     const service = SERVICES.get(port) ?? String(port);
+    const release = host.sched.request(); // GetNameInfoReqWrap, as getaddrinfo's
+    const cb = (err: NodeJS.ErrnoException | null, hostname?: string, svc?: string): void => {
+      try { done(err, hostname, svc); } finally { release(); }
+    };
     host.sched.after(0, () => {
       const want = canonicalIP(address);
       const row = host.hostsTable().find((e) => canonicalIP(e.address) === want);

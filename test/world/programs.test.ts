@@ -121,3 +121,12 @@ test('programs\' node:http is their host\'s: a server and a client program talk 
   assert.ok(server.running);
   await world.close();
 });
+
+test('a pending name lookup keeps a program running (an active request, as in Node)', async () => {
+  const { world, hosts: [a] } = lan();
+  const p = a.spawn(fixture('lookup-late.cjs'), { args: ['b'], silent: true });
+  const out = collect(p.stdout);
+  assert.deepEqual(await p.exited(), { code: 0, signal: null });
+  assert.equal(out(), '10.0.0.2\n');
+  await world.close();
+});
