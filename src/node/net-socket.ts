@@ -3,7 +3,7 @@
 // queued while connecting, half-open sockets, timeouts (on the network's clock), and
 // RFC 8305 connection racing when a name resolves to several addresses.
 import { ADDRCONFIG } from 'node:dns';
-import { isIP, type BlockList } from 'node:net';
+import { isIP, Socket as NodeNetSocket, type BlockList } from 'node:net';
 import { addAbortListener } from 'node:events';
 import { Duplex, type DuplexOptions } from 'node:stream';
 import type { Timer } from '../links/clock.js';
@@ -126,6 +126,30 @@ class IdleTimer {
     this.closed = true;
     if (this.timer !== null) { this.timer.cancel(); this.timer = null; }
   }
+  /** When activity last refreshed it (the scheduler's ms). */
+  get start(): number { return this.last; }
+}
+
+/**
+ * node:net keeps a socket's inactivity timer under a symbol (lib/net.js kTimeout), which Node's
+ * own sockets read on their `_parent` chain: a TLS socket's traffic refreshes the timer of the
+ * socket under it (`_unrefTimer`). Found by its description, on a socket of Node's.
+ */
+const kNodeTimeout = Object.getOwnPropertySymbols(new NodeNetSocket()).find((k) => k.description === 'timeout');
+
+/** A host socket's timer as Node's code reads one (Timeout's `_idleTimeout`, `_idleStart`, `refresh()`). */
+class TimeoutView {
+  /** The socket's timer when last seen (a cleared one keeps its `_idleStart`, as Node's). */
+  private seen: IdleTimer | null = null;
+  constructor(private readonly socket: NetSocket) {}
+  private get timer(): IdleTimer | null {
+    const t = (this.socket as unknown as { idleTimer: IdleTimer | null }).idleTimer;
+    if (t !== null) this.seen = t;
+    return t;
+  }
+  get _idleTimeout(): number { return this.timer?.ms ?? -1; }
+  get _idleStart(): number | undefined { return (this.timer ?? this.seen)?.start; }
+  refresh(): this { this.timer?.refresh(); return this; }
 }
 
 function timerDuration(msecs: unknown, name: string): number {
@@ -1078,6 +1102,23 @@ function socketToDnsFamily(family: unknown): number | string | undefined {
  * A failed bind may only show at listen/connect time, and a failed bind followed by connect
  * binds to a random port: check the port is the one asked for (Node's checkBindError).
  */
+if (kNodeTimeout !== undefined) {
+  const views = new WeakMap<NetSocket, TimeoutView>();
+  Object.defineProperty(NetSocket.prototype, kNodeTimeout, {
+    configurable: true,
+    get(this: NetSocket): TimeoutView | null {
+      // null until a timeout is set, as Node's; then the same object (`_idleTimeout` -1 once cleared).
+      let v = views.get(this);
+      if (v === undefined) {
+        if ((this as unknown as { idleTimer: IdleTimer | null }).idleTimer === null) return null;
+        v = new TimeoutView(this);
+        views.set(this, v);
+      }
+      return v;
+    },
+  });
+}
+
 export function checkBindError(err: number, port: number, handle: NetHandle): number {
   const h = extras(handle);
   if (err === 0 && port > 0 && typeof h.getsockname === 'function') {

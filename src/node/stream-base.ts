@@ -46,6 +46,7 @@ type JSStreamClass = new () => JSStreamHandle;
 const NodeSocket = net.Socket;
 type NodeSocket = net.Socket;
 const NodeTLSSocket = tls.TLSSocket;
+const nodeCreateSecureContext = tls.createSecureContext;
 
 let JSStream: JSStreamClass | null = null;
 
@@ -55,7 +56,8 @@ let JSStream: JSStreamClass | null = null;
  */
 function jsStreamClass(): JSStreamClass {
   if (JSStream !== null) return JSStream;
-  const probe = new NodeTLSSocket(new PassThrough());
+  // Its own context: a program may have replaced tls.createSecureContext (Node's tests do).
+  const probe = new NodeTLSSocket(new PassThrough(), { secureContext: nodeCreateSecureContext() });
   const parent = (probe as unknown as { _handle: { _parent?: object } | null })._handle?._parent;
   probe.destroy();
   if (parent === undefined || typeof (parent as JSStreamHandle).readBuffer !== 'function') {
@@ -91,7 +93,8 @@ export function hostSocketOf(s: NodeSocket): NetSocket | undefined {
  * A node:net Socket (Node's own class) whose handle is a StreamBase over `raw`'s stream handle.
  * From then on the handle's reads, EOF and errors go to whatever consumes the StreamBase (TLS,
  * HTTP/2), not to `raw`'s Duplex. Destroying either socket destroys the other. `raw` may still
- * be connecting: the StreamBase takes the handle it ends up connected with.
+ * be connecting, or not yet connecting: the StreamBase takes the handle it ends up connected
+ * with (writes wait for it).
  */
 export function toStreamBase(raw: NetSocket): NodeSocket {
   const known = (raw as unknown as { [kStreamBase]?: NodeSocket })[kStreamBase];
@@ -99,6 +102,10 @@ export function toStreamBase(raw: NetSocket): NodeSocket {
   const js = new (jsStreamClass())();
   let handle: NetHandle | null = null;
   let rawClosed = false;
+  // `raw` closed first (destroyed by its owner): `sock` closes in the same turn, as a socket of
+  // Node's does when the socket under it emits 'close' (its consumers see it closed at once).
+  let closingWithRaw = false;
+  let closeCallback: (() => void) | null = null;
   let eof = false;
   const pendingWrites: Array<() => void> = [];
 
@@ -157,8 +164,14 @@ export function toStreamBase(raw: NetSocket): NodeSocket {
   };
   js.isClosing = (): boolean => rawClosed || (handle !== null && handle.isClosed);
   js.close = (cb?: () => void): void => {
-    if (rawClosed) { if (cb) setImmediate(cb); return; }
-    if (cb) raw.once('close', () => cb());
+    if (rawClosed) {
+      if (cb === undefined) return;
+      if (closingWithRaw) closeCallback = cb; else setImmediate(cb);
+      return;
+    }
+    // A handle's close callback comes after the ticks queued so far (libuv's close phase): a
+    // socket with no handle yet emits 'close' on the next tick, so wait for an immediate.
+    if (cb) raw.once('close', raw._handle === null ? () => setImmediate(cb) : () => cb());
     raw.destroy();
   };
   js.getsockname = (out: SockNameOut): number => extras(raw._handle).getsockname?.(out) ?? UV_EBADF;
@@ -170,23 +183,32 @@ export function toStreamBase(raw: NetSocket): NodeSocket {
 
   const sock = new NodeSocket({ handle: js, manualStart: true, allowHalfOpen: raw.allowHalfOpen } as ConstructorParameters<typeof NodeSocket>[0]);
   Object.defineProperty(sock, kStreamBase, { value: raw });
+  // Node's sockets refresh the timers of their `_parent` chain: traffic through TLS or HTTP/2
+  // keeps `raw`'s inactivity timeout (raw.setTimeout) from firing, as over a socket of Node's.
+  (sock as unknown as { _parent: unknown })._parent = raw;
   Object.defineProperty(raw, kStreamBase, { value: sock });
   const s = sock as unknown as { connecting: boolean; _host: string | null };
   s._host = raw._host;
-  if (raw.connecting) {
+  if (raw._handle !== null && !raw.connecting) {
+    adopt();
+  } else {
+    // Connecting, or not yet told where to (connected later: TLS's argument checks come first).
     s.connecting = true;
     raw.once('connect', () => {
       adopt();
       s.connecting = false;
       sock.emit('connect');
     });
-  } else {
-    adopt();
   }
   raw.on('error', (err: Error) => { if (!sock.destroyed) sock.destroy(err); });
   raw.once('close', () => {
     rawClosed = true;
-    if (!sock.destroyed) sock.destroy();
+    if (sock.destroyed) return;
+    closingWithRaw = true;
+    try { sock.destroy(); } finally { closingWithRaw = false; }
+    const cb = closeCallback;
+    closeCallback = null;
+    cb?.();
   });
   return sock;
 }

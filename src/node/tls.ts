@@ -85,26 +85,38 @@ export function createTls(host: TlsHost): TlsModule {
   }
 
   // Node's TLSSocket, given a host socket's StreamBase instead of the host socket. Instances
-  // are Node's TLSSocket's (the prototype is shared), subclasses work through new.target.
+  // are Node's TLSSocket's (the prototype is shared), subclasses work through new.target. With
+  // no socket, Node's would make a native TCP handle and connect() it to the machine's network:
+  // here it gets a host socket not yet connected, which its connect() connects.
   const TLSSocket = function TLSSocket(this: unknown, socket?: unknown, options?: unknown): nodeTls.TLSSocket | void {
+    let raw: NetSocket | null = null;
+    if (socket == null) {
+      const o = options !== null && typeof options === 'object' ? options as Options : {};
+      raw = new host.net.Socket({ allowHalfOpen: o.allowHalfOpen === true }) as unknown as NetSocket;
+      socket = raw;
+    }
     const args = [asStreamBase(socket), options];
-    if (new.target !== undefined) return Reflect.construct(NodeTLSSocket, args, new.target) as nodeTls.TLSSocket;
-    if (this instanceof NodeTLSSocket) { (NodeTLSSocket as unknown as (...a: unknown[]) => void).apply(this, args); return; }
-    return Reflect.construct(NodeTLSSocket, args) as nodeTls.TLSSocket;
+    let self: nodeTls.TLSSocket;
+    if (new.target !== undefined) self = Reflect.construct(NodeTLSSocket, args, new.target) as nodeTls.TLSSocket;
+    else if (this instanceof NodeTLSSocket) { (NodeTLSSocket as unknown as (...a: unknown[]) => void).apply(this, args); self = this; }
+    else self = Reflect.construct(NodeTLSSocket, args) as nodeTls.TLSSocket;
+    if (raw !== null) connectLater(self, raw);
+    return self;
   } as unknown as typeof nodeTls.TLSSocket;
   TLSSocket.prototype = NodeTLSSocket.prototype;
   Object.setPrototypeOf(TLSSocket, NodeTLSSocket);
 
   /**
    * tls.connect(options[, cb]), (port[, host][, options][, cb]), (path[, options][, cb]): the
-   * transport is a host socket (options.socket if given, else one connected here).
+   * transport is a host socket (options.socket if given, else one connected here once Node's
+   * TLS has checked the options and made its socket, in Node's order).
    */
   function connect(...args: unknown[]): nodeTls.TLSSocket {
     const [options, cb] = normalizeConnectArgs(args);
     const o = withTlsDefaults(host, options, false) as Options;
     let raw: NetSocket | null = null;
     if (o.socket == null) {
-      raw = host.net.connect(transportOptions(o));
+      raw = new host.net.Socket(transportOptions(o)) as unknown as NetSocket;
       o.socket = toStreamBase(raw);
     } else {
       o.socket = asStreamBase(o.socket);
@@ -112,8 +124,18 @@ export function createTls(host: TlsHost): TlsModule {
     const socket = cb ? nodeConnect(o as nodeTls.ConnectionOptions, cb) : nodeConnect(o as nodeTls.ConnectionOptions);
     if (raw !== null) {
       // What Node's tls.connect does for the socket it connects itself.
+      useOnread(socket, o.onread);
       if (o.timeout) socket.setTimeout(o.timeout as number);
       for (const ev of CONNECT_EVENTS) raw.on(ev, (...a: unknown[]) => socket.emit(ev, ...a));
+      ownTransport(socket, raw);
+      // An aborted `signal` stops the connection attempts (Node's TLSSocket marks itself).
+      Object.defineProperty(raw, '_aborted', { configurable: true, get: () => (socket as unknown as { _aborted?: boolean })._aborted === true, set: () => {} });
+      try {
+        raw.connect(transportOptions(o));
+      } catch (err) {
+        raw.destroy();
+        throw err;
+      }
     }
     return socket;
   }
@@ -139,6 +161,63 @@ export function createTls(host: TlsHost): TlsModule {
     });
   }
   return mod as unknown as TlsModule;
+}
+
+/**
+ * A TLSSocket made without a socket: its connect() (net.Socket's arguments) connects `raw`, the
+ * host socket under it; the handshake starts once connected, as on Node's.
+ */
+function connectLater(tlsSocket: nodeTls.TLSSocket, raw: NetSocket): void {
+  Object.defineProperty(tlsSocket, 'connect', {
+    configurable: true,
+    writable: true,
+    value: function connect(this: nodeTls.TLSSocket, ...args: unknown[]): nodeTls.TLSSocket {
+      const [options, cb] = normalizeArgs(args);
+      if (typeof cb === 'function') this.once('connect', cb);
+      ownTransport(this, raw);
+      for (const ev of CONNECT_EVENTS) raw.on(ev, (...a: unknown[]) => this.emit(ev, ...a));
+      if (options.timeout) this.setTimeout(options.timeout as number);
+      raw.connect(options);
+      return this;
+    },
+  });
+}
+
+/**
+ * The transport's own errors (a failed connect) destroy the TLS socket first, with the error, as
+ * Node's own connection failing does; through the StreamBase's socket they would close it
+ * under the TLS socket and reach it as a TLS error.
+ */
+function ownTransport(tlsSocket: nodeTls.TLSSocket, raw: NetSocket): void {
+  raw.prependListener('error', (err: Error) => { if (!tlsSocket.destroyed) tlsSocket.destroy(err); });
+}
+
+/**
+ * Node's `onread` option of a socket (a buffer of the caller's that every read lands in, handed
+ * to a callback instead of 'data'), for a TLS socket Node made over a host socket (Node takes
+ * it only from sockets it connects itself). What net.Socket's constructor and initSocketHandle
+ * do with it, on the same fields (found by their names: lib/internal/stream_base_commons.js).
+ */
+function useOnread(socket: nodeTls.TLSSocket, onread: unknown): void {
+  if (onread === null || typeof onread !== 'object') return;
+  const { buffer, callback } = onread as { buffer?: unknown; callback?: unknown };
+  if (!(buffer instanceof Uint8Array || typeof buffer === 'function') || typeof callback !== 'function') return;
+  const key = (name: string): symbol | undefined => Object.getOwnPropertySymbols(socket).find((k) => k.description === name);
+  const kBuffer = key('kBuffer');
+  const kBufferCb = key('kBufferCb');
+  const kBufferGen = key('kBufferGen');
+  const handle = (socket as unknown as { _handle: unknown })._handle as { useUserBuffer?: (b: Uint8Array) => void } | null;
+  if (kBuffer === undefined || kBufferCb === undefined || kBufferGen === undefined || typeof handle?.useUserBuffer !== 'function') return;
+  const s = socket as unknown as Record<symbol, unknown>;
+  let userBuf: unknown = buffer;
+  if (typeof buffer === 'function') {
+    s[kBufferGen] = buffer;
+    userBuf = (buffer as () => unknown)();
+    if (!(userBuf instanceof Uint8Array)) { s[kBuffer] = true; s[kBufferCb] = callback; return; }
+  }
+  s[kBuffer] = userBuf;
+  s[kBufferCb] = callback;
+  handle.useUserBuffer(userBuf as Uint8Array);
 }
 
 /** tls.connect's arguments as [options, cb?] (Node's normalizeConnectArgs: a later options object is merged in). */

@@ -25,6 +25,8 @@ import { createHttp, createHttps } from '../node/http.js';
 import { createHttp2 } from '../node/http2.js';
 import { createDispatcher } from '../node/fetch.js';
 import { resolverKeys } from '../node/dns-resolver.js';
+import { isHostSocket, toStreamBase } from '../node/stream-base.js';
+import { StreamHandle } from '../handles/stream.js';
 
 const require = createRequire(import.meta.url);
 const kInstalled = Symbol.for('usernet.register');
@@ -78,10 +80,11 @@ export function install(): Registered {
   // at each use as Node does; sockets on the process's own descriptors (stdio, child pipes)
   // stay Node's.
   const realNet = require('node:net') as Record<string, unknown>;
+  const nodeSocket = realNet.Socket as new (options?: object) => object;
   const net = createNet({
     loop: { sys: host.sys, sched: k.sched },
     lookup: (hostname, options, callback) => { (dns.lookup as LookupFunction)(hostname, options, callback); },
-    nativeSocket: realNet.Socket as new (options?: object) => object,
+    nativeSocket: nodeSocket,
     perf: host.perf_hooks,
     nativeServer: realNet.Server as new () => object,
   });
@@ -89,6 +92,12 @@ export function install(): Registered {
     'getDefaultAutoSelectFamily', 'setDefaultAutoSelectFamily', 'getDefaultAutoSelectFamilyAttemptTimeout',
     'setDefaultAutoSelectFamilyAttemptTimeout', '_normalizeArgs', '_setSimultaneousAccepts'] as const) {
     realNet[name] = net[name];
+  }
+  // Node's TLSSocket calls node:net's Socket.prototype methods kept under symbols on itself
+  // (kReinitializeHandle...): Node's own, on the host's prototype (host sockets have theirs).
+  const nodeSocketProto = nodeSocket.prototype as object;
+  for (const key of Object.getOwnPropertySymbols(nodeSocketProto)) {
+    if (!(key in net.Socket.prototype)) Object.defineProperty(net.Socket.prototype, key, Object.getOwnPropertyDescriptor(nodeSocketProto, key)!);
   }
 
   // perf_hooks: observers of 'net' and 'dns' entries see the host's (connects, lookups).
@@ -106,6 +115,18 @@ export function install(): Registered {
   const realTls = require('node:tls') as Record<string, unknown>;
   for (const name of ['connect', 'createServer', 'Server', 'TLSSocket'] as const) realTls[name] = tls[name];
   const http = createHttp(net);
+  // Node's HTTP parser reading a socket itself (parser.consume(socket._handle), C++ reading a
+  // StreamBase): a host socket's handle is read through its StreamBase (stream-base.ts).
+  const parserProto = (require('node:_http_common') as { HTTPParser: { prototype: Record<string, unknown> } }).HTTPParser.prototype;
+  const consume = parserProto.consume as (this: unknown, handle: unknown) => unknown;
+  parserProto.consume = function (this: unknown, handle: unknown): unknown {
+    const owner = handle instanceof StreamHandle ? handle.owner : null;
+    return consume.call(this, isHostSocket(owner) ? (toStreamBase(owner) as unknown as { _handle: unknown })._handle : handle);
+  };
+  // Node's own Agent class took node:net's createConnection when it loaded, before the line
+  // above re-pointed node:net: agents of that class (require('_http_agent').Agent, and classes
+  // extending it) connect through the host too.
+  (require('node:_http_agent') as { Agent: { prototype: Record<string, unknown> } }).Agent.prototype.createConnection = net.createConnection;
   const realHttp = require('node:http') as Record<string, unknown>;
   for (const name of ['Server', 'createServer', 'Agent'] as const) realHttp[name] = http[name];
   realHttp.globalAgent = http.globalAgent; // node:http's setter: the agent ClientRequest falls back to

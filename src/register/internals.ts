@@ -42,7 +42,15 @@ export function exposeToInternals(host: DgramHost, dgramSocket: { prototype: obj
     // a program (and the leak check of Node's tests) would not otherwise see: taken away again.
     const g = globalThis as Record<string, unknown>;
     const had = ['internalBinding', 'primordials'].filter((k) => k in g);
-    internalBinding = (require('internal/test/binding') as { internalBinding: (name: string) => Binding }).internalBinding;
+    // Its load warns ("These APIs are for internal testing only"): the program did not ask for
+    // it, and some of Node's tests fail on any warning.
+    const emitWarning = process.emitWarning;
+    process.emitWarning = () => {};
+    try {
+      internalBinding = (require('internal/test/binding') as { internalBinding: (name: string) => Binding }).internalBinding;
+    } finally {
+      process.emitWarning = emitWarning;
+    }
     for (const k of ['internalBinding', 'primordials']) if (!had.includes(k)) delete g[k];
   } catch {
     return; // internals not reachable
