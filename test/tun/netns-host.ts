@@ -153,6 +153,9 @@ if (listenError) {
   r.kernelServer = { exit, out: kernelServer.output().trim().split('\n').pop() };
 }
 
+// Frames the interface sent in this macrotask are written in one batch at the next immediate:
+// let that batch go before both counters are read together.
+await new Promise((resolve) => setImmediate(resolve));
 r.stats = { ...dev.stats };
 r.iface = { ...dev.iface.stats };
 dev.close();
