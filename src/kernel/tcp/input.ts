@@ -389,17 +389,22 @@ function ackArrives(s: TcpSocket, seg: TcpRepr, now: number): boolean {
   // RFC 3168 §6.1.2: an ECN echo reduces the window, once per window of data (Linux FLAG_ECE).
   if (s.ecnFlags !== 0 && ecnEcho(s, seg) && s.caState < CA_CWR) enterCwr(s, now);
   let acked = 0;
+  const sacked0 = s.sackedBytes;
   if (seqGt(ack, s.sndUna)) acked = cleanAcked(s, ack, seg, now, rack);
+  const sacked1 = s.sackedBytes;
   let sackNew = false;
   const blocks = seg.options.sack;
   if (s.sackOk && blocks !== undefined) sackNew = sackUpdate(s, blocks, ack, now);
+  // Linux tcp_ack's `delivered`: what this ACK acknowledged for the first time, cumulatively
+  // (less what was SACKed before) or selectively; the congestion window grows by it.
+  const delivered = acked - (sacked0 - sacked1) + (s.sackedBytes - sacked1);
   // RFC 5681 §2 duplicate ACK; RFC 6675 §2: with SACK, an ACK that SACKs new data.
   const plainDup = seg.payload.length === 0 && (seg.flags & TCP_FIN) === 0 && s.sndWnd === oldWnd && s.sndWnd > 0;
   const dup = acked === 0 && seqLt(s.sndUna, s.sndNxt) && (s.sackOk ? sackNew : plainDup);
   if (rack) rackAckDone(s, now);
   // RFC 8985 §7.4: an ACK during a loss probe episode.
   if (s.tlp.active) tlpOnAck(s, ack, acked === 0 && plainDup && blocks === undefined, now);
-  if (acked > 0 || dup || sackNew) ackRecovery(s, acked, dup, sackNew, priorUna, now);
+  if (acked > 0 || dup || sackNew) ackRecovery(s, acked, delivered, dup, sackNew, priorUna, now);
   if (seqGe(s.sndUna, s.maxFlightSeq)) { s.maxFlight = s.inFlight; s.maxFlightSeq = s.sndNxt; }
   rearmTimers(s, acked > 0);
 
@@ -439,7 +444,7 @@ function cleanAcked(s: TcpSocket, ack: number, seg: TcpRepr, now: number, rack: 
     if (seqLe(skb.end, ack)) {
       const u = units(skb);
       // RFC 8985 §6.2: a segment delivered now (SACKed ones were told when SACKed).
-      if (rack && !skb.sacked) rackDelivered(s, skb, skb.end, now, tsecr);
+      if (rack && !skb.sacked) rackDelivered(s, skb, skb.end, now, tsecr, true);
       if (skb.sacked) s.sackedBytes -= u;
       else if (skb.lost) s.lostBytes -= u;
       if (skb.retrans) s.retransBytes -= u;
@@ -450,7 +455,7 @@ function cleanAcked(s: TcpSocket, ack: number, seg: TcpRepr, now: number, rack: 
     }
     if (seqLt(skb.seq, ack)) {
       const n = seqSub(ack, skb.seq);
-      if (rack && !skb.sacked) rackDelivered(s, skb, ack, now, tsecr);
+      if (rack && !skb.sacked) rackDelivered(s, skb, ack, now, tsecr, true);
       if (skb.sacked) s.sackedBytes -= n;
       else if (skb.lost) s.lostBytes -= n;
       if (skb.retrans) s.retransBytes -= n;

@@ -74,6 +74,9 @@ export function initTransfer(s: TcpSocket): void {
   s.rack.fack = s.sndUna; // RFC 8985 §6.2 step 3: nothing delivered yet
   s.cwndLimitedSeq = s.sndUna;
   s.sndSml = s.sndUna;
+  // Linux tcp_finish_connect / tcp_create_openreq_child: the handshake counts as the last
+  // arrival, so data sent right after it (a waiting writer's) is a reply: ping-pong (delack.ts).
+  s.lrcvtime = now;
   s.pushedSeq = s.sndNxt;
   s.rcvWup = s.rcvNxt;
   // Linux tcp_init_buffer_space: the receive-space estimate starts at ten segments.

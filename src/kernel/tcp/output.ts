@@ -17,7 +17,7 @@ import { scheduleLossProbe } from './tlp.js';
 import { eventAckSent, eventDataSent } from './delack.js';
 import { seqAdd, seqGt, seqLt, seqMax, seqSub } from './seq.js';
 import { CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, LAST_ACK } from './state.js';
-import { CA_RECOVERY } from './tcb.js';
+import { CA_CWR, CA_RECOVERY } from './tcb.js';
 import type { Tcp } from './index.js';
 import type { TcpSocket } from './socket.js';
 
@@ -222,6 +222,8 @@ function sendSkb(s: TcpSocket, skb: Skb, retrans: boolean, gso = 0): number {
   skb.txCount++;
   skb.txOrder = ++s.rack.txOrder;
   q.tsPush(skb); // RFC 8985 §6.1: the latest transmission time orders the chunks for RACK
+  // RFC 6937 prr_out (Linux tcp_write_xmit / tcp_xmit_retransmit_queue): segments sent while the window is being reduced.
+  if (s.caState === CA_CWR || s.caState === CA_RECOVERY) s.prrOut += tso > 0 ? Math.ceil(len / tso) : 1;
   if (len > 0) {
     s.dataSegsOut += tso > 0 ? Math.ceil(len / tso) : 1;
     eventDataSent(s, now);

@@ -68,6 +68,9 @@ export class RackState {
   ackXmitTs = -1;
   ackEndSeq = 0;
   ackOrder = 0;
+  /** The round trip of the last segment this ACK delivered (RACK.rtt), and whether a cumulatively acknowledged one set it. */
+  ackRtt = 0;
+  ackRttCum = false;
   /** This ACK delivered out of order: 1 seen by SACK, 2 by the echoed timestamp of a retransmitted segment's original. */
   ackReordered = 0;
   /** This ACK carried a D-SACK block (RFC 2883), ending at dsackEnd. */
@@ -77,6 +80,12 @@ export class RackState {
   advanced = false;
   /** Chunks the last loss detection deemed lost. */
   marked = 0;
+  /**
+   * ACKs whose congestion response waits for the reordering timer due now (recovery.ts
+   * ackRecovery): SND.UNA before the first, bytes acknowledged and delivered, whether one was a
+   * duplicate or SACKed new data.
+   */
+  readonly deferred = { on: false, priorUna: 0, acked: 0, delivered: 0, dup: false, sackNew: false };
 
   /**
    * RFC 8985 §6.2 step 1: an RTT measurement (RFC 6298 / RFC 7323) at time `now` updates the
@@ -133,6 +142,7 @@ export function rackAckStart(s: TcpSocket): void {
   const r = s.rack;
   r.priorFack = r.fack;
   r.ackXmitTs = -1;
+  r.ackRttCum = false;
   r.ackReordered = 0;
   r.dsack = false;
 }
@@ -141,7 +151,7 @@ export function rackAckStart(s: TcpSocket): void {
  * A chunk newly delivered by the ACK being processed, cumulatively (`tsecr`: the ACK's echoed
  * timestamp, -1 without) or selectively (`tsecr` -1), up to `end`.
  */
-export function rackDelivered(s: TcpSocket, skb: Skb, end: number, now: number, tsecr: number): void {
+export function rackDelivered(s: TcpSocket, skb: Skb, end: number, now: number, tsecr: number, cum = false): void {
   const r = s.rack;
   let valid = true;
   let original = !skb.everRetrans;
@@ -160,6 +170,13 @@ export function rackDelivered(s: TcpSocket, skb: Skb, end: number, now: number, 
   // RFC 8985 §6.2 step 3: an original transmission delivered below RACK.fack was reordered.
   if (seqGt(end, r.fack)) r.fack = end;
   else if (original && seqLt(end, r.priorFack)) r.ackReordered = skb.everRetrans ? 2 : 1;
+  // Linux tcp_rack_advance: RACK.rtt is the round trip of the last segment the ACK delivered, as
+  // Linux walks them (SACKed ones first, then those acknowledged cumulatively, in order): not
+  // necessarily the most recently sent one's.
+  if (valid && (cum || !r.ackRttCum)) {
+    r.ackRtt = now - skb.sentAt;
+    if (cum) r.ackRttCum = true;
+  }
   if (valid && (r.ackXmitTs < 0 || sentAfter(skb.txOrder, end, r.ackOrder, r.ackEndSeq))) {
     r.ackXmitTs = skb.sentAt;
     r.ackEndSeq = end;
@@ -172,7 +189,7 @@ export function rackAckDone(s: TcpSocket, now: number): void {
   const r = s.rack;
   if (r.ackXmitTs >= 0) {
     // RFC 8985 §6.2 step 2: RACK.rtt from the most recently sent segment delivered; RACK.xmit_ts moves forward only.
-    r.rtt = now - r.ackXmitTs;
+    r.rtt = r.ackRtt;
     // usernet deviation: not below SRTT. The segment's round trip stands for how long the ones
     // sent before it should take; one that overtook them (a frame or an ACK skipping a delay, as
     // netem's reordering does) came back much faster than they can, and taken as is it made RACK
@@ -238,6 +255,7 @@ export function rackMarkLost(s: TcpSocket, skb: Skb): void {
   if (!skb.lost) {
     skb.lost = true;
     s.lostBytes += u;
+    s.lostSegs += skb.len > s.mss ? Math.ceil(skb.len / s.mss) : 1;
   }
   if (seqLt(skb.seq, s.rtxHint)) s.rtxHint = skb.seq;
   s.sendQ.tsUnlink(skb);

@@ -9,6 +9,7 @@ import { markLost, markLostBySack } from './sack.js';
 import { seqGe, seqLe } from './seq.js';
 import { CA_CWR, CA_DISORDER, CA_LOSS, CA_OPEN, CA_RECOVERY } from './tcb.js';
 import { tlpReset } from './tlp.js';
+import { RTX_REO } from './lazy-timer.js';
 import type { TcpSocket } from './socket.js';
 
 /** RFC 7661 §4 / Linux tcp_is_cwnd_limited: only a window in use may grow. */
@@ -18,23 +19,52 @@ function cwndLimited(s: TcpSocket, priorUna: number): boolean {
 }
 
 /**
- * After an ACK was processed: `acked` bytes newly acknowledged, `dup` whether it counts as a
- * duplicate ACK (RFC 5681 §2, RFC 6675 §2), `sackNew` whether it SACKed new data.
+ * After an ACK was processed: `acked` bytes newly acknowledged cumulatively, `delivered` bytes
+ * acknowledged for the first time (cumulatively or selectively: Linux tcp_ack's delivered),
+ * `dup` whether it counts as a duplicate ACK (RFC 5681 §2, RFC 6675 §2), `sackNew` whether it
+ * SACKed new data. The window grows by `delivered`, only on ACKs that advance SND.UNA (Linux
+ * tcp_may_raise_cwnd: FLAG_DATA_ACKED).
  */
-export function ackRecovery(s: TcpSocket, acked: number, dup: boolean, sackNew: boolean, priorUna: number, now: number): void {
+export function ackRecovery(s: TcpSocket, acked: number, delivered: number, dup: boolean, sackNew: boolean, priorUna: number, now: number): void {
   const rack = rackEnabled(s);
+  const lost0 = s.lostSegs;
   // Linux tcp_identify_packet_loss: RACK (RFC 8985 §6.2 step 5) when it is on, else RFC 6675 IsLost().
-  if (rack) { if (s.rack.advanced) rackOnAckDetect(s, now); }
-  else if (s.sackOk && sackNew) markLostBySack(s);
+  if (rack) {
+    if (s.rack.advanced) rackOnAckDetect(s, now);
+    const d = s.rack.deferred;
+    const t = s.rtxTimer;
+    const due = t.earlyKind === RTX_REO && t.earlyAt <= now;
+    if (!due) d.on = false; // the timer gave way (to an RTO, or nothing is outstanding)
+    else {
+      // RACK deems segments lost once the packets that arrived with this ACK are in (the
+      // reordering timer, due now): this ACK's response waits for that decision (onReoTimer).
+      if (!d.on) { d.on = true; d.priorUna = priorUna; d.acked = 0; d.delivered = 0; d.dup = false; d.sackNew = false; }
+      d.acked += acked;
+      d.delivered += delivered;
+      d.dup ||= dup;
+      d.sackNew ||= sackNew;
+      return;
+    }
+  } else if (s.sackOk && sackNew) markLostBySack(s);
+  ackResponse(s, acked, delivered, dup, priorUna, now, s.lostSegs - lost0);
+}
+
+/**
+ * The congestion response to an ACK once its losses are known (Linux tcp_fastretrans_alert and
+ * tcp_cong_control); `newlyLost` segments were deemed lost on its account.
+ */
+export function ackResponse(s: TcpSocket, acked: number, delivered: number, dup: boolean, priorUna: number, now: number, newlyLost: number): void {
+  const rack = rackEnabled(s);
   switch (s.caState) {
     case CA_LOSS:
       // RFC 6675 §5.1: the loss state ends when RecoveryPoint is acknowledged.
       if (seqGe(s.sndUna, s.recoveryPoint)) { s.caState = CA_OPEN; s.dupAcks = 0; rackRecoveryEnded(s); }
-      if (acked > 0) s.cc.onAck(s, acked, now); // RFC 5681 §3.1: slow start from the loss window
+      if (acked > 0 && delivered > 0) s.cc.onAck(s, delivered, now); // RFC 5681 §3.1: slow start from the loss window
       return;
     case CA_RECOVERY:
       if (seqGe(s.sndUna, s.recoveryPoint)) { exitRecovery(s); return; }
-      if (!s.sackOk) {
+      if (s.sackOk) cwndReduction(s, delivered, newlyLost, acked > 0);
+      else {
         if (acked > 0) {
           // RFC 6582 §3.2 step 5: a partial ACK: retransmit the next hole, deflate by the amount acknowledged, add back one SMSS.
           const head = s.sendQ.first();
@@ -56,6 +86,13 @@ export function ackRecovery(s: TcpSocket, acked: number, dup: boolean, sackNew: 
       // window of data sent at the echo is acknowledged; it does not grow meanwhile.
       const cwr = s.caState === CA_CWR && !seqGe(s.sndUna, s.recoveryPoint);
       if (s.caState === CA_CWR && !cwr) { s.caState = CA_OPEN; if (s.cwnd > s.ssthresh) s.cwnd = Math.max(s.ssthresh, s.mss); }
+      if (!s.sackOk && acked > 0 && s.dupAcks > 0) {
+        // Linux tcp_remove_reno_sacks: without SACK each duplicate ACK stood for a segment
+        // delivered; the ACK that advances counts the rest, at least one segment.
+        const segs = Math.ceil(acked / s.mss) - s.dupAcks;
+        delivered = (segs > 1 ? segs : 1) * s.mss;
+        if (delivered > acked) delivered = acked;
+      }
       if (dup) s.dupAcks++;
       else if (acked > 0) s.dupAcks = 0;
       const thresh = s.tcp.config.reordering;
@@ -66,10 +103,12 @@ export function ackRecovery(s: TcpSocket, acked: number, dup: boolean, sackNew: 
       // RFC 6582 §3.2 step 1: only when the ACK covers more than `recover`.
       if (lost && head !== undefined && seqGe(s.sndUna, s.recoveryPoint)) {
         enterRecovery(s, now);
+        // Linux tcp_cong_control: the ACK that starts recovery already paces it (RFC 6937).
+        if (s.sackOk) cwndReduction(s, delivered, newlyLost, acked > 0);
         return;
       }
       if (cwr) return;
-      if (acked > 0 && cwndLimited(s, priorUna)) s.cc.onAck(s, acked, now);
+      if (acked > 0 && delivered > 0 && cwndLimited(s, priorUna)) s.cc.onAck(s, delivered, now);
       s.caState = s.dupAcks > 0 || s.sackedBytes > 0 ? CA_DISORDER : CA_OPEN;
     }
   }
@@ -81,6 +120,7 @@ export function enterRecovery(s: TcpSocket, now: number): void {
   if (s.sackOk) st.TCPSackRecovery++;
   else st.TCPRenoRecovery++;
   s.cc.onLoss(s, 'recovery', now);
+  initCwndReduction(s);
   s.ssthresh = s.cc.ssthresh(s, (s.sndNxt - s.sndUna) >>> 0);
   s.recoveryPoint = s.sndNxt;
   s.caState = CA_RECOVERY;
@@ -95,14 +135,53 @@ export function enterRecovery(s: TcpSocket, now: number): void {
   }
   const first = q.skbs[i]!;
   markLost(s, first);
-  // RFC 6675 §5 (4.2): cwnd = ssthresh; RFC 5681 §3.2 step 3: cwnd = ssthresh + 3*SMSS (the segments that left).
-  s.cwnd = s.sackOk ? s.ssthresh : s.ssthresh + 3 * s.mss;
-  // RFC 5681 §3.2 step 2 / RFC 6675 §5 (4.3): retransmit the first segment deemed lost at once.
+  st.TCPFastRetrans++;
+  // With SACK, Proportional Rate Reduction (RFC 6937, Linux tcp_cwnd_reduction) sets the window
+  // on each ACK from here, at least one segment at once: the first lost one goes with the
+  // retransmissions that follow (transmit()).
+  if (s.sackOk) return;
+  // RFC 5681 §3.2 step 3: cwnd = ssthresh + 3*SMSS (the segments that left).
+  s.cwnd = s.ssthresh + 3 * s.mss;
+  // RFC 5681 §3.2 step 2: retransmit the first segment deemed lost at once.
   if (!first.sacked && !first.retrans) {
     if (first.len > currentMss(s)) q.split(i, currentMss(s));
-    st.TCPFastRetrans++;
     retransmitSkb(s, first);
   }
+}
+
+/** Linux tcp_init_cwnd_reduction: the window a reduction starts from (RFC 6937 RecoverFS). */
+export function initCwndReduction(s: TcpSocket): void {
+  s.priorCwnd = Math.max(1, Math.round(s.cwnd / s.mss));
+  s.prrDelivered = 0;
+  s.prrOut = 0;
+}
+
+/**
+ * RFC 6937 §3 (PRR-SSRB), as Linux tcp_cwnd_reduction counts it in segments: after an ACK that
+ * delivered `delivered` bytes, the window lets out what keeps the flight proportional to
+ * ssthresh / prior_cwnd while it is above ssthresh, and grows it back towards ssthresh (one
+ * segment more per ACK that advanced SND.UNA without new losses) below it; at least one segment
+ * goes when none went yet (the fast retransmission).
+ */
+export function cwndReduction(s: TcpSocket, delivered: number, newlyLost: number, advanced: boolean): void {
+  const mss = s.mss;
+  const d = Math.ceil(delivered / mss);
+  if (d <= 0 || s.priorCwnd === 0) return;
+  const ss = Math.max(Math.floor(s.ssthresh / mss), 2);
+  const flight = s.inFlight;
+  const inflight = flight > 0 ? Math.ceil(flight / mss) : 0;
+  s.prrDelivered += d;
+  const delta = ss - inflight;
+  let sndcnt: number;
+  if (delta < 0) {
+    sndcnt = Math.ceil((ss * s.prrDelivered) / s.priorCwnd) - s.prrOut;
+  } else {
+    sndcnt = Math.max(s.prrDelivered - s.prrOut, d);
+    if (advanced && newlyLost === 0) sndcnt++;
+    if (sndcnt > delta) sndcnt = delta;
+  }
+  if (sndcnt < (s.prrOut > 0 ? 0 : 1)) sndcnt = s.prrOut > 0 ? 0 : 1;
+  s.cwnd = (inflight + sndcnt) * mss;
 }
 
 function exitRecovery(s: TcpSocket): void {
@@ -111,8 +190,9 @@ function exitRecovery(s: TcpSocket): void {
     // RFC 6582 §3.2 step 3 (full acknowledgment), option (1).
     const flight = s.inFlight;
     s.cwnd = Math.min(s.ssthresh, Math.max(flight, s.mss) + s.mss);
-  } else if (s.cwnd > s.ssthresh) {
-    s.cwnd = s.ssthresh;
+  } else {
+    // Linux tcp_end_cwnd_reduction: the window is ssthresh when recovery ends.
+    s.cwnd = Math.max(Math.floor(s.ssthresh / s.mss), 2) * s.mss;
   }
   s.caState = CA_OPEN;
   s.dupAcks = 0;

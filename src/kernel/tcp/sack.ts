@@ -2,7 +2,7 @@
 // Each send-queue chunk carries `sacked` / `lost` / `retrans` flags and the connection keeps
 // their totals, so pipe (RFC 6675 SetPipe) is one subtraction.
 import type { Skb } from './buffers.js';
-import { units } from './output.js';
+import { currentMss, units } from './output.js';
 import { rackDelivered, rackEnabled } from './rack.js';
 import { seqGe, seqGt, seqLe, seqLt, seqSub } from './seq.js';
 import type { TcpSocket } from './socket.js';
@@ -43,20 +43,29 @@ export function sackUpdate(s: TcpSocket, blocks: ReadonlyArray<readonly [number,
     if (seqGt(r, s.sndNxt) || !seqLt(l, r)) continue;
     let i = q.indexOf(l);
     if (i < 0) continue;
+    const mss = currentMss(s);
     for (; i < q.sendIdx; i++) {
       const skb = q.skbs[i]!;
       if (!seqLt(skb.seq, r)) break;
       if (skb.sacked) continue;
+      // Linux tcp_match_skb_to_sack: a block covering part of a chunk counts in whole segments
+      // of it; a part smaller than one segment is not SACKed at all.
       if (seqLt(skb.seq, l)) {
-        // Cut off the part below the block (chunks already sent share their buffer: no copy).
-        q.split(i, seqSub(l, skb.seq));
+        // Cut off the part below the block, rounded up to a segment boundary (chunks already
+        // sent share their buffer: no copy).
+        if (skb.len <= mss) continue;
+        let n = seqSub(l, skb.seq);
+        n = n <= mss ? mss : Math.ceil(n / mss) * mss;
+        if (n >= skb.len) continue;
+        q.split(i, n);
         continue;
       }
       const dataEnd = (skb.seq + skb.len) >>> 0;
       if (seqGt(dataEnd, r)) {
+        // The part inside the block, rounded down to whole segments.
         const n = seqSub(r, skb.seq);
-        if (n <= 0) break;
-        q.split(i, n);
+        if (skb.len <= mss || n < mss) break;
+        q.split(i, n - (n % mss));
       } else if (skb.fin && skb.len > 0) {
         // A FIN is never SACKed; keep it on its own.
         q.split(i, skb.len);
@@ -92,6 +101,7 @@ export function markLostBySack(s: TcpSocket): void {
       if (skb.lost) break; // everything below was judged before
       skb.lost = true;
       s.lostBytes += units(skb);
+      s.lostSegs += skb.len > s.mss ? Math.ceil(skb.len / s.mss) : 1;
       if (seqLt(skb.seq, s.rtxHint)) s.rtxHint = skb.seq;
     }
   }
@@ -102,5 +112,6 @@ export function markLost(s: TcpSocket, skb: Skb): void {
   if (skb.lost || skb.sacked) return;
   skb.lost = true;
   s.lostBytes += units(skb);
+  s.lostSegs += skb.len > s.mss ? Math.ceil(skb.len / s.mss) : 1;
   if (seqLt(skb.seq, s.rtxHint)) s.rtxHint = skb.seq;
 }

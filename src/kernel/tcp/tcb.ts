@@ -157,6 +157,16 @@ export class Tcb {
   sackedBytes = 0;
   lostBytes = 0;
   retransBytes = 0;
+  /**
+   * Proportional Rate Reduction (RFC 6937; Linux tcp_cwnd_reduction), in segments: the window
+   * when the reduction began (prior_cwnd), segments delivered and sent since (prr_delivered,
+   * prr_out).
+   */
+  priorCwnd = 0;
+  prrDelivered = 0;
+  prrOut = 0;
+  /** Segments ever deemed lost (Linux tp->lost): an ACK's newly lost ones are the difference. */
+  lostSegs = 0;
   /** Retransmission scan starts here (a sequence number; Linux retransmit_skb_hint). */
   rtxHint = 0;
   /** Sequence number up to which a PSH was last marked (Linux pushed_seq, for forced pushes). */

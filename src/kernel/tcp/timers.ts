@@ -9,7 +9,7 @@ import { abortWithError, done, notify } from './lifecycle.js';
 import { armPersist, currentMss, retransmitSkb, sendActiveReset, sendKeepaliveProbe, sendSyn, sendWindowProbe, transmit } from './output.js';
 import { rackDetectLoss } from './rack.js';
 import { delackTimerFired } from './delack.js';
-import { enterLoss, enterRecovery } from './recovery.js';
+import { ackResponse, cwndReduction, enterLoss, enterRecovery } from './recovery.js';
 import { currentRto, modelTimeout } from './rto.js';
 import { CA_RECOVERY } from './tcb.js';
 import { onProbeTimer } from './tlp.js';
@@ -66,10 +66,21 @@ export function onRetransmitTimer(s: TcpSocket, kind: RtxKind): void {
  */
 function onReoTimer(s: TcpSocket): void {
   const st = s.state;
-  if (st !== ESTABLISHED && st !== CLOSE_WAIT && st !== FIN_WAIT_1 && st !== CLOSING && st !== LAST_ACK) return;
+  const d = s.rack.deferred;
+  if (st !== ESTABLISHED && st !== CLOSE_WAIT && st !== FIN_WAIT_1 && st !== CLOSING && st !== LAST_ACK) { d.on = false; return; }
   const now = s.tcp.sched.now();
+  const lost0 = s.lostSegs;
+  const marked = s.sndUna !== s.sndNxt ? rackDetectLoss(s, now) : 0;
+  if (d.on) {
+    // The ACKs that armed this timer for now get their response, with the losses they revealed.
+    d.on = false;
+    ackResponse(s, d.acked, d.delivered, d.dup, d.priorUna, now, s.lostSegs - lost0);
+  } else if (marked > 0 && s.caState < CA_RECOVERY) {
+    enterRecovery(s, now);
+    // Linux tcp_rack_reo_timeout: one segment's worth of reduction (RFC 6937) opens recovery.
+    if (s.sackOk) cwndReduction(s, s.mss, s.lostSegs - lost0, false);
+  }
   // New data waited for this decision (output.ts sendNew): it goes now, lost segments first.
-  if (s.sndUna !== s.sndNxt && rackDetectLoss(s, now) > 0 && s.caState < CA_RECOVERY) enterRecovery(s, now);
   transmit(s);
 }
 
@@ -112,6 +123,7 @@ function onRto(s: TcpSocket): void {
   tcp.stats.TCPTimeouts++;
   s.rtxTimer.cancel(RTX_PROBE);
   s.rtxTimer.cancel(RTX_REO);
+  s.rack.deferred.on = false;
   enterLoss(s, now);
   // RFC 6298 §5.4: retransmit the earliest unacknowledged segment.
   if (head.len > currentMss(s)) s.sendQ.split(s.sendQ.head, currentMss(s));
