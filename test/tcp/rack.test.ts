@@ -266,3 +266,31 @@ test('RACK.min_RTT is a windowed minimum: a longer path takes over once the old 
   r.rttSample(20, 400_500);
   assert.equal(r.minRtt, 20);
 });
+
+test('PRR: fast recovery retransmits one segment when it starts, then paces retransmissions by what each ACK delivers (RFC 6937, Linux tcp_cwnd_reduction)', async () => {
+  const { p, c, segs, got } = await setup();
+  const data = randomBytes(10 * MSS);
+  // The first seven segments of the initial window are lost; the last three arrive and are SACKed.
+  let n = 0;
+  const undo = dropOutgoing(p.a, (t) => t.payload.length > 0 && ++n <= 7);
+  assert.equal(c.write(data), data.length);
+  await p.world.run({ for: 1000 });
+  undo();
+  assert.equal(sha256(Buffer.concat(got)), sha256(data));
+  assert.equal(p.ta.stats.TCPTimeouts, 0, 'no RTO');
+  // Retransmissions (whatever left after the initial window; the lost originals never reached
+  // the wire), grouped by the moment they left.
+  const out = fromA(segs);
+  const bursts: number[] = [];
+  let at = out[0]!.time;
+  for (const x of out) {
+    if (x.time === out[0]!.time) continue;
+    if (x.time !== at) { bursts.push(0); at = x.time; }
+    bursts[bursts.length - 1]!++;
+  }
+  assert.equal(bursts.reduce((a, b) => a + b, 0), 7, show(segs));
+  // ssthresh = 7 segments and nothing left in flight: RFC 6675 alone would send 7 at once.
+  // PRR sends one, then per ACK of a retransmission (one segment delivered, SND.UNA advanced)
+  // what was delivered plus one: slow start back towards ssthresh.
+  assert.deepEqual(bursts.slice(0, 3), [1, 2, 4], show(segs));
+});
