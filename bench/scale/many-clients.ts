@@ -1,0 +1,68 @@
+// The many-clients scenario (issue 11): `n` hosts on switches of 250 behind one router, each
+// connecting at the same moment to one server on the far side (node:net shaped sockets, the
+// listener's default backlog), sending 1 KiB and reading it back, then closing. Shared by
+// bench/scale (timed, 10,000 hosts) and the test suite (a smaller n).
+import { Network } from '../../src/index.js';
+import type { Host } from '../../src/index.js';
+
+export interface ManyClientsResult {
+  n: number;
+  completed: number;
+  /** Errors the clients' sockets emitted, by code. */
+  errors: Record<string, number>;
+  buildMs: number;
+  runMs: number;
+  virtualMs: number;
+  /** The server host's TCP counters of interest. */
+  server: Record<string, number>;
+}
+
+export async function manyClients(n: number, opts: { virtualMs?: number; seed?: number; perSwitch?: number } = {}): Promise<ManyClientsResult> {
+  const virtualMs = opts.virtualMs ?? 60_000;
+  const perSwitch = opts.perSwitch ?? 250;
+  const t0 = performance.now();
+  const world = new Network({ seed: opts.seed ?? 1 });
+  const router = world.host('r', { forwarding: true });
+  const core = world.switch('core');
+  const server = world.host('srv');
+  server.attach(core, { ipv4: '10.255.0.1/16' });
+  router.attach(core, { ipv4: '10.255.0.254/16' });
+  server.route.add('default', { via: '10.255.0.254' });
+  const clients: Host[] = [];
+  const switches = Math.ceil(n / perSwitch);
+  for (let w = 0; w < switches; w++) {
+    const sw = world.switch(`lan${w}`);
+    const net = `10.${w >> 8}.${w & 255}`;
+    // /24 per switch: 10.<hi>.<lo>.x, the router at .254.
+    router.attach(sw, { ipv4: `${net}.254/24` });
+    for (let i = 0; i < perSwitch && clients.length < n; i++) {
+      const h = world.host(`c${clients.length}`);
+      h.attach(sw, { ipv4: `${net}.${i + 1}/24` });
+      h.route.add('default', { via: `${net}.254` });
+      clients.push(h);
+    }
+  }
+  const srv = server.net.createServer((s) => s.pipe(s));
+  srv.listen(7);
+  const t1 = performance.now();
+  let completed = 0;
+  const errors: Record<string, number> = {};
+  const payload = Buffer.alloc(1024, 0x61);
+  for (const h of clients) {
+    const sock = h.net.connect(7, '10.255.0.1');
+    let got = 0;
+    sock.on('error', (e: NodeJS.ErrnoException) => { errors[e.code ?? String(e)] = (errors[e.code ?? String(e)] ?? 0) + 1; });
+    sock.on('data', (d: Buffer) => { got += d.length; if (got >= payload.length) sock.end(); });
+    sock.on('close', () => { if (got >= payload.length) completed++; });
+    sock.write(payload);
+  }
+  await world.run({ for: virtualMs });
+  const t2 = performance.now();
+  const st = server.kernel.stats.tcp as Record<string, number>;
+  const pick = ['PassiveOpens', 'ListenOverflows', 'ListenDrops', 'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'TCPReqQFullDrop', 'OutRsts', 'EstabResets'];
+  srv.close();
+  return {
+    n, completed, errors, buildMs: t1 - t0, runMs: t2 - t1, virtualMs,
+    server: Object.fromEntries(pick.map((k) => [k, st[k] ?? 0])),
+  };
+}
