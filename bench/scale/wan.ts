@@ -7,6 +7,7 @@ import type { Host } from '../../src/index.js';
 
 export interface WanResult {
   hosts: number;
+  sites: number;
   virtualMs: number;
   wallMs: number;
   /** Virtual seconds per wall second. */
@@ -77,5 +78,5 @@ export async function wan(opts: { sites?: number; perSite?: number; virtualMs?: 
   stopped = true;
   const events = world.sched.eventsRun - events0;
   await world.close();
-  return { hosts: sites * perSite, virtualMs, wallMs, speed: virtualMs / wallMs, exchanges, events };
+  return { hosts: sites * perSite, sites, virtualMs, wallMs, speed: virtualMs / wallMs, exchanges, events };
 }

@@ -5,7 +5,7 @@
 
 import { formatMAC } from '../wire/addr.js';
 import { ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETH_HEADER_LEN } from '../wire/ethernet.js';
-import type { FrameTap, LinkLayer, Port, Tappable } from '../links/port.js';
+import type { FrameTap, LinkLayer, Port, RxFilter, Tappable } from '../links/port.js';
 import { TapList } from '../links/taps.js';
 import type { NeighbourTable } from './neighbour.js';
 import { gsoSegmentCount, gsoWireBytes, segmentTcp } from '../wire/gso.js';
@@ -64,7 +64,10 @@ export interface InterfaceStats {
   rxGso: number;
 }
 
-export class Interface implements Tappable {
+/** The MAC of layer-3 interfaces (loopback, TUN): all zero, one shared array nobody writes. */
+export const NO_MAC: Uint8Array = new Uint8Array(6);
+
+export class Interface implements Tappable, RxFilter {
   readonly kernel: Kernel;
   readonly name: string;
   readonly ifindex: number;
@@ -103,7 +106,10 @@ export class Interface implements Tappable {
     this.macString = formatMAC(mac);
     this.port = port;
     this.receive = (frame, gso) => this.input(frame, gso === undefined ? 0 : gso);
-    if (port !== null) port.onFrame = this.receive;
+    if (port !== null) {
+      port.onFrame = this.receive;
+      if (layer === 2) port.rxFilter = this;
+    }
   }
 
   /** Largest IP packet sent on this interface (`ip link set dev <if> mtu <n>`). */
@@ -201,6 +207,23 @@ export class Interface implements Tappable {
     if (n === undefined) return;
     if (n <= 1) this.mcastMacs.delete(k);
     else this.mcastMacs.set(k, n - 1);
+  }
+
+  /**
+   * RxFilter: a flooded multicast frame this interface's address filter drops, counted as
+   * input() counts it, without the delivery (IEEE 802.3 §3.2.3, the NIC's multicast filter).
+   * Not while captured: a capture sees every frame that reaches the interface.
+   */
+  rejects(frame: Uint8Array): boolean {
+    if (!this.up || this.taps.list.length !== 0 || frame.length < ETH_HEADER_LEN || (frame[0]! & 1) === 0) return false;
+    const key = macKey(frame, 0);
+    if (key === BROADCAST_KEY || this.mcastMacs.has(key)) return false;
+    this.stats.rxPackets++;
+    this.stats.rxBytes += frame.length;
+    const link = this.kernel.stats.link;
+    link.InFrames!++;
+    link.InOtherHost!++;
+    return true;
   }
 
   /**

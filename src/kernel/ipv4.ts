@@ -13,6 +13,7 @@ import type { Interface } from './interface.js';
 import type { Kernel, KernelPacket, Path } from './kernel.js';
 import { segmentTcp } from '../wire/gso.js';
 import { Reassembler, type FragQueue } from './fragments.js';
+import { LazyMap } from '../links/lazy.js';
 
 const ETH = 14;
 
@@ -26,7 +27,7 @@ export class Ipv4 {
   readonly reasm: Reassembler;
   /** RFC 791 §3.2 / RFC 6864: identification, one counter per host starting at a random value. */
   private nextId: number;
-  private readonly names = new Map<number, Addr4>();
+  private readonly names = new LazyMap<number, Addr4>();
 
   constructor(private readonly k: Kernel) {
     this.nextId = k.random.u32() & 0xffff;

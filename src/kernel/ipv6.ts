@@ -20,6 +20,7 @@ import type { Interface } from './interface.js';
 import type { Kernel, KernelPacket, Path } from './kernel.js';
 import { segmentTcp } from '../wire/gso.js';
 import { Reassembler, type FragQueue } from './fragments.js';
+import { LazyMap } from '../links/lazy.js';
 
 const ETH = 14;
 
@@ -38,8 +39,8 @@ export class Ipv6 {
   readonly reasm: Reassembler;
   /** RFC 8200 §4.5 / RFC 7739: fragment identification, a per-host counter from a random start. */
   private nextFragId: number;
-  private readonly byteCache = new Map<string, Uint8Array>();
-  private readonly names = new Map<number, Addr6[]>();
+  private readonly byteCache = new LazyMap<string, Uint8Array>();
+  private readonly names = new LazyMap<number, Addr6[]>();
   private namesSize = 0;
 
   constructor(private readonly k: Kernel) {

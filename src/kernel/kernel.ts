@@ -12,7 +12,8 @@ import type { LinkLayer, Port } from '../links/port.js';
 import type { Random } from '../links/random.js';
 import { EACCES, EADDRNOTAVAIL, EEXIST, EHOSTUNREACH, EINVAL, ENETUNREACH } from '../uapi/errno.js';
 import type { IcmpError, IpLayer, IpOutputOptions, IpPacket, RouteResult, TransportProtocol } from './ip-types.js';
-import { Interface, type Ipv4Address, type Ipv6Address } from './interface.js';
+import { IPPROTO_UDP } from './ip-types.js';
+import { Interface, NO_MAC, type Ipv4Address, type Ipv6Address } from './interface.js';
 import { Loopback, LOOPBACK_MTU } from './loopback.js';
 import { RouteTable, makeRoute, maskOf, type Route } from './routes.js';
 import { NeighbourTable } from './neighbour.js';
@@ -27,6 +28,7 @@ import { Icmp6 } from './icmp6.js';
 import { Multicast } from './multicast.js';
 import { Pinger, type PingOptions, type PingResult } from './ping.js';
 import { SysctlTable } from './sysctl.js';
+import { LazyMap } from '../links/lazy.js';
 
 /** An IpPacket as the kernel builds it: with the raw IP packet, for ICMP errors that quote it. */
 export interface KernelPacket extends IpPacket {
@@ -85,7 +87,8 @@ export class Kernel implements IpLayer {
   readonly local6 = new Map<string, Ipv6Address>();
   readonly pmtu4: PmtuCache;
   readonly pmtu6: PmtuCache;
-  readonly transports: Array<TransportProtocol | undefined> = new Array(256).fill(undefined);
+  /** By IP protocol number: sized for TCP and UDP (reads past the end give undefined; others grow it). */
+  readonly transports: Array<TransportProtocol | undefined> = new Array(IPPROTO_UDP + 1);
   readonly ipv4: Ipv4;
   readonly ipv6: Ipv6;
   readonly arpProto: Arp;
@@ -99,8 +102,8 @@ export class Kernel implements IpLayer {
   /** Default TTL / hop limit for unicast. */
   defaultTtl = DEFAULT_TTL;
   private readonly ifaces: Interface[] = [];
-  private readonly cache4 = new Map<string, Path>();
-  private readonly cache6 = new Map<string, Path>();
+  private readonly cache4 = new LazyMap<string, Path>();
+  private readonly cache6 = new LazyMap<string, Path>();
   private nextEth = 0;
 
   constructor(opts: KernelOptions) {
@@ -154,7 +157,7 @@ export class Kernel implements IpLayer {
     if (this.iface(name)) throw new Error(`${this.name}: interface ${name} already exists`);
     const mtu = opts.mtu ?? port.mtu;
     if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65536) throw new RangeError(`${this.name}: bad MTU ${mtu} for ${name} (68..65536)`);
-    const iface = new Interface(this, name, this.ifaces.length, layer, mtu, layer === 2 ? opts.mac.slice(0, 6) : new Uint8Array(6), port);
+    const iface = new Interface(this, name, this.ifaces.length, layer, mtu, layer === 2 ? opts.mac.slice(0, 6) : NO_MAC, port);
     this.ifaces.push(iface);
     if (layer === 2) {
       iface.arp = new NeighbourTable(iface, 4, this.sched, this.random, this.arpProto, this.stats.arp);

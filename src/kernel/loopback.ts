@@ -5,7 +5,7 @@
 // on the interface they were sent out of, as Linux's dev_loopback_xmit does.
 
 import type { Kernel } from './kernel.js';
-import { Interface } from './interface.js';
+import { Interface, NO_MAC } from './interface.js';
 
 /** Linux: the loopback device's MTU (drivers/net/loopback.c, 64 KiB). */
 export const LOOPBACK_MTU = 65536;
@@ -17,7 +17,7 @@ export class Loopback extends Interface {
   private readonly deliverOne: () => void;
 
   constructor(kernel: Kernel) {
-    super(kernel, 'lo', 1, 3, LOOPBACK_MTU, new Uint8Array(6), null);
+    super(kernel, 'lo', 1, 3, LOOPBACK_MTU, NO_MAC, null);
     this.deliverOne = () => this.next();
   }
 

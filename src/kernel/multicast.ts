@@ -27,6 +27,7 @@ import { EADDRNOTAVAIL, EINVAL } from '../uapi/errno.js';
 import { IPPROTO_ICMPV6, IPPROTO_IGMP } from './ip-types.js';
 import type { Interface } from './interface.js';
 import type { Kernel, KernelPacket } from './kernel.js';
+import { LazyMap } from '../links/lazy.js';
 
 const ENODEV = (constants.errno as Record<string, number>)['ENODEV'] ?? 19;
 
@@ -447,7 +448,7 @@ export class Multicast {
     const k = key(family, iface.ifindex, address);
     let g = this.groups.get(k);
     if (g !== undefined) return g;
-    g = { family, address, bytes: bytes.slice(), iface, asm: 0, sources: new Map(), internal: 0, queryTimer: null };
+    g = { family, address, bytes: bytes.slice(), iface, asm: 0, sources: new LazyMap(), internal: 0, queryTimer: null };
     this.groups.set(k, g);
     if (iface.layer === 2) iface.acceptMac(multicastMac(bytes));
     return g;

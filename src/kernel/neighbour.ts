@@ -8,6 +8,7 @@ import type { Scheduler, Timer } from '../links/clock.js';
 import type { Random } from '../links/random.js';
 import { segmentTcp } from '../wire/gso.js';
 import type { Counters } from './stats.js';
+import { LazyMap } from '../links/lazy.js';
 
 export const NUD_INCOMPLETE = 1;
 export const NUD_REACHABLE = 2;
@@ -94,7 +95,7 @@ export interface NeighbourLink {
 }
 
 export class NeighbourTable {
-  readonly entries = new Map<string, Neighbour>();
+  readonly entries = new LazyMap<string, Neighbour>();
   /** RFC 4861 §6.3.2: ReachableTime is drawn uniformly from [0.5, 1.5] × BaseReachableTime. */
   readonly reachableMs: number;
   private readonly onTimer: (n: Neighbour) => void;

@@ -9,6 +9,7 @@ import { errnoName, ETIMEDOUT } from '../uapi/errno.js';
 import { HEADROOM, IPPROTO_ICMP, IPPROTO_ICMPV6 } from './ip-types.js';
 import type { Kernel } from './kernel.js';
 import { emitIcmpv6, ICMP6_ECHO_REQUEST } from '../wire/icmpv6.js';
+import { LazyMap } from '../links/lazy.js';
 
 export interface PingOptions {
   /** 4 or 6; by default the family of the target address. */
@@ -86,7 +87,7 @@ function describe(family: 4 | 6, type: number, code: number, mtu?: number): stri
 }
 
 export class Pinger {
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new LazyMap<number, Pending>();
   private nextSeq = 1;
   /** The identifier of this host's echo requests (a ping socket's "port"). */
   private readonly ident: number;

@@ -4,6 +4,7 @@
 // checked lazily when the entry is read.
 
 import type { Scheduler } from '../links/clock.js';
+import { LazyMap } from '../links/lazy.js';
 
 export const PMTU_EXPIRES_MS = 600_000;
 
@@ -13,7 +14,7 @@ interface Entry {
 }
 
 export class PmtuCache {
-  private readonly map = new Map<string, Entry>();
+  private readonly map = new LazyMap<string, Entry>();
   /** Bumped whenever a learned value changes, for anyone caching route results. */
   gen = 0;
 

@@ -31,6 +31,7 @@
 //   for connect(); pass `parity`).
 import type { Random } from '../links/random.js';
 import { EADDRINUSE, EADDRNOTAVAIL, EINVAL } from '../uapi/errno.js';
+import { LazyMap } from '../links/lazy.js';
 
 /** Linux's default net.ipv4.ip_local_port_range. */
 export const EPHEMERAL_LOW = 32768;
@@ -140,7 +141,7 @@ export function isMulticast6(a: string): boolean {
 export class PortTable<T> {
   readonly low: number;
   readonly high: number;
-  private readonly byPort = new Map<number, Array<PortEntry<T>>>();
+  private readonly byPort = new LazyMap<number, Array<PortEntry<T>>>();
   private readonly mayShare: ShareRule<T>;
   private count = 0;
 

@@ -5,12 +5,13 @@
 // RFC 1812 §4.3.2.8 and RFC 4443 §2.4(f) ask routers and hosts to limit ICMP error rates.
 
 import type { Scheduler } from '../links/clock.js';
+import { LazyMap } from '../links/lazy.js';
 
 /** Linux XRLIM_BURST_FACTOR. */
 export const BURST = 6;
 
 export class IcmpRateLimiter {
-  private readonly peers = new Map<string, { tokens: number; last: number }>();
+  private readonly peers = new LazyMap<string, { tokens: number; last: number }>();
 
   constructor(private readonly sched: Scheduler, readonly intervalMs = 1000, readonly maxPeers = 4096) {}
 

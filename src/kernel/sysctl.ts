@@ -10,6 +10,8 @@
 // reads them), text with the integers separated by blanks, or an array; a vector written
 // with fewer numbers changes only the first ones, as in Linux.
 
+import { LazyMap } from '../links/lazy.js';
+
 export type SysctlValue = number | string | number[];
 
 /** Why a read or write failed: ENOENT (no such setting), EINVAL (bad value), EPERM (read-only). */
@@ -110,11 +112,32 @@ function integers(v: unknown): number[] | null {
 
 /** The settings of one host, by Linux name. */
 export class SysctlTable {
-  private readonly specs = new Map<string, SysctlSpec>();
+  private readonly _specs = new LazyMap<string, SysctlSpec>();
+  /** Registrations not run yet (see provide()). */
+  private pending: Array<(t: SysctlTable) => void> | null = null;
 
   /** Adds a setting (a layer's own); replaces one of the same name. */
   register(name: string, spec: SysctlSpec): void {
     this.specs.set(name, spec);
+  }
+
+  /**
+   * Registers a layer's settings when the table is first looked at: `fn` calls register().
+   * A host whose settings nobody reads or writes never builds their specs (most hosts of a big
+   * network).
+   */
+  provide(fn: (t: SysctlTable) => void): void {
+    if (this.pending === null) this.pending = [fn];
+    else this.pending.push(fn);
+  }
+
+  private get specs(): Map<string, SysctlSpec> {
+    const p = this.pending;
+    if (p !== null) {
+      this.pending = null;
+      for (const fn of p) fn(this);
+    }
+    return this._specs;
   }
 
   /** 'net/ipv4/tcp_sack' and '/proc/sys/net/ipv4/tcp_sack' name 'net.ipv4.tcp_sack', as sysctl(8) takes them. */

@@ -14,6 +14,7 @@ import { parseUdp, udpChecksumOk } from '../wire/udp.js';
 import { IPPROTO_UDP, type IcmpError, type IpLayer, type IpPacket, type TransportProtocol } from './ip-types.js';
 import { PortTable, reuseportSelect, type PortEntry } from './ports.js';
 import { UdpSocket } from './udp-socket.js';
+import { LazySet } from '../links/lazy.js';
 
 export type UdpCounters = Record<'InDatagrams' | 'NoPorts' | 'InErrors' | 'OutDatagrams' | 'RcvbufErrors' |
   'SndbufErrors' | 'InCsumErrors' | 'IgnoredMulti', number>;
@@ -48,7 +49,7 @@ export class Udp implements TransportProtocol {
   readonly stats4: UdpCounters;
   readonly stats6: UdpCounters;
   /** Every open socket, for ss(). */
-  readonly sockets = new Set<UdpSocket>();
+  readonly sockets = new LazySet<UdpSocket>();
   /** The secret mixed into SO_REUSEPORT's flow hash. */
   private readonly hashSecret: number;
 

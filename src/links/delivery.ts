@@ -9,17 +9,21 @@
 // go into a FIFO (O(1)); only a frame due before the FIFO's last one (jitter, reordering) goes into
 // a binary heap. pop() takes the earlier of the two heads.
 
+/** Never written: heapPush replaces it before the first push. */
+const NONE: never[] = [];
+
 export class DeliveryQueue {
   // FIFO, as parallel arrays from `head`.
   private fFrames: Array<Uint8Array | undefined> = [];
   private fTimes: number[] = [];
   private fGso: number[] = [];
   private head = 0;
-  // Min-heap on (time, push order), as parallel arrays.
-  private hFrames: Uint8Array[] = [];
-  private hTimes: number[] = [];
-  private hSeqs: number[] = [];
-  private hGso: number[] = [];
+  // Min-heap on (time, push order), as parallel arrays; the shared empty NONE until a frame
+  // first arrives out of order (most wires never reorder: no arrays for them).
+  private hFrames: Uint8Array[] = NONE;
+  private hTimes: number[] = NONE;
+  private hSeqs: number[] = NONE;
+  private hGso: number[] = NONE;
   private seq = 0;
   /** The `gso` of the frame pop() returned last (0: a plain frame). */
   poppedGso = 0;
@@ -61,6 +65,7 @@ export class DeliveryQueue {
   }
 
   private heapPush(frame: Uint8Array, time: number, seq: number, gso: number): void {
+    if (this.hTimes === NONE) { this.hFrames = []; this.hTimes = []; this.hSeqs = []; this.hGso = []; }
     const F = this.hFrames, T = this.hTimes, S = this.hSeqs, G = this.hGso;
     let i = T.length;
     F.push(frame); T.push(time); S.push(seq); G.push(gso);

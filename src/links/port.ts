@@ -29,6 +29,26 @@ export interface Port {
   onFrame: ((frame: Uint8Array, gso?: number) => void) | null;
   /** Unplugs this end (host crash, detach). Frames to it are dropped afterwards. */
   detach(): void;
+  /**
+   * Set by the interface on a layer-2 port: its link-layer address filter, which a switch may
+   * consult before it delivers a flooded multicast frame (see RxFilter).
+   */
+  rxFilter?: RxFilter | null;
+}
+
+/**
+ * A NIC's destination-address filter, as a switch may apply it at flood time: a multicast frame
+ * the device would drop on arrival costs no delivery event and no copy. Only while nothing
+ * stands between the wire and the filter (the port hands frames straight to `receive`).
+ */
+export interface RxFilter {
+  /** The handler the port calls when the filter is the first thing a frame meets. */
+  readonly receive: (frame: Uint8Array, gso?: number) => void;
+  /**
+   * Whether the device drops `frame` (a multicast frame not for it) on arrival, doing there and
+   * then all that arrival would have done (counters). False: deliver it as usual.
+   */
+  rejects(frame: Uint8Array): boolean;
 }
 
 /** A frame observer (capture, trace). `time` is the network clock in ms. */

@@ -14,13 +14,15 @@
 // frames to that port. Impairments apply on every egress port, independently for each copy.
 //
 // A flooded frame gives its original bytes to one egress port and a copy to each other one, so no
-// two receivers share a buffer. Taps see each frame once, when it is sent into the switch.
+// two receivers share a buffer. A multicast frame that a port's device filters out by address
+// (Port.rxFilter: a NIC's multicast filter) is counted there at once, with no event and no copy,
+// when nothing (rate, impairment, capture, partition) could tell the difference. Taps see each frame once, when it is sent into the switch.
 // A TCP super-frame (gso > 0, src/wire/gso.ts) is switched whole; with a tap or a rate it is cut
 // into real frames as it enters, and an impaired egress port cuts it before its faults apply.
 
 import type { Scheduler } from './clock.js';
 import type { Random } from './random.js';
-import type { FrameTap, Port, Tappable } from './port.js';
+import type { FrameTap, Port, RxFilter, Tappable } from './port.js';
 import { parseRate } from './rate.js';
 import { type ImpairOptions, type ImpairSettings, parseImpairOptions } from './impair.js';
 import { Lane, type LaneStats, addLaneStats, checkMtu, emptyLaneStats, fitsMtu } from './lane.js';
@@ -39,6 +41,9 @@ export const MAC_AGEING_MS = 300_000;
 
 /** Frames shorter than an Ethernet header. */
 const ETH_HEADER = 14;
+
+/** ff:ff:ff:ff:ff:ff as macKey() gives it. */
+const BROADCAST = 0xffffffffffff;
 
 /** What a port has sent into the switch. */
 export interface SwitchIngressStats {
@@ -114,6 +119,9 @@ export class SwitchPort implements Port {
   readonly inLane: Lane | null;
   /** @internal The port link out of the switch. */
   readonly outLane: Lane;
+
+  /** Set by the device plugged in: its address filter (Port.rxFilter). */
+  rxFilter: RxFilter | null = null;
 
   /** `name` is `<switch>:<label>`; `label` is what connect() was given. */
   constructor(private readonly sw: Switch, readonly label: string, readonly name: string, readonly mtu: number,
@@ -290,10 +298,20 @@ export class Switch implements Tappable {
     // Broadcast, multicast or unknown unicast: flood to every other attached port.
     this.flooded += gso > 0 ? gsoSegmentCount(frame, ETH_HEADER, gso) : 1;
     const ports = this.ports;
+    // Multicast (not broadcast) with no rate: a port whose device's address filter drops the
+    // frame on arrival gets it counted there at once, with no event and no copy (Port.rxFilter).
+    const filter = gso === 0 && this.rate === 0 && (frame[0]! & 1) !== 0 && macKey(frame, 0) !== BROADCAST;
     let first = true;
     for (let i = 0; i < ports.length; i++) {
       const p = ports[i]!;
       if (p === from || !p.attached) continue;
+      if (filter) {
+        const f = p.rxFilter;
+        if (f != null && p.onFrame === f.receive && !p.outLane.needsFrames && f.rejects(frame)) {
+          p.outLane.deliveredAtOnce(frame);
+          continue;
+        }
+      }
       p.outLane.send(first ? frame : new Uint8Array(frame), gso);
       first = false;
     }

@@ -392,14 +392,19 @@ export function parseMAC(s: string): Uint8Array | null {
 
 /** '02:00:00:00:00:01' for 6 bytes at `off`. */
 export function formatMAC(b: Uint8Array, off = 0): string {
-  let s = '';
+  // One flat string (concatenation would leave a tree of 17 pieces behind every kept MAC text).
+  const c = MAC_CHARS;
   for (let i = 0; i < 6; i++) {
-    const v = b[off + i];
-    if (i > 0) s += ':';
-    s += HEX[v >>> 4] + HEX[v & 15];
+    const v = b[off + i]!;
+    c[3 * i] = HEX_CODES[v >>> 4]!;
+    c[3 * i + 1] = HEX_CODES[v & 15]!;
   }
-  return s;
+  return String.fromCharCode.apply(null, c);
 }
+
+const HEX_CODES = [...'0123456789abcdef'].map((ch) => ch.charCodeAt(0));
+/** Scratch: the 17 character codes of a MAC text, the colons in place. */
+const MAC_CHARS: number[] = Array.from({ length: 17 }, () => 58);
 
 /** IEEE 802: the group bit (least significant bit of the first octet); broadcast included. */
 export function isMulticastMac(b: Uint8Array): boolean {

@@ -16,6 +16,7 @@ import { isHostServer } from '../node/host-server.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Udp } from '../kernel/udp.js';
 import type { Tcp } from '../kernel/tcp/index.js';
+import { LazySet } from '../links/lazy.js';
 
 /** A call on a crashed host (its modules, ping, attach): `host a is down`. */
 export const ERR_HOST_DOWN = defineError('ERR_HOST_DOWN', Error, (what: string, host: string) =>
@@ -31,7 +32,7 @@ export const ERR_INVALID_STATE = defineError('ERR_INVALID_STATE', Error, (what: 
  * the set grows (when the garbage collector ran is invisible: only unreachable objects go).
  */
 export class Programs {
-  private refs = new Set<WeakRef<object>>();
+  private refs: Set<WeakRef<object>> = new LazySet();
   private limit = 256;
 
   add(obj: object): void {
@@ -49,7 +50,7 @@ export class Programs {
       const o = r.deref();
       if (o !== undefined) out.push(o);
     }
-    this.refs = new Set();
+    this.refs = new LazySet();
     this.limit = 256;
     return out;
   }

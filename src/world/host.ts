@@ -42,6 +42,7 @@ import { HostClock } from './host-clock.js';
 import { RunContext, hostContext } from './context.js';
 import { createOs, type OsModule } from './os.js';
 import { spawnProgram, type Program, type SpawnOptions } from './programs.js';
+import { LazyMap, LazySet } from '../links/lazy.js';
 
 /** The modules `host.run(fn)` hands fn: Node's, bound to the host. */
 export interface HostModules {
@@ -139,7 +140,7 @@ export class Host {
   /** The port each interface plugs into (kept while crashed, when the interface has none). */
   private readonly plugs = new Map<Interface, Port>();
   /** Partition filters, one per interface, made when first needed. */
-  private readonly filters = new Map<Interface, FrameHandler>();
+  private readonly filters = new LazyMap<Interface, FrameHandler>();
   /** The net and dgram objects made on this host: the programs a crash kills. */
   private readonly programs = new Programs();
   private readonly track = (obj: object): void => {
@@ -157,7 +158,7 @@ export class Host {
   private runContext: RunContext | null = null;
   private _os: OsModule | undefined;
   /** The programs running on the host (spawn()), and the next pid. */
-  private readonly procs = new Set<Program>();
+  private readonly procs = new LazySet<Program>();
   private nextPid = 100;
 
   constructor(network: Network, name: string, opts: HostOptions = {}) {
@@ -167,7 +168,8 @@ export class Host {
     this.route = new RouteCommands(this.kernel);
     this.udp = new Udp(this.kernel, this.kernel.random);
     this.tcp = new Tcp(this.kernel, this.kernel.sched, this.kernel.random, opts.tcp);
-    registerTcpSysctls(this.kernel.sysctl, this.tcp.config);
+    const config = this.tcp.config;
+    this.kernel.sysctl.provide((t) => registerTcpSysctls(t, config));
     if (opts.sysctl !== undefined) for (const [k, v] of Object.entries(opts.sysctl)) writeSysctl(this.kernel.sysctl, k, v);
     this.clock = new HostClock(network.sched, network.epoch);
   }

@@ -27,6 +27,9 @@ const SKB_MIN_ALLOC = 2048;
  * (128 KiB), so freed storage is reused from the heap instead of being mapped afresh (page faults).
  */
 const SLAB_SIZE = 64 << 10;
+/** A host's first slab (then 16, 32, 64 KiB). */
+const SLAB_FIRST = 8 << 10;
+const EMPTY_SLAB = new Uint8Array(0);
 
 /**
  * Storage for send-queue chunks, one per host: pieces of a slab (8-byte aligned), or a buffer of
@@ -34,13 +37,20 @@ const SLAB_SIZE = 64 << 10;
  * none of its pieces is referenced any more (sent frames, views a receiver holds).
  */
 export class ChunkAllocator {
-  private slab: Uint8Array = new Uint8Array(0);
+  private slab: Uint8Array = EMPTY_SLAB;
   private used = 0;
+  /**
+   * The next slab's size: a host's first slab is small and each next one twice the last, up to
+   * SLAB_SIZE, so that the many hosts of a big network that write a little do not each hold 64 KiB.
+   */
+  private nextSlab = SLAB_FIRST;
 
   alloc(size: number): Uint8Array {
     if (this.used + size > this.slab.length) {
-      if (size > SLAB_SIZE >> 2) return Buffer.allocUnsafeSlow(size);
-      this.slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+      const n = this.nextSlab;
+      if (size > SLAB_SIZE >> 2 || size > n) return Buffer.allocUnsafeSlow(size);
+      if (n < SLAB_SIZE) this.nextSlab = n * 2;
+      this.slab = Buffer.allocUnsafeSlow(n);
       this.used = 0;
     }
     const out = this.slab.subarray(this.used, this.used + size);

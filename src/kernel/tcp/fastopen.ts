@@ -14,6 +14,7 @@ import type { TcpOptions, TcpRepr } from '../../wire/tcp.js';
 import type { IpPacket } from '../ip-types.js';
 import { siphash24 } from './siphash.js';
 import type { TcpSocket } from './socket.js';
+import { LazyMap } from '../../links/lazy.js';
 
 /** Linux's tcp_fastopen bits. */
 export const TFO_CLIENT_ENABLE = 0x1;
@@ -129,7 +130,7 @@ interface CacheEntry {
 export class FastopenHost {
   private keys: FastopenKey[] | null = null;
   private keyText = '';
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly cache = new LazyMap<string, CacheEntry>();
   /** Linux tfo_active_disable_times / _stamp. */
   private disableTimes = 0;
   private disableStamp = 0;

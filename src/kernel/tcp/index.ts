@@ -34,6 +34,8 @@ import { FastopenHost } from './fastopen.js';
 import { CA_LOSS } from './tcb.js';
 import { TcpSocket } from './socket.js';
 import { INT_MAX } from '../sysctl.js';
+import { counterGroup } from '../stats.js';
+import { LazyMap } from '../../links/lazy.js';
 
 export { TcpSocket } from './socket.js';
 export type { TcpConfig } from './config.js';
@@ -65,11 +67,7 @@ function icmpFatal(e: IcmpError): boolean {
   return e.type === 4;
 }
 
-function counters(): TcpCounters {
-  const c: TcpCounters = {};
-  for (const n of COUNTERS.split(/\s+/)) if (n) c[n] = 0;
-  return c;
-}
+const counters: () => TcpCounters = counterGroup(COUNTERS);
 
 /**
  * TCP's bind rule (Linux inet_bind_conflict): overlapping bindings share a port when both set
@@ -94,10 +92,10 @@ export class Tcp implements TransportProtocol {
   /** Storage for the send queues of this host's connections. */
   readonly mem = new ChunkAllocator();
   /** Connections (every state but LISTEN and CLOSED) by localPort * 65536 + remotePort. */
-  private readonly conns = new Map<number, TcpSocket[]>();
-  private readonly listeners = new Map<number, TcpSocket[]>();
+  private readonly conns = new LazyMap<number, TcpSocket[]>();
+  private readonly listeners = new LazyMap<number, TcpSocket[]>();
   /** Connections made by listeners, by local port: they use their listener's port (Linux's bind bucket). */
-  private readonly children = new Map<number, Set<TcpSocket>>();
+  private readonly children = new LazyMap<number, Set<TcpSocket>>();
   private hashSecret = -1;
   private challengeSec = -1;
   private challengeCount = 0;
@@ -108,8 +106,9 @@ export class Tcp implements TransportProtocol {
     this.isn = new IsnGenerator(random, sched);
     this.cookies = new SynCookies(random, sched);
     this.fastopen = new FastopenHost(random, this.config);
-    this.stats = (ip.stats.tcp as TcpCounters | undefined) ?? counters();
-    for (const [k, v] of Object.entries(counters())) if (this.stats[k] === undefined) this.stats[k] = v;
+    const kept = ip.stats.tcp as TcpCounters | undefined;
+    this.stats = kept ?? counters();
+    if (kept !== undefined) for (const [k, v] of Object.entries(counters())) if (kept[k] === undefined) kept[k] = v;
     ip.stats.tcp = this.stats;
     ip.register(this);
   }

@@ -3,16 +3,19 @@
 import type { Scheduler } from '../../links/clock.js';
 import type { Random } from '../../links/random.js';
 import { siphash24 } from './siphash.js';
+import { LazyMap } from '../../links/lazy.js';
 
 /**
  * A keyed hash with a 128-bit secret from the network's Random, drawn on first use (so that a
  * host that never uses TCP draws nothing from its random stream).
  */
+/** Stateless: one for every host. */
+const encoder = new TextEncoder();
+
 export class SecretHash {
   private key: Uint32Array | null = null;
-  /** Scratch for the text's bytes (the inputs are short: addresses, ports, a counter). */
-  private buf = new Uint8Array(128);
-  private readonly encoder = new TextEncoder();
+  /** Scratch for the text's bytes (the inputs are short: addresses, ports, a counter); made on first use. */
+  private buf: Uint8Array | null = null;
 
   constructor(private readonly random: Random) {}
 
@@ -26,9 +29,10 @@ export class SecretHash {
       this.key = new Uint32Array(4);
       for (let i = 0; i < 4; i++) this.key[i] = (k[4 * i]! | (k[4 * i + 1]! << 8) | (k[4 * i + 2]! << 16) | (k[4 * i + 3]! << 24)) >>> 0;
     }
-    if (text.length * 3 > this.buf.length) this.buf = new Uint8Array(text.length * 3);
-    const n = this.encoder.encodeInto(text, this.buf).written;
-    return siphash24(this.key, this.buf, n);
+    let buf = this.buf;
+    if (buf === null || text.length * 3 > buf.length) buf = this.buf = new Uint8Array(Math.max(128, text.length * 3));
+    const n = encoder.encodeInto(text, buf).written;
+    return siphash24(this.key, buf, n);
   }
 }
 
@@ -42,7 +46,7 @@ export class IsnGenerator {
    * secret, so it is computed once per pair (HMAC costs were a visible share of connection
    * setup). Cleared when it grows past TS_CACHE_MAX pairs.
    */
-  private readonly tsCache = new Map<string, number>();
+  private readonly tsCache = new LazyMap<string, number>();
 
   constructor(random: Random, private readonly sched: Scheduler) {
     this.secret = new SecretHash(random);
