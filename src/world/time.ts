@@ -396,7 +396,7 @@ function makePromiseTimers(tp: typeof import('node:timers/promises')) {
       return setImmediateP();
     },
   };
-  return { setTimeoutP, setImmediateP, setIntervalP, scheduler, hasScheduler: realScheduler !== null };
+  return { setTimeoutP, setImmediateP, setIntervalP, scheduler, hasScheduler: realScheduler !== null, native: realTp };
 }
 
 /** timers/promises setInterval: an async iterator that yields `value` once per tick it has not consumed. */
@@ -483,6 +483,94 @@ function realWorkOf(sched: Scheduler): boolean {
   return n > 0;
 }
 
+// ---- fake timers ------------------------------------------------------------------------------
+//
+// @sinonjs/fake-timers (and so Vitest's vi.useFakeTimers()) and node:test's mock.timers replace
+// the timer functions (global, node:timers', node:timers/promises') by assigning them, and put
+// back what they found (sinon by assigning, node:test by redefining the property with the
+// descriptor it saved). Those properties are accessors: an assignment makes the assigned function
+// what code outside any host gets, while host code keeps the network's clock; each assignment
+// makes a new accessor, so a saved descriptor put back restores what outside code had then.
+// Date stays a data property (mock.timers reads its descriptor's value): a fake Date is host
+// code's Date too while it is installed.
+
+const TIMER_NAMES = ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate'] as const;
+type TimerName = typeof TIMER_NAMES[number];
+const PROMISE_NAMES = ['setTimeout', 'setImmediate', 'setInterval'] as const;
+
+/** The time functions host code gets, as installed (code outside any host gets Node's). */
+const gen0: Record<TimerName, object> = {
+  setTimeout: setTimeoutHost, clearTimeout: clearTimeoutHost, setInterval: setIntervalHost,
+  clearInterval: clearIntervalHost, setImmediate: setImmediateHost, clearImmediate: clearImmediateHost,
+};
+
+/** What each of our versions gives code outside any host (the function or Date it wraps). */
+const outsideOf = new WeakMap<object, unknown>();
+
+/** Whether `timer` is one host code got from setTimeout/setInterval/setImmediate. */
+function isHostTimer(timer: unknown): boolean {
+  if (timer instanceof Timeout) return true;
+  if (typeof timer === 'number' || typeof timer === 'string') return byId.has(Number(timer));
+  return timer !== null && typeof timer === 'object' && kImmediate in timer;
+}
+
+/** Our version of a time function whose code outside any host gets `outside`. */
+function versionFor(ours: object, outside: unknown): unknown {
+  if (outside === outsideOf.get(ours)) return ours;
+  if (typeof outside !== 'function') return outside; // not a timer function: left as assigned
+  const out = outside as (...a: unknown[]) => unknown;
+  let v: object;
+  if (ours === gen0.clearTimeout || ours === gen0.clearInterval || ours === gen0.clearImmediate) {
+    const host = ours as (t: unknown) => void;
+    v = { [out.name]: function (this: unknown, timer: unknown) { return isHostTimer(timer) ? host(timer) : out.call(this, timer); } }[out.name]!;
+  } else {
+    const host = ours as (...a: unknown[]) => unknown;
+    v = { [out.name]: function (this: unknown, ...args: unknown[]) { return (hostContext.getStore() === undefined ? out : host).apply(this, args); } }[out.name]!;
+  }
+  // What a fake timer library hangs on its functions (sinon's .clock, util.promisify.custom).
+  for (const key of Reflect.ownKeys(out)) {
+    if (key === 'length' || key === 'name' || key === 'prototype') continue;
+    const d = Object.getOwnPropertyDescriptor(out, key)!;
+    Object.defineProperty(v, key, { ...d, configurable: true });
+  }
+  const custom = Symbol.for('nodejs.util.promisify.custom');
+  const ourCustom = (ours as Record<symbol, ((...a: unknown[]) => unknown) | undefined>)[custom];
+  if (ourCustom !== undefined) {
+    const theirs = (out as unknown as Record<symbol, ((...a: unknown[]) => unknown) | undefined>)[custom];
+    Object.defineProperty(v, custom, {
+      configurable: true,
+      value: (...a: unknown[]) => (hostContext.getStore() === undefined && theirs !== undefined ? theirs : ourCustom)(...a),
+    });
+  }
+  outsideOf.set(v, outside);
+  return v;
+}
+
+/**
+ * obj[name] becomes an accessor returning `ours` (what obj[name] was is what code outside any
+ * host gets); assigning it a function makes a new accessor returning a version of ours around
+ * that function (or, given back one of our versions, that version again).
+ */
+function stick(obj: Record<string, unknown>, name: string, ours: object, native: unknown): void {
+  outsideOf.set(ours, native);
+  const was = obj[name];
+  define(obj, name, ours, was === native ? ours : versionFor(ours, was)); // fakes already on: they stay
+}
+
+function define(obj: Record<string, unknown>, name: string, ours: object, value: unknown): void {
+  const enumerable = Object.getOwnPropertyDescriptor(obj, name)?.enumerable ?? true;
+  Object.defineProperty(obj, name, {
+    configurable: true,
+    enumerable,
+    get: () => value,
+    set(v: unknown) {
+      if (v === value) return;
+      if (typeof v === 'function' && outsideOf.has(v)) define(obj, name, ours, v); // one of ours, put back
+      else define(obj, name, ours, versionFor(ours, v));
+    },
+  });
+}
+
 // ---- install ----------------------------------------------------------------------------------
 
 let installed = false;
@@ -493,12 +581,7 @@ export function installTime(): void {
   installed = true;
 
   const g = globalThis as unknown as Record<string, unknown>;
-  g.setTimeout = setTimeoutHost;
-  g.setInterval = setIntervalHost;
-  g.clearTimeout = clearTimeoutHost;
-  g.clearInterval = clearIntervalHost;
-  g.setImmediate = setImmediateHost;
-  g.clearImmediate = clearImmediateHost;
+  for (const name of TIMER_NAMES) stick(g, name, gen0[name], real[name]);
   // setTimeout[util.promisify.custom] and setImmediate's: timers/promises' versions, as in Node.
   const tp = require('node:timers/promises') as typeof import('node:timers/promises') & Record<string, unknown>;
   const pt = makePromiseTimers(tp);
@@ -506,7 +589,7 @@ export function installTime(): void {
   Object.defineProperty(setImmediateHost, Symbol.for('nodejs.util.promisify.custom'), { value: pt.setImmediateP });
 
   real.Date.now = dateNowHost;
-  g.Date = DateHost;
+  g.Date = DateHost; // a data property: node:test's mock.timers reads its descriptor's value
   Object.defineProperty(real.Date.prototype, 'constructor', { value: DateHost, writable: true, configurable: true, enumerable: false });
 
   const perf = performance as unknown as Record<string, unknown>;
@@ -525,15 +608,9 @@ export function installTime(): void {
   AbortSignal.timeout = abortTimeoutHost;
 
   const timers = require('node:timers') as Record<string, unknown>;
-  timers.setTimeout = setTimeoutHost;
-  timers.setInterval = setIntervalHost;
-  timers.clearTimeout = clearTimeoutHost;
-  timers.clearInterval = clearIntervalHost;
-  timers.setImmediate = setImmediateHost;
-  timers.clearImmediate = clearImmediateHost;
-  tp.setTimeout = pt.setTimeoutP;
-  tp.setImmediate = pt.setImmediateP;
-  tp.setInterval = pt.setIntervalP;
+  for (const name of TIMER_NAMES) stick(timers, name, gen0[name], real[name]);
+  const promiseGen0 = { setTimeout: pt.setTimeoutP, setImmediate: pt.setImmediateP, setInterval: pt.setIntervalP };
+  for (const name of PROMISE_NAMES) stick(tp, name, promiseGen0[name], pt.native[name]);
   if (pt.hasScheduler) {
     const s = tp.scheduler as unknown as Record<string, unknown>;
     s.wait = pt.scheduler.wait;
