@@ -461,6 +461,25 @@ function childOpen(handle: object): boolean {
   return typeof child?._closesGot === 'number' && typeof child._closesNeeded === 'number' && child._closesGot < child._closesNeeded;
 }
 
+/**
+ * Node 26's fs.promises.readFile is a ReadFileJob (thread-pool work) that neither
+ * process._getActiveRequests() nor getActiveResourcesInfo() lists: it is done once the
+ * callback it is given as `ondone` has been called.
+ */
+const jobsDone = new WeakSet<object>();
+function watchJob(job: object): void {
+  if (Object.prototype.hasOwnProperty.call(job, 'ondone')) return;
+  Object.defineProperty(job, 'ondone', {
+    configurable: true,
+    set(fn: unknown) {
+      const call = typeof fn === 'function'
+        ? function (this: unknown, ...args: unknown[]) { jobsDone.add(job); return (fn as (...a: unknown[]) => unknown).apply(this, args); }
+        : fn;
+      Object.defineProperty(job, 'ondone', { value: call, writable: true, configurable: true, enumerable: true });
+    },
+  });
+}
+
 function realWorkOf(sched: Scheduler): boolean {
   const list = outstanding.get(sched);
   if (list === undefined || list.length === 0) return false;
@@ -469,7 +488,7 @@ function realWorkOf(sched: Scheduler): boolean {
   let children: Set<unknown> | null = null;
   let n = 0;
   for (const r of list) {
-    let live = active.has(r);
+    let live = active.has(r) || (r.constructor?.name === 'ReadFileJob' && !jobsDone.has(r));
     if (!live && r.constructor?.name === 'Process') {
       // A child process: its handle stays among the active ones until it exited, and its
       // ChildProcess is not done until its stdio pipes closed too ('close', which execFile's
@@ -627,6 +646,7 @@ export function installTime(): void {
       let list = outstanding.get(ctx.sched);
       if (list === undefined) outstanding.set(ctx.sched, list = []);
       list.push(resource);
+      if (type === 'FSREQCALLBACK' && (resource as object).constructor?.name === 'ReadFileJob') watchJob(resource as object);
     },
   }).enable();
 }
