@@ -2,10 +2,26 @@
 // between it and JavaScript without blocking Node's event loop.
 //
 // JS surface (loaded by src/links/tun.ts):
-//   open(name, tap, blocking?) -> { fd, name, handle }     the device stays while the handle is open
+//   open(name, tap, blocking?, offload?) -> { fd, name, handle, vnetHdr, offload }
+//                                                          the device stays while the handle is open;
+//                                                          offload: TUN_F_* wanted (-1: no vnet header)
 //   setMtu(name, mtu)                                      SIOCSIFMTU on the (namespace's) device
 //   start(handle, onBatch(err, buf, lens, count))          starts the reader thread
-//   write(handle, packets, count, result: Int32Array(4))   one call writes a batch of packets
+//   write(handle, packets, count, result: Int32Array(4), hdrs?)
+//                                                          one call writes a batch of packets; with a
+//                                                          vnet header, hdrs holds count x 10 bytes
+//
+// The virtio-net header (IFF_VNET_HDR, Linux drivers/net/tun.c and include/linux/virtio_net.h):
+// every packet read or written is preceded by a struct virtio_net_hdr (10 bytes, little-endian
+// on this machine: flags, gso_type, hdr_len, gso_size, csum_start, csum_offset). With
+// TUNSETOFFLOAD's TUN_F_CSUM the kernel hands over packets whose transport checksum is partial
+// (VIRTIO_NET_HDR_F_NEEDS_CSUM: the field holds the pseudo-header sum, the sum from csum_start
+// to the end is still to be added, as a NIC would); with TUN_F_TSO4/6 it hands over TCP
+// super-packets of up to 64 KiB (gso_type TCPV4/TCPV6, gso_size the segment size), and takes
+// them back the same way. The reader completes the partial checksum of packets that are not
+// super-packets (Linux skb_checksum_help), so that JS sees every ordinary packet whole; a
+// super-packet's TCP checksum stays partial (JS hands it up as a GRO'd packet that needs no
+// check), as does the header that says so.
 //   close(handle), ref(handle), unref(handle)
 //
 // Receiving: one reader thread per device waits in poll(2) on the device and on an eventfd (the
@@ -40,7 +56,20 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+/* Newer than some userspace headers (Linux 6.2+). */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
+#define VNET_HDR_LEN 10                  /* struct virtio_net_hdr */
+#define VNET_F_NEEDS_CSUM 1              /* VIRTIO_NET_HDR_F_NEEDS_CSUM */
+#define VNET_F_DATA_VALID 2              /* VIRTIO_NET_HDR_F_DATA_VALID */
+#define VNET_GSO_NONE 0
 
 #define READ_SLOT 65600                  /* largest packet a read can return (64 KiB + header room) */
 /* One batch's buffer before it is shrunk to fit: under glibc's default mmap threshold (128 KiB),
@@ -48,6 +77,10 @@
  * cost mmap + mremap + munmap and fresh zeroed pages per batch). At least one READ_SLOT stays
  * free for every read, so a packet is never truncated. */
 #define READ_ARENA (120 * 1024)
+/* With the vnet header and TSO most packets are super-packets of up to 64 KiB: a bigger block,
+ * so that a wake-up still reads several (glibc serves it from the heap too once its dynamic mmap
+ * threshold has grown past it, after the first one is freed). */
+#define READ_ARENA_VNET (1024 * 1024)
 #define READ_MAX_PKTS 128
 #define QUEUE_BATCHES 16                 /* batches waiting for JS before the reader waits */
 
@@ -63,6 +96,8 @@ typedef struct {
   int wake;                              /* eventfd: written once to stop the reader */
   int refs;                              /* JS handle + thread-safe function (JS thread only) */
   int started, closed, joined, blocking;
+  int vnet;                              /* IFF_VNET_HDR: each packet has a virtio_net_hdr in front */
+  size_t arena;                          /* bytes of one batch before it is shrunk */
   atomic_int stop;
   pthread_t thread;
   napi_threadsafe_function tsfn;
@@ -165,9 +200,30 @@ static tun_t *get_tun(napi_env env, napi_value v) {
 
 /* ---- open / setMtu ------------------------------------------------------------------------ */
 
+/* TUNSETOFFLOAD with what the kernel accepts: it refuses (EINVAL) flags it does not know, such as
+ * the UDP segmentation flags before Linux 6.2, so drop them one group at a time. Returns the flags
+ * set (0: none, plain packets with a vnet header). */
+static int set_offload(int fd, unsigned int want) {
+  const unsigned int tries[] = {
+    want,
+    want & ~(unsigned int)(TUN_F_USO4 | TUN_F_USO6),
+    want & (unsigned int)(TUN_F_CSUM | TUN_F_TSO4),
+    want & (unsigned int)TUN_F_CSUM,
+  };
+  for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+    unsigned int f = tries[i];
+    if (i > 0 && f == tries[i - 1]) continue;
+    /* TSO without checksum offload is refused by the kernel (the checksums are partial). */
+    if ((f & (TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6)) != 0 && (f & TUN_F_CSUM) == 0) continue;
+    if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)f) == 0) return (int)f;
+  }
+  ioctl(fd, TUNSETOFFLOAD, 0UL);
+  return 0;
+}
+
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char name[IFNAMSIZ + 8] = {0};
   size_t nlen = 0;
@@ -182,12 +238,15 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   bool tap = false, blocking = false;
   CHECK(napi_get_value_bool(env, argv[1], &tap));
   if (argc > 2) napi_get_value_bool(env, argv[2], &blocking);
+  int32_t want = -1;
+  if (argc > 3) napi_get_value_int32(env, argv[3], &want);
+  int vnet = want >= 0;
 
   int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | (blocking ? 0 : O_NONBLOCK));
   if (fd < 0) return throw_errno(env, errno, "open", "/dev/net/tun");
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = (short)((tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
+  ifr.ifr_flags = (short)((tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0));
   memcpy(ifr.ifr_name, name, nlen);
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int e = errno;
@@ -195,6 +254,16 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     char what[64];
     snprintf(what, sizeof what, "TUNSETIFF %s", name);
     return throw_errno(env, e, "ioctl", what);
+  }
+  int offload = 0;
+  if (vnet) {
+    int sz = VNET_HDR_LEN;
+    if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0) {
+      int e = errno;
+      close(fd);
+      return throw_errno(env, e, "ioctl", "TUNSETVNETHDRSZ");
+    }
+    offload = set_offload(fd, (unsigned int)want);
   }
   int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake < 0) {
@@ -208,6 +277,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   t->wake = wake;
   t->refs = 1;
   t->blocking = blocking;
+  t->vnet = vnet;
+  t->arena = vnet ? READ_ARENA_VNET : READ_ARENA;
   atomic_init(&t->stop, 0);
 
   napi_value result, v;
@@ -217,6 +288,10 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   ifr.ifr_name[IFNAMSIZ - 1] = 0;
   CHECK(napi_create_string_utf8(env, ifr.ifr_name, NAPI_AUTO_LENGTH, &v));
   CHECK(napi_set_named_property(env, result, "name", v));
+  CHECK(napi_get_boolean(env, vnet, &v));
+  CHECK(napi_set_named_property(env, result, "vnetHdr", v));
+  CHECK(napi_create_int32(env, offload, &v));
+  CHECK(napi_set_named_property(env, result, "offload", v));
   if (napi_create_external(env, t, handle_finalize, NULL, &v) != napi_ok) {
     shutdown_tun(t, 0);
     free(t);
@@ -258,6 +333,57 @@ static napi_value js_set_mtu(napi_env env, napi_callback_info info) {
 
 /* ---- reader thread ------------------------------------------------------------------------ */
 
+/* RFC 1071 one's complement sum of p[0, n), as big-endian 16-bit words, not yet folded. */
+static uint64_t ones_sum(const uint8_t *p, size_t n, uint64_t sum) {
+  while (n >= 8) {
+    uint32_t a, b;
+    memcpy(&a, p, 4);
+    memcpy(&b, p + 4, 4);
+    sum += a;                              /* native-order words; byte-swapped once at the end */
+    sum += b;
+    p += 8;
+    n -= 8;
+  }
+  while (n >= 2) {
+    uint16_t w;
+    memcpy(&w, p, 2);
+    sum += w;
+    p += 2;
+    n -= 2;
+  }
+  if (n) {
+    uint16_t w = 0;
+    memcpy(&w, p, 1);
+    sum += w;
+  }
+  return sum;
+}
+
+static uint16_t fold16(uint64_t sum) {
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return (uint16_t)sum;
+}
+
+/* A packet the kernel left with a partial checksum (VIRTIO_NET_HDR_F_NEEDS_CSUM) and that is not a
+ * super-packet: add the sum from csum_start to the end to the pseudo-header sum the field holds
+ * and store its complement (Linux skb_checksum_help; a zero result is sent as 0xffff,
+ * CSUM_MANGLED_0). The header then says DATA_VALID. Byte order: the sum of native-order words is
+ * the byte-swapped sum of big-endian words (RFC 1071 §2(B)), and a 16-bit field stored in native
+ * order reads back right. */
+static void complete_csum(uint8_t *pkt, size_t len) {
+  uint8_t *h = pkt;
+  if (!(h[0] & VNET_F_NEEDS_CSUM) || h[1] != VNET_GSO_NONE) return;
+  size_t start = (size_t)h[6] | ((size_t)h[7] << 8);
+  size_t off = (size_t)h[8] | ((size_t)h[9] << 8);
+  uint8_t *p = pkt + VNET_HDR_LEN;
+  size_t n = len - VNET_HDR_LEN;
+  if (start + off + 2 > n) return;       /* nonsense: leave it, JS's checksum check drops it */
+  uint16_t c = (uint16_t)~fold16(ones_sum(p + start, n - start, 0));
+  if (c == 0) c = 0xffff;
+  memcpy(p + start + off, &c, 2);
+  h[0] = (uint8_t)((h[0] & ~VNET_F_NEEDS_CSUM) | VNET_F_DATA_VALID);
+}
+
 static void *reader_main(void *arg) {
   tun_t *t = arg;
   struct pollfd p[2] = { { .fd = t->fd, .events = POLLIN }, { .fd = t->wake, .events = POLLIN } };
@@ -270,18 +396,20 @@ static void *reader_main(void *arg) {
     }
     if (p[1].revents != 0 || atomic_load(&t->stop)) break;
     if (p[0].revents == 0) continue;
-    batch_t *b = malloc(sizeof(batch_t) + READ_ARENA);
+    const size_t arena = t->arena;
+    batch_t *b = malloc(sizeof(batch_t) + arena);
     if (b == NULL) { usleep(1000); continue; }
     b->err = 0;
     b->count = 0;
     size_t off = 0;
-    while (b->count < READ_MAX_PKTS && READ_ARENA - off >= READ_SLOT) {
-      ssize_t n = read(t->fd, b->data + off, READ_ARENA - off);
+    while (b->count < READ_MAX_PKTS && arena - off >= READ_SLOT) {
+      ssize_t n = read(t->fd, b->data + off, arena - off);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno != EAGAIN) b->err = errno;
         break;
       }
+      if (t->vnet && n >= VNET_HDR_LEN) complete_csum(b->data + off, (size_t)n);
       b->len[b->count++] = (uint32_t)n;
       off += (size_t)n;
     }
@@ -375,12 +503,14 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
 
 /* ---- write -------------------------------------------------------------------------------- */
 
-/* write(handle, packets, count, result) -> packets accepted. result[0] = accepted,
+/* write(handle, packets, count, result, hdrs?) -> packets accepted. result[0] = accepted,
  * result[1] = errno of the last failure (0: none), result[2] = index where writing stopped
- * (count unless the device pushed back with EAGAIN/ENOBUFS), result[3] = bytes accepted. */
+ * (count unless the device pushed back with EAGAIN/ENOBUFS), result[3] = bytes accepted (not
+ * counting vnet headers). A device with the vnet header needs hdrs: count virtio_net_hdrs of 10
+ * bytes, each written in front of its packet (writev: the packet is not copied). */
 static napi_value js_write(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 4) { napi_throw_type_error(env, NULL, "write(handle, packets, count, result)"); return NULL; }
   tun_t *t = get_tun(env, argv[0]);
@@ -396,6 +526,18 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
     return NULL;
   }
   int32_t *res = rdata;
+  uint8_t *hdrs = NULL;
+  if (t->vnet) {
+    napi_typedarray_type htype;
+    size_t hlen = 0;
+    void *hdata = NULL;
+    if (argc < 5 || napi_get_typedarray_info(env, argv[4], &htype, &hlen, &hdata, NULL, NULL) != napi_ok ||
+        htype != napi_uint8_array || hlen < (size_t)count * VNET_HDR_LEN) {
+      napi_throw_type_error(env, NULL, "write: a device with the vnet header needs hdrs, a Uint8Array of count x 10 bytes");
+      return NULL;
+    }
+    hdrs = hdata;
+  }
   if (t->closed) return throw_errno(env, EBADF, "write", "closed device");
   int32_t ok = 0, last = 0, bytes = 0;
   uint32_t i = 0;
@@ -410,7 +552,13 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
       return NULL;
     }
     ssize_t n;
-    do n = write(t->fd, ptr, len); while (n < 0 && errno == EINTR);
+    if (hdrs != NULL) {
+      struct iovec iov[2] = { { hdrs + (size_t)i * VNET_HDR_LEN, VNET_HDR_LEN }, { ptr, len } };
+      do n = writev(t->fd, iov, 2); while (n < 0 && errno == EINTR);
+      if (n >= VNET_HDR_LEN) n -= VNET_HDR_LEN;
+    } else {
+      do n = write(t->fd, ptr, len); while (n < 0 && errno == EINTR);
+    }
     if (n >= 0) { ok++; bytes += (int32_t)n; continue; }
     last = errno;
     if (last == EAGAIN || last == ENOBUFS) break;

@@ -6,6 +6,16 @@
 // `send()` queues frames and writes them all at once when the current macrotask ends
 // (setImmediate): one crossing into the addon per batch, one write(2) per packet.
 //
+// Offloads (on unless `vnetHdr: false`): the device is opened with Linux's virtio-net header
+// (IFF_VNET_HDR, TUNSETOFFLOAD TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6), as a virtual machine's NIC
+// is. The kernel then hands usernet TCP super-packets of up to 64 KiB with a partial checksum,
+// which go up the stack whole, as a super-frame from a virtual wire (`gso`, src/wire/gso.ts:
+// Linux GRO's result, in effect); and usernet's TCP hands the kernel its own super-segments
+// (TSO) with the header saying how to cut them (gso_type, gso_size, csum_start/csum_offset,
+// Linux virtio_net_hdr_to_skb). Packets that are not super-packets arrive with their checksum
+// completed by the addon. What the kernel refuses is left off (`offload` says what is on); a
+// kernel that has no TSO for one family gets that family's super-segments cut here.
+//
 // Opening needs Linux, /dev/net/tun and CAP_NET_ADMIN. Configuring the kernel's side of the
 // device (link up, the kernel's own addresses, routes) is left to `ip`: the addresses of a
 // usernet host on the device live in usernet, not in the kernel.
@@ -16,13 +26,15 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { LinkLayer, Port } from '../links/port.js';
 import { machine } from '../links/clock.js';
+import { gsoSegmentCount, gsoWireBytes, segmentTcp } from '../wire/gso.js';
 
 /** The addon's surface (native/tun/tun.c). */
 interface TunAddon {
-  open(name: string, tap: boolean, blocking?: boolean): { fd: number; name: string; handle: object };
+  /** offload: TUN_F_* flags wanted, -1 for no vnet header; the answer says which were set. */
+  open(name: string, tap: boolean, blocking?: boolean, offload?: number): Opened;
   setMtu(name: string, mtu: number): void;
   start(handle: object, onBatch: (err: NativeError | null, buf: Buffer, lens: Uint32Array, count: number) => void): void;
-  write(handle: object, packets: Uint8Array[], count: number, result: Int32Array): number;
+  write(handle: object, packets: Uint8Array[], count: number, result: Int32Array, hdrs?: Uint8Array): number;
   close(handle: object): void;
   ref(handle: object): void;
   unref(handle: object): void;
@@ -30,14 +42,53 @@ interface TunAddon {
 
 interface NativeError extends Error { code?: string; errno?: number; syscall?: string }
 
+interface Opened { fd: number; name: string; handle: object; vnetHdr?: boolean; offload?: number }
+
+// include/uapi/linux/if_tun.h and virtio_net.h.
+const TUN_F_CSUM = 0x01;
+const TUN_F_TSO4 = 0x02;
+const TUN_F_TSO6 = 0x04;
+const TUN_F_USO4 = 0x20;
+const TUN_F_USO6 = 0x40;
+/** struct virtio_net_hdr (TUNSETVNETHDRSZ 10). */
+const VNET_HDR_LEN = 10;
+const VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
+const VIRTIO_NET_HDR_GSO_TCPV4 = 1;
+const VIRTIO_NET_HDR_GSO_TCPV6 = 4;
+const VIRTIO_NET_HDR_GSO_ECN = 0x80;
+const TCP_CHECK_OFFSET = 16;
+
+/** Which offloads a device has (`ethtool -k` from usernet's side of the device). */
+export interface TunOffload {
+  /** IFF_VNET_HDR: every packet carries a virtio-net header. */
+  vnetHdr: boolean;
+  /** TUN_F_CSUM: checksums may be partial both ways. */
+  csum: boolean;
+  /** TUN_F_TSO4 / TUN_F_TSO6: TCP super-packets of up to 64 KiB both ways. */
+  tso4: boolean;
+  tso6: boolean;
+  /** TUN_F_USO4 / TUN_F_USO6 (Linux 6.2+): UDP super-packets; not asked for (see README). */
+  uso4: boolean;
+  uso6: boolean;
+}
+
 export interface TunOptions {
   /** 3: TUN, bare IPv4/IPv6 packets; 2: TAP, Ethernet frames. */
   layer: LinkLayer;
   /** Sets the device's MTU in the kernel (SIOCSIFMTU); default: leave it (1500 for a new device). */
   mtu?: number;
+  /**
+   * The virtio-net header with checksum and TCP segmentation offload both ways (default true);
+   * false: bare packets, every one a real frame with its checksums computed.
+   */
+  vnetHdr?: boolean;
 }
 
-/** Counters, like `ip -s link` from the device's side (rx: read from the kernel). */
+/**
+ * Counters, like `ip -s link` from the device's side (rx: read from the kernel). Packets and bytes
+ * are those of real frames: a TCP super-packet counts as the segments it stands for, as the
+ * interface's own counters do.
+ */
 export interface TunStats {
   rxPackets: number;
   rxBytes: number;
@@ -51,6 +102,10 @@ export interface TunStats {
   txDrops: number;
   /** Refused by the kernel (e.g. EINVAL for a packet that is not IP on a TUN, EIO while down). */
   txErrors: number;
+  /** TCP super-packets read (each counted once in rxPackets). */
+  rxGso: number;
+  /** TCP super-packets written (each counted once in txPackets). */
+  txGso: number;
 }
 
 /** A TUN/TAP error with the reason spelled out; `code` is an errno name or ERR_USERNET_TUN_*. */
@@ -141,18 +196,27 @@ export class TunDevice extends EventEmitter implements Port {
   readonly name: string;
   /** The device's file descriptor (owned by the addon: never close it yourself). */
   readonly fd: number;
-  onFrame: ((frame: Uint8Array) => void) | null = null;
-  readonly stats: TunStats = { rxPackets: 0, rxBytes: 0, rxDrops: 0, rxBatches: 0, txPackets: 0, txBytes: 0, txDrops: 0, txErrors: 0 };
+  onFrame: ((frame: Uint8Array, gso?: number) => void) | null = null;
+  readonly stats: TunStats = { rxPackets: 0, rxBytes: 0, rxDrops: 0, rxBatches: 0, txPackets: 0, txBytes: 0, txDrops: 0, txErrors: 0, rxGso: 0, txGso: 0 };
+  /** What the kernel agreed to (TUNSETOFFLOAD). */
+  readonly offload: TunOffload;
+  /** Port: TCP super-frames go to the device whole (the kernel took TSO for IPv4 or IPv6). */
+  readonly gso: boolean;
   private readonly native: TunAddon;
   private readonly handle: object;
+  private readonly vnet: boolean;
   private queue: Uint8Array[] = [];
   private spare: Uint8Array[] = [];
+  /** Segment size of each queued frame (0: an ordinary frame). */
+  private queueGso: number[] = [];
+  /** virtio_net_hdrs of a batch, one per queued frame. */
+  private hdrs = new Uint8Array(64 * VNET_HDR_LEN);
   private flushPending = false;
   private readonly result = new Int32Array(4);
   private isClosed = false;
 
   /** @internal use openTun() */
-  constructor(native: TunAddon, opened: { fd: number; name: string; handle: object }, layer: LinkLayer, mtu: number) {
+  constructor(native: TunAddon, opened: Opened, layer: LinkLayer, mtu: number) {
     super();
     this.native = native;
     this.handle = opened.handle;
@@ -160,6 +224,13 @@ export class TunDevice extends EventEmitter implements Port {
     this.name = opened.name;
     this.layer = layer;
     this.mtu = mtu;
+    const f = opened.offload ?? 0;
+    this.vnet = opened.vnetHdr === true;
+    this.offload = {
+      vnetHdr: this.vnet, csum: (f & TUN_F_CSUM) !== 0, tso4: (f & TUN_F_TSO4) !== 0, tso6: (f & TUN_F_TSO6) !== 0,
+      uso4: (f & TUN_F_USO4) !== 0, uso6: (f & TUN_F_USO6) !== 0,
+    };
+    this.gso = this.offload.tso4 || this.offload.tso6;
     native.start(this.handle, this.onBatch);
   }
 
@@ -169,15 +240,42 @@ export class TunDevice extends EventEmitter implements Port {
     let off = 0;
     const st = this.stats;
     st.rxBatches++;
+    const vnet = this.vnet;
     for (let i = 0; i < count; i++) {
       const len = lens[i]!;
-      const frame = buf.subarray(off, off + len);
+      const at = off;
       off += len;
       st.rxPackets++;
-      st.rxBytes += len;
       const deliver = this.onFrame;
-      if (deliver === null || this.isClosed) { st.rxDrops++; continue; }
-      deliver(frame);
+      if (!vnet) {
+        st.rxBytes += len;
+        if (deliver === null || this.isClosed) { st.rxDrops++; continue; }
+        deliver(buf.subarray(at, at + len));
+        continue;
+      }
+      if (len < VNET_HDR_LEN) { st.rxDrops++; continue; }
+      const frame = buf.subarray(at + VNET_HDR_LEN, at + len);
+      const type = buf[at + 1]! & ~VIRTIO_NET_HDR_GSO_ECN;
+      if (type === 0) {
+        st.rxBytes += len - VNET_HDR_LEN;
+        if (deliver === null || this.isClosed) { st.rxDrops++; continue; }
+        deliver(frame);
+        continue;
+      }
+      // A TCP super-packet (Linux virtio_net_hdr_from_skb): handed up whole, like a GRO'd one;
+      // its TCP checksum is partial and needs no check.
+      const gso = buf[at + 4]! | (buf[at + 5]! << 8);
+      if ((type === VIRTIO_NET_HDR_GSO_TCPV4 || type === VIRTIO_NET_HDR_GSO_TCPV6) && gso > 0) {
+        const l3 = this.layer === 2 ? 14 : 0;
+        st.rxPackets += gsoSegmentCount(frame, l3, gso) - 1;
+        st.rxBytes += gsoWireBytes(frame, l3, gso);
+        st.rxGso++;
+        if (deliver === null || this.isClosed) { st.rxDrops++; continue; }
+        deliver(frame, gso);
+        continue;
+      }
+      st.rxBytes += len - VNET_HDR_LEN;
+      st.rxDrops++; // UDP super-packets: not asked for, so never expected
     }
     if (err && !this.isClosed) {
       this.close();
@@ -186,13 +284,60 @@ export class TunDevice extends EventEmitter implements Port {
   };
 
   /** Queues a frame; every frame queued in this macrotask is written in one batch. */
-  send(frame: Uint8Array): void {
+  send(frame: Uint8Array, gso?: number): void {
     if (this.isClosed || this.queue.length >= SEND_QUEUE_LIMIT) { this.stats.txDrops++; return; }
+    if (gso !== undefined && gso > 0 && !this.tsoFor(frame)) {
+      // The kernel took TSO for the other family only: cut this one here.
+      const segs = segmentTcp(frame, this.layer === 2 ? 14 : 0, gso);
+      if (segs.length === 0) this.stats.txDrops++;
+      for (const seg of segs) this.send(seg);
+      return;
+    }
     this.queue.push(frame);
+    if (this.vnet) this.queueGso.push(gso !== undefined && gso > 0 ? gso : 0);
     if (!this.flushPending) {
       this.flushPending = true;
       machine.setImmediate(this.flush);
     }
+  }
+
+  /** Whether the kernel takes TCP super-packets of this frame's IP version. */
+  private tsoFor(frame: Uint8Array): boolean {
+    const l3 = this.layer === 2 ? 14 : 0;
+    return frame.length > l3 && (frame[l3]! >>> 4 === 6 ? this.offload.tso6 : this.offload.tso4);
+  }
+
+  /**
+   * The virtio_net_hdr of each queued frame (little-endian, Linux virtio_net_hdr_to_skb): zero
+   * for an ordinary frame (its checksums are complete); for a TCP super-frame NEEDS_CSUM from the
+   * TCP header on (its checksum holds the pseudo-header sum over the whole length, as Linux's
+   * own CHECKSUM_PARTIAL TSO packets), gso_type TCPV4/TCPV6, gso_size, hdr_len the headers.
+   */
+  private fillHeaders(q: Uint8Array[], n: number): Uint8Array {
+    if (this.hdrs.length < n * VNET_HDR_LEN) this.hdrs = new Uint8Array(Math.max(n, 2 * this.hdrs.length / VNET_HDR_LEN) * VNET_HDR_LEN);
+    const h = this.hdrs;
+    h.fill(0, 0, n * VNET_HDR_LEN);
+    const gsos = this.queueGso;
+    const l3 = this.layer === 2 ? 14 : 0;
+    for (let i = 0; i < n; i++) {
+      const gso = gsos[i]!;
+      if (gso === 0) continue;
+      const f = q[i]!;
+      const v6 = f[l3]! >>> 4 === 6;
+      const tcp = l3 + (v6 ? 40 : (f[l3]! & 0x0f) << 2);
+      const hdrLen = tcp + ((f[tcp + 12]! >>> 4) << 2);
+      const o = i * VNET_HDR_LEN;
+      h[o] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+      h[o + 1] = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
+      h[o + 2] = hdrLen & 0xff;
+      h[o + 3] = hdrLen >>> 8;
+      h[o + 4] = gso & 0xff;
+      h[o + 5] = gso >>> 8;
+      h[o + 6] = tcp & 0xff;
+      h[o + 7] = tcp >>> 8;
+      h[o + 8] = TCP_CHECK_OFFSET;
+    }
+    return h;
   }
 
   private flush = (): void => {
@@ -203,9 +348,28 @@ export class TunDevice extends EventEmitter implements Port {
     this.queue = this.spare;
     this.spare = q;
     const st = this.stats;
-    if (this.isClosed) { st.txDrops += n; q.length = 0; return; }
+    if (this.isClosed) { st.txDrops += n; q.length = 0; this.queueGso.length = 0; return; }
     const res = this.result;
-    const ok = this.native.write(this.handle, q, n, res);
+    let ok: number;
+    if (this.vnet) {
+      const h = this.fillHeaders(q, n);
+      ok = this.native.write(this.handle, q, n, res, h);
+      const gsos = this.queueGso;
+      const tried = res[2]!;
+      const l3 = this.layer === 2 ? 14 : 0;
+      for (let i = 0; i < tried; i++) {
+        const g = gsos[i]!;
+        if (g === 0) continue;
+        // Counted as the segments the kernel cuts it into (assuming it took them: a refused
+        // super-packet is as rare as any refused write).
+        st.txGso++;
+        st.txPackets += gsoSegmentCount(q[i]!, l3, g) - 1;
+        st.txBytes += gsoWireBytes(q[i]!, l3, g) - q[i]!.length;
+      }
+      gsos.length = 0;
+    } else {
+      ok = this.native.write(this.handle, q, n, res);
+    }
     const tried = res[2]!;
     st.txPackets += ok;
     st.txErrors += tried - ok;
@@ -225,6 +389,7 @@ export class TunDevice extends EventEmitter implements Port {
     this.native.close(this.handle);
     this.stats.txDrops += this.queue.length;
     this.queue.length = 0;
+    this.queueGso.length = 0;
     queueMicrotask(() => this.emit('close'));
   }
 
@@ -246,10 +411,12 @@ export function openTun(name: string, opts: TunOptions): TunDevice {
   if (layer !== 2 && layer !== 3) throw new TypeError(`openTun: layer must be 3 (TUN) or 2 (TAP), got ${String(layer)}`);
   const mtu = opts.mtu ?? 1500;
   if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new RangeError(`openTun: mtu must be an integer in 68..65535, got ${mtu}`);
+  const vnetHdr = opts.vnetHdr ?? true;
+  if (typeof vnetHdr !== 'boolean') throw new TypeError(`openTun: vnetHdr must be a boolean, got ${String(vnetHdr)}`);
   const native = loadAddon();
-  let opened: { fd: number; name: string; handle: object };
+  let opened: Opened;
   try {
-    opened = native.open(name, layer === 2);
+    opened = native.open(name, layer === 2, false, vnetHdr ? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 : -1);
   } catch (e) {
     throw explain(e as NativeError, name, layer);
   }

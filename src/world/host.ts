@@ -79,6 +79,11 @@ export interface AttachOptions {
 export interface DeviceAttachOptions extends Omit<AttachOptions, 'name'> {
   /** 3 (default): TUN, bare IP packets; 2: TAP, Ethernet frames (the interface gets a MAC). */
   layer?: 2 | 3;
+  /**
+   * attachTun only: the virtio-net header with checksum and TCP segmentation offload both ways
+   * (default true, see openTun); false: bare packets, one real frame per segment.
+   */
+  vnetHdr?: boolean;
 }
 
 /** One interface in `host.addr()`, like `ip addr`. */
@@ -546,8 +551,8 @@ export class Host {
     if (this.network.sched.mode !== 'real') {
       throw new Error(`${this.name}.attachTun: a TUN device carries packets in wall-clock time; create the network with new Network({ clock: 'real' })`);
     }
-    const { layer = 3, ...rest } = opts;
-    const dev = openTun(name, { layer, ...(opts.mtu !== undefined ? { mtu: opts.mtu } : {}) });
+    const { layer = 3, vnetHdr, ...rest } = opts;
+    const dev = openTun(name, { layer, ...(opts.mtu !== undefined ? { mtu: opts.mtu } : {}), ...(vnetHdr !== undefined ? { vnetHdr } : {}) });
     try {
       return Object.assign(dev, { iface: this.attach(dev, { ...rest, name: dev.name }) });
     } catch (e) {
@@ -562,7 +567,7 @@ export class Host {
    */
   attachDevice(name: string, opts: DeviceAttachOptions = {}): Device & { readonly iface: Interface } {
     this.checkUp('attachDevice');
-    const { layer = 3, ...rest } = opts;
+    const { layer = 3, vnetHdr: _vnetHdr, ...rest } = opts;
     const dev = new Device(name, { layer, mtu: opts.mtu ?? 1500, sched: this.network.sched });
     return Object.assign(dev, { iface: this.attach(dev, { ...rest, name }) });
   }

@@ -101,6 +101,8 @@ for (const [fam, addr] of [['4', '10.77.0.1'], ['6', 'fd77::1']] as const) {
 
 listener.close();
 httpServer.close();
+// The device writes what the interface sent at the end of the macrotask: let the last batch go.
+await new Promise((res) => setImmediate(res));
 r.iface = { ...iface.stats };
 r.stats = { ...dev.stats };
 dev.close();

@@ -115,8 +115,9 @@ export function tunSide(world: Network, host: Host, o: TunSideOptions): TunSide 
       const iface = host.attach(cable, { ...addrs, name: dev.name });
       const end = cable.ends[1];
       world.claim(end);
-      end.onFrame = (f) => dev.send(f);
-      dev.onFrame = (f) => end.send(f);
+      // Super-frames (TSO/GSO) cross whole both ways; the cable cuts them where it impairs.
+      end.onFrame = (f, gso) => dev.send(f, gso);
+      dev.onFrame = (f, gso) => end.send(f, gso);
       side = { dev, iface, cable };
     } else {
       const dev = host.attachTun(o.name, addrs);
