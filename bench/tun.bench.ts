@@ -8,21 +8,31 @@
 //   usernet -> kernel: a host.net client sends N bytes to a python3 server on the kernel side,
 //                      timed the same way from usernet.
 //   kernel -> kernel:  the same python3 client and server across the veth pair (the baseline).
-// Both kernel sides use CUBIC; both links have a 1500-byte MTU. One ratio line per direction.
+// Both kernel sides use CUBIC; both links have a 1500-byte MTU.
 //
-// Usage: node --import tsx bench/tun.bench.ts   (BENCH_QUICK=1: 16 MiB per transfer instead of 256)
+// Two TUN devices, measured in the same run: one with the virtio-net header and its offloads
+// (the default: TCP super-packets of up to 64 KiB both ways, checksums partial) and one without
+// (`vnetHdr: false`: a packet per segment, every checksum computed, as before the header). The
+// rounds alternate the kernel baseline and the four usernet transfers, and each line gives the
+// median of the rounds and the spread of the ratios (the machine is shared: say how noisy).
+//
+// Usage: npm run bench tun   (BENCH_QUICK=1: 16 MiB per transfer and one round; default 128 MiB,
+// 3 rounds; BENCH_TUN_ROUNDS=n). Under tsx (node --import tsx bench/tun.bench.ts) everything
+// runs 2-3x slower (source maps).
 // Needs Linux, root (or unprivileged user namespaces), /dev/net/tun, the built addon, python3;
 // without them it prints `tun: skipped: <reason>` and exits 0.
 
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Network } from '../src/world/network.js';
-import { tunUnavailable } from '../src/doors/tun.js';
+import type { Host } from '../src/world/host.js';
+import { tunUnavailable, type TunDevice } from '../src/doors/tun.js';
 import { ip, onPath, py, start, startPy, until } from '../test/tun/netns-tools.js';
 import { QUICK, report, type Measured } from './common.js';
 
 const INSIDE = process.env.USERNET_TUN_BENCH_NETNS === '1';
-const N = (QUICK ? 16 : 256) * 1024 * 1024;
+const N = (QUICK ? 16 : 128) * 1024 * 1024;
+const ROUNDS = Number(process.env.BENCH_TUN_ROUNDS ?? (QUICK ? 1 : 3));
 const WARM = 4 * 1024 * 1024;
 
 if (!INSIDE) {
@@ -92,18 +102,27 @@ function fail(why: string): never {
   process.exit(0);
 }
 
-// usernet over TUN: 10.77.0.1 (kernel) -- 10.77.0.2 (usernet).
+// usernet over TUN, two devices: with the vnet header (10.78.0.2, the kernel 10.78.0.1) and
+// without (10.77.0.2, the kernel 10.77.0.1), each on a host of its own.
+interface Side { label: string; host: Host; dev: TunDevice; me: string; kernel: string }
 const world = new Network({ clock: 'real', seed: 1 });
-const h = world.host('u');
-let dev;
-try {
-  dev = h.attachTun('ubench0', { ipv4: '10.77.0.2/24' });
-} catch (e) {
-  fail((e as Error).message);
+function side(label: string, name: string, net: number, vnetHdr: boolean): Side {
+  const host = world.host(label);
+  let dev: TunDevice;
+  try {
+    dev = host.attachTun(name, { ipv4: `10.${net}.0.2/24`, vnetHdr });
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  spawnSync('sh', ['-c', `echo 1 > /proc/sys/net/ipv6/conf/${dev.name}/disable_ipv6`], { stdio: 'ignore' });
+  ip(`link set ${dev.name} up`);
+  ip(`addr add 10.${net}.0.1/24 dev ${dev.name}`);
+  return { label, host, dev, me: `10.${net}.0.2`, kernel: `10.${net}.0.1` };
 }
-spawnSync('sh', ['-c', `echo 1 > /proc/sys/net/ipv6/conf/${dev.name}/disable_ipv6`], { stdio: 'ignore' });
-ip(`link set ${dev.name} up`);
-ip(`addr add 10.77.0.1/24 dev ${dev.name}`);
+const plain = side('plain', 'ubench0', 77, false);
+const vnet = side('vnet', 'ubench1', 78, true);
+const o = vnet.dev.offload;
+if (!o.vnetHdr || !o.tso4) console.log(`tun: note: the kernel refused offloads (${JSON.stringify(o)}): the vnet device runs without TSO`);
 
 // kernel to kernel: 10.88.0.1 here -- 10.88.0.2 in a second namespace, over a veth pair.
 const holder = start('unshare', ['-n', 'sleep', '3600']);
@@ -132,29 +151,29 @@ async function kernelToKernel(n: number): Promise<number> {
 }
 
 /** kernel -> usernet over TUN: seconds measured by the python client. */
-async function kernelToUsernet(n: number): Promise<number> {
-  const server = h.net.createServer((s) => {
+async function kernelToUsernet(sd: Side, n: number): Promise<number> {
+  const server = sd.host.net.createServer((s) => {
     let got = 0;
     s.on('data', (b: Buffer) => { got += b.length; if (got === n) s.write(`${got}\n`); });
     s.on('end', () => s.end());
     s.on('error', () => {});
   });
   await new Promise<void>((r) => server.listen(5202, () => r()));
-  const c = await py(CLIENT, ['10.77.0.2', '5202', String(n)], 120_000);
+  const c = await py(CLIENT, [sd.me, '5202', String(n)], 120_000);
   server.close();
   const [secs, got] = c.out.split(' ');
-  if (c.exit !== 0 || Number(got) !== n) fail(`kernel-to-usernet transfer failed: ${c.out}`);
+  if (c.exit !== 0 || Number(got) !== n) fail(`kernel-to-usernet (${sd.label}) transfer failed: ${c.out}`);
   return Number(secs);
 }
 
 /** usernet -> kernel over TUN: seconds measured in usernet from connect() to the answer. */
-async function usernetToKernel(n: number): Promise<number> {
-  const srv = startPy(SERVER, ['10.77.0.1', '5203', String(n), '1']);
+async function usernetToKernel(sd: Side, n: number): Promise<number> {
+  const srv = startPy(SERVER, [sd.kernel, '5203', String(n), '1']);
   await until(() => srv.output().includes('listening'));
   const chunk = Buffer.alloc(256 * 1024);
   const t0 = performance.now();
   const secs = await new Promise<number>((resolve) => {
-    const c = h.net.connect(5203, '10.77.0.1');
+    const c = sd.host.net.connect(5203, sd.kernel);
     let sent = 0;
     const pump = (): void => {
       while (sent < n) {
@@ -167,31 +186,60 @@ async function usernetToKernel(n: number): Promise<number> {
     c.on('data', (b: Buffer) => {
       const secs = (performance.now() - t0) / 1000;
       c.end();
-      if (Number(b.toString().trim()) !== n) fail(`usernet-to-kernel transfer failed: the kernel got ${b.toString().trim()}`);
+      if (Number(b.toString().trim()) !== n) fail(`usernet-to-kernel (${sd.label}) transfer failed: the kernel got ${b.toString().trim()}`);
       resolve(secs);
     });
-    c.on('error', (e: Error) => fail(`usernet-to-kernel transfer failed: ${e.message}`));
+    c.on('error', (e: Error) => fail(`usernet-to-kernel (${sd.label}) transfer failed: ${e.message}`));
   });
   await srv.exited;
   return secs;
 }
 
 const bits = (n: number, secs: number): Measured => ({ unit: 'bit', count: n * 8, ms: secs * 1000 });
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
 
-// Warm up both paths (JIT, the kernel's route and socket caches).
+// Warm up every path (JIT, the kernel's route and socket caches).
 await kernelToKernel(WARM);
-await kernelToUsernet(WARM);
-await usernetToKernel(WARM);
+for (const sd of [plain, vnet]) { await kernelToUsernet(sd, WARM); await usernetToKernel(sd, WARM); }
 
-const kk = bits(N, await kernelToKernel(N));
-const ku = bits(N, await kernelToUsernet(N));
-const uk = bits(N, await usernetToKernel(N));
+type Case = 'kk' | 'ku-plain' | 'uk-plain' | 'ku-vnet' | 'uk-vnet';
+const secs: Record<Case, number[]> = { 'kk': [], 'ku-plain': [], 'uk-plain': [], 'ku-vnet': [], 'uk-vnet': [] };
+const ratios: Record<Exclude<Case, 'kk'>, number[]> = { 'ku-plain': [], 'uk-plain': [], 'ku-vnet': [], 'uk-vnet': [] };
+for (let r = 0; r < ROUNDS; r++) {
+  const kk = await kernelToKernel(N);
+  secs.kk.push(kk);
+  for (const [c, f] of [
+    ['ku-vnet', () => kernelToUsernet(vnet, N)], ['uk-vnet', () => usernetToKernel(vnet, N)],
+    ['ku-plain', () => kernelToUsernet(plain, N)], ['uk-plain', () => usernetToKernel(plain, N)],
+  ] as const) {
+    const t = await f();
+    secs[c].push(t);
+    ratios[c].push(kk / t);
+  }
+}
 const mib = N / 1024 / 1024;
-report(`tcp ${mib} MiB kernel -> usernet over TUN vs kernel -> kernel over veth`, ku, kk);
-report(`tcp ${mib} MiB usernet -> kernel over TUN vs kernel -> kernel over veth`, uk, kk);
-const st = dev.stats;
-console.log(`tun device: ${st.rxPackets} packets read in ${st.rxBatches} batches (${(st.rxPackets / Math.max(1, st.rxBatches)).toFixed(1)} per wake-up), ` +
-  `${st.txPackets} written, drops ${st.rxDrops + st.txDrops}, errors ${st.txErrors}; usernet retransmitted ${h.tcp.stats.RetransSegs} segments`);
-dev.close();
+const kk = bits(N, median(secs.kk));
+const spread = (c: Exclude<Case, 'kk'>): string => {
+  const rs = ratios[c];
+  return rs.length > 1 ? `  [round ratios ${rs.map((x) => x.toFixed(2)).join(' ')}]` : '';
+};
+const line = (c: Exclude<Case, 'kk'>, what: string, goal?: number): void => {
+  report(`tcp ${mib} MiB ${what} vs kernel -> kernel over veth`, bits(N, median(secs[c])), kk, goal);
+  const sp = spread(c);
+  if (sp) console.log(sp);
+};
+console.log(`tun: ${ROUNDS} round(s) of ${mib} MiB, medians; offloads ${JSON.stringify(o)}`);
+line('ku-vnet', 'kernel -> usernet over TUN (vnet header, TSO)', 0.25);
+line('uk-vnet', 'usernet -> kernel over TUN (vnet header, TSO)', 0.25);
+line('ku-plain', 'kernel -> usernet over TUN (no vnet header)');
+line('uk-plain', 'usernet -> kernel over TUN (no vnet header)');
+for (const sd of [vnet, plain]) {
+  const st = sd.dev.stats;
+  console.log(`tun device ${sd.dev.name} (${sd.label}): ${st.rxPackets} segments read in ${st.rxBatches} wake-ups ` +
+    `(${st.rxGso} TCP super-packets), ${st.txPackets} written (${st.txGso} super-packets); drops ${st.rxDrops + st.txDrops}, errors ${st.txErrors}; ` +
+    `usernet retransmitted ${sd.host.tcp.stats.RetransSegs} segments`);
+}
+plain.dev.close();
+vnet.dev.close();
 holder.child.kill();
 process.exit(0);

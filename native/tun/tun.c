@@ -29,9 +29,11 @@
 // and hands that block to the JS thread through a thread-safe function; JS sees it as one
 // external Buffer (no copy) plus a Uint32Array of packet lengths. The thread-safe function's
 // queue is bounded: when JS falls behind, the reader waits, the kernel's device queue fills and
-// the kernel drops (as it would for a slow process reading a TUN device).
-// Sending: write() takes an array of Uint8Arrays and writes each one with write(2); the device fd
-// is non-blocking, a TUN write never waits.
+// the kernel drops (as it would for a slow process reading a TUN device). Or (start's third
+// argument false) no thread: the JS thread's libuv loop polls the device (uv_poll) and reads the
+// same batches itself, handing each to JS at once.
+// Sending: write() takes an array of Uint8Arrays and writes each one with write(2) (writev with
+// its virtio-net header); the device fd is non-blocking, a TUN write never waits.
 //
 // Why a thread rather than fs.read through libuv's threadpool: a read that waits for a packet
 // has to block in read(2), so every outstanding fs.read holds one of the pool's (4) threads for
@@ -58,6 +60,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <uv.h>
 
 /* Newer than some userspace headers (Linux 6.2+). */
 #ifndef TUN_F_USO4
@@ -94,8 +97,13 @@ typedef struct {
 typedef struct {
   int fd;
   int wake;                              /* eventfd: written once to stop the reader */
-  int refs;                              /* JS handle + thread-safe function (JS thread only) */
+  int refs;                              /* JS handle + thread-safe function or poll handle (JS thread only) */
   int started, closed, joined, blocking;
+  int polling;                           /* reader 'poll': the poll handle is initialised */
+  uv_poll_t poll;                        /* reader 'poll': the JS thread's libuv loop watches fd */
+  napi_env env;
+  napi_ref cb;                           /* reader 'poll': onBatch */
+  napi_async_context actx;
   int vnet;                              /* IFF_VNET_HDR: each packet has a virtio_net_hdr in front */
   size_t arena;                          /* bytes of one batch before it is shrunk */
   atomic_int stop;
@@ -162,10 +170,20 @@ static void unref_tun(tun_t *t) {
 
 /* Stops the reader (if any) and closes the device. JS thread only. The reader never waits for
  * the JS thread except inside napi_call_threadsafe_function, which the abort wakes up. */
+static void poll_closed(uv_handle_t *h) {
+  unref_tun(h->data);
+}
+
 static void shutdown_tun(tun_t *t, int abort_tsfn) {
   if (t->closed) return;
   t->closed = 1;
-  if (t->started && !t->joined) {
+  if (t->polling) {
+    uv_poll_stop(&t->poll);
+    uv_close((uv_handle_t *)&t->poll, poll_closed);
+    t->polling = 0;
+    if (t->cb != NULL) { napi_delete_reference(t->env, t->cb); t->cb = NULL; }
+    if (t->actx != NULL) { napi_async_destroy(t->env, t->actx); t->actx = NULL; }
+  } else if (t->started && !t->joined) {
     atomic_store(&t->stop, 1);
     uint64_t one = 1;
     ssize_t w = write(t->wake, &one, sizeof one);
@@ -384,21 +402,12 @@ static void complete_csum(uint8_t *pkt, size_t len) {
   h[0] = (uint8_t)((h[0] & ~VNET_F_NEEDS_CSUM) | VNET_F_DATA_VALID);
 }
 
-static void *reader_main(void *arg) {
-  tun_t *t = arg;
-  struct pollfd p[2] = { { .fd = t->fd, .events = POLLIN }, { .fd = t->wake, .events = POLLIN } };
-  for (;;) {
-    if (atomic_load(&t->stop)) break;
-    int r = poll(p, 2, -1);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (p[1].revents != 0 || atomic_load(&t->stop)) break;
-    if (p[0].revents == 0) continue;
+/* Reads every packet that is ready (up to READ_MAX_PKTS, or the arena) into a new batch; NULL when
+ * there was none (or no memory: *nomem set). */
+static batch_t *read_batch(tun_t *t, int *nomem) {
     const size_t arena = t->arena;
     batch_t *b = malloc(sizeof(batch_t) + arena);
-    if (b == NULL) { usleep(1000); continue; }
+    if (b == NULL) { *nomem = 1; return NULL; }
     b->err = 0;
     b->count = 0;
     size_t off = 0;
@@ -413,9 +422,26 @@ static void *reader_main(void *arg) {
       b->len[b->count++] = (uint32_t)n;
       off += (size_t)n;
     }
-    if (b->count == 0 && b->err == 0) { free(b); continue; }
+    if (b->count == 0 && b->err == 0) { free(b); return NULL; }
     batch_t *shrunk = realloc(b, sizeof(batch_t) + (off > 0 ? off : 1));
-    if (shrunk != NULL) b = shrunk;
+    return shrunk != NULL ? shrunk : b;
+}
+
+static void *reader_main(void *arg) {
+  tun_t *t = arg;
+  struct pollfd p[2] = { { .fd = t->fd, .events = POLLIN }, { .fd = t->wake, .events = POLLIN } };
+  for (;;) {
+    if (atomic_load(&t->stop)) break;
+    int r = poll(p, 2, -1);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (p[1].revents != 0 || atomic_load(&t->stop)) break;
+    if (p[0].revents == 0) continue;
+    int nomem = 0;
+    batch_t *b = read_batch(t, &nomem);
+    if (b == NULL) { if (nomem) usleep(1000); continue; }
     int failed = b->err != 0;
     if (napi_call_threadsafe_function(t->tsfn, b, napi_tsfn_blocking) != napi_ok) {
       free(b);
@@ -432,17 +458,13 @@ static void free_batch(napi_env env, void *data, void *hint) {
   free(hint);
 }
 
-/* Runs on the JS thread for each batch: onBatch(err, buf, lens, count). */
-static void call_js(napi_env env, napi_value cb, void *context, void *data) {
-  tun_t *t = context;
-  batch_t *b = data;
-  if (env == NULL || cb == NULL || t->closed) { free(b); return; }
+/* onBatch's arguments (err, buf, lens, count) for a batch, which they then own. 0: failed (b freed). */
+static int batch_args(napi_env env, batch_t *b, napi_value argv[4]) {
   size_t total = 0;
   for (uint32_t i = 0; i < b->count; i++) total += b->len[i];
-  napi_value argv[4], undef, ab;
-  napi_get_undefined(env, &undef);
+  napi_value ab;
   void *lens_data = NULL;
-  if (napi_create_arraybuffer(env, b->count * sizeof(uint32_t) + 4, &lens_data, &ab) != napi_ok) { free(b); return; }
+  if (napi_create_arraybuffer(env, b->count * sizeof(uint32_t) + 4, &lens_data, &ab) != napi_ok) { free(b); return 0; }
   memcpy(lens_data, b->len, b->count * sizeof(uint32_t));
   napi_create_typedarray(env, napi_uint32_array, b->count, ab, 0, &argv[2]);
   napi_create_uint32(env, b->count, &argv[3]);
@@ -459,7 +481,57 @@ static void call_js(napi_env env, napi_value cb, void *context, void *data) {
       free(b);
     }
   }
+  return 1;
+}
+
+/* Runs on the JS thread for each batch of the reader thread: onBatch(err, buf, lens, count). */
+static void call_js(napi_env env, napi_value cb, void *context, void *data) {
+  tun_t *t = context;
+  batch_t *b = data;
+  if (env == NULL || cb == NULL || t->closed) { free(b); return; }
+  napi_value argv[4], undef;
+  napi_get_undefined(env, &undef);
+  if (!batch_args(env, b, argv)) return;
   napi_call_function(env, undef, cb, 4, argv, NULL);
+}
+
+/* Reader 'poll': the device is readable (libuv's poll phase on the JS thread). Reads one batch
+ * and hands it to onBatch at once, as a callback from the event loop (process.nextTick and
+ * promises run after it). Level-triggered: what is left is read on the next turn of the loop,
+ * after timers and other I/O had theirs. */
+static void on_readable(uv_poll_t *h, int status, int events) {
+  (void)events;
+  tun_t *t = h->data;
+  if (t->closed || t->cb == NULL) return;
+  batch_t *b;
+  if (status < 0) {
+    b = calloc(1, sizeof(batch_t));
+    if (b == NULL) return;
+    b->err = -status;
+  } else {
+    int nomem = 0;
+    b = read_batch(t, &nomem);
+    if (b == NULL) return;
+  }
+  int failed = b->err != 0;
+  napi_env env = t->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) { free(b); return; }
+  napi_value argv[4], cb, recv;
+  if (batch_args(env, b, argv) && napi_get_reference_value(env, t->cb, &cb) == napi_ok && cb != NULL) {
+    napi_get_global(env, &recv);          /* napi_make_callback wants an object as `this` */
+    if (napi_make_callback(env, t->actx, recv, cb, 4, argv, NULL) != napi_ok) {
+      bool pending = false;
+      napi_is_exception_pending(env, &pending);
+      if (pending) {
+        napi_value e;
+        napi_get_and_clear_last_exception(env, &e);
+        napi_fatal_exception(env, e);   /* as an uncaught exception from any event-loop callback */
+      }
+    }
+  }
+  napi_close_handle_scope(env, scope);
+  if (failed && !t->closed && t->polling) uv_poll_stop(&t->poll);
 }
 
 static void tsfn_finalize(napi_env env, void *data, void *hint) {
@@ -471,11 +543,18 @@ static void tsfn_finalize(napi_env env, void *data, void *hint) {
   unref_tun(t);
 }
 
+/* start(handle, onBatch, thread?): onBatch(err, buf, lens, count) for each batch read. thread: a
+ * reader thread waits in poll(2) and reads ahead while JS works (two wake-ups per batch: the
+ * thread's and the event loop's). Otherwise the JS thread's own event loop watches the device
+ * (uv_poll) and reads it when it is readable: one wake-up per batch, no second thread, but the
+ * reading is done on the JS thread and batches are smaller (src/doors/tun.ts says which won). */
 static napi_value js_start(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2) { napi_throw_type_error(env, NULL, "start(handle, onBatch)"); return NULL; }
+  if (argc < 2) { napi_throw_type_error(env, NULL, "start(handle, onBatch, thread?)"); return NULL; }
+  bool threaded = false;
+  if (argc > 2) napi_get_value_bool(env, argv[2], &threaded);
   tun_t *t = get_tun(env, argv[0]);
   if (t == NULL) return NULL;
   if (t->closed) return throw_errno(env, EBADF, "start", "closed device");
@@ -483,6 +562,28 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   if (t->blocking) { napi_throw_error(env, NULL, "start: the device was opened blocking (for fs.read); the reader needs it non-blocking"); return NULL; }
   napi_value name;
   CHECK(napi_create_string_utf8(env, "usernet:tun", NAPI_AUTO_LENGTH, &name));
+  if (!threaded) {
+    uv_loop_t *loop = NULL;
+    CHECK(napi_get_uv_event_loop(env, &loop));
+    CHECK(napi_create_reference(env, argv[1], 1, &t->cb));
+    CHECK(napi_async_init(env, NULL, name, &t->actx));
+    int e = uv_poll_init(loop, &t->poll, t->fd);
+    if (e != 0) {
+      napi_delete_reference(env, t->cb);
+      t->cb = NULL;
+      napi_async_destroy(env, t->actx);
+      t->actx = NULL;
+      return throw_errno(env, -e, "uv_poll_init", "TUN/TAP device");
+    }
+    t->env = env;
+    t->poll.data = t;
+    t->polling = 1;
+    t->refs++;                           /* the poll handle's, dropped when libuv has closed it */
+    t->started = 1;
+    t->joined = 1;                       /* no thread to join */
+    uv_poll_start(&t->poll, UV_READABLE, on_readable);
+    return NULL;
+  }
   /* Two references: the reader thread's and the JS side's (released with abort on close). */
   CHECK(napi_create_threadsafe_function(env, argv[1], NULL, name, QUEUE_BATCHES, 2, t, tsfn_finalize, t,
                                         call_js, &t->tsfn));
@@ -591,7 +692,10 @@ static napi_value js_ref(napi_env env, napi_callback_info info, int on) {
   tun_t *t = argc > 0 ? get_tun(env, argv[0]) : NULL;
   if (t == NULL) return NULL;
   if (t->started && !t->closed) {
-    if (on) napi_ref_threadsafe_function(env, t->tsfn);
+    if (t->polling) {
+      if (on) uv_ref((uv_handle_t *)&t->poll);
+      else uv_unref((uv_handle_t *)&t->poll);
+    } else if (on) napi_ref_threadsafe_function(env, t->tsfn);
     else napi_unref_threadsafe_function(env, t->tsfn);
   }
   return NULL;

@@ -84,6 +84,8 @@ export interface DeviceAttachOptions extends Omit<AttachOptions, 'name'> {
    * (default true, see openTun); false: bare packets, one real frame per segment.
    */
   vnetHdr?: boolean;
+  /** attachTun only: who reads the device, 'thread' (default) or 'poll' (see openTun). */
+  reader?: 'poll' | 'thread';
 }
 
 /** One interface in `host.addr()`, like `ip addr`. */
@@ -551,8 +553,10 @@ export class Host {
     if (this.network.sched.mode !== 'real') {
       throw new Error(`${this.name}.attachTun: a TUN device carries packets in wall-clock time; create the network with new Network({ clock: 'real' })`);
     }
-    const { layer = 3, vnetHdr, ...rest } = opts;
-    const dev = openTun(name, { layer, ...(opts.mtu !== undefined ? { mtu: opts.mtu } : {}), ...(vnetHdr !== undefined ? { vnetHdr } : {}) });
+    const { layer = 3, vnetHdr, reader, ...rest } = opts;
+    const dev = openTun(name, {
+      layer, ...(opts.mtu !== undefined ? { mtu: opts.mtu } : {}), ...(vnetHdr !== undefined ? { vnetHdr } : {}), ...(reader !== undefined ? { reader } : {}),
+    });
     try {
       return Object.assign(dev, { iface: this.attach(dev, { ...rest, name: dev.name }) });
     } catch (e) {
@@ -567,7 +571,7 @@ export class Host {
    */
   attachDevice(name: string, opts: DeviceAttachOptions = {}): Device & { readonly iface: Interface } {
     this.checkUp('attachDevice');
-    const { layer = 3, vnetHdr: _vnetHdr, ...rest } = opts;
+    const { layer = 3, vnetHdr: _vnetHdr, reader: _reader, ...rest } = opts;
     const dev = new Device(name, { layer, mtu: opts.mtu ?? 1500, sched: this.network.sched });
     return Object.assign(dev, { iface: this.attach(dev, { ...rest, name }) });
   }

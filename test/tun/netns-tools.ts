@@ -99,6 +99,10 @@ export interface TunSideOptions {
    * `cable.impair()` (netem-like) applies on the TUN side.
    */
   through?: 'direct' | 'cable';
+  /** Who reads the device (openTun's `reader`); default the door's. */
+  reader?: 'thread' | 'poll';
+  /** openTun's `vnetHdr`; default the door's (on). */
+  vnetHdr?: boolean;
 }
 
 /**
@@ -108,9 +112,10 @@ export interface TunSideOptions {
 export function tunSide(world: Network, host: Host, o: TunSideOptions): TunSide {
   const addrs = { ...(o.ipv4 ? { ipv4: o.ipv4 } : {}), ...(o.ipv6 ? { ipv6: o.ipv6 } : {}), ...(o.mtu ? { mtu: o.mtu } : {}) };
   let side: TunSide;
+  const devOpts = { ...(o.reader ? { reader: o.reader } : {}), ...(o.vnetHdr !== undefined ? { vnetHdr: o.vnetHdr } : {}) };
   try {
     if (o.through === 'cable') {
-      const dev = openTun(o.name, { layer: 3, ...(o.mtu ? { mtu: o.mtu } : {}) });
+      const dev = openTun(o.name, { layer: 3, ...(o.mtu ? { mtu: o.mtu } : {}), ...devOpts });
       const cable = new Cable(`${o.name}-path`, world.sched, world.random.fork(), { layer: 3, mtu: dev.mtu });
       const iface = host.attach(cable, { ...addrs, name: dev.name });
       const end = cable.ends[1];
@@ -120,7 +125,7 @@ export function tunSide(world: Network, host: Host, o: TunSideOptions): TunSide 
       dev.onFrame = (f, gso) => end.send(f, gso);
       side = { dev, iface, cable };
     } else {
-      const dev = host.attachTun(o.name, addrs);
+      const dev = host.attachTun(o.name, { ...addrs, ...devOpts });
       side = { dev, iface: dev.iface };
     }
   } catch (e) {

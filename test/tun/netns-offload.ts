@@ -1,0 +1,151 @@
+// Inside a fresh network namespace (see netns.ts): TCP between the Linux kernel and a usernet host
+// over a TUN device with the virtio-net header and its offloads (openTun's default), both ways,
+// with captures on both sides of the device.
+//
+//   node netns-offload.ts <4|6> <MiB> <thread|poll|plain>   (plain: vnetHdr false, thread reader)
+//
+//   kernel -> usernet: a python3 client sends <MiB> MiB of random bytes to a host.net server,
+//     which answers "<bytes> <sha256>". usernet's interface is captured meanwhile (a pcap its
+//     capture writes: what a NIC's GRO would have reassembled, cut back into wire segments).
+//   usernet -> kernel: a host.net client sends <MiB> MiB of random bytes to a python3 server,
+//     which answers the same way.
+//   dumpcap captures the kernel's side of the device during both: the packets the kernel hands
+//   the device and takes from it, as the kernel sees them.
+// Prints `RESULT {...}` or `SKIP <reason>`.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Network } from '../../src/world/network.js';
+import { needCommands, onPath, py, start, startPy, tunSide, until } from './netns-tools.js';
+
+needCommands('python3');
+const family = process.argv[2] === '6' ? 6 : 4;
+const N = Math.round(Number(process.argv[3] ?? 16) * 1024 * 1024);
+const reader = process.argv[4] === 'poll' ? 'poll' : 'thread';
+const vnetHdr = process.argv[4] !== 'plain';
+const me = family === 4 ? '10.79.0.2' : 'fd79::2';
+const kernelAddr = family === 4 ? '10.79.0.1' : 'fd79::1';
+const dir = mkdtempSync(join(tmpdir(), 'usernet-tun-offload-'));
+
+const world = new Network({ clock: 'real', seed: 5 });
+const h = world.host('u');
+const { dev, iface } = tunSide(world, h, {
+  name: 'uoff0', ipv4: '10.79.0.2/24', ipv6: 'fd79::2/64', kernelIpv4: '10.79.0.1/24', kernelIpv6: 'fd79::1/64', reader, vnetHdr,
+});
+const r: Record<string, unknown> = { family, bytes: N, reader, offload: dev.offload };
+
+// The kernel's side of the device, captured by dumpcap (tshark's capture engine) when present.
+const kernelPcap = join(dir, 'kernel.pcap');
+const dumpcap = onPath('dumpcap') ? start('dumpcap', ['-q', '-i', dev.name, '-s', '128', '-B', '64', '-w', kernelPcap]) : null;
+if (dumpcap) await until(() => existsSync(kernelPcap) && /Capturing|File:/.test(dumpcap.output()), 10000);
+
+// --- kernel -> usernet, usernet's interface captured ------------------------------------------
+{
+  const usernetPcap = join(dir, 'usernet.pcap');
+  const cap = world.capture(iface, usernetPcap);
+  let got = 0;
+  const hash = createHash('sha256');
+  const server = h.net.createServer((s) => {
+    s.on('data', (b: Buffer) => {
+      hash.update(b);
+      got += b.length;
+      if (got === N) s.write(`${got} ${hash.digest('hex')}\n`);
+    });
+    s.on('end', () => s.end());
+    s.on('error', () => {});
+  });
+  await new Promise<void>((res) => server.listen(5001, () => res()));
+  const rx0 = { ...dev.stats };
+  const k = await py(`
+  import socket, os, hashlib, json, sys
+  n = int(sys.argv[1]); peer = sys.argv[2]
+  data = os.urandom(n)
+  s = socket.socket(socket.AF_INET6 if ':' in peer else socket.AF_INET)
+  s.settimeout(120)
+  s.connect((peer, 5001))
+  s.sendall(data)
+  reply = b''
+  while not reply.endswith(b'\\n'):
+      b = s.recv(200)
+      if not b:
+          break
+      reply += b
+  s.close()
+  print(json.dumps({'sha': hashlib.sha256(data).hexdigest(), 'reply': reply.decode().strip()}))
+  `, [String(N), me], 120_000);
+  server.close();
+  await cap.close();
+  let kernel: unknown = k.out;
+  try { kernel = JSON.parse(k.out.split('\n').pop()!); } catch { /* the raw output says what went wrong */ }
+  r.toUsernet = { exit: k.exit, kernel, usernetBytes: got, rxGso: dev.stats.rxGso - rx0.rxGso, usernetPcap };
+}
+
+// --- usernet -> kernel ------------------------------------------------------------------------
+{
+  const data = randomBytes(N);
+  const sha = createHash('sha256').update(data).digest('hex');
+  const srv = startPy(`
+  import socket, hashlib, sys
+  n = int(sys.argv[1]); me = sys.argv[2]
+  l = socket.socket(socket.AF_INET6 if ':' in me else socket.AF_INET)
+  l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+  l.bind((me, 5002))
+  l.listen(1)
+  print('listening', flush=True)
+  c, a = l.accept()
+  h = hashlib.sha256(); got = 0
+  while got < n:
+      b = c.recv(1 << 20)
+      if not b:
+          break
+      h.update(b); got += len(b)
+  c.sendall(('%d %s\\n' % (got, h.hexdigest())).encode())
+  while c.recv(65536):
+      pass
+  c.close()
+  `, [String(N), kernelAddr]);
+  await until(() => srv.output().includes('listening'), 15000);
+  const tx0 = { ...dev.stats };
+  const reply = await new Promise<string>((resolve) => {
+    const c = h.net.connect(5002, kernelAddr);
+    let got = '';
+    let off = 0;
+    const pump = (): void => {
+      while (off < N) {
+        const end = Math.min(N, off + 256 * 1024);
+        const ok = c.write(data.subarray(off, end));
+        off = end;
+        if (!ok) { c.once('drain', pump); return; }
+      }
+    };
+    c.on('connect', pump);
+    c.on('data', (b: Buffer) => { got += b.toString(); if (got.endsWith('\n')) { c.end(); resolve(got.trim()); } });
+    c.on('error', (e: Error) => resolve(`error: ${e.message}`));
+  });
+  const exit = await Promise.race([srv.exited, new Promise<number>((res) => setTimeout(() => res(-2), 10000))]);
+  if (exit === -2) srv.child.kill();
+  r.toKernel = { reply, sha, exit, txGso: dev.stats.txGso - tx0.txGso };
+}
+
+if (dumpcap) {
+  dumpcap.child.kill('SIGINT');
+  await Promise.race([dumpcap.exited, new Promise((res) => setTimeout(res, 5000))]);
+  r.kernelPcap = existsSync(kernelPcap) && statSync(kernelPcap).size > 0 ? kernelPcap : null;
+  if (!r.kernelPcap) r.dumpcapOutput = dumpcap.output();
+} else {
+  r.kernelPcap = null;
+}
+r.dir = dir;
+// The device writes what the interface sent at the end of the macrotask: let the last batch go.
+await new Promise((res) => setImmediate(res));
+r.stats = { ...dev.stats };
+r.iface = { ...iface.stats };
+dev.close();
+if (process.env.USERNET_KEEP_PCAPS !== '1' && !process.argv.includes('--keep')) {
+  // The test reads the captures before they go: it passes --keep and removes the folder itself.
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`RESULT ${JSON.stringify(r)}`);
+process.exit(0);
