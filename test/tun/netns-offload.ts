@@ -130,6 +130,15 @@ if (dumpcap) await until(() => existsSync(kernelPcap) && /Capturing|File:/.test(
 }
 
 if (dumpcap) {
+  // dumpcap may lag behind on a loaded machine: let it write what it has before it stops (the
+  // file stops growing), or what is still in its ring buffer is lost.
+  let size = -1;
+  for (let i = 0; i < 50; i++) {
+    await new Promise((res) => setTimeout(res, 200));
+    const now = existsSync(kernelPcap) ? statSync(kernelPcap).size : 0;
+    if (now === size) break;
+    size = now;
+  }
   dumpcap.child.kill('SIGINT');
   await Promise.race([dumpcap.exited, new Promise((res) => setTimeout(res, 5000))]);
   r.kernelPcap = existsSync(kernelPcap) && statSync(kernelPcap).size > 0 ? kernelPcap : null;
