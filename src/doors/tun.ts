@@ -26,7 +26,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { LinkLayer, Port } from '../links/port.js';
 import { machine } from '../links/clock.js';
-import { gsoSegmentCount, gsoWireBytes, segmentTcp } from '../wire/gso.js';
+import { gsoSegmentCount, gsoWireBytes, segmentTcp, segmentUdp } from '../wire/gso.js';
 
 /** The addon's surface (native/tun/tun.c). */
 interface TunAddon {
@@ -56,6 +56,7 @@ const VNET_HDR_LEN = 10;
 const VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
 const VIRTIO_NET_HDR_GSO_TCPV4 = 1;
 const VIRTIO_NET_HDR_GSO_TCPV6 = 4;
+const VIRTIO_NET_HDR_GSO_UDP_L4 = 5;
 const VIRTIO_NET_HDR_GSO_ECN = 0x80;
 const TCP_CHECK_OFFSET = 16;
 
@@ -68,7 +69,8 @@ export interface TunOffload {
   /** TUN_F_TSO4 / TUN_F_TSO6: TCP super-packets of up to 64 KiB both ways. */
   tso4: boolean;
   tso6: boolean;
-  /** TUN_F_USO4 / TUN_F_USO6 (Linux 6.2+): UDP super-packets; not asked for (see README). */
+  /** TUN_F_USO4 / TUN_F_USO6 (Linux 6.2+): the kernel hands over UDP super-datagrams (a sender's
+   * UDP_SEGMENT), cut here into the datagrams they stand for. */
   uso4: boolean;
   uso6: boolean;
 }
@@ -112,7 +114,7 @@ export interface TunStats {
   txDrops: number;
   /** Refused by the kernel (e.g. EINVAL for a packet that is not IP on a TUN, EIO while down). */
   txErrors: number;
-  /** TCP super-packets read (each counted once in rxPackets). */
+  /** Super-packets read (TCP, kept whole; UDP, cut into datagrams here). */
   rxGso: number;
   /** TCP super-packets written (each counted once in txPackets). */
   txGso: number;
@@ -284,8 +286,19 @@ export class TunDevice extends EventEmitter implements Port {
         deliver(frame, gso);
         continue;
       }
+      if (type === VIRTIO_NET_HDR_GSO_UDP_L4 && gso > 0) {
+        // A UDP super-datagram (USO): usernet's UDP has no GRO of its own, so it gets the datagrams.
+        const segs = segmentUdp(frame, this.layer === 2 ? 14 : 0, gso);
+        st.rxGso++;
+        if (segs.length === 0) { st.rxBytes += len - VNET_HDR_LEN; st.rxDrops++; continue; }
+        st.rxPackets += segs.length - 1;
+        for (const seg of segs) st.rxBytes += seg.length;
+        if (deliver === null || this.isClosed) { st.rxDrops += segs.length; continue; }
+        for (const seg of segs) deliver(seg);
+        continue;
+      }
       st.rxBytes += len - VNET_HDR_LEN;
-      st.rxDrops++; // UDP super-packets: not asked for, so never expected
+      st.rxDrops++; // UFO (gso_type UDP) or unknown: never asked for
     }
     if (err && !this.isClosed) {
       this.close();
@@ -428,7 +441,7 @@ export function openTun(name: string, opts: TunOptions): TunDevice {
   const native = loadAddon();
   let opened: Opened;
   try {
-    opened = native.open(name, layer === 2, false, vnetHdr ? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 : -1);
+    opened = native.open(name, layer === 2, false, vnetHdr ? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_USO4 | TUN_F_USO6 : -1);
   } catch (e) {
     throw explain(e as NativeError, name, layer);
   }

@@ -17,6 +17,7 @@
 import { foldChecksum, onesSum, pseudoHeaderSum } from './checksum.js';
 
 const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
 
 /** Where the TCP header starts in a frame holding IPv4/IPv6 + TCP (no extension headers), or -1. */
 function tcpStart(frame: Uint8Array, l3: number): number {
@@ -133,6 +134,73 @@ export function segmentTcp(frame: Uint8Array, l3: number, gso: number): Uint8Arr
     const c = foldChecksum(onesSum(f, tcp, hdr + n, pseudoHeaderSum(src, dst, IPPROTO_TCP, thl + n)));
     f[tcp + 16] = c >>> 8;
     f[tcp + 17] = c & 0xff;
+    out.push(f);
+    if (total === 0) break;
+  }
+  return out;
+}
+
+/**
+ * Cuts a UDP super-datagram (Linux UDP GSO, `UDP_SEGMENT`; a virtio-net header's gso_type
+ * UDP_L4) into the datagrams it stands for, as Linux's __udp_gso_segment does: the IP header
+ * repeated with its length (and, for IPv4, its identification advanced per datagram and its
+ * checksum), a UDP header per datagram with its length and a checksum over that datagram (a
+ * zero sum sent as 0xffff, RFC 768). `gso` bytes of payload each, the last one the rest. Each is
+ * a new buffer; empty when the frame is not IPv4/IPv6 + UDP without extension headers.
+ */
+export function segmentUdp(frame: Uint8Array, l3: number, gso: number): Uint8Array[] {
+  const n0 = frame.length;
+  if (gso <= 0 || n0 < l3 + 20) return [];
+  const v = frame[l3]! >>> 4;
+  let udp: number;
+  if (v === 4) {
+    const ihl = (frame[l3]! & 0x0f) << 2;
+    if (ihl < 20 || frame[l3 + 9] !== IPPROTO_UDP) return [];
+    udp = l3 + ihl;
+  } else if (v === 6) {
+    if (frame[l3 + 6] !== IPPROTO_UDP) return [];
+    udp = l3 + 40;
+  } else {
+    return [];
+  }
+  const hdr = udp + 8;
+  if (n0 < hdr) return [];
+  const total = n0 - hdr;
+  const src = v === 4 ? frame.subarray(l3 + 12, l3 + 16) : frame.subarray(l3 + 8, l3 + 24);
+  const dst = v === 4 ? frame.subarray(l3 + 16, l3 + 20) : frame.subarray(l3 + 24, l3 + 40);
+  const id0 = v === 4 ? (frame[l3 + 4]! << 8) | frame[l3 + 5]! : 0;
+  const out: Uint8Array[] = [];
+  for (let off = 0, i = 0; off < total || (off === 0 && total === 0); off += gso, i++) {
+    const n = Math.min(gso, total - off);
+    const f = new Uint8Array(hdr + n);
+    f.set(frame.subarray(0, hdr), 0);
+    f.set(frame.subarray(hdr + off, hdr + off + n), hdr);
+    if (v === 4) {
+      const len = hdr - l3 + n;
+      f[l3 + 2] = len >>> 8;
+      f[l3 + 3] = len & 0xff;
+      const id = (id0 + i) & 0xffff;
+      f[l3 + 4] = id >>> 8;
+      f[l3 + 5] = id & 0xff;
+      f[l3 + 10] = 0;
+      f[l3 + 11] = 0;
+      const c = foldChecksum(onesSum(f, l3, udp)); // RFC 791 §3.1 header checksum
+      f[l3 + 10] = c >>> 8;
+      f[l3 + 11] = c & 0xff;
+    } else {
+      const len = 8 + n; // RFC 8200 §3: payload length, no extension headers here
+      f[l3 + 4] = len >>> 8;
+      f[l3 + 5] = len & 0xff;
+    }
+    const ulen = 8 + n;
+    f[udp + 4] = ulen >>> 8;
+    f[udp + 5] = ulen & 0xff;
+    f[udp + 6] = 0;
+    f[udp + 7] = 0;
+    // RFC 768: checksum over the pseudo-header, the header and the data; 0 is sent as all ones.
+    const c = foldChecksum(onesSum(f, udp, hdr + n, pseudoHeaderSum(src, dst, IPPROTO_UDP, ulen))) || 0xffff;
+    f[udp + 6] = c >>> 8;
+    f[udp + 7] = c & 0xff;
     out.push(f);
     if (total === 0) break;
   }

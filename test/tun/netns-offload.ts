@@ -9,6 +9,8 @@
 //     capture writes: what a NIC's GRO would have reassembled, cut back into wire segments).
 //   usernet -> kernel: a host.net client sends <MiB> MiB of random bytes to a python3 server,
 //     which answers the same way.
+//   UDP: a python3 socket sends one 9,500-byte message with UDP_SEGMENT 1000 (one UDP
+//     super-datagram for a device with USO) to a host.dgram socket, which must get 10 datagrams.
 //   dumpcap captures the kernel's side of the device during both: the packets the kernel hands
 //   the device and takes from it, as the kernel sees them.
 // Prints `RESULT {...}` or `SKIP <reason>`.
@@ -127,6 +129,30 @@ if (dumpcap) await until(() => existsSync(kernelPcap) && /Capturing|File:/.test(
   const exit = await Promise.race([srv.exited, new Promise<number>((res) => setTimeout(() => res(-2), 10000))]);
   if (exit === -2) srv.child.kill();
   r.toKernel = { reply, sha, exit, txGso: dev.stats.txGso - tx0.txGso };
+}
+
+// --- UDP GSO: kernel -> usernet -------------------------------------------------------------
+{
+  const sock = h.dgram.createSocket(family === 4 ? 'udp4' : 'udp6');
+  await new Promise<void>((res) => sock.bind(7000, me, () => res()));
+  const got: number[] = [];
+  let intact = true;
+  sock.on('message', (m: Buffer) => {
+    got.push(m.length);
+    for (let i = 0; i < m.length; i++) if (m[i] !== ((got.length - 1) * 1000 + i) % 251) { intact = false; break; }
+  });
+  const rx0 = { ...dev.stats };
+  const k = await py(`
+  import socket, sys
+  peer = sys.argv[1]
+  s = socket.socket(socket.AF_INET6 if ':' in peer else socket.AF_INET, socket.SOCK_DGRAM)
+  s.setsockopt(socket.IPPROTO_UDP, 103, 1000)  # UDP_SEGMENT (linux/udp.h)
+  s.sendto(bytes(i % 251 for i in range(9500)), (peer, 7000))
+  print('sent')
+  `, [me]);
+  await until(() => got.length >= 10, 5000);
+  sock.close();
+  r.udpGso = { exit: k.exit, out: k.out, lengths: got, intact, rxGso: dev.stats.rxGso - rx0.rxGso };
 }
 
 if (dumpcap) {

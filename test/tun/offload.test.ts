@@ -14,9 +14,10 @@ import { MALFORMED_OR_BAD_CHECKSUM, TSHARK_MISSING, tsharkAvailable, tsharkRead 
 interface Stats { rxPackets: number; txPackets: number; rxBytes: number; txBytes: number; rxDrops: number; txDrops: number; txErrors: number; rxGso: number; txGso: number }
 interface OffloadResult {
   family: 4 | 6; bytes: number; reader: string;
-  offload: { vnetHdr: boolean; csum: boolean; tso4: boolean; tso6: boolean };
+  offload: { vnetHdr: boolean; csum: boolean; tso4: boolean; tso6: boolean; uso4: boolean; uso6: boolean };
   toUsernet: { exit: number; kernel: { sha: string; reply: string } | string; usernetBytes: number; rxGso: number; usernetPcap: string };
   toKernel: { reply: string; sha: string; exit: number; txGso: number };
+  udpGso: { exit: number; out: string; lengths: number[]; intact: boolean; rxGso: number };
   kernelPcap: string | null; dumpcapOutput?: string; dir: string;
   stats: Stats;
   iface: { rxPackets: number; txPackets: number; rxBytes: number; txBytes: number; rxErrors: number; rxDropped: number; rxGso: number; txGso: number };
@@ -49,6 +50,9 @@ for (const [family, mib, reader] of [[4, 16, 'thread'], [6, 4, 'poll'], [4, 2, '
         assert.equal(typeof k === 'object' ? k.reply : k, typeof k === 'object' ? `${n} ${k.sha}` : '');
         assert.equal(r.toKernel.reply, `${n} ${r.toKernel.sha}`);
         assert.equal(r.stats.rxGso + r.stats.txGso, 0);
+        assert.equal(r.udpGso.exit, 0, r.udpGso.out);
+        assert.deepEqual(r.udpGso.lengths, [1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 500], 'the kernel cut the UDP_SEGMENT send itself');
+        assert.equal(r.udpGso.intact, true);
         assert.equal(r.stats.txPackets, r.iface.txPackets);
         assert.equal(r.stats.rxPackets, r.iface.rxPackets);
         if (tsharkAvailable && r.kernelPcap !== null) {
@@ -87,12 +91,19 @@ for (const [family, mib, reader] of [[4, 16, 'thread'], [6, 4, 'poll'], [4, 2, '
         assert.equal(r.toKernel.reply, `${n} ${r.toKernel.sha}`, 'the kernel received exactly the bytes usernet sent');
         assert.ok(r.toKernel.txGso > 0, 'usernet handed the kernel TCP super-packets');
       });
+      await t.test('UDP_SEGMENT from the kernel: one super-datagram (USO) cut into its 10 datagrams', (tt) => {
+        assert.equal(r.udpGso.exit, 0, r.udpGso.out);
+        assert.deepEqual(r.udpGso.lengths, [1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 500]);
+        assert.equal(r.udpGso.intact, true, 'every datagram holds its own bytes');
+        if (!(family === 4 ? r.offload.uso4 : r.offload.uso6)) { tt.skip(`the kernel refused USO (${JSON.stringify(r.offload)}): it cut the datagrams itself`); return; }
+        assert.equal(r.udpGso.rxGso, 1, 'the kernel handed the device one super-datagram');
+      });
       await t.test('the device counts what the interface counts (super-packets as their segments); nothing dropped', () => {
         assert.equal(r.stats.rxPackets, r.iface.rxPackets);
         assert.equal(r.stats.txPackets, r.iface.txPackets);
         assert.equal(r.stats.rxBytes, r.iface.rxBytes);
         assert.equal(r.stats.txBytes, r.iface.txBytes);
-        assert.equal(r.stats.rxGso, r.iface.rxGso);
+        assert.equal(r.stats.rxGso - r.udpGso.rxGso, r.iface.rxGso, 'TCP super-packets (the UDP one was cut before the interface)');
         assert.equal(r.stats.txGso, r.iface.txGso);
         assert.equal(r.stats.rxDrops + r.stats.txDrops + r.stats.txErrors + r.iface.rxErrors + r.iface.rxDropped, 0);
       });
