@@ -105,3 +105,40 @@ test('tshark reads the segments: TCP, good checksums, nothing malformed', (t) =>
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+for (const family of [4, 6] as const) {
+  test(`IPv${family}: a UDP super-datagram (UDP_SEGMENT, virtio-net UDP_L4) becomes its datagrams`, () => {
+    const ipLen = family === 4 ? 20 : 40;
+    const payload = Uint8Array.from({ length: 9500 }, (_, i) => (i * 13) & 0xff);
+    const f = new Uint8Array(ipLen + 8 + payload.length);
+    const src = w.parseIP(family === 4 ? '10.0.0.1' : 'fd00::1')!;
+    const dst = w.parseIP(family === 4 ? '10.0.0.2' : 'fd00::2')!;
+    if (family === 4) w.emitIpv4Header(f, 0, { totalLength: f.length, id: 0xffff, df: false, ttl: 64, protocol: 17, src, dst });
+    else w.emitIpv6Header(f, 0, { payloadLength: 8 + payload.length, nextHeader: 17, hopLimit: 64, src, dst });
+    f.set(payload, ipLen + 8);
+    w.emitUdpHeader(f, ipLen, 5353, 7000, payload.length, src, dst);
+    f[ipLen + 6] = 0x12; // a partial checksum, as the kernel leaves it: recomputed per datagram
+    const segs = w.segmentUdp(f, 0, 1000);
+    assert.equal(segs.length, 10);
+    const joined: number[] = [];
+    segs.forEach((s, i) => {
+      const ip = family === 4 ? w.parseIpv4(s) : w.parseIpv6(s);
+      assert.ok(!(ip instanceof w.WireError), String(ip));
+      if (family === 4) {
+        assert.equal((ip as w.Ipv4Repr).id, (0xffff + i) & 0xffff, 'the identification advances per datagram and wraps');
+        assert.equal(w.internetChecksum(s, 0, 20), 0, 'IPv4 header checksum');
+      }
+      const l4 = family === 4 ? (ip as w.Ipv4Repr).payload : (ip as w.Ipv6Repr).payload;
+      assert.ok(w.udpChecksumOk(l4, src, dst), `datagram ${i}: UDP checksum`);
+      const u = w.parseUdp(l4) as w.UdpRepr;
+      assert.equal(u.srcPort, 5353);
+      assert.equal(u.payload.length, i < 9 ? 1000 : 500);
+      joined.push(...u.payload);
+    });
+    assert.deepEqual(Uint8Array.from(joined), payload);
+    assert.deepEqual(w.segmentUdp(f.subarray(0, ipLen + 4), 0, 1000), [], 'truncated: nothing');
+    const tcp = Uint8Array.from(f);
+    tcp[family === 4 ? 9 : 6] = 6;
+    assert.deepEqual(w.segmentUdp(tcp, 0, 1000), [], 'not UDP: nothing');
+  });
+}
