@@ -78,6 +78,34 @@ export function gsoFitsMtu(frame: Uint8Array, l3: number, gso: number, mtu: numb
 }
 
 /**
+ * One piece of a super-frame: its headers (`hdr` bytes, the transport header at `l4`) and `n`
+ * payload bytes from `off`, with the IP length set for them and, for IPv4, the identification
+ * `id` and the header checksum. A new buffer.
+ */
+function cutPiece(frame: Uint8Array, l3: number, v4: boolean, l4: number, hdr: number, off: number, n: number, id: number): Uint8Array {
+  const f = new Uint8Array(hdr + n);
+  f.set(frame.subarray(0, hdr), 0);
+  f.set(frame.subarray(hdr + off, hdr + off + n), hdr);
+  if (v4) {
+    const len = hdr - l3 + n;
+    f[l3 + 2] = len >>> 8;
+    f[l3 + 3] = len & 0xff;
+    f[l3 + 4] = id >>> 8;
+    f[l3 + 5] = id & 0xff;
+    f[l3 + 10] = 0;
+    f[l3 + 11] = 0;
+    const c = foldChecksum(onesSum(f, l3, l4)); // RFC 791 §3.1 header checksum
+    f[l3 + 10] = c >>> 8;
+    f[l3 + 11] = c & 0xff;
+  } else {
+    const len = hdr - l4 + n; // RFC 8200 §3: payload length, no extension headers here
+    f[l3 + 4] = len >>> 8;
+    f[l3 + 5] = len & 0xff;
+  }
+  return f;
+}
+
+/**
  * Cuts a TCP super-frame (link header of `l3` bytes, then IPv4/IPv6 and TCP) into wire frames
  * of at most `gso` payload bytes each. Each is a new buffer. Empty when the frame is not a TCP
  * packet this codec can read.
@@ -99,26 +127,7 @@ export function segmentTcp(frame: Uint8Array, l3: number, gso: number): Uint8Arr
   for (let off = 0; off < total || (off === 0 && total === 0); off += gso, i++) {
     const n = Math.min(gso, total - off);
     const last = off + n >= total;
-    const f = new Uint8Array(hdr + n);
-    f.set(frame.subarray(0, hdr), 0);
-    f.set(frame.subarray(hdr + off, hdr + off + n), hdr);
-    if (family === 4) {
-      const len = hdr - l3 + n;
-      f[l3 + 2] = len >>> 8;
-      f[l3 + 3] = len & 0xff;
-      const id = (id0 + i) & 0xffff;
-      f[l3 + 4] = id >>> 8;
-      f[l3 + 5] = id & 0xff;
-      f[l3 + 10] = 0;
-      f[l3 + 11] = 0;
-      const c = foldChecksum(onesSum(f, l3, tcp)); // RFC 791 §3.1 header checksum
-      f[l3 + 10] = c >>> 8;
-      f[l3 + 11] = c & 0xff;
-    } else {
-      const len = hdr - tcp + n; // RFC 8200 §3: payload length, no extension headers here
-      f[l3 + 4] = len >>> 8;
-      f[l3 + 5] = len & 0xff;
-    }
+    const f = cutPiece(frame, l3, family === 4, tcp, hdr, off, n, (id0 + i) & 0xffff);
     const seq = (seq0 + off) >>> 0;
     f[tcp + 4] = seq >>> 24;
     f[tcp + 5] = (seq >>> 16) & 0xff;
@@ -172,26 +181,7 @@ export function segmentUdp(frame: Uint8Array, l3: number, gso: number): Uint8Arr
   const out: Uint8Array[] = [];
   for (let off = 0, i = 0; off < total || (off === 0 && total === 0); off += gso, i++) {
     const n = Math.min(gso, total - off);
-    const f = new Uint8Array(hdr + n);
-    f.set(frame.subarray(0, hdr), 0);
-    f.set(frame.subarray(hdr + off, hdr + off + n), hdr);
-    if (v === 4) {
-      const len = hdr - l3 + n;
-      f[l3 + 2] = len >>> 8;
-      f[l3 + 3] = len & 0xff;
-      const id = (id0 + i) & 0xffff;
-      f[l3 + 4] = id >>> 8;
-      f[l3 + 5] = id & 0xff;
-      f[l3 + 10] = 0;
-      f[l3 + 11] = 0;
-      const c = foldChecksum(onesSum(f, l3, udp)); // RFC 791 §3.1 header checksum
-      f[l3 + 10] = c >>> 8;
-      f[l3 + 11] = c & 0xff;
-    } else {
-      const len = 8 + n; // RFC 8200 §3: payload length, no extension headers here
-      f[l3 + 4] = len >>> 8;
-      f[l3 + 5] = len & 0xff;
-    }
+    const f = cutPiece(frame, l3, v === 4, udp, hdr, off, n, (id0 + i) & 0xffff);
     const ulen = 8 + n;
     f[udp + 4] = ulen >>> 8;
     f[udp + 5] = ulen & 0xff;
