@@ -17,7 +17,7 @@
 // median of the rounds and the spread of the ratios (the machine is shared: say how noisy).
 //
 // Usage: npm run bench tun   (BENCH_QUICK=1: 16 MiB per transfer and one round; default 128 MiB,
-// 3 rounds; BENCH_TUN_ROUNDS=n). Under tsx (node --import tsx bench/tun.bench.ts) everything
+// 3 rounds; BENCH_TUN_ROUNDS=n, BENCH_TUN_MIB=n). Under tsx (node --import tsx bench/tun.bench.ts) everything
 // runs 2-3x slower (source maps).
 // Needs Linux, root (or unprivileged user namespaces), /dev/net/tun, the built addon, python3;
 // without them it prints `tun: skipped: <reason>` and exits 0.
@@ -31,7 +31,7 @@ import { ip, onPath, py, start, startPy, until } from '../test/tun/netns-tools.j
 import { QUICK, report, type Measured } from './common.js';
 
 const INSIDE = process.env.USERNET_TUN_BENCH_NETNS === '1';
-const N = (QUICK ? 16 : 128) * 1024 * 1024;
+const N = Number(process.env.BENCH_TUN_MIB ?? (QUICK ? 16 : 128)) * 1024 * 1024;
 // Without the header a transfer is ~10x slower: a quarter of the bytes (ratios are of rates).
 const NP = N / 4;
 const ROUNDS = Number(process.env.BENCH_TUN_ROUNDS ?? (QUICK ? 1 : 3));
