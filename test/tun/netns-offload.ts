@@ -2,7 +2,8 @@
 // over a TUN device with the virtio-net header and its offloads (openTun's default), both ways,
 // with captures on both sides of the device.
 //
-//   node netns-offload.ts <4|6> <MiB> <thread|poll|plain>   (plain: vnetHdr false, thread reader)
+//   node netns-offload.ts <4|6> <MiB> <thread|poll|plain> [--capture] [--keep]
+//   (plain: vnetHdr false, thread reader; --capture: usernet's capture, read by the test)
 //
 //   kernel -> usernet: a python3 client sends <MiB> MiB of random bytes to a host.net server,
 //     which answers "<bytes> <sha256>". usernet's interface is captured meanwhile (a pcap its
@@ -45,8 +46,8 @@ if (dumpcap) await until(() => existsSync(kernelPcap) && /Capturing|File:/.test(
 
 // --- kernel -> usernet, usernet's interface captured ------------------------------------------
 {
-  const usernetPcap = join(dir, 'usernet.pcap');
-  const cap = world.capture(iface, usernetPcap);
+  const usernetPcap = process.argv.includes('--capture') ? join(dir, 'usernet.pcap') : null;
+  const cap = usernetPcap === null ? null : world.capture(iface, usernetPcap);
   let got = 0;
   const hash = createHash('sha256');
   const server = h.net.createServer((s) => {
@@ -78,7 +79,7 @@ if (dumpcap) await until(() => existsSync(kernelPcap) && /Capturing|File:/.test(
   print(json.dumps({'sha': hashlib.sha256(data).hexdigest(), 'reply': reply.decode().strip()}))
   `, [String(N), me], 120_000);
   server.close();
-  await cap.close();
+  await cap?.close();
   let kernel: unknown = k.out;
   try { kernel = JSON.parse(k.out.split('\n').pop()!); } catch { /* the raw output says what went wrong */ }
   r.toUsernet = { exit: k.exit, kernel, usernetBytes: got, rxGso: dev.stats.rxGso - rx0.rxGso, usernetPcap };

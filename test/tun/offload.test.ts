@@ -15,7 +15,7 @@ interface Stats { rxPackets: number; txPackets: number; rxBytes: number; txBytes
 interface OffloadResult {
   family: 4 | 6; bytes: number; reader: string;
   offload: { vnetHdr: boolean; csum: boolean; tso4: boolean; tso6: boolean; uso4: boolean; uso6: boolean };
-  toUsernet: { exit: number; kernel: { sha: string; reply: string } | string; usernetBytes: number; rxGso: number; usernetPcap: string };
+  toUsernet: { exit: number; kernel: { sha: string; reply: string } | string; usernetBytes: number; rxGso: number; usernetPcap: string | null };
   toKernel: { reply: string; sha: string; exit: number; txGso: number };
   udpGso: { exit: number; out: string; lengths: number[]; intact: boolean; rxGso: number };
   kernelPcap: string | null; dumpcapOutput?: string; dir: string;
@@ -36,7 +36,9 @@ function ipLengths(path: string, family: 4 | 6): Array<[string, number]> {
   });
 }
 
+// usernet's own capture (thousands of packets for tshark to read) only on the smaller transfer.
 for (const [family, mib, reader] of [[4, 16, 'thread'], [6, 4, 'poll'], [4, 2, 'plain']] as const) {
+  const capture = family === 6;
   if (reader === 'plain') {
     test('TUN without the virtio-net header (vnetHdr: false): 2 MiB each way intact, no super-packet either way', async (t) => {
       if (unavailable) { t.skip(unavailable); return; }
@@ -67,7 +69,7 @@ for (const [family, mib, reader] of [[4, 16, 'thread'], [6, 4, 'poll'], [4, 2, '
   }
   test(`TUN with the virtio-net header, IPv${family}, ${reader} reader: ${mib} MiB each way intact, TCP super-packets both ways`, async (t) => {
     if (unavailable) { t.skip(unavailable); return; }
-    const out = await runInNetns<OffloadResult>('./netns-offload.ts', [String(family), String(mib), reader, '--keep'], { timeoutMs: 120_000 });
+    const out = await runInNetns<OffloadResult>('./netns-offload.ts', [String(family), String(mib), reader, '--keep', ...(capture ? ['--capture'] : [])], { timeoutMs: 120_000 });
     if ('skip' in out) { t.skip(out.skip); return; }
     const r = out.result;
     try {
@@ -107,8 +109,9 @@ for (const [family, mib, reader] of [[4, 16, 'thread'], [6, 4, 'poll'], [4, 2, '
         assert.equal(r.stats.txGso, r.iface.txGso);
         assert.equal(r.stats.rxDrops + r.stats.txDrops + r.stats.txErrors + r.iface.rxErrors + r.iface.rxDropped, 0);
       });
-      await t.test('tshark: usernet\'s capture shows wire segments (<= 1500 bytes) with good checksums', (tt) => {
+      if (r.toUsernet.usernetPcap !== null) await t.test('tshark: usernet\'s capture shows wire segments (<= 1500 bytes) with good checksums', (tt) => {
         if (!tsharkAvailable) { tt.skip(TSHARK_MISSING); return; }
+        if (r.toUsernet.usernetPcap === null) return;
         const lens = ipLengths(r.toUsernet.usernetPcap, family);
         const fromKernel = lens.filter(([src]) => src === kernel);
         assert.ok(fromKernel.length >= n / 1500, `${fromKernel.length} packets from the kernel for ${n} bytes`);
