@@ -5,6 +5,7 @@
 // socket it returns gets its StreamBase).
 import * as nodeHttp2 from 'node:http2';
 import { isIP } from 'node:net';
+import { promisify } from 'node:util';
 import type { NetModule } from './net.js';
 import { hostServerClass } from './host-server.js';
 import { asStreamBase, toStreamBase } from './stream-base.js';
@@ -65,6 +66,17 @@ export function createHttp2(host: TlsHost & { net: NetModule }, tls: TlsModule):
       };
     }
     return (nodeConnect as (...a: unknown[]) => nodeHttp2.ClientHttp2Session)(authority, o, listener);
+  }
+
+  // Node's util.promisify(http2.connect) (lib/internal/http2/core.js connect[promisify.custom]):
+  // the session once connected, or its first 'error'.
+  if (typeof (nodeConnect as unknown as Record<symbol, unknown>)[promisify.custom] === 'function') {
+    Object.defineProperty(connect, promisify.custom, {
+      value: (authority: string | URL | Options, options?: Options) => new Promise<nodeHttp2.ClientHttp2Session>((resolve, reject) => {
+        const session = connect(authority, options, () => { session.removeListener('error', reject); resolve(session); });
+        session.once('error', reject);
+      }),
+    });
   }
 
   return {
