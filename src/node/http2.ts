@@ -8,8 +8,8 @@ import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 import type { NetModule } from './net.js';
 import { hostServerClass } from './host-server.js';
-import { asStreamBase, toStreamBase } from './stream-base.js';
-import { serverState, transportOptions, withTlsDefaults, type TlsHost, type TlsModule } from './tls.js';
+import { asStreamBase } from './stream-base.js';
+import { serverState, withTlsDefaults, type TlsHost, type TlsModule } from './tls.js';
 
 export type Http2Module = typeof nodeHttp2;
 
@@ -23,21 +23,36 @@ const http2Statics = { ...nodeHttp2 } as Options;
 const Http2Server = Object.getPrototypeOf(nodeHttp2.createServer()).constructor as new (...a: unknown[]) => nodeHttp2.Http2Server;
 const Http2SecureServer = Object.getPrototypeOf(nodeHttp2.createSecureServer()).constructor as new (...a: unknown[]) => nodeHttp2.Http2SecureServer;
 
-export function createHttp2(host: TlsHost & { net: NetModule }, tls: TlsModule): Http2Module {
+/**
+ * The connect functions a client's default connection goes through: host.net's and host.tls's,
+ * or (usernet/register) whatever node:net's and node:tls's exports hold at the call, as Node's
+ * http2.connect looks them up.
+ */
+export interface Http2Connectors {
+  net(options: Options): unknown;
+  tls(port: string, host: string, options: Options): unknown;
+}
+
+export function createHttp2(host: TlsHost & { net: NetModule }, tls: TlsModule, connectors?: Http2Connectors): Http2Module {
   const state = serverState(host.net);
+  const via: Http2Connectors = connectors ?? {
+    net: (o) => host.net.connect(o as never),
+    tls: (port, hostname, o) => tls.connect(Number(port), hostname, o as never),
+  };
   const Server = hostServerClass(Http2Server, state, { streamBase: true }) as unknown as typeof Http2Server;
   const SecureServer = hostServerClass(Http2SecureServer, state, {
     streamBase: true,
-    prepare: (args) => (typeof args[0] === 'function' ? [withTlsDefaults(host, {}, true), args[0]] : [withTlsDefaults(host, args[0], true), ...args.slice(1)]),
+    prepare: (args) => [withTlsDefaults(host, args[0], true), ...args.slice(1)],
   }) as unknown as typeof Http2SecureServer;
 
+  // As Node's: createServer(handler) takes no options; createSecureServer always takes them
+  // (Node's constructors throw ERR_INVALID_ARG_TYPE for what is not an object).
   function createServer(options?: unknown, handler?: unknown): nodeHttp2.Http2Server {
-    if (typeof options === 'function') { handler = options; options = {}; }
-    return new Server(options ?? {}, handler);
+    if (typeof options === 'function') { handler = options; options = undefined; }
+    return new Server(options, handler);
   }
   function createSecureServer(options?: unknown, handler?: unknown): nodeHttp2.Http2SecureServer {
-    if (typeof options === 'function') { handler = options; options = {}; }
-    return new SecureServer(options ?? {}, handler);
+    return new SecureServer(options, handler);
   }
 
   function connect(authority: string | URL | Options, options?: unknown, listener?: unknown): nodeHttp2.ClientHttp2Session {
@@ -52,17 +67,20 @@ export function createHttp2(host: TlsHost & { net: NetModule }, tls: TlsModule):
     if (typeof own === 'function') {
       o.createConnection = (...a: unknown[]) => asStreamBase((own as (...x: unknown[]) => unknown)(...a));
     } else if (protocol === 'http:' || protocol === 'https:') {
-      o.createConnection = (auth: URL, opts: Options) => {
-        const port = auth.port !== '' ? auth.port : (auth.protocol === 'http:' ? 80 : 443);
+      // What Node's http2.connect does with no createConnection (its port a string), the
+      // options it was given passed on without ours.
+      o.createConnection = (auth: URL, given: Options) => {
+        const opts: Options = { ...given };
+        delete opts.createConnection;
+        const port = '' + (auth.port !== '' ? auth.port : (auth.protocol === 'http:' ? 80 : 443));
         let hostname = 'localhost';
         if (auth.hostname) hostname = auth.hostname[0] === '[' ? auth.hostname.slice(1, -1) : auth.hostname;
         else if ((auth as unknown as { host?: string }).host) hostname = (auth as unknown as { host: string }).host;
-        if (protocol === 'http:') return toStreamBase(host.net.connect(transportOptions({ ...opts, port, host: hostname })));
+        if (protocol === 'http:') return asStreamBase(via.net({ port, host: hostname, ...opts }));
         // What Node's http2.connect gives tls.connect: ALPN h2 (and http/1.1 with allowHTTP1), SNI.
-        const t: Options = { ...opts };
-        if (!t.ALPNCallback) t.ALPNProtocols = t.allowHTTP1 === true ? ['h2', 'http/1.1'] : ['h2'];
-        if (!isIP(hostname) && !t.servername) t.servername = hostname;
-        return tls.connect(Number(port), hostname, t as never);
+        if (!opts.ALPNCallback) opts.ALPNProtocols = opts.allowHTTP1 === true ? ['h2', 'http/1.1'] : ['h2'];
+        if (!isIP(hostname) && !opts.servername) opts.servername = hostname;
+        return via.tls(port, hostname, opts);
       };
     }
     return (nodeConnect as (...a: unknown[]) => nodeHttp2.ClientHttp2Session)(authority, o, listener);

@@ -133,7 +133,13 @@ export function install(): Registered {
   const https = createHttps(tlsHost, tls);
   const realHttps = require('node:https') as Record<string, unknown>;
   for (const name of ['Server', 'createServer', 'Agent', 'globalAgent'] as const) realHttps[name] = https[name];
-  const http2 = createHttp2(tlsHost, tls);
+  // http2.connect's default connection through node:net's / node:tls's connect as they are at
+  // the call (Node's looks them up so; programs replace them), i.e. the host's unless replaced.
+  type Connect = (...a: unknown[]) => unknown;
+  const http2 = createHttp2(tlsHost, tls, {
+    net: (o) => (realNet.connect as Connect)(o),
+    tls: (port, hostname, o) => (realTls.connect as Connect)(port, hostname, o),
+  });
   const realHttp2 = require('node:http2') as Record<string, unknown>;
   for (const name of ['connect', 'createServer', 'createSecureServer'] as const) realHttp2[name] = http2[name];
   // The global fetch and WebSocket (Node's bundled undici) use the dispatcher registered under
