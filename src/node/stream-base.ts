@@ -36,6 +36,7 @@ interface JSStreamHandle {
   setKeepAlive?: (enable: boolean, delay: number) => number;
   ref?: () => void;
   unref?: () => void;
+  hasRef?: () => boolean;
   readonly isStreamBase: boolean;
 }
 
@@ -152,8 +153,15 @@ export function toStreamBase(raw: NetSocket): NodeSocket {
     w.oncomplete = (status: number): void => { js.finishWrite(req, status); };
     const err = bufs.length === 1 ? h.writeBuffer(w, bufs[0]!) : h.writev(w, bufs);
     if (err) return err;
-    // Done inside the call: the completion still comes later, as the StreamBase requires.
-    if (!w.async) process.nextTick(finishWrite, js, req);
+    if (!w.async) {
+      // Written at once. A write of Node's C++ (TLSWrap, an HTTP/2 session) completes now, as
+      // a TCP handle's does when uv_try_write takes it all: the next write need not wait (TLS
+      // keeps one in flight; nghttp2 packs and orders frames as over a socket of Node's). A
+      // write from JS (its request has a `handle`) completes later: Node's JS sets up its
+      // completion after the call.
+      if ((req as { handle?: unknown }).handle !== undefined) process.nextTick(finishWrite, js, req);
+      else js.finishWrite(req, 0);
+    }
     return 0;
   };
   js.onshutdown = (req: object): number => {
@@ -180,6 +188,7 @@ export function toStreamBase(raw: NetSocket): NodeSocket {
   js.setKeepAlive = (enable: boolean, delay: number): number => { raw.setKeepAlive(enable, delay * 1000); return 0; };
   js.ref = (): void => { raw.ref(); };
   js.unref = (): void => { raw.unref(); };
+  js.hasRef = (): boolean => (raw._handle as unknown as { hasRef?: () => boolean } | null)?.hasRef?.() ?? true;
 
   const sock = new NodeSocket({ handle: js, manualStart: true, allowHalfOpen: raw.allowHalfOpen } as ConstructorParameters<typeof NodeSocket>[0]);
   Object.defineProperty(sock, kStreamBase, { value: raw });
