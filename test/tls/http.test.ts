@@ -65,7 +65,7 @@ test('http2: h2 with ALPN and h2c, 4 MiB each way on one stream', async () => {
   const handler = (req: import('node:http2').Http2ServerRequest, res: import('node:http2').Http2ServerResponse): void => {
     collect(req).then((body) => { res.setHeader('x-got', sha256(body)); res.end(down); });
   };
-  const secure = b.http2.createSecureServer(handler).listen(443);
+  const secure = b.http2.createSecureServer({}, handler).listen(443);
   const plain = b.http2.createServer(handler).listen(80);
   for (const url of ['https://b', 'http://b']) {
     const session = a.http2.connect(url);
