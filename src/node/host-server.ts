@@ -9,7 +9,7 @@ import { getDefaultHighWaterMark } from 'node:stream';
 import { NetServer } from './net-server.js';
 import type { NetSocket } from './net-socket.js';
 import type { NetState } from './net-context.js';
-import { asStreamBase } from './stream-base.js';
+import { asStreamBase, completeWritesAtOnce } from './stream-base.js';
 
 /** Node's own net.Server, taken when this module loads (usernet/register re-points node:net's later). */
 const NodeNetServer = net.Server;
@@ -33,6 +33,8 @@ export interface HostServerOptions {
    * Node's constructor installed get a StreamBase over a host socket (see stream-base.ts).
    */
   streamBase?: boolean;
+  /** Its StreamBases carry HTTP/2 sessions (h2c): see completeWritesAtOnce. */
+  http2?: boolean;
 }
 
 const kHostServer = Symbol('usernet.hostServer');
@@ -54,7 +56,7 @@ export function hostServerClass<T extends AnyFunction>(Base: T, state: ServerSta
     } else {
       self = Reflect.construct(base, args, HostServer);
     }
-    adoptServer(self as NetServer, state, opts.streamBase === true);
+    adoptServer(self as NetServer, state, opts.streamBase === true, opts.http2 === true);
     return self;
   } as unknown as T & { prototype: object };
   const proto = Object.create(base.prototype) as Record<PropertyKey, unknown>;
@@ -82,7 +84,7 @@ function graftNetServer(proto: Record<PropertyKey, unknown>, baseProto: object):
 }
 
 /** Makes `self` (initialised by Node's constructors) a server of the host. */
-function adoptServer(self: NetServer, state: ServerState, streamBase: boolean): void {
+function adoptServer(self: NetServer, state: ServerState, streamBase: boolean, http2: boolean): void {
   const s = self as NetServer & { [kHostServer]?: true };
   if (s[kHostServer] === undefined) {
     Object.defineProperty(s, kHostServer, { value: true });
@@ -103,7 +105,9 @@ function adoptServer(self: NetServer, state: ServerState, streamBase: boolean): 
     for (const l of s.rawListeners('connection') as Array<(this: unknown, socket: unknown) => void>) {
       s.removeListener('connection', l);
       s.on('connection', function onHostConnection(this: unknown, socket: unknown) {
-        l.call(this, asStreamBase(socket));
+        const sb = asStreamBase(socket);
+        if (http2) completeWritesAtOnce(sb);
+        l.call(this, sb);
       });
     }
   }

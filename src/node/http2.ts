@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 import type { NetModule } from './net.js';
 import { hostServerClass } from './host-server.js';
-import { asStreamBase } from './stream-base.js';
+import { asStreamBase, completeWritesAtOnce } from './stream-base.js';
 import { serverState, withTlsDefaults, type TlsHost, type TlsModule } from './tls.js';
 
 export type Http2Module = typeof nodeHttp2;
@@ -39,7 +39,7 @@ export function createHttp2(host: TlsHost & { net: NetModule }, tls: TlsModule, 
     net: (o) => host.net.connect(o as never),
     tls: (port, hostname, o) => tls.connect(Number(port), hostname, o as never),
   };
-  const Server = hostServerClass(Http2Server, state, { streamBase: true }) as unknown as typeof Http2Server;
+  const Server = hostServerClass(Http2Server, state, { streamBase: true, http2: true }) as unknown as typeof Http2Server;
   const SecureServer = hostServerClass(Http2SecureServer, state, {
     streamBase: true,
     prepare: (args) => [withTlsDefaults(host, args[0], true), ...args.slice(1)],
@@ -65,7 +65,11 @@ export function createHttp2(host: TlsHost & { net: NetModule }, tls: TlsModule, 
     const protocol = (url?.protocol || o.protocol || 'https:') as string;
     const own = o.createConnection;
     if (typeof own === 'function') {
-      o.createConnection = (...a: unknown[]) => asStreamBase((own as (...x: unknown[]) => unknown)(...a));
+      o.createConnection = (...a: unknown[]) => {
+        const sb = asStreamBase((own as (...x: unknown[]) => unknown)(...a));
+        completeWritesAtOnce(sb);
+        return sb;
+      };
     } else if (protocol === 'http:' || protocol === 'https:') {
       // What Node's http2.connect does with no createConnection (its port a string), the
       // options it was given passed on without ours.
@@ -76,7 +80,11 @@ export function createHttp2(host: TlsHost & { net: NetModule }, tls: TlsModule, 
         let hostname = 'localhost';
         if (auth.hostname) hostname = auth.hostname[0] === '[' ? auth.hostname.slice(1, -1) : auth.hostname;
         else if ((auth as unknown as { host?: string }).host) hostname = (auth as unknown as { host: string }).host;
-        if (protocol === 'http:') return asStreamBase(via.net({ port, host: hostname, ...opts }));
+        if (protocol === 'http:') {
+          const sb = asStreamBase(via.net({ port, host: hostname, ...opts }));
+          completeWritesAtOnce(sb);
+          return sb;
+        }
         // What Node's http2.connect gives tls.connect: ALPN h2 (and http/1.1 with allowHTTP1), SNI.
         if (!opts.ALPNCallback) opts.ALPNProtocols = opts.allowHTTP1 === true ? ['h2', 'http/1.1'] : ['h2'];
         if (!isIP(hostname) && !opts.servername) opts.servername = hostname;

@@ -80,6 +80,15 @@ export function asStreamBase<T>(s: T): T | NodeSocket {
   return isHostSocket(s) ? toStreamBase(s) : s;
 }
 
+/** StreamBase handles whose consumer's C++ writes complete at once (HTTP/2 sessions). */
+const atOnce = new WeakSet<object>();
+
+/** `s` (from toStreamBase) carries an HTTP/2 session: its C++ writes complete as soon as taken. */
+export function completeWritesAtOnce(s: unknown): void {
+  const handle = isStreamBaseSocket(s) ? (s as unknown as { _handle: object | null })._handle : null;
+  if (handle !== null) atOnce.add(handle);
+}
+
 /** Whether `s` is a socket made by toStreamBase(). */
 export function isStreamBaseSocket(s: unknown): s is NodeSocket & { [kStreamBase]: NetSocket } {
   return s instanceof NodeSocket && (s as unknown as { [kStreamBase]?: NetSocket })[kStreamBase] !== undefined;
@@ -154,13 +163,15 @@ export function toStreamBase(raw: NetSocket): NodeSocket {
     const err = bufs.length === 1 ? h.writeBuffer(w, bufs[0]!) : h.writev(w, bufs);
     if (err) return err;
     if (!w.async) {
-      // Written at once. A write of Node's C++ (TLSWrap, an HTTP/2 session) completes now, as
-      // a TCP handle's does when uv_try_write takes it all: the next write need not wait (TLS
-      // keeps one in flight; nghttp2 packs and orders frames as over a socket of Node's). A
-      // write from JS (its request has a `handle`) completes later: Node's JS sets up its
-      // completion after the call.
-      if ((req as { handle?: unknown }).handle !== undefined) process.nextTick(finishWrite, js, req);
-      else js.finishWrite(req, 0);
+      // Written at once. An HTTP/2 session's write completes now, as a TCP handle's does when
+      // uv_try_write takes it all, so nghttp2 packs and orders frames as over a socket of
+      // Node's (END_STREAM on the last DATA, a destroyed stream's frames before its
+      // RST_STREAM). Others complete on the next tick, as the StreamBase requires of a write
+      // from JS (Node's JS sets up its completion after the call; its request has a `handle`),
+      // and TLSWrap's gather the records encrypted meanwhile into its next write (measured:
+      // completing them at once took HTTPS bulk from 0.61x to 0.45x of the kernel).
+      if (atOnce.has(js) && (req as { handle?: unknown }).handle === undefined) js.finishWrite(req, 0);
+      else process.nextTick(finishWrite, js, req);
     }
     return 0;
   };
