@@ -70,6 +70,45 @@ test('ACK of data never sent: answered with an ACK and dropped (RFC 5961 §5.2)'
   assert.deepEqual(segs.filter((x) => x.src === '10.0.0.2').map((x) => x.flags), ['ACK']);
 });
 
+test('TS.Recent is not taken from a segment whose ACK covers data never sent (RFC 7323 §4.3; Linux tcp_ack)', async () => {
+  const p = pair();
+  const [c, s] = await connected(p);
+  const lport = (s.getsockname() as { port: number }).port;
+  const cport = (c.getsockname() as { port: number }).port;
+  const recent = s.tsRecent;
+  inject(p.tb, '10.0.0.1', '10.0.0.2', { srcPort: cport, dstPort: lport, seq: s.rcvNxt, ack: (s.sndNxt + 5000) >>> 0, flags: TCP_ACK | TCP_FIN, window: 100, options: { timestamp: { tsval: (recent + 1_000_000) >>> 0, tsecr: 0 } } });
+  await p.world.run({ for: 1 });
+  assert.equal(s.tsRecent, recent);
+  assert.equal(s.info().state, 'ESTAB', 'its FIN was dropped with it');
+  // The next segment, with the peer's real clock, is not taken for an old duplicate.
+  c.write(Buffer.from('after'));
+  await p.world.run({ for: 50 });
+  assert.equal(drain(s).data.toString(), 'after');
+  assert.equal(p.tb.stats.PAWSEstab, 0);
+});
+
+test('data after close() in FIN-WAIT-1: a reset answers the segment (<SEQ=SEG.ACK><CTL=RST>, no ACK), TCPAbortOnData', async () => {
+  const p = pair();
+  const [c, s] = await connected(p);
+  const segs = tapSegments(p.link, p.world);
+  const lport = (s.getsockname() as { port: number }).port;
+  const cport = (c.getsockname() as { port: number }).port;
+  // b's FIN is lost: b stays in FIN-WAIT-1.
+  const undo = dropOutgoing(p.b, (t) => (t.flags & TCP_FIN) !== 0);
+  s.close();
+  await p.world.run({ for: 1 });
+  undo();
+  const ack = s.sndNxt;
+  inject(p.tb, '10.0.0.1', '10.0.0.2', { srcPort: cport, dstPort: lport, seq: s.rcvNxt, ack: (ack - 1) >>> 0, flags: TCP_ACK | TCP_PSH, window: 512 }, Buffer.from('late'));
+  await p.world.run({ for: 1 });
+  const rst = segs.filter((x) => x.src === '10.0.0.2' && x.flags.includes('RST'));
+  assert.equal(rst.length, 1, show(segs));
+  assert.equal(rst[0]!.flags, 'RST');
+  assert.equal(rst[0]!.seq, (ack - 1) >>> 0);
+  assert.equal(p.tb.stats.TCPAbortOnData, 1);
+  assert.equal(s.info().state, 'UNCONN', 'the connection is gone');
+});
+
 test('PAWS (RFC 7323 §5.3): a segment with an old timestamp is dropped and acknowledged', async () => {
   const p = pair();
   const [c, s] = await connected(p);

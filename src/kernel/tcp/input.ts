@@ -4,6 +4,7 @@
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type TcpRepr } from '../../wire/tcp.js';
 import { ACK_NOW, ACK_SCHED, ACK_TIMER, ackSndCheck, enterQuickack, eventDataRecv } from './delack.js';
 import type { IpPacket } from '../ip-types.js';
+import { ECONNRESET } from '../../uapi/errno.js';
 import { done, enterTimeWait, established, notify, resetArrived, setState, writeSpace } from './lifecycle.js';
 import { armPersist, receiveSpace, sendOowAck, sendResetReply, sendSyn, transmit, tsNow, units } from './output.js';
 import { rackAckDone, rackAckStart, rackDelivered, rackEnabled } from './rack.js';
@@ -110,11 +111,6 @@ export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void 
     const r = (tsNow(s) - ts.tsecr) | 0;
     if (r >= 0) s.rcvRtt = s.rcvRtt < 0 ? r : s.rcvRtt + (r - s.rcvRtt) / 8;
   }
-  // RFC 7323 §4.3: TS.Recent takes TSval of a segment covering Last.ACK.sent.
-  if (ts !== undefined && seqLe(seq, s.rcvWup) && ((ts.tsval - s.tsRecent) | 0) >= 0) {
-    s.tsRecent = ts.tsval;
-    s.tsRecentStamp = now;
-  }
 
   // fourth: SYN.
   if ((flags & TCP_SYN) !== 0) {
@@ -143,7 +139,7 @@ export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void 
   const fin = (flags & TCP_FIN) !== 0;
   if (data.length > 0 || fin) {
     if (dropText) s.ackNow = true; // a zero-window probe: answer with the current window
-    else dataArrives(s, seq, data, fin, now, segs, seg, pkt.gso ?? 0, pkt.tos);
+    else dataArrives(s, seq, data, fin, now, segs, seg, pkt);
   }
   if (!closed(s)) transmit(s);
 }
@@ -270,7 +266,7 @@ function synSentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number):
         return;
       }
       // RFC 7413 §4.2.2: data on the SYN-ACK of a Fast Open is taken (Linux tcp_fastopen_add_skb).
-      if (seg.payload.length > 0 || (flags & TCP_FIN) !== 0) dataArrives(s, s.rcvNxt, seg.payload, (flags & TCP_FIN) !== 0, now, 1, seg, 0, pkt.tos);
+      if (seg.payload.length > 0 || (flags & TCP_FIN) !== 0) dataArrives(s, s.rcvNxt, seg.payload, (flags & TCP_FIN) !== 0, now, 1, seg, pkt);
     }
     if (closed(s)) return;
     if (writePending) {
@@ -361,10 +357,18 @@ function fastopenEstablished(s: TcpSocket, seg: TcpRepr, now: number): void {
 /** RFC 9293 §3.10.7.4 fifth: the ACK field. False: drop the rest of the segment. */
 function ackArrives(s: TcpSocket, seg: TcpRepr, now: number): boolean {
   const ack = seg.ack;
-  // RFC 9293 / RFC 5961 §5.2: an ACK for data never sent, or older than one window: ACK and drop.
+  // RFC 9293 / RFC 5961 §5.2: an ACK for data never sent, or older than one window: ACK and drop
+  // (Linux >= 6.11 tcp_ack: a challenge ACK for both; older ones dropped the first silently).
   if (seqGt(ack, s.sndNxt) || seqLt(ack, (s.sndUna - s.maxSndWnd) >>> 0)) {
     sendOowAck(s, true, true);
     return false;
+  }
+  // RFC 7323 §4.3: TS.Recent takes TSval of a segment covering Last.ACK.sent, once its ACK is
+  // known acceptable and not old (Linux tcp_ack: FLAG_UPDATE_TS_RECENT after those checks).
+  const ts = s.tsOk ? seg.options.timestamp : undefined;
+  if (ts !== undefined && seqGe(ack, s.sndUna) && seqLe(seg.seq, s.rcvWup) && ((ts.tsval - s.tsRecent) | 0) >= 0) {
+    s.tsRecent = ts.tsval;
+    s.tsRecentStamp = now;
   }
   s.lastAckRecv = now;
   s.probesOut = 0; // Linux: any acceptable ACK proves the peer alive
@@ -516,15 +520,21 @@ function rearmTimers(s: TcpSocket, advanced: boolean): void {
  * is delack.ts's. `seg`, `gso` and `tos` describe the arriving segment (its header, flags, the size
  * of the segments a coalesced one stands for, its IP ECN bits).
  */
-function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, now: number, segs: number, seg: TcpRepr, gso: number, tos: number): void {
+function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, now: number, segs: number, seg: TcpRepr, pkt: IpPacket): void {
+  const gso = pkt.gso ?? 0;
+  const tos = pkt.tos;
   const st = s.state;
   // In CLOSE-WAIT, CLOSING, LAST-ACK and TIME-WAIT the peer already sent its FIN: ignore.
   if (st !== ESTABLISHED && st !== FIN_WAIT_1 && st !== FIN_WAIT_2) return;
   // RFC 1122 §4.2.2.13 / RFC 2525 §2.17 (Linux TCPAbortOnData): new data after the application
   // closed or shut down reading in FIN-WAIT: reset.
   if (s.rcvShutdown && (st === FIN_WAIT_1 || st === FIN_WAIT_2) && data.length > 0 && seqGt(seqAdd(seq, data.length), s.rcvNxt)) {
+    // Linux tcp_rcv_state_process returns 1 (tcp_reset, then tcp_v4_send_reset): the reset
+    // answers the segment (<SEQ=SEG.ACK><CTL=RST>), the connection ends with ECONNRESET.
     s.tcp.stats.TCPAbortOnData++;
-    s.tcp.abortConnection(s, 0);
+    sendResetReply(s.tcp, pkt, seg);
+    if (!s.orphan) s.err = ECONNRESET;
+    done(s);
     return;
   }
   // Trim what was received already (RFC 9293 §3.10.7.4: "segments with higher beginning
