@@ -11,7 +11,8 @@ export class LazyTimer {
   refed = true;
   private timer: Timer | null = null;
   private timerAt = Infinity;
-  private readonly fireFn: () => void;
+  /** The bound handler the Scheduler calls, made when the timer is first armed (most never are). */
+  private fireFn: (() => void) | null = null;
   /**
    * On the real clock a kernel's timers never hold the process (the socket handles above do,
    * and the Scheduler runs events while they live); on the virtual clock they move time.
@@ -19,7 +20,6 @@ export class LazyTimer {
   private readonly holds: boolean;
 
   constructor(private readonly sched: Scheduler, private readonly handler: () => void) {
-    this.fireFn = () => this.fire();
     this.holds = sched.mode !== 'real';
   }
 
@@ -33,7 +33,7 @@ export class LazyTimer {
       this.timer.cancel();
     }
     this.timerAt = t;
-    this.timer = this.sched.at(t, this.fireFn, this.refed && this.holds);
+    this.timer = this.sched.at(t, this.fireFn ??= () => this.fire(), this.refed && this.holds);
   }
 
   /** Arms to run `ms` from now. */
@@ -64,7 +64,7 @@ export class LazyTimer {
     if (d === Infinity) return;
     if (d > this.sched.now()) {
       this.timerAt = d;
-      this.timer = this.sched.at(d, this.fireFn, this.refed && this.holds);
+      this.timer = this.sched.at(d, this.fireFn ??= () => this.fire(), this.refed && this.holds);
       return;
     }
     this.deadline = Infinity;

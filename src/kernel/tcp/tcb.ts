@@ -17,6 +17,7 @@ import type { FastopenKey, FastopenRequest, FoCookie } from './fastopen.js';
 import type { ErrQueueEntry, ZerocopySend } from './zerocopy.js';
 import type { Tcp } from './index.js';
 import type { TcpSocket } from './socket.js';
+import { LazySet } from '../../links/lazy.js';
 
 /** Linux's congestion-avoidance states (tcp_ca_state), for TCP_INFO and recovery. */
 export const CA_OPEN = 0;
@@ -302,7 +303,7 @@ export class Tcb {
 
   // ---- listener --------------------------------------------------------------------------------
   backlog = 0;
-  readonly synQueue = new Set<TcpSocket>();
+  readonly synQueue = new LazySet<TcpSocket>();
   acceptQueue: TcpSocket[] = [];
 
   // ---- counters (TCP_INFO) ---------------------------------------------------------------------
