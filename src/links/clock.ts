@@ -111,6 +111,8 @@ export class Scheduler {
   private stopped = false;
   /** Program immediates queued and not yet run (virtual time waits for them). */
   private held = 0;
+  /** Node immediates the scheduler queued that have not run yet. */
+  private immediates = 0;
   /**
    * Set by the world: who else counts a handle made now as holding it alive (the program whose
    * code is running), besides the scheduler. Handles ask once, when they are made.
@@ -310,12 +312,24 @@ export class Scheduler {
     if (this.pumping) return;
     this.pumping = true;
     if (this.mode === 'real' && this.realTimer !== null) { clearTimeout(this.realTimer); this.realTimer = null; }
-    setImmediate(this.root === null ? this.pump : this.rootPump);
+    this.immediates++;
+    setImmediate(this.kicked);
   }
 
-  private rootPump = (): void => {
-    this.root!.runInAsyncScope(this.pump);
+  private kicked = (): void => {
+    this.immediates--;
+    if (this.root === null) this.pump();
+    else this.root.runInAsyncScope(this.pump);
   };
+
+  /**
+   * The timers and immediates of Node's that the scheduler itself holds now (ref'd: what
+   * process.getActiveResourcesInfo() counts as 'Timeout' and 'Immediate'), so that a listing of
+   * the process's resources can leave them out.
+   */
+  machineResources(): { timeouts: number; immediates: number } {
+    return { timeouts: (this.keepAlive !== null ? 1 : 0) + (this.realTimer?.hasRef() ? 1 : 0), immediates: this.immediates };
+  }
 
   /**
    * Whether virtual time may move on now: not while programs' immediates wait to run, nor while
@@ -361,17 +375,24 @@ export class Scheduler {
     this.pumping = true;
     while (this.heap.length > 0 && this.heap[0]!.time <= t) {
       const e = this.pop();
-      if (!e.cancelled) setImmediate(this.runOne, e);
+      if (!e.cancelled) { this.immediates++; setImmediate(this.runQueued, e); }
       else if (this.cancelledInHeap > 0) this.cancelledInHeap--;
     }
+    this.immediates++;
     setImmediate(this.afterBatch);
     this.runOne(first);
   };
 
   private afterBatch = (): void => {
+    this.immediates--;
     this.pumping = false;
     if (this.limitWaiters.length > 0) this.checkLimitWaiters();
     this.pump();
+  };
+
+  private runQueued = (e: Timer): void => {
+    this.immediates--;
+    this.runOne(e);
   };
 
   private runOne = (e: Timer): void => {

@@ -13,7 +13,9 @@
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { Network } from '../world/network.js';
 import type { Host } from '../world/host.js';
+import type { Scheduler } from '../links/clock.js';
 import { interfacesOf } from '../world/os.js';
+import { liveHandles, resourceName } from '../world/programs.js';
 import { createDgram } from '../node/dgram.js';
 import { exposeToInternals } from './internals.js';
 import { observeHostEntries } from './perf-hooks.js';
@@ -66,9 +68,17 @@ export function install(): Registered {
     for (const key of [...resolverKeys, 'setServers', 'Resolver'] as const) target[key] = (mine as unknown as Record<string, unknown>)[key];
   }
 
+  // The host's servers and sockets, for process._getActiveHandles() and getActiveResourcesInfo().
+  const objects = new Set<object>();
+  const track = (obj: object): void => {
+    objects.add(obj);
+    (obj as { once?(e: string, f: () => void): unknown }).once?.('close', () => objects.delete(obj));
+  };
+  listVirtualHandles(objects, k.sched);
+
   // dgram
   const loop = { sys: host.sys, sched: k.sched, ifindex: (n: string) => k.iface(n)?.ifindex ?? 0, ifname: (i: number) => k.iface(i)?.name };
-  const dgramHost = { loop, dns: dns as unknown as { lookup: (...args: never[]) => unknown } };
+  const dgramHost = { loop, dns: dns as unknown as { lookup: (...args: never[]) => unknown }, track };
   const dgram = createDgram(dgramHost);
   const realDgram = require('node:dgram') as Record<string, unknown>;
   realDgram.createSocket = dgram.createSocket;
@@ -87,6 +97,7 @@ export function install(): Registered {
     nativeSocket: nodeSocket,
     perf: host.perf_hooks,
     nativeServer: realNet.Server as new () => object,
+    track,
   });
   for (const name of ['Socket', 'Stream', 'Server', 'createServer', 'connect', 'createConnection',
     'getDefaultAutoSelectFamily', 'setDefaultAutoSelectFamily', 'getDefaultAutoSelectFamilyAttemptTimeout',
@@ -150,4 +161,31 @@ export function install(): Registered {
   const r: Registered = { world, host };
   g[kInstalled] = r;
   return r;
+}
+
+/**
+ * process._getActiveHandles() and process.getActiveResourcesInfo() list the host's live servers
+ * and sockets (TCPServerWrap, TCPSocketWrap, PipeServerWrap, PipeWrap, UDPWrap) besides Node's
+ * own handles, as they would if the program ran on the kernel.
+ */
+function listVirtualHandles(objects: Set<object>, sched: Scheduler): void {
+  const proc = process as unknown as { _getActiveHandles(): object[]; getActiveResourcesInfo?(): string[] };
+  const nodeHandles = proc._getActiveHandles.bind(process);
+  proc._getActiveHandles = () => [...nodeHandles(), ...liveHandles(objects)];
+  const info = proc.getActiveResourcesInfo?.bind(process);
+  if (info === undefined) return;
+  proc.getActiveResourcesInfo = () => {
+    const out = info();
+    // Node lists requests, handles, then timers: the host's handles go before the timers, and
+    // the timers and immediates the network's scheduler itself holds are left out.
+    let { timeouts, immediates } = sched.machineResources();
+    for (let j = out.length - 1; j >= 0 && (timeouts > 0 || immediates > 0); j--) {
+      if (out[j] === 'Timeout' && timeouts > 0) { out.splice(j, 1); timeouts--; }
+      else if (out[j] === 'Immediate' && immediates > 0) { out.splice(j, 1); immediates--; }
+    }
+    let i = out.length;
+    while (i > 0 && (out[i - 1] === 'Timeout' || out[i - 1] === 'Immediate')) i--;
+    out.splice(i, 0, ...liveHandles(objects).map(resourceName));
+    return out;
+  };
 }

@@ -30,7 +30,7 @@ import { EventEmitter } from 'node:events';
 import { machine } from '../links/clock.js';
 import { defineError } from '../node/errors.js';
 import { createNet, NetServer, NetSocket, type NetModule } from '../node/net.js';
-import { createDgram, Socket as DgramSocket, type DgramModule } from '../node/dgram.js';
+import { createDgram, kStateSymbol, Socket as DgramSocket, type DgramModule } from '../node/dgram.js';
 import { hostContext, type RunContext } from './context.js';
 import { installTime, Timeout } from './time.js';
 import { Program, ProgramExit, setDestroyObject, setRealOutput, type SpawnOptions } from './program.js';
@@ -262,17 +262,23 @@ function installEsmHooks(): void {
 
 /** The program's virtual handles and timers, as Node lists its own. */
 function activeHandles(p: Program): object[] {
-  return [...p.objects].filter((o) => isAlive(o));
+  return liveHandles(p.objects);
+}
+
+/** The servers and sockets among `objects` that Node would list as active handles. */
+export function liveHandles(objects: Iterable<object>): object[] {
+  return [...objects].filter((o) => isAlive(o));
 }
 
 function isAlive(o: object): boolean {
   if (o instanceof NetServer) return o.listening;
   if (o instanceof NetSocket) return !o.destroyed;
-  if (o instanceof DgramSocket) return (o as unknown as { _handle?: unknown })._handle != null;
+  if (o instanceof DgramSocket) return o[kStateSymbol].handle !== null; // _handle is gone on Node >= 25
   return false;
 }
 
-function resourceName(o: object): string {
+/** The name getActiveResourcesInfo() gives a live server or socket (Node's handle type). */
+export function resourceName(o: object): string {
   if (o instanceof NetServer) return (o as unknown as { _pipeName?: string })._pipeName ? 'PipeServerWrap' : 'TCPServerWrap';
   if (o instanceof NetSocket) return (o as unknown as { _handle?: { getProviderType?(): string } })._handle?.getProviderType?.() === 'PIPEWRAP' ? 'PipeWrap' : 'TCPSocketWrap';
   return 'UDPWrap';
