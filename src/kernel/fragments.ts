@@ -1,21 +1,37 @@
 // Fragment reassembly for IPv4 (RFC 791 §3.2, RFC 815) and IPv6 (RFC 8200 §4.5), one
 // Reassembler per family and host.
 //
-// - Timeout: 30 s from the first fragment (Linux ipfrag_time = 30 s; RFC 791 suggests 15 s,
-//   RFC 8200 §4.5 requires 60 s at most). On expiry the caller may send ICMP time exceeded
+// - Timeout from the first fragment: 30 s for IPv4 (Linux ipfrag_time; RFC 791 suggests 15 s),
+//   60 s for IPv6 (Linux ip6frag_time, RFC 8200 §4.5's 60 s). On expiry the caller may send ICMP time exceeded
 //   (code 1) when fragment zero had arrived.
 // - Overlaps: any overlap drops the whole datagram (RFC 5722 §4 for IPv6; IPv4 is held to the
 //   same rule, as Linux does since 4.19, because overlapping IPv4 fragments are only ever seen
 //   in attacks). Exact duplicates (same offset and length) are ignored, as RFC 8200 §4.5 allows
 //   and Linux does: networks duplicate packets.
-// - Memory: at most 4 MiB of fragment data per host and family (Linux ipfrag_high_thresh);
-//   over it the oldest incomplete datagrams are dropped.
+// - Memory (Linux ipfrag_high_thresh / ipfrag_low_thresh, net.ipv6 ip6frag_*): each fragment
+//   is charged the buffer it pins (mem.ts truesize) and each incomplete datagram its own
+//   bookkeeping; past high_thresh (4 MiB) the oldest incomplete datagrams are dropped until the
+//   charge is below low_thresh (3 MiB), as Linux's inet_frag_evictor did before 4.17 (later
+//   kernels drop every new fragment instead until datagrams time out: evicting the oldest keeps
+//   serving the datagrams that complete quickly while a flood of first fragments goes on).
+// - One timer per family, not per datagram: datagrams expire in the order they were created
+//   (the Map's order), so the timer is armed for the oldest one only.
 
 import type { Scheduler, Timer } from '../links/clock.js';
 import type { Counters } from './stats.js';
+import { truesize } from './mem.js';
+import { INT_MAX, type SysctlSpec, type SysctlTable } from './sysctl.js';
 
 export const REASM_TIMEOUT_MS = 30_000;
+export const REASM6_TIMEOUT_MS = 60_000;
 export const REASM_HIGH_THRESH = 4 * 1024 * 1024;
+export const REASM_LOW_THRESH = 3 * 1024 * 1024;
+/**
+ * What an incomplete datagram costs besides its fragments: the queue object, its key string,
+ * its fragment list, the fragment's entry and the map entry (measured as SKB_OVERHEAD is: a
+ * datagram of one 62-byte fragment holds ~985 bytes).
+ */
+export const FRAG_QUEUE_OVERHEAD = 640;
 
 interface Frag {
   off: number;
@@ -30,9 +46,12 @@ export class FragQueue {
   total = -1;
   /** Bytes of fragment data held. */
   bytes = 0;
+  /** Bytes charged (truesize of the fragments held, plus the queue's own). */
+  mem = FRAG_QUEUE_OVERHEAD;
   /** The whole packet that carried offset 0 (its headers are the reassembled datagram's). */
   first: Uint8Array | null = null;
-  timer: Timer | null = null;
+  /** When the first fragment arrived (the datagram expires timeoutMs later). */
+  created = 0;
   /** Whatever the caller needs to finish or report (the arrival interface). */
   ifindex = 0;
   constructor(readonly key: string) {}
@@ -44,23 +63,47 @@ export class FragQueue {
 }
 
 export interface ReassemblyParams {
+  /** ipfrag_time, in ms. */
   timeoutMs: number;
+  /** ipfrag_high_thresh / ipfrag_low_thresh, in bytes. */
   highThresh: number;
+  lowThresh: number;
+}
+
+export function defaultReassemblyParams(timeoutMs = REASM_TIMEOUT_MS): ReassemblyParams {
+  return { timeoutMs, highThresh: REASM_HIGH_THRESH, lowThresh: REASM_LOW_THRESH };
+}
+
+/**
+ * net.ipv4.ipfrag_{high_thresh,low_thresh,time} or net.ipv6.ip6frag_*, over `p`: Linux's ranges
+ * (low_thresh at most high_thresh, high_thresh at least low_thresh; time in seconds).
+ */
+export function registerFragSysctls(t: SysctlTable, prefix: 'net.ipv4.ipfrag_' | 'net.ipv6.ip6frag_', p: ReassemblyParams): void {
+  t.register(`${prefix}high_thresh`, {
+    kind: 'int', get: () => p.highThresh, set: (v) => { p.highThresh = v; }, get min() { return p.lowThresh; }, max: INT_MAX,
+  } as SysctlSpec);
+  t.register(`${prefix}low_thresh`, {
+    kind: 'int', get: () => p.lowThresh, set: (v) => { p.lowThresh = v; }, min: 0, get max() { return p.highThresh; },
+  } as SysctlSpec);
+  t.register(`${prefix}time`, { kind: 'int', get: () => Math.floor(p.timeoutMs / 1000), set: (v) => { p.timeoutMs = v * 1000; }, min: 0, max: INT_MAX / 1000 | 0 });
 }
 
 export class Reassembler {
+  /** Incomplete datagrams, oldest first. */
   private readonly queues = new Map<string, FragQueue>();
   private mem = 0;
+  private timer: Timer | null = null;
+  private readonly onTimer = (): void => this.expireDue();
 
   constructor(
     private readonly sched: Scheduler,
     private readonly stats: Counters,
     /** Called when a datagram times out (after it was removed). */
     private readonly onExpire: (q: FragQueue) => void,
-    readonly params: ReassemblyParams = { timeoutMs: REASM_TIMEOUT_MS, highThresh: REASM_HIGH_THRESH },
+    readonly params: ReassemblyParams = defaultReassemblyParams(),
   ) {}
 
-  /** Bytes of fragment data held now. */
+  /** Bytes charged now (fragments' truesize plus the queues' own). */
   get memory(): number {
     return this.mem;
   }
@@ -72,8 +115,8 @@ export class Reassembler {
 
   /**
    * Adds one fragment: `off` (bytes) and `data` of the fragmentable part, `more` (MF / M flag),
-   * `packet` the whole packet (kept when off is 0), `maxEnd` the largest payload the family
-   * allows. Returns the complete queue (already removed) or null.
+   * `packet` the whole packet (kept when off is 0; `data` is a view of it), `maxEnd` the largest
+   * payload the family allows. Returns the complete queue (already removed) or null.
    */
   add(key: string, off: number, data: Uint8Array, more: boolean, packet: Uint8Array, maxEnd: number, ifindex: number): FragQueue | null {
     const st = this.stats;
@@ -83,10 +126,11 @@ export class Reassembler {
     if (q === undefined) {
       q = new FragQueue(key);
       q.ifindex = ifindex;
-      const qq = q;
-      // Unref'd: an incomplete datagram does not keep the process alive.
-      q.timer = this.sched.after(this.params.timeoutMs, () => this.expire(qq), false);
+      q.created = this.sched.now();
       this.queues.set(key, q);
+      this.mem += q.mem;
+      // Unref'd: an incomplete datagram does not keep the process alive.
+      if (this.timer === null) this.timer = this.sched.after(this.params.timeoutMs, this.onTimer, false);
     }
     // RFC 791 §3.2 / RFC 8200 §4.5: a datagram may not exceed 65535 bytes ("ping of death").
     if (end > maxEnd) return this.kill(q);
@@ -100,7 +144,7 @@ export class Reassembler {
     }
     if (data.length === 0) {
       // Linux drops empty fragments; an empty last fragment still sets the length above.
-      if (more) return null;
+      if (more) return this.trim(q);
     }
     // Insert in order; RFC 5722 §4: any overlap discards the datagram; exact duplicates are ignored.
     const fs = q.frags;
@@ -116,7 +160,10 @@ export class Reassembler {
     if (data.length > 0) {
       fs.splice(i, 0, { off, end, data });
       q.bytes += data.length;
-      this.mem += data.length;
+      // The fragment pins the buffer it arrived in (its data and, for the first, the packet are views of it).
+      const t = truesize(packet);
+      q.mem += t;
+      this.mem += t;
     }
     if (off === 0) q.first = packet;
     if (q.total >= 0 && q.first !== null && q.bytes === q.total) {
@@ -124,27 +171,38 @@ export class Reassembler {
       st.ReasmOKs!++;
       return q;
     }
-    // Linux ipfrag_high_thresh: over the bound, drop the oldest incomplete datagrams.
-    while (this.mem > this.params.highThresh) {
-      const oldest = this.queues.values().next().value as FragQueue;
+    return this.trim(q);
+  }
+
+  /** Linux ipfrag_high_thresh: over it, drop the oldest incomplete datagrams down to ipfrag_low_thresh. */
+  private trim(q: FragQueue): null {
+    if (this.mem <= this.params.highThresh) return null;
+    const low = Math.min(this.params.lowThresh, this.params.highThresh);
+    for (const oldest of this.queues.values()) {
       this.kill(oldest);
-      if (oldest === q) break;
+      if (this.mem <= low || oldest === q) break;
     }
     return null;
   }
 
   /** Drops everything (host crash). */
   clear(): void {
-    for (const q of this.queues.values()) q.timer?.cancel();
+    this.timer?.cancel();
+    this.timer = null;
     this.queues.clear();
     this.mem = 0;
   }
 
   private remove(q: FragQueue): void {
-    if (this.queues.get(q.key) === q) this.queues.delete(q.key);
-    q.timer?.cancel();
-    q.timer = null;
-    this.mem -= q.bytes;
+    if (this.queues.get(q.key) === q) {
+      this.queues.delete(q.key);
+      this.mem -= q.mem;
+    }
+    q.mem = 0;
+    if (this.queues.size === 0 && this.timer !== null) {
+      this.timer.cancel();
+      this.timer = null;
+    }
   }
 
   private kill(q: FragQueue): null {
@@ -154,12 +212,21 @@ export class Reassembler {
     return null;
   }
 
-  private expire(q: FragQueue): void {
-    if (this.queues.get(q.key) !== q) return;
-    q.timer = null;
-    this.remove(q);
-    this.stats.ReasmTimeout!++;
-    this.stats.ReasmFails!++;
-    this.onExpire(q);
+  /** The timer: expires every datagram whose time is up, then waits for the oldest left. */
+  private expireDue(): void {
+    this.timer = null;
+    const now = this.sched.now();
+    const t = this.params.timeoutMs;
+    for (const q of this.queues.values()) {
+      const due = q.created + t;
+      if (due > now) {
+        this.timer = this.sched.after(due - now, this.onTimer, false);
+        return;
+      }
+      this.remove(q);
+      this.stats.ReasmTimeout!++;
+      this.stats.ReasmFails!++;
+      this.onExpire(q);
+    }
   }
 }

@@ -19,8 +19,8 @@ import type { IpOutputOptions } from './ip-types.js';
 import type { Interface } from './interface.js';
 import type { Kernel, KernelPacket, Path } from './kernel.js';
 import { segmentTcp } from '../wire/gso.js';
-import { Reassembler, type FragQueue } from './fragments.js';
 import { LazyMap } from '../links/lazy.js';
+import { defaultReassemblyParams, Reassembler, REASM6_TIMEOUT_MS, type FragQueue } from './fragments.js';
 
 const ETH = 14;
 
@@ -45,7 +45,7 @@ export class Ipv6 {
 
   constructor(private readonly k: Kernel) {
     this.nextFragId = k.random.u32();
-    this.reasm = new Reassembler(k.sched, k.stats.ip6, (q) => this.reasmExpired(q));
+    this.reasm = new Reassembler(k.sched, k.stats.ip6, (q) => this.reasmExpired(q), defaultReassemblyParams(REASM6_TIMEOUT_MS));
   }
 
   /** A reboot: the fragment identification counter starts again from a random value. */

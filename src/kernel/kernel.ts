@@ -29,6 +29,7 @@ import { Multicast } from './multicast.js';
 import { Pinger, type PingOptions, type PingResult } from './ping.js';
 import { SysctlTable } from './sysctl.js';
 import { LazyMap } from '../links/lazy.js';
+import { registerFragSysctls } from './fragments.js';
 
 /** An IpPacket as the kernel builds it: with the raw IP packet, for ICMP errors that quote it. */
 export interface KernelPacket extends IpPacket {
@@ -117,6 +118,8 @@ export class Kernel implements IpLayer {
     this.pmtu6 = new PmtuCache(this.sched, 1280);
     this.ipv4 = new Ipv4(this);
     this.ipv6 = new Ipv6(this);
+    registerFragSysctls(this.sysctl, 'net.ipv4.ipfrag_', this.ipv4.reasm.params);
+    registerFragSysctls(this.sysctl, 'net.ipv6.ip6frag_', this.ipv6.reasm.params);
     this.arpProto = new Arp(this);
     this.ndp = new Ndp(this);
     this.icmp = new Icmp(this);

@@ -1,34 +1,40 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Scheduler } from '../../src/links/clock.js';
-import { Reassembler, REASM_HIGH_THRESH, REASM_TIMEOUT_MS } from '../../src/kernel/fragments.js';
+import { FRAG_QUEUE_OVERHEAD, Reassembler, REASM_HIGH_THRESH, REASM_TIMEOUT_MS } from '../../src/kernel/fragments.js';
+import { truesize } from '../../src/kernel/mem.js';
 
 function counters(): Record<string, number> {
   return { ReasmReqds: 0, ReasmOKs: 0, ReasmFails: 0, ReasmTimeout: 0, ReasmOverlaps: 0 };
 }
 
-test('reassembly memory stays under 4 MiB: the oldest incomplete datagrams are dropped', () => {
+test('reassembly memory stays under 4 MiB: past ipfrag_high_thresh the oldest datagrams go, down to ipfrag_low_thresh', () => {
   const sched = new Scheduler('virtual');
   const st = counters();
   const expired: string[] = [];
   const r = new Reassembler(sched, st, (q) => expired.push(q.key));
-  const frag = new Uint8Array(1480);
-  const n = 3000; // 3000 × 1480 bytes ≈ 4.2 MiB > 4 MiB
+  const n = 3000; // 3000 first fragments in frames of their own, each charged its frame and its queue
+  const perQueue = FRAG_QUEUE_OVERHEAD + truesize(new Uint8Array(1514));
+  let max = 0;
   for (let i = 0; i < n; i++) {
-    assert.equal(r.add(`d${i}`, 0, frag, true, frag, 65515, 2), null);
+    const frame = new Uint8Array(1514);
+    assert.equal(r.add(`d${i}`, 0, frame.subarray(34), true, frame.subarray(14), 65515, 2), null);
     assert.ok(r.memory <= REASM_HIGH_THRESH);
+    assert.equal(r.memory, r.size * perQueue);
+    max = Math.max(max, r.size);
   }
-  const kept = Math.floor(REASM_HIGH_THRESH / 1480);
-  assert.equal(r.size, kept);
-  assert.equal(st.ReasmFails, n - kept);
+  assert.equal(max, Math.floor(REASM_HIGH_THRESH / perQueue));
+  assert.ok(st.ReasmFails! >= n - max);
   // The oldest went: its last fragment alone does not complete anything.
-  assert.equal(r.add('d0', 1480, frag.subarray(0, 100), false, frag, 65515, 2), null);
+  assert.equal(r.add('d0', 1480, new Uint8Array(100), false, new Uint8Array(120), 65515, 2), null);
   // The newest is still there and completes.
-  const q = r.add(`d${n - 1}`, 1480, frag.subarray(0, 100), false, frag, 65515, 2);
+  const q = r.add(`d${n - 1}`, 1480, new Uint8Array(100), false, new Uint8Array(120), 65515, 2);
   assert.ok(q !== null);
   assert.equal(q.total, 1580);
   assert.equal(st.ReasmOKs, 1);
   assert.equal(expired.length, 0);
+  r.clear();
+  assert.equal(r.memory, 0);
 });
 
 test('reassembly: timeout after 30 s (Linux ipfrag_time), length consistency rules', async () => {
