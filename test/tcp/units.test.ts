@@ -38,11 +38,13 @@ test('out-of-order queue: any arrival order and overlap drains to the exact stre
       }
       // Blocks are disjoint, sorted, and exactly the covered bytes.
       let bytes = 0;
-      for (let i = 0; i < q.segs.length; i++) {
-        const sgm = q.segs[i]!;
+      const segs = q.segments();
+      for (let i = 0; i < segs.length; i++) {
+        const sgm = segs[i]!;
         bytes += sgm.data.length;
-        if (i > 0) assert.ok(!seqLt(sgm.seq, q.segs[i - 1]!.end));
+        if (i > 0) assert.ok(!seqLt(sgm.seq, segs[i - 1]!.end));
       }
+      assert.equal(q.count, segs.length);
       assert.equal(bytes, covered.reduce((a, b) => a + b, 0));
       assert.equal(q.bytes, bytes);
       // Draining from the start yields the prefix that is covered, byte for byte.

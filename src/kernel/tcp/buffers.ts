@@ -13,6 +13,7 @@
 // when asked for more than the first view holds. Out-of-order data waits in a sorted list.
 import { HEADROOM } from '../ip-types.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqSub } from './seq.js';
+import { SKB_OVERHEAD, truesize } from '../mem.js';
 import { peekViews } from '../socket.js';
 
 /** Free bytes before each chunk's payload: headroom for IP and link headers, plus 60 for TCP's. */
@@ -342,11 +343,41 @@ export class RecvQueue {
   /** Bytes of views[head] already read. */
   private headOff = 0;
   bytes = 0;
+  /** Bytes charged: the truesize of every view held (mem.ts; Linux sk_rmem_alloc's share). */
+  mem = 0;
+
+  get count(): number { return this.views.length - this.head; }
 
   push(v: Uint8Array): void {
     if (v.length === 0) return;
     this.views.push(v);
     this.bytes += v.length;
+    this.mem += truesize(v);
+  }
+
+  /**
+   * Whether copying the data into compact buffers would free at least half of what it holds
+   * (views pinning much larger frames, or many small ones).
+   */
+  wasteful(): boolean {
+    return this.mem > 2 * (this.bytes + (this.count > 0 ? SKB_OVERHEAD : 0)) && this.count > 1;
+  }
+
+  /** Linux tcp_collapse on the receive queue: the unread bytes copied into one compact buffer. */
+  collapse(): void {
+    if (this.bytes === 0) return;
+    const out = new Uint8Array(this.bytes);
+    let at = 0;
+    for (let i = this.head; i < this.views.length; i++) {
+      const v = this.views[i]!;
+      const w = i === this.head && this.headOff > 0 ? v.subarray(this.headOff) : v;
+      out.set(w, at);
+      at += w.length;
+    }
+    this.views = [out];
+    this.head = 0;
+    this.headOff = 0;
+    this.mem = truesize(out);
   }
 
   /**
@@ -386,6 +417,7 @@ export class RecvQueue {
     this.headOff += n;
     const v = this.views[this.head]!;
     if (this.headOff >= v.length) {
+      this.mem -= truesize(v);
       this.views[this.head] = EMPTY;
       this.head++;
       this.headOff = 0;
@@ -399,76 +431,89 @@ export class RecvQueue {
     this.head = 0;
     this.headOff = 0;
     this.bytes = 0;
+    this.mem = 0;
   }
 }
 
-interface OooSeg {
-  seq: number;
-  end: number;
-  data: Uint8Array;
+/** One held out-of-order segment: a node of the queue's skip list. */
+class OooNode {
+  /** Successors at each level (next[0]: the following segment). */
+  next: Array<OooNode | null>;
+  /** The preceding segment (level 0), or null for the first. */
+  prev: OooNode | null = null;
+  constructor(public seq: number, public end: number, public data: Uint8Array, public mem: number, levels: number) {
+    this.next = new Array<OooNode | null>(levels).fill(null);
+  }
 }
+
+const MAX_LEVEL = 20;
+/** Collapsed runs are copied into buffers of at most this much (Linux collapses into page-sized skbs). */
+const COLLAPSE_CHUNK = 64 << 10;
 
 /**
  * Segments that arrived above RCV.NXT (RFC 9293 §3.10.7.4: "segments with higher beginning
- * sequence numbers ... may be held for later processing"), kept sorted and without overlap.
+ * sequence numbers ... may be held for later processing"), sorted and without overlap, in a
+ * skip list (Linux keeps them in an rbtree): O(log n) to insert anywhere, O(1) to take the first.
+ * Each segment is charged its truesize (mem.ts); the owner keeps the total under SO_RCVBUF with
+ * collapse() and pruneAbove() (Linux tcp_collapse_ofo_queue, tcp_prune_ofo_queue).
+ * SACK blocks are kept as Linux keeps them (tcp_sack_new_ofo_skb): at most four, the one with
+ * the latest segment first (RFC 2018 §4), extended and merged as segments arrive.
  */
 export class OooQueue {
-  segs: OooSeg[] = [];
+  private readonly head = new OooNode(0, 0, EMPTY, 0, MAX_LEVEL);
+  private tail: OooNode | null = null;
+  private level = 1;
+  private rnd = 0x2545f491;
+  /** Segments held. */
+  count = 0;
+  /** Payload bytes held. */
   bytes = 0;
+  /** Bytes charged (truesize of every segment). */
+  mem = 0;
   /** Sequence number of a FIN seen out of order, or -1. */
   finSeq = -1;
-  /** Start sequence numbers of recently received segments, most recent first (RFC 2018 §4). */
-  recent: number[] = [];
+  /** SACK blocks, the most recent first (RFC 2018 §4), each [start, end). */
+  blocks: Array<[number, number]> = [];
+  /** Skip-list nodes visited by searches so far (what an insert costs, counted rather than timed). */
+  steps = 0;
+  private readonly update = new Array<OooNode>(MAX_LEVEL);
 
-  get empty(): boolean { return this.segs.length === 0 && this.finSeq < 0; }
+  get empty(): boolean { return this.count === 0 && this.finSeq < 0; }
 
-  /** Inserts data starting at `seq`; returns the number of new bytes kept. */
+  /** The held segments in order (for tests and invariant checks). */
+  segments(): Array<{ seq: number; end: number; data: Uint8Array }> {
+    const out: Array<{ seq: number; end: number; data: Uint8Array }> = [];
+    for (let n = this.head.next[0]!; n !== null; n = n.next[0]!) out.push({ seq: n.seq, end: n.end, data: n.data });
+    return out;
+  }
+
+  /** The sequence number just past the highest segment held (only when count > 0). */
+  get highest(): number { return this.tail!.end; }
+
+  /**
+   * Inserts data starting at `seq` (the parts not held already); returns the number of new bytes
+   * kept. The caller made room for truesize(data) first.
+   */
   insert(seq: number, data: Uint8Array, fin: boolean): number {
     const end = seqAdd(seq, data.length);
     if (fin) this.finSeq = end;
-    this.noteRecent(seq);
     if (data.length === 0) return 0;
-    const a = this.segs;
-    // First segment ending after seq (binary search; inserts are usually at the end).
-    let lo = 0;
-    let hi = a.length;
-    if (hi > 0 && seqLe(a[hi - 1]!.end, seq)) lo = hi;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (seqLe(a[mid]!.end, seq)) lo = mid + 1;
-      else hi = mid;
-    }
+    this.noteSack(seq, end);
+    // The first segment ending after seq.
+    const f = this.floor(seq);
+    let next = f !== null && seqGt(f.end, seq) ? f : f !== null ? f.next[0]! : this.head.next[0]!;
     let added = 0;
     let cur = seq;
-    let i = lo;
     while (seqLt(cur, end)) {
-      const next = a[i];
-      if (next === undefined || seqLe(end, next.seq)) {
-        // The rest fits before `next` (or at the end).
-        const piece = data.subarray(seqSub(cur, seq));
-        a.splice(i, 0, { seq: cur, end, data: piece });
-        added += piece.length;
+      if (next === null || seqLe(end, next.seq)) {
+        added += this.put(cur, end, cur === seq ? data : data.subarray(seqSub(cur, seq)));
         break;
       }
-      if (seqLt(cur, next.seq)) {
-        const piece = data.subarray(seqSub(cur, seq), seqSub(next.seq, seq));
-        a.splice(i, 0, { seq: cur, end: next.seq, data: piece });
-        added += piece.length;
-        i++;
-      }
+      if (seqLt(cur, next.seq)) added += this.put(cur, next.seq, data.subarray(seqSub(cur, seq), seqSub(next.seq, seq)));
       if (seqGt(next.end, cur)) cur = next.end;
-      i++;
+      next = next.next[0]!;
     }
-    this.bytes += added;
     return added;
-  }
-
-  private noteRecent(seq: number): void {
-    const r = this.recent;
-    const k = r.indexOf(seq);
-    if (k >= 0) r.splice(k, 1);
-    r.unshift(seq);
-    if (r.length > 4) r.length = 4;
   }
 
   /**
@@ -476,54 +521,226 @@ export class OooQueue {
    * (trimmed to start at rcvNxt) and returns the new RCV.NXT.
    */
   drain(rcvNxt: number, take: (data: Uint8Array) => void): number {
-    const a = this.segs;
-    let n = 0;
-    while (n < a.length && seqLe(a[n]!.seq, rcvNxt)) {
-      const s = a[n]!;
-      n++;
-      this.bytes -= s.data.length;
-      if (seqLe(s.end, rcvNxt)) continue;
-      take(s.data.subarray(seqSub(rcvNxt, s.seq)));
-      rcvNxt = s.end;
+    let n = this.head.next[0]!;
+    while (n !== null && seqLe(n.seq, rcvNxt)) {
+      this.unlinkFirst(n);
+      if (seqGt(n.end, rcvNxt)) {
+        take(seqSub(rcvNxt, n.seq) === 0 ? n.data : n.data.subarray(seqSub(rcvNxt, n.seq)));
+        rcvNxt = n.end;
+      }
+      n = this.head.next[0]!;
     }
-    if (n > 0) a.splice(0, n);
-    if (a.length === 0) this.recent.length = 0;
+    // Linux tcp_sack_remove: blocks now at or below RCV.NXT are gone.
+    const b = this.blocks;
+    for (let i = b.length - 1; i >= 0; i--) if (seqLe(b[i]![0], rcvNxt)) b.splice(i, 1);
     return rcvNxt;
   }
 
   /**
    * Up to `max` SACK blocks (RFC 2018 §4): the block holding the most recently received
-   * segment first, then the other recently reported ones, then the rest from the highest.
+   * segment first, then the most recently reported others.
    */
   sackBlocks(max: number, rcvNxt: number): Array<[number, number]> {
-    const blocks: Array<[number, number]> = [];
-    const a = this.segs;
-    if (a.length === 0) return blocks;
-    const blockOf = (seq: number): [number, number] | null => {
-      // The contiguous run holding seq.
-      let i = -1;
-      for (let k = a.length - 1; k >= 0; k--) if (seqLe(a[k]!.seq, seq) && seqLt(seq, a[k]!.end)) { i = k; break; }
-      if (i < 0) return null;
-      let l = i;
-      while (l > 0 && a[l - 1]!.end === a[l]!.seq) l--;
-      let r = i;
-      while (r < a.length - 1 && a[r]!.end === a[r + 1]!.seq) r++;
-      return [a[l]!.seq, a[r]!.end];
-    };
-    const push = (b: [number, number] | null): void => {
-      if (b === null || blocks.length >= max || seqLe(b[1], rcvNxt)) return;
-      for (const x of blocks) if (x[0] === b[0]) return;
-      blocks.push(b);
-    };
-    for (const seq of this.recent) push(blockOf(seq));
-    for (let k = a.length - 1; k >= 0 && blocks.length < max; k--) push(blockOf(a[k]!.seq));
-    return blocks;
+    const out: Array<[number, number]> = [];
+    for (const b of this.blocks) {
+      if (out.length >= max) break;
+      if (seqGt(b[1], rcvNxt)) out.push(b);
+    }
+    return out;
+  }
+
+  /** Whether collapse() would free at least half of what the queue is charged. */
+  wasteful(): boolean {
+    return this.count > 0 && this.mem > 2 * (this.bytes + this.count * SKB_OVERHEAD);
+  }
+
+  /**
+   * Linux tcp_collapse_ofo_queue: every run of contiguous segments is copied into compact
+   * buffers (up to 64 KiB each), and a lone segment pinning a much larger frame into one of its
+   * own size. Returns the bytes freed.
+   */
+  collapse(): number {
+    const before = this.mem;
+    const segs: OooNode[] = [];
+    let n = this.head.next[0]!;
+    while (n !== null) {
+      // The run from n: contiguous segments, up to COLLAPSE_CHUNK bytes.
+      let r = n;
+      let len = n.data.length;
+      let runMem = n.mem;
+      while (r.next[0] !== null && r.next[0]!.seq === r.end && len + r.next[0]!.data.length <= COLLAPSE_CHUNK) {
+        r = r.next[0]!;
+        len += r.data.length;
+        runMem += r.mem;
+      }
+      const after = r.next[0]!;
+      if (r === n && n.mem <= 2 * (len + SKB_OVERHEAD)) {
+        segs.push(n);
+      } else {
+        const out = new Uint8Array(len);
+        let at = 0;
+        for (let k = n; ; k = k.next[0]!) { out.set(k.data, at); at += k.data.length; if (k === r) break; }
+        const t = truesize(out);
+        if (t < runMem) segs.push(new OooNode(n.seq, r.end, out, t, 1));
+        else for (let k = n; ; k = k.next[0]!) { segs.push(k); if (k === r) break; }
+      }
+      n = after;
+    }
+    this.rebuild(segs);
+    return before - this.mem;
+  }
+
+  /**
+   * Linux tcp_prune_ofo_queue: drops held segments from the highest down, only those beginning
+   * after `seq` (the segment being made room for), until `need` bytes are free. Returns the bytes
+   * freed.
+   */
+  pruneAbove(seq: number, need: number): number {
+    let freed = 0;
+    while (freed < need && this.tail !== null && seqGt(this.tail.seq, seq)) {
+      const t = this.tail;
+      freed += t.mem;
+      this.unlink(t);
+    }
+    if (freed > 0) {
+      // The blocks reach no further than what is left (Linux resets them; keeping the rest tells the sender more).
+      const top = this.tail !== null ? this.tail.end : -1;
+      const b = this.blocks;
+      for (let i = b.length - 1; i >= 0; i--) {
+        if (top === -1 || seqGe(b[i]![0], top)) b.splice(i, 1);
+        else if (seqGt(b[i]![1], top)) b[i] = [b[i]![0], top];
+      }
+      if (this.finSeq >= 0 && (top === -1 || seqGt(this.finSeq, top))) this.finSeq = -1;
+    }
+    return freed;
   }
 
   clear(): void {
-    this.segs = [];
+    this.head.next.fill(null);
+    this.tail = null;
+    this.level = 1;
+    this.count = 0;
     this.bytes = 0;
+    this.mem = 0;
     this.finSeq = -1;
-    this.recent = [];
+    this.blocks = [];
+  }
+
+  // ---- the skip list ----------------------------------------------------------------------------
+
+  /** The last segment beginning at or before seq, or null. */
+  private floor(seq: number): OooNode | null {
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let nx = x.next[i]!;
+      while (nx !== null && seqLe(nx.seq, seq)) { x = nx; nx = x.next[i]!; this.steps++; }
+    }
+    this.steps += this.level;
+    return x === this.head ? null : x;
+  }
+
+  /** Adds [seq, end) holding `data` (a gap between held segments); returns its length. */
+  private put(seq: number, end: number, data: Uint8Array): number {
+    const up = this.update;
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let nx = x.next[i]!;
+      while (nx !== null && seqLt(nx.seq, seq)) { x = nx; nx = x.next[i]!; this.steps++; }
+      up[i] = x;
+    }
+    this.steps += this.level;
+    const lv = this.randomLevel();
+    if (lv > this.level) {
+      for (let i = this.level; i < lv; i++) up[i] = this.head;
+      this.level = lv;
+    }
+    const node = new OooNode(seq, end, data, truesize(data), lv);
+    for (let i = 0; i < lv; i++) {
+      node.next[i] = up[i]!.next[i]!;
+      up[i]!.next[i] = node;
+    }
+    const after = node.next[0]!;
+    node.prev = up[0] === this.head ? null : up[0]!;
+    if (after !== null) after.prev = node;
+    else this.tail = node;
+    this.count++;
+    this.bytes += data.length;
+    this.mem += node.mem;
+    return data.length;
+  }
+
+  private unlinkFirst(n: OooNode): void {
+    const h = this.head;
+    for (let i = 0; i < n.next.length; i++) if (h.next[i] === n) h.next[i] = n.next[i]!;
+    const after = n.next[0]!;
+    if (after !== null) after.prev = null;
+    else this.tail = null;
+    this.dropped(n);
+  }
+
+  private unlink(n: OooNode): void {
+    let x = this.head;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let nx = x.next[i]!;
+      while (nx !== null && nx !== n && seqLt(nx.seq, n.seq)) { x = nx; nx = x.next[i]!; }
+      if (nx === n) x.next[i] = n.next[i]!;
+    }
+    const after = n.next[0]!;
+    if (after !== null) after.prev = n.prev;
+    else this.tail = n.prev;
+    this.dropped(n);
+  }
+
+  private dropped(n: OooNode): void {
+    this.count--;
+    this.bytes -= n.data.length;
+    this.mem -= n.mem;
+    while (this.level > 1 && this.head.next[this.level - 1] === null) this.level--;
+  }
+
+  /** Rebuilds the list from segments in order (after collapse). */
+  private rebuild(segs: OooNode[]): void {
+    const blocks = this.blocks;
+    const fin = this.finSeq;
+    this.clear();
+    this.blocks = blocks;
+    this.finSeq = fin;
+    for (const n of segs) this.put(n.seq, n.end, n.data);
+  }
+
+  /** Levels with probability 1/4 each (deterministic: xorshift32 from a fixed seed). */
+  private randomLevel(): number {
+    let r = this.rnd;
+    r ^= r << 13; r ^= r >>> 17; r ^= r << 5;
+    this.rnd = r >>> 0;
+    let lv = 1;
+    while (lv < MAX_LEVEL && (r & 3) === 0) { lv++; r >>>= 2; }
+    return lv;
+  }
+
+  /** Linux tcp_sack_new_ofo_skb: a new segment extends the block it touches (moved first) or starts one. */
+  private noteSack(seq: number, end: number): void {
+    const b = this.blocks;
+    for (let i = 0; i < b.length; i++) {
+      const x = b[i]!;
+      if (seqLe(seq, x[1]) && seqLe(x[0], end)) {
+        let lo = seqLt(seq, x[0]) ? seq : x[0];
+        let hi = seqGt(end, x[1]) ? end : x[1];
+        b.splice(i, 1);
+        // tcp_sack_maybe_coalesce: blocks the grown one now touches merge into it.
+        for (let k = b.length - 1; k >= 0; k--) {
+          const y = b[k]!;
+          if (seqLe(lo, y[1]) && seqLe(y[0], hi)) {
+            if (seqLt(y[0], lo)) lo = y[0];
+            if (seqGt(y[1], hi)) hi = y[1];
+            b.splice(k, 1);
+          }
+        }
+        b.unshift([lo, hi]);
+        return;
+      }
+    }
+    b.unshift([seq, end]);
+    if (b.length > 4) b.length = 4;
   }
 }

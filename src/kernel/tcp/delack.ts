@@ -118,7 +118,7 @@ export function eventDataRecv(s: TcpSocket, len: number, hdrLen: number, remnant
 export function ackSndCheck(s: TcpSocket): void {
   if (s.ackNow) return;
   if ((seqSub(s.rcvNxt, s.rcvWup) > s.rcvMss && selectWindowPeek(s) >= seqSub(s.rcvAdvEdge, s.rcvWup)) ||
-      inQuickack(s) || (s.ackPending & ACK_NOW) !== 0 || s.ooo.segs.length > 0) {
+      inQuickack(s) || (s.ackPending & ACK_NOW) !== 0 || s.ooo.count > 0) {
     s.ackNow = true;
     return;
   }

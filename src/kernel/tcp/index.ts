@@ -47,7 +47,7 @@ const COUNTERS = `ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab In
   OutRsts InCsumErrors SyncookiesSent SyncookiesRecv SyncookiesFailed ListenOverflows ListenDrops TCPReqQFullDrop
   TCPChallengeACK TCPSYNChallenge TCPACKSkippedChallenge TCPACKSkippedSeq PAWSEstab OutOfWindowIcmps TCPTimeouts
   TCPFastRetrans TCPSackRecovery TCPRenoRecovery TCPAbortOnTimeout TCPAbortOnData TCPAbortOnClose TCPAbortOnLinger
-  TCPKeepAlive TCPKeepAliveTimeout TCPWinProbe TCPOFOQueue TCPDSACKRecv DelayedACKs TW TWRecycled
+  TCPKeepAlive TCPKeepAliveTimeout TCPWinProbe TCPOFOQueue TCPOFODrop TCPRcvQDrop PruneCalled TCPRcvCollapsed OfoPruned RcvPruned TCPDSACKRecv DelayedACKs TW TWRecycled
   DelayedACKLost TCPLossProbes TCPLossProbeRecovery TCPLostRetransmit TCPSACKReorder TCPTSReorder
   TCPFastOpenActive TCPFastOpenActiveFail TCPFastOpenPassive TCPFastOpenPassiveFail TCPFastOpenPassiveAltKey
   TCPFastOpenListenOverflow TCPFastOpenCookieReqd TCPFastOpenBlackhole PAWSActiveRejected`;

@@ -12,6 +12,7 @@ import { ackRecovery } from './recovery.js';
 import { currentRto, rttSample } from './rto.js';
 import { sackUpdate } from './sack.js';
 import { tlpOnAck } from './tlp.js';
+import { truesize } from '../mem.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqSub } from './seq.js';
 import {
   CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, TIME_WAIT, type TcpState,
@@ -566,13 +567,23 @@ function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, 
   if (seq !== s.rcvNxt) {
     // Out of order: hold it, and ACK at once (RFC 5681 §4.2) with SACK blocks (RFC 2018 §4).
     if (s.ecnFlags !== 0) ecnReceive(s, seg, tos); // Linux tcp_data_queue_ofo: tcp_ecn_check_ce first
-    s.ooo.insert(seq, data, fin);
-    s.tcp.stats.TCPOFOQueue++;
     s.ackPending |= ACK_SCHED;
     s.ackNow = true;
+    if (data.length > 0 && !rmemSchedule(s, truesize(data), seq)) {
+      s.tcp.stats.TCPOFODrop++;
+      return;
+    }
+    s.ooo.insert(seq, data, fin);
+    s.tcp.stats.TCPOFOQueue++;
     return;
   }
   const len = data.length;
+  if (len > 0 && !rmemSchedule(s, truesize(data), seq)) {
+    // No room even after collapsing and pruning: drop it; the sender will send it again.
+    s.tcp.stats.TCPRcvQDrop++;
+    s.ackNow = true;
+    return;
+  }
   if (len > 0) {
     // Linux tcp_event_data_recv: the delayed-ACK engine learns from every in-order arrival.
     const remnant = (seg.flags & (TCP_PSH | TCP_FIN | TCP_RST | TCP_SYN | TCP_URG)) !== 0;
@@ -584,16 +595,46 @@ function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, 
     s.bytesReceived += len;
     s.dataSegsIn += segs;
     s.lastDataRecv = now;
-    if (s.ooo.segs.length > 0) {
+    if (s.ooo.count > 0) {
       // RFC 5681 §4.2: a segment that fills a gap is acknowledged at once.
       s.rcvNxt = s.ooo.drain(s.rcvNxt, (v) => { s.recvQ.push(v); s.bytesReceived += v.length; });
-      if (s.ooo.segs.length === 0) s.ackPending |= ACK_NOW;
+      if (s.ooo.count === 0) s.ackPending |= ACK_NOW;
     }
   }
   if (s.ooo.finSeq >= 0 && s.ooo.finSeq === s.rcvNxt) fin = true;
   if (fin) finArrives(s);
   if ((s.ackPending & ACK_SCHED) !== 0 && !closed(s)) ackSndCheck(s); // Linux tcp_ack_snd_check
   notify(s);
+}
+
+/**
+ * Room for a segment charged `t` bytes (Linux tcp_try_rmem_schedule): what the receive and
+ * out-of-order queues are charged (truesize, mem.ts) stays within SO_RCVBUF, or within twice
+ * what the peer was allowed to send (the unread bytes and the window still open) when that is
+ * more: RFC 7323 §2.4, an offered window is never taken back, and a sender filling it with
+ * full-sized segments after SO_RCVBUF shrank must not see them dropped. Over it, as tcp_prune_queue: collapse the queues into compact buffers, then drop
+ * out-of-order data above `seq` from the highest down (tcp_prune_ofo_queue). False: no room.
+ */
+function rmemSchedule(s: TcpSocket, t: number, seq: number): boolean {
+  const open = seqSub(s.rcvAdvEdge, s.rcvNxt);
+  const allowed = 2 * (s.recvQ.bytes + (open > 0 ? open : 0));
+  const limit = s.rcvbuf > allowed ? s.rcvbuf : allowed;
+  if (s.recvQ.mem + s.ooo.mem + t <= limit) return true;
+  const st = s.tcp.stats;
+  st.PruneCalled++;
+  if (s.ooo.wasteful()) { s.ooo.collapse(); st.TCPRcvCollapsed++; }
+  if (s.recvQ.wasteful()) { s.recvQ.collapse(); st.TCPRcvCollapsed++; }
+  let over = s.recvQ.mem + s.ooo.mem + t - limit;
+  if (over <= 0) return true;
+  if (s.ooo.count > 0 && s.ooo.pruneAbove(seq, over) > 0) {
+    st.OfoPruned++;
+    over = s.recvQ.mem + s.ooo.mem + t - limit;
+    if (over <= 0) return true;
+  }
+  // Linux tcp_data_queue: in-order data into an empty receive queue is taken all the same.
+  if (seq === s.rcvNxt && s.recvQ.bytes === 0) return true;
+  st.RcvPruned++;
+  return false;
 }
 
 /** RFC 9293 §3.10.7.4 eighth: the peer's FIN (Linux tcp_fin). */

@@ -106,7 +106,7 @@ function segmentOptions(s: TcpSocket): number {
     n = 12;
   } else o.timestamp = undefined;
   o.sack = undefined;
-  if (s.sackOk && (s.dsack !== null || s.ooo.segs.length > 0)) {
+  if (s.sackOk && (s.dsack !== null || s.ooo.count > 0)) {
     // RFC 2018 §3: at most 3 blocks next to timestamps, 4 without; RFC 2883 §4: a D-SACK block goes first.
     const max = s.tsOk ? 3 : 4;
     const blocks = s.ooo.sackBlocks(s.dsack !== null ? max - 1 : max, s.rcvNxt);
@@ -121,7 +121,7 @@ function segmentOptions(s: TcpSocket): number {
 
 /** Room for SACK blocks while some are to be reported: segments carry that much less data. */
 function sackRoom(s: TcpSocket): number {
-  if (!s.sackOk || (s.dsack === null && s.ooo.segs.length === 0)) return 0;
+  if (!s.sackOk || (s.dsack === null && s.ooo.count === 0)) return 0;
   return s.tsOk ? 4 + 8 * 3 : 4 + 8 * 4;
 }
 
