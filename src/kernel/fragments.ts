@@ -8,12 +8,13 @@
 //   same rule, as Linux does since 4.19, because overlapping IPv4 fragments are only ever seen
 //   in attacks). Exact duplicates (same offset and length) are ignored, as RFC 8200 §4.5 allows
 //   and Linux does: networks duplicate packets.
-// - Memory (Linux ipfrag_high_thresh / ipfrag_low_thresh, net.ipv6 ip6frag_*): each fragment
-//   is charged the buffer it pins (mem.ts truesize) and each incomplete datagram its own
-//   bookkeeping; past high_thresh (4 MiB) the oldest incomplete datagrams are dropped until the
-//   charge is below low_thresh (3 MiB), as Linux's inet_frag_evictor did before 4.17 (later
-//   kernels drop every new fragment instead until datagrams time out: evicting the oldest keeps
-//   serving the datagrams that complete quickly while a flood of first fragments goes on).
+// - Memory (Linux ipfrag_high_thresh, net.ipv6 ip6frag_high_thresh): each fragment is charged
+//   the buffer it pins (mem.ts truesize) and each incomplete datagram its own bookkeeping. While
+//   the charge is above high_thresh (4 MiB) every fragment is dropped and counted (ReasmFails),
+//   also one that would complete a datagram, until datagrams complete or time out: Linux's
+//   inet_frag_find since 4.17 (the FragmentSmack fix). ipfrag_low_thresh is kept as a setting
+//   with its range and does nothing, as in Linux since 4.17 ("obsolete"); before 4.17 Linux
+//   evicted the oldest datagrams down to it instead.
 // - One timer per family, not per datagram: datagrams expire in the order they were created
 //   (the Map's order), so the timer is armed for the oldest one only.
 
@@ -65,8 +66,9 @@ export class FragQueue {
 export interface ReassemblyParams {
   /** ipfrag_time, in ms. */
   timeoutMs: number;
-  /** ipfrag_high_thresh / ipfrag_low_thresh, in bytes. */
+  /** ipfrag_high_thresh, in bytes: over it, fragments are dropped. */
   highThresh: number;
+  /** ipfrag_low_thresh: obsolete since Linux 4.17 (a setting that does nothing, kept for scripts). */
   lowThresh: number;
 }
 
@@ -121,6 +123,12 @@ export class Reassembler {
   add(key: string, off: number, data: Uint8Array, more: boolean, packet: Uint8Array, maxEnd: number, ifindex: number): FragQueue | null {
     const st = this.stats;
     st.ReasmReqds!++;
+    // Linux inet_frag_find: over ipfrag_high_thresh (or with it 0) no fragment is taken.
+    const high = this.params.highThresh;
+    if (high === 0 || this.mem > high) {
+      st.ReasmFails!++;
+      return null;
+    }
     const end = off + data.length;
     let q = this.queues.get(key);
     if (q === undefined) {
@@ -144,7 +152,7 @@ export class Reassembler {
     }
     if (data.length === 0) {
       // Linux drops empty fragments; an empty last fragment still sets the length above.
-      if (more) return this.trim(q);
+      if (more) return null;
     }
     // Insert in order; RFC 5722 §4: any overlap discards the datagram; exact duplicates are ignored.
     const fs = q.frags;
@@ -170,17 +178,6 @@ export class Reassembler {
       this.remove(q);
       st.ReasmOKs!++;
       return q;
-    }
-    return this.trim(q);
-  }
-
-  /** Linux ipfrag_high_thresh: over it, drop the oldest incomplete datagrams down to ipfrag_low_thresh. */
-  private trim(q: FragQueue): null {
-    if (this.mem <= this.params.highThresh) return null;
-    const low = Math.min(this.params.lowThresh, this.params.highThresh);
-    for (const oldest of this.queues.values()) {
-      this.kill(oldest);
-      if (this.mem <= low || oldest === q) break;
     }
     return null;
   }

@@ -8,7 +8,7 @@ function counters(): Record<string, number> {
   return { ReasmReqds: 0, ReasmOKs: 0, ReasmFails: 0, ReasmTimeout: 0, ReasmOverlaps: 0 };
 }
 
-test('reassembly memory stays under 4 MiB: past ipfrag_high_thresh the oldest datagrams go, down to ipfrag_low_thresh', () => {
+test('reassembly memory: past ipfrag_high_thresh every fragment is dropped (Linux 4.17+ inet_frag_find) until datagrams complete or expire', async () => {
   const sched = new Scheduler('virtual');
   const st = counters();
   const expired: string[] = [];
@@ -19,20 +19,33 @@ test('reassembly memory stays under 4 MiB: past ipfrag_high_thresh the oldest da
   for (let i = 0; i < n; i++) {
     const frame = new Uint8Array(1514);
     assert.equal(r.add(`d${i}`, 0, frame.subarray(34), true, frame.subarray(14), 65515, 2), null);
-    assert.ok(r.memory <= REASM_HIGH_THRESH);
+    // Checked before a fragment is taken: at most one datagram's worth over.
+    assert.ok(r.memory <= REASM_HIGH_THRESH + perQueue);
     assert.equal(r.memory, r.size * perQueue);
     max = Math.max(max, r.size);
   }
-  assert.equal(max, Math.floor(REASM_HIGH_THRESH / perQueue));
-  assert.ok(st.ReasmFails! >= n - max);
-  // The oldest went: its last fragment alone does not complete anything.
+  const kept = Math.floor(REASM_HIGH_THRESH / perQueue) + 1;
+  assert.equal(max, kept);
+  assert.equal(st.ReasmFails, n - kept);
+  // The oldest are kept; while over the threshold even the fragment completing one is dropped.
   assert.equal(r.add('d0', 1480, new Uint8Array(100), false, new Uint8Array(120), 65515, 2), null);
-  // The newest is still there and completes.
-  const q = r.add(`d${n - 1}`, 1480, new Uint8Array(100), false, new Uint8Array(120), 65515, 2);
+  assert.equal(r.size, kept);
+  assert.equal(st.ReasmFails, n - kept + 1);
+  // Lowering the charge below the threshold (one datagram timing out is enough) lets fragments in again.
+  await sched.run(REASM_TIMEOUT_MS + 1);
+  assert.equal(expired.length, kept);
+  assert.equal(r.memory, 0);
+  const f = new Uint8Array(1514);
+  assert.equal(r.add('e', 0, f.subarray(34), true, f.subarray(14), 65515, 2), null);
+  const q = r.add('e', 1480, new Uint8Array(100), false, new Uint8Array(120), 65515, 2);
   assert.ok(q !== null);
   assert.equal(q.total, 1580);
   assert.equal(st.ReasmOKs, 1);
-  assert.equal(expired.length, 0);
+  // ipfrag_high_thresh = 0: nothing is reassembled.
+  r.params.lowThresh = 0;
+  r.params.highThresh = 0;
+  assert.equal(r.add('g', 0, f.subarray(34), true, f.subarray(14), 65515, 2), null);
+  assert.equal(r.size, 0);
   r.clear();
   assert.equal(r.memory, 0);
 });
