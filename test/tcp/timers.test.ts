@@ -6,19 +6,18 @@ import { randomBytes } from 'node:crypto';
 import { connected, drain, must, pair, sha256, show, tapSegments, transfer } from './helpers.js';
 
 test('zero window: the sender probes with backoff, and resumes when the reader drains', async () => {
-  const p = pair();
+  // A small receive buffer from the start (tcp_rmem 4096 8192 8192): 4 KiB of window.
+  const p = pair({ config: { rmem: [4096, 8192, 8192] } });
   const [c, s] = await connected(p);
   const segs = tapSegments(p.link, p.world);
-  must(s.setsockopt('SOL_SOCKET', 'SO_RCVBUF', 4096)); // doubled: 8192, half of it for data
   assert.equal(s.getsockopt('SOL_SOCKET', 'SO_RCVBUF'), 8192);
-  // The window already offered (64 KiB) is never taken back (RFC 7323 §2.4): send more than that.
   const data = randomBytes(300_000);
   let off = 0;
   const pump = (): void => { while (off < data.length) { const r = c.write(data.subarray(off)); if (r < 0) return; off += r; } };
   c.onReady = pump;
   pump();
   await p.world.run({ for: 1000 });
-  // The window closed once the receive buffer held its share (the last small piece of the old
+  // The window closed once the receive buffer held its share (the last small piece of the
   // offer goes out when the SWS override timer fires, RFC 9293 §3.8.6.2.1).
   const zero = segs.filter((x) => x.src === '10.0.0.2' && x.win === 0);
   assert.ok(zero.length >= 1, show(segs.slice(-10)));
@@ -33,12 +32,46 @@ test('zero window: the sender probes with backoff, and resumes when the reader d
   assert.ok(gaps[0]! >= 200, `gaps ${gaps}`);
   assert.ok(p.ta.stats.TCPWinProbe >= 4);
   assert.equal(c.info().state, 'ESTAB');
+  assert.equal(p.tb.stats.TCPRcvQDrop, 0);
   // The application reads: a window update opens the window and the rest flows.
   const parts: Uint8Array[] = [];
   s.onReady = () => { for (;;) { const r = s.read(1 << 20); if (typeof r === 'number' || r.length === 0) break; parts.push(r); } };
   s.onReady(0);
   await p.world.run({ for: 5000 });
   s.onReady(0);
+  assert.equal(sha256(Buffer.concat(parts)), sha256(data));
+});
+
+test('SO_RCVBUF shrunk below a window already offered: the window is not taken back, what does not fit is dropped (Linux TCPRcvQDrop) and sent again, nothing is lost', async () => {
+  const p = pair();
+  const [c, s] = await connected(p);
+  const segs = tapSegments(p.link, p.world);
+  must(s.setsockopt('SOL_SOCKET', 'SO_RCVBUF', 4096)); // doubled: 8192
+  assert.equal(s.getsockopt('SOL_SOCKET', 'SO_RCVBUF'), 8192);
+  const data = randomBytes(300_000);
+  let off = 0;
+  const pump = (): void => { while (off < data.length) { const r = c.write(data.subarray(off)); if (r < 0) return; off += r; } };
+  c.onReady = pump;
+  pump();
+  await p.world.run({ for: 3000 });
+  // RFC 7323 §2.4: the right edge offered before never moves back ...
+  let edge = 0;
+  for (const x of segs) {
+    if (x.src !== '10.0.0.2') continue;
+    const e = (x.ack + x.win) >>> 0;
+    if (edge !== 0) assert.ok(((e - edge) | 0) >= 0, `right edge moved back: ${show([x])}`);
+    edge = e;
+  }
+  // ... but memory is what Linux checks (tcp_try_rmem_schedule): past sk_rcvbuf, in-order data
+  // into a non-empty receive queue is dropped and counted; what is held stays near the buffer.
+  assert.ok(p.tb.stats.TCPRcvQDrop > 0 && p.tb.stats.RcvPruned > 0, JSON.stringify(p.tb.stats));
+  assert.ok(s.recvQ.mem + s.ooo.mem <= 8192 + 2048 + 320, `held ${s.recvQ.mem + s.ooo.mem}`);
+  assert.equal(c.info().state, 'ESTAB');
+  // The reader drains: the sender's retransmissions get through and the stream is whole.
+  const parts: Uint8Array[] = [];
+  s.onReady = () => { for (;;) { const r = s.read(1 << 20); if (typeof r === 'number' || r.length === 0) break; parts.push(r); } };
+  s.onReady(0);
+  for (let t = 0; t < 60 && Buffer.concat(parts).length < data.length; t++) { await p.world.run({ for: 1000 }); s.onReady(0); }
   assert.equal(sha256(Buffer.concat(parts)), sha256(data));
 });
 

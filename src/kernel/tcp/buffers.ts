@@ -455,7 +455,7 @@ const COLLAPSE_CHUNK = 64 << 10;
  * sequence numbers ... may be held for later processing"), sorted and without overlap, in a
  * skip list (Linux keeps them in an rbtree): O(log n) to insert anywhere, O(1) to take the first.
  * Each segment is charged its truesize (mem.ts); the owner keeps the total under SO_RCVBUF with
- * collapse() and pruneAbove() (Linux tcp_collapse_ofo_queue, tcp_prune_ofo_queue).
+ * collapse() and pruneFrom() (Linux tcp_collapse_ofo_queue, tcp_prune_ofo_queue).
  * SACK blocks are kept as Linux keeps them (tcp_sack_new_ofo_skb): at most four, the one with
  * the latest segment first (RFC 2018 §4), extended and merged as segments arrive.
  */
@@ -592,12 +592,12 @@ export class OooQueue {
 
   /**
    * Linux tcp_prune_ofo_queue: drops held segments from the highest down, only those beginning
-   * after `seq` (the segment being made room for), until `need` bytes are free. Returns the bytes
-   * freed.
+   * at or after `seq` (the segment being made room for), until `need` bytes are free. Returns the
+   * bytes freed.
    */
-  pruneAbove(seq: number, need: number): number {
+  pruneFrom(seq: number, need: number): number {
     let freed = 0;
-    while (freed < need && this.tail !== null && seqGt(this.tail.seq, seq)) {
+    while (freed < need && this.tail !== null && seqGe(this.tail.seq, seq)) {
       const t = this.tail;
       freed += t.mem;
       this.unlink(t);

@@ -142,7 +142,7 @@ export function tcpInfo(s: TcpSocket): TcpInfo {
     sndWnd: s.sndWnd,
     rcvWnd: rwnd > 0 ? rwnd : 0,
     sndBuf: s.sndbuf,
-    rcvBuf: s.rcvbuf,
+    rcvBuf: s.rmemLimit,
     totalRetrans: s.totalRetrans,
     bytesSent: s.bytesSent,
     bytesRetrans: s.bytesRetrans,

@@ -12,7 +12,6 @@ import { ackRecovery } from './recovery.js';
 import { currentRto, rttSample } from './rto.js';
 import { sackUpdate } from './sack.js';
 import { tlpOnAck } from './tlp.js';
-import { truesize } from '../mem.js';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqSub } from './seq.js';
 import {
   CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, TIME_WAIT, type TcpState,
@@ -569,7 +568,7 @@ function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, 
     if (s.ecnFlags !== 0) ecnReceive(s, seg, tos); // Linux tcp_data_queue_ofo: tcp_ecn_check_ce first
     s.ackPending |= ACK_SCHED;
     s.ackNow = true;
-    if (data.length > 0 && !rmemSchedule(s, truesize(data), seq)) {
+    if (data.length > 0 && !rmemSchedule(s, seq)) {
       s.tcp.stats.TCPOFODrop++;
       return;
     }
@@ -578,8 +577,9 @@ function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, 
     return;
   }
   const len = data.length;
-  if (len > 0 && !rmemSchedule(s, truesize(data), seq)) {
-    // No room even after collapsing and pruning: drop it; the sender will send it again.
+  // Linux tcp_data_queue: no room even after pruning drops in-order data (the sender sends it
+  // again), unless the receive queue is empty: then it is taken all the same.
+  if (len > 0 && !rmemSchedule(s, seq) && s.recvQ.bytes > 0) {
     s.tcp.stats.TCPRcvQDrop++;
     s.ackNow = true;
     return;
@@ -608,31 +608,42 @@ function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, 
 }
 
 /**
- * Room for a segment charged `t` bytes (Linux tcp_try_rmem_schedule): what the receive and
- * out-of-order queues are charged (truesize, mem.ts) stays within SO_RCVBUF, or within twice
- * what the peer was allowed to send (the unread bytes and the window still open) when that is
- * more: RFC 7323 §2.4, an offered window is never taken back, and a sender filling it with
- * full-sized segments after SO_RCVBUF shrank must not see them dropped. Over it, as tcp_prune_queue: collapse the queues into compact buffers, then drop
- * out-of-order data above `seq` from the highest down (tcp_prune_ofo_queue). False: no room.
+ * Room for a segment arriving at `seq` (Linux tcp_try_rmem_schedule): while what the receive and
+ * out-of-order queues are charged (truesize, mem.ts) is within sk_rcvbuf it is taken, even if it
+ * goes over; past it, tcp_prune_queue. False: no room. Linux checks memory, not the offered
+ * window: a window is never taken back (RFC 7323 §2.4), but data it let in that does not fit (say
+ * after SO_RCVBUF shrank) is dropped, and the sender sends it again.
  */
-function rmemSchedule(s: TcpSocket, t: number, seq: number): boolean {
-  const open = seqSub(s.rcvAdvEdge, s.rcvNxt);
-  const allowed = 2 * (s.recvQ.bytes + (open > 0 ? open : 0));
-  const limit = s.rcvbuf > allowed ? s.rcvbuf : allowed;
-  if (s.recvQ.mem + s.ooo.mem + t <= limit) return true;
+function rmemSchedule(s: TcpSocket, seq: number): boolean {
+  if (s.recvQ.mem + s.ooo.mem <= s.rmemLimit) return true;
+  return pruneQueue(s, seq);
+}
+
+/**
+ * Linux tcp_prune_queue: grow an unlocked buffer to what is held, up to tcp_rmem[2]
+ * (tcp_clamp_window); else collapse both queues into compact buffers (tcp_collapse_ofo_queue,
+ * tcp_collapse); else drop out-of-order data from the highest down to the segment's place, in
+ * steps of an eighth of the buffer (tcp_prune_ofo_queue).
+ */
+function pruneQueue(s: TcpSocket, seq: number): boolean {
   const st = s.tcp.stats;
   st.PruneCalled++;
+  let mem = s.recvQ.mem + s.ooo.mem;
+  const rmem2 = s.tcp.config.rmem[2];
+  if (!s.rcvbufLocked && s.rmemLimit < rmem2) s.rcvbufClamped = mem < rmem2 ? mem : rmem2;
+  if (mem <= s.rmemLimit) return true;
   if (s.ooo.wasteful()) { s.ooo.collapse(); st.TCPRcvCollapsed++; }
   if (s.recvQ.wasteful()) { s.recvQ.collapse(); st.TCPRcvCollapsed++; }
-  let over = s.recvQ.mem + s.ooo.mem + t - limit;
-  if (over <= 0) return true;
-  if (s.ooo.count > 0 && s.ooo.pruneAbove(seq, over) > 0) {
-    st.OfoPruned++;
-    over = s.recvQ.mem + s.ooo.mem + t - limit;
-    if (over <= 0) return true;
+  mem = s.recvQ.mem + s.ooo.mem;
+  if (mem <= s.rmemLimit) return true;
+  if (s.ooo.count > 0) {
+    const goal = s.rmemLimit >> 3;
+    const over = mem - s.rmemLimit;
+    if (s.ooo.pruneFrom(seq, Math.ceil(over / goal) * goal) > 0) {
+      st.OfoPruned++;
+      if (s.recvQ.mem + s.ooo.mem <= s.rmemLimit) return true;
+    }
   }
-  // Linux tcp_data_queue: in-order data into an empty receive queue is taken all the same.
-  if (seq === s.rcvNxt && s.recvQ.bytes === 0) return true;
   st.RcvPruned++;
   return false;
 }

@@ -67,6 +67,7 @@ export function setOption(s: TcpSocket, level: SockoptLevel, name: string, value
           // Linux sock_setsockopt: capped by rmem_max, doubled for bookkeeping overhead.
           s.rcvbuf = Math.max(Math.min(Math.max(v, 0), c.rmemMax) * 2, RCVBUF_MIN);
           s.rcvbufLocked = true;
+          s.rcvbufClamped = 0;
           return 0;
         case 'SO_SNDBUF':
           if (Number.isNaN(v)) return -EINVAL;
@@ -186,7 +187,7 @@ export function getOption(s: TcpSocket, level: SockoptLevel, name: string): unkn
         case 'SO_REUSEPORT': return s.reusePort ? 1 : 0;
         case 'SO_KEEPALIVE': return s.keepalive ? 1 : 0;
         case 'SO_LINGER': return { onoff: s.lingerOn ? 1 : 0, linger: s.lingerSecs };
-        case 'SO_RCVBUF': return s.rcvbuf;
+        case 'SO_RCVBUF': return s.rmemLimit;
         case 'SO_SNDBUF': return s.sndbuf;
         case 'SO_ACCEPTCONN': return s.state === LISTEN ? 1 : 0;
         case 'SO_ZEROCOPY': return s.zerocopy ? 1 : 0;

@@ -127,6 +127,12 @@ export class Tcb {
   rcvbuf: number;
   sndbufLocked = false;
   rcvbufLocked = false;
+  /**
+   * What Linux's tcp_clamp_window grew sk_rcvbuf to when the queues' truesize overran rcvbuf
+   * (0: not grown). It raises the memory the queues may hold, not the window (Linux's
+   * rcv_ssthresh keeps that), so it is kept apart from rcvbuf; SO_RCVBUF reports the larger.
+   */
+  rcvbufClamped = 0;
   /** Receive buffer auto-tuning (Linux rcvq_space): bytes per RTT the application reads. */
   rcvSpace = 0;
   rcvSpaceTime = 0;
@@ -360,4 +366,7 @@ export class Tcb {
 
   /** Payload room of the receive buffer (half of SO_RCVBUF, Linux's tcp_adv_win_scale = 1). */
   get rcvBudget(): number { return this.rcvbuf >> 1; }
+
+  /** Linux sk_rcvbuf: what the receive and out-of-order queues may be charged. */
+  get rmemLimit(): number { return this.rcvbufClamped > this.rcvbuf ? this.rcvbufClamped : this.rcvbuf; }
 }
