@@ -14,7 +14,7 @@
 // errors cross both ways (relay.ts).
 import * as nodeNet from 'node:net';
 import type { Socket as RealSocket } from 'node:net';
-import { get16, get32 } from '../wire/bytes.js';
+import { copyBytes, get16, get32 } from '../wire/bytes.js';
 import { isLoopbackIP, parseIP, ipFamily } from '../wire/addr.js';
 import { TCP_ACK, TCP_RST, TCP_SYN, TCP_FIN, emitTcpHeader, tcpChecksumOk } from '../wire/tcp.js';
 import { HEADROOM, IPPROTO_TCP, type IcmpError, type IpPacket, type TransportProtocol } from '../kernel/ip-types.js';
@@ -71,10 +71,10 @@ function copyPacket(pkt: IpPacket): KernelPacket {
   const raw = (pkt as Partial<KernelPacket>).raw;
   return {
     ...pkt,
-    srcBytes: pkt.srcBytes.slice(),
-    dstBytes: pkt.dstBytes.slice(),
-    payload: pkt.payload.slice(),
-    raw: raw !== undefined ? raw.slice() : new Uint8Array(0),
+    srcBytes: copyBytes(pkt.srcBytes),
+    dstBytes: copyBytes(pkt.dstBytes),
+    payload: copyBytes(pkt.payload),
+    raw: raw !== undefined ? copyBytes(raw) : new Uint8Array(0),
   };
 }
 

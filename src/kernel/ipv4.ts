@@ -3,7 +3,7 @@
 // call. Headers are written in place in the HEADROOM the transport left before its data.
 
 import { formatIPv4 } from '../wire/addr.js';
-import { get16, get32, put16 } from '../wire/bytes.js';
+import { copyBytes, get16, get32, put16 } from '../wire/bytes.js';
 import { foldChecksum, onesSum, updateChecksum } from '../wire/checksum.js';
 import { IPV4_HEADER_LEN, emitIpv4Header, ipv4OptionsValid, parseIpv4, type Ipv4Repr } from '../wire/ipv4.js';
 import { ICMP_ADMIN_PROHIBITED, ICMP_DEST_UNREACH, ICMP_EXC_FRAGTIME, ICMP_EXC_TTL, ICMP_FRAG_NEEDED, ICMP_HOST_UNREACH, ICMP_NET_UNREACH, ICMP_TIME_EXCEEDED } from '../wire/icmpv4.js';
@@ -57,7 +57,7 @@ export class Ipv4 {
     let a = this.names.get(v);
     if (a === undefined) {
       if (this.names.size >= 4096) this.names.clear();
-      a = { name: formatIPv4(b, off), bytes: b.slice(off, off + 4) };
+      a = { name: formatIPv4(b, off), bytes: copyBytes(b, off, off + 4) };
       this.names.set(v, a);
     }
     return a;

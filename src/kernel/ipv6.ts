@@ -3,7 +3,7 @@
 // the output path, with source fragmentation when a transport allows it.
 
 import { formatIPv6, parseIPv6 } from '../wire/addr.js';
-import { get32 } from '../wire/bytes.js';
+import { copyBytes, get32 } from '../wire/bytes.js';
 import { WireError } from '../wire/error.js';
 import {
   IPV6_FRAGMENT_HEADER_LEN, IPV6_HEADER_LEN, IPV6_HOPOPTS, IPV6_NONXT, emitIpv6FragmentHeader, emitIpv6Header,
@@ -81,7 +81,7 @@ export class Ipv6 {
       this.names.clear();
       this.namesSize = 0;
     }
-    const bytes = b.slice(off, off + 16);
+    const bytes = copyBytes(b, off, off + 16);
     const e: Addr6 = { name: formatIPv6(bytes), bytes, w0, w1, w2 };
     const list = this.names.get(w3);
     if (list === undefined) this.names.set(w3, [e]);

@@ -6,7 +6,7 @@
 // writes in the headroom, one Map lookup in the neighbour table, Port.send.
 
 import { formatIPv4, formatIPv6, ipFamily, isLinkLocalIP, isMulticastIP, linkLocalFromMac, multicastMac, parseCIDR, parseIPv4, parseIPv6, prefixMatch, solicitedNodeMulticast } from '../wire/addr.js';
-import { get32 } from '../wire/bytes.js';
+import { copyBytes, get32 } from '../wire/bytes.js';
 import type { Scheduler } from '../links/clock.js';
 import type { LinkLayer, Port } from '../links/port.js';
 import type { Random } from '../links/random.js';
@@ -160,7 +160,7 @@ export class Kernel implements IpLayer {
     if (this.iface(name)) throw new Error(`${this.name}: interface ${name} already exists`);
     const mtu = opts.mtu ?? port.mtu;
     if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65536) throw new RangeError(`${this.name}: bad MTU ${mtu} for ${name} (68..65536)`);
-    const iface = new Interface(this, name, this.ifaces.length, layer, mtu, layer === 2 ? opts.mac.slice(0, 6) : NO_MAC, port);
+    const iface = new Interface(this, name, this.ifaces.length, layer, mtu, layer === 2 ? copyBytes(opts.mac, 0, 6) : NO_MAC, port);
     this.ifaces.push(iface);
     if (layer === 2) {
       iface.arp = new NeighbourTable(iface, 4, this.sched, this.random, this.arpProto, this.stats.arp);

@@ -9,6 +9,7 @@ import type { Random } from '../links/random.js';
 import { segmentTcp } from '../wire/gso.js';
 import type { Counters } from './stats.js';
 import { LazyMap } from '../links/lazy.js';
+import { copyBytes } from '../wire/bytes.js';
 
 export const NUD_INCOMPLETE = 1;
 export const NUD_REACHABLE = 2;
@@ -171,7 +172,7 @@ export class NeighbourTable {
     if (n === undefined) {
       if (!create || mac === null) return;
       n = this.create(key, ip, now);
-      n.mac = mac.slice(0, 6);
+      n.mac = copyBytes(mac, 0, 6);
       n.state = confirmed ? NUD_REACHABLE : NUD_STALE;
       if (confirmed) n.confirmed = now;
       if (router !== undefined) n.router = router;
@@ -182,7 +183,7 @@ export class NeighbourTable {
     if (n.state === NUD_INCOMPLETE || n.state === NUD_FAILED) {
       // RFC 4861 §7.2.5: an advertisement without a link-layer address cannot complete an entry.
       if (mac === null) return;
-      n.mac = mac.slice(0, 6);
+      n.mac = copyBytes(mac, 0, 6);
       n.state = confirmed ? NUD_REACHABLE : NUD_STALE;
       if (confirmed) n.confirmed = now;
       this.cancel(n);
@@ -195,7 +196,7 @@ export class NeighbourTable {
       if (n.state === NUD_REACHABLE) n.state = NUD_STALE;
       return;
     }
-    if (changed) n.mac = mac!.slice(0, 6);
+    if (changed) n.mac = copyBytes(mac!, 0, 6);
     if (confirmed) {
       n.state = NUD_REACHABLE;
       n.confirmed = now;
@@ -219,7 +220,7 @@ export class NeighbourTable {
     let n = this.entries.get(key);
     if (n === undefined) n = this.create(key, ip, this.sched.now());
     this.cancel(n);
-    n.mac = mac.slice(0, 6);
+    n.mac = copyBytes(mac, 0, 6);
     n.state = NUD_PERMANENT;
     this.flush(n);
   }
@@ -259,7 +260,7 @@ export class NeighbourTable {
 
   private create(key: string, ip: Uint8Array, now: number): Neighbour {
     if (this.entries.size >= this.params.maxEntries) this.collect(now);
-    const n = new Neighbour(key, ip.slice());
+    const n = new Neighbour(key, copyBytes(ip));
     n.used = now;
     this.entries.set(key, n);
     return n;

@@ -21,6 +21,7 @@ import { HEADROOM, IPPROTO_UDP, type IpOutputOptions, type RouteResult } from '.
 import { checkBindAddress, isMulticast4, isMulticast6, unmapped, type PortEntry } from './ports.js';
 import type { KernelSocket } from './socket.js';
 import type { Udp, UdpCounters } from './udp.js';
+import { copyBytes } from '../wire/bytes.js';
 
 /** ENODEV (not among the socket-call errnos of uapi/errno.ts): no such interface. */
 const ENODEV = (osConstants.errno as Record<string, number>).ENODEV ?? 19;
@@ -396,7 +397,7 @@ export class UdpSocket implements KernelSocket {
       : { family, address: src, port: sport };
     // A link-local sender is only meaningful with its interface (sin6_scope_id).
     if (family === 6 && isLinkLocal6(src)) { from.flowinfo = 0; from.scopeid = ifindex; }
-    this.queue.push({ data: payload.slice(), from, size, family });
+    this.queue.push({ data: copyBytes(payload), from, size, family });
     this.rmem += size;
     this.onReady?.(this.readiness());
   }

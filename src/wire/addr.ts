@@ -2,6 +2,8 @@
 // IPv4 text is dotted decimal like net.isIPv4 (no leading zeros); IPv6 text follows RFC 4291 §2.2
 // on input and RFC 5952 on output. Special ranges per RFC 4291 §2.4-2.7 and RFC 1122 §3.2.1.3.
 
+import { copyBytes } from './bytes.js';
+
 export const BROADCAST_MAC: Uint8Array = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 
 const HEX = '0123456789abcdef';
@@ -316,7 +318,7 @@ export function v4Mapped(b4: Uint8Array): Uint8Array {
 
 /** The last four bytes of a 16-byte address, as a new 4-byte address. */
 export function unmapV4(b16: Uint8Array): Uint8Array {
-  return b16.slice(12, 16);
+  return copyBytes(b16, 12, 16);
 }
 
 /** RFC 4291 §2.7.1: ff02::1:ff00:0/104 plus the low 24 bits of the address. */

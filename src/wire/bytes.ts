@@ -27,3 +27,14 @@ export function need(buf: Uint8Array, offset: number, len: number, what: string)
     throw new RangeError(`${what}: buffer too small (${len} bytes at offset ${offset}, buffer ${buf.length})`);
   }
 }
+
+/**
+ * A copy of b[start, end) that owns its bytes. `b.slice()` does not do that when b is a Node
+ * Buffer (Buffer#slice is a view): a cache or a queue keeping it would pin the whole frame and
+ * change when the frame's bytes do.
+ */
+export function copyBytes(b: Uint8Array, start = 0, end = b.length): Uint8Array {
+  const out = new Uint8Array(end > start ? end - start : 0);
+  out.set(b.subarray(start, end));
+  return out;
+}

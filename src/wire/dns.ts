@@ -9,6 +9,7 @@ import { formatIPv4, formatIPv6, parseIPv4, parseIPv6 } from './addr.js';
 import { WireError } from './error.js';
 import { decodeRdata, encodeRdata, type DnsRdata } from './dns-rdata.js';
 import { DnsWriter, dnsNameKey, readDnsName } from './dns-name.js';
+import { copyBytes } from './bytes.js';
 
 export type { DnsRdata } from './dns-rdata.js';
 export { DnsWriter, dnsLabels, dnsNameKey, isDnsName, readDnsName } from './dns-name.js';
@@ -329,10 +330,10 @@ export class DnsTcpReader {
     while (p + 2 <= b.length) {
       const len = (b[p]! << 8) | b[p + 1]!;
       if (p + 2 + len > b.length) break;
-      out.push(b.slice(p + 2, p + 2 + len));
+      out.push(copyBytes(b, p + 2, p + 2 + len));
       p += 2 + len;
     }
-    this.pending = b.slice(p);
+    this.pending = copyBytes(b, p);
     return out;
   }
 

@@ -110,3 +110,28 @@ test('a capture of the switch reads in tshark with no malformed packet and no ba
   }
   assert.deepEqual(read.flagged, [], `tshark flagged:\n${read.flagged.join('\n')}`);
 });
+
+test('caches keep their own copy of addresses: bytes of a frame changed after delivery (a reused buffer) change nothing the host holds', async () => {
+  const { world, sw, a, b } = lan(23);
+  const srv = a.net.createServer((s) => { s.on('data', (d) => s.end(d)); });
+  srv.listen(80);
+  // TCP frames are Node Buffers, whose slice() is a view: whatever the host keeps from one must
+  // be a copy, or it pins the frame and changes with it.
+  const seen: Uint8Array[] = [];
+  sw.addTap((f) => { seen.push(f); });
+  const exchange = async (host: string): Promise<string> => {
+    const c = b.net.connect(80, host);
+    const got: Buffer[] = [];
+    c.on('data', (d) => got.push(d));
+    c.on('error', () => {});
+    c.end('hello');
+    await world.run({ for: '1s' });
+    return Buffer.concat(got).toString();
+  };
+  for (const host of ['10.0.0.1', 'fd00::1']) assert.equal(await exchange(host), 'hello');
+  assert.ok(seen.length > 10 && seen.some((f) => Buffer.isBuffer(f)), 'some frames were Buffers');
+  for (const f of seen) f.fill(0xee);
+  for (const host of ['10.0.0.1', 'fd00::1']) assert.equal(await exchange(host), 'hello', `${host} after the frames' bytes changed`);
+  assert.equal(a.kernel.stats.tcp.InCsumErrors, 0);
+  assert.ok(a.neigh().every((n) => n.lladdr === undefined || !n.lladdr.startsWith('ee:ee')), JSON.stringify(a.neigh()));
+});

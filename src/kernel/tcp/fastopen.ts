@@ -15,6 +15,7 @@ import type { IpPacket } from '../ip-types.js';
 import { siphash24 } from './siphash.js';
 import type { TcpSocket } from './socket.js';
 import { LazyMap } from '../../links/lazy.js';
+import { copyBytes } from '../../wire/bytes.js';
 
 /** Linux's tcp_fastopen bits. */
 export const TFO_CLIENT_ENABLE = 0x1;
@@ -49,7 +50,7 @@ export function noCookie(): FoCookie { return { len: -1, val: NO_BYTES, exp: fal
 export function cookieOf(o: TcpOptions): FoCookie {
   const f = o.fastopen;
   if (f === undefined || f.invalid === true) return noCookie();
-  return { len: f.cookie.length, val: f.cookie.slice(), exp: f.exp };
+  return { len: f.cookie.length, val: copyBytes(f.cookie), exp: f.exp };
 }
 
 /** A client's Fast Open in progress (Linux struct tcp_fastopen_request). */

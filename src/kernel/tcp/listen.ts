@@ -19,6 +19,7 @@ import { seqAdd } from './seq.js';
 import { CLOSE_WAIT, ESTABLISHED, SYN_RECEIVED } from './state.js';
 import type { Tcp } from './index.js';
 import { TcpSocket } from './socket.js';
+import { copyBytes } from '../../wire/bytes.js';
 
 /** Linux TCP_SYNCOOKIE_VALID: cookies are checked for two minutes after the last overflow. */
 const COOKIE_VALID_MS = 120_000;
@@ -136,8 +137,8 @@ function newChild(tcp: Tcp, l: TcpSocket, pkt: IpPacket, seg: TcpRepr): TcpSocke
   child.localPort = seg.dstPort;
   child.remoteAddr = pkt.src;
   child.remotePort = seg.srcPort;
-  child.localBytes = pkt.dstBytes.slice();
-  child.remoteBytes = pkt.srcBytes.slice();
+  child.localBytes = copyBytes(pkt.dstBytes);
+  child.remoteBytes = copyBytes(pkt.srcBytes);
   const linkLocal = pkt.family === 6 && pkt.srcBytes[0] === 0xfe && (pkt.srcBytes[1]! & 0xc0) === 0x80;
   const r = tcp.ip.route(pkt.family, pkt.src, linkLocal ? { src: pkt.dst, ifindex: pkt.ifindex } : { src: pkt.dst });
   child.pmtu = typeof r === 'number' ? (pkt.family === 4 ? 576 : 1280) : r.mtu;
