@@ -134,4 +134,5 @@ test('caches keep their own copy of addresses: bytes of a frame changed after de
   for (const host of ['10.0.0.1', 'fd00::1']) assert.equal(await exchange(host), 'hello', `${host} after the frames' bytes changed`);
   assert.equal(a.kernel.stats.tcp.InCsumErrors, 0);
   assert.ok(a.neigh().every((n) => n.lladdr === undefined || !n.lladdr.startsWith('ee:ee')), JSON.stringify(a.neigh()));
+  await world.close(); // its listener would hold the process open, as a Node program's does
 });
