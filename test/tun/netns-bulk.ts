@@ -19,7 +19,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Network } from '../../src/world/network.js';
 import type { ImpairOptions } from '../../src/links/impair.js';
-import { counterDelta, kernelTcpCounters, needCommands, py, startPy, tunSide, until } from './netns-tools.js';
+import { counterDelta, hashSink, hashSource, kernelTcpCounters, needCommands, tunSide } from './netns-tools.js';
 
 needCommands('python3', 'ss');
 const mib = Number(process.argv[2] ?? 4);
@@ -84,34 +84,11 @@ function payload(): { data: Buffer; sha: string } {
   await new Promise<void>((res) => server.listen(5001, () => res()));
   const before = await kernelTcpCounters();
   const cableBefore = cable!.stats();
-  const k = await py(`
-  import socket, os, hashlib, json, time, sys
-  ${SS_INFO.trim().split('\n').join('\n  ')}
-  n = int(sys.argv[1]); peer = sys.argv[2]
-  data = os.urandom(n)
-  s = socket.socket(socket.AF_INET6 if ':' in peer else socket.AF_INET)
-  cubic(s)
-  s.settimeout(300)
-  s.connect((peer, 5001))
-  t0 = time.time()
-  s.sendall(data)
-  reply = b''
-  while not reply.endswith(b'\\n'):
-      b = s.recv(200)
-      if not b:
-          break
-      reply += b
-  secs = time.time() - t0
-  info = conn_info(s, peer)
-  s.close()
-  print(json.dumps({'sha': hashlib.sha256(data).hexdigest(), 'reply': reply.decode().strip(), 'secs': secs, **info}))
-  `, [String(N), me], 600_000);
+  const k = await hashSource({ peer: me, port: 5001, bytes: N, timeoutMs: 600_000, setup: SS_INFO, prepare: 'cubic', info: 'conn_info(s, peer)' });
   server.close();
   const cableAfter = cable!.stats();
-  let kernel: unknown = k.out;
-  try { kernel = JSON.parse(k.out.split('\n').pop()!); } catch { /* the raw output says what went wrong */ }
   r.toUsernet = {
-    exit: k.exit, kernel, usernetBytes: got, usernetMs: ms,
+    exit: k.exit, kernel: k.report, usernetBytes: got, usernetMs: ms,
     counters: counterDelta(before, await kernelTcpCounters()),
     // a->b: what usernet sent (ACKs here); b->a: what the kernel sent (data here).
     cable: { data: laneDelta(cableBefore['b->a'], cableAfter['b->a']), acks: laneDelta(cableBefore['a->b'], cableAfter['a->b']) },
@@ -124,32 +101,8 @@ function payload(): { data: Buffer; sha: string } {
   const before = await kernelTcpCounters();
   const usernetBefore = { ...h.tcp.stats };
   const cableBefore = cable!.stats();
-  const srv = startPy(`
-  import socket, hashlib, json, sys
-  ${SS_INFO.trim().split('\n').join('\n  ')}
-  n = int(sys.argv[1]); me = sys.argv[2]; peer = sys.argv[3]
-  l = socket.socket(socket.AF_INET6 if ':' in me else socket.AF_INET)
-  l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-  cubic(l)
-  l.bind((me, 5002))
-  l.listen(1)
-  print('listening', flush=True)
-  c, a = l.accept()
-  cubic(c)
-  h = hashlib.sha256(); got = 0
-  while got < n:
-      b = c.recv(1 << 20)
-      if not b:
-          break
-      h.update(b); got += len(b)
-  c.sendall(('%d %s\\n' % (got, h.hexdigest())).encode())
-  info = conn_info(c, peer)
-  while c.recv(65536):
-      pass
-  c.close()
-  print(json.dumps({'bytes': got, 'sha': h.hexdigest(), **info}), flush=True)
-  `, [String(N), kernelAddr, me]);
-  await until(() => srv.output().includes('listening'), 15000);
+  const sink = hashSink({ addr: kernelAddr, port: 5002, bytes: N, setup: SS_INFO, prepare: 'cubic', info: 'conn_info(s, peer)' });
+  await sink.listening;
   const t0 = performance.now();
   const out = await new Promise<Record<string, unknown>>((resolve) => {
     const c = h.net.connect(5002, kernelAddr);
@@ -179,13 +132,10 @@ function payload(): { data: Buffer; sha: string } {
     });
     c.on('error', (e: Error) => resolve({ error: e.message, sent: off }));
   });
-  const exit = await Promise.race([srv.exited, new Promise<number>((res) => setTimeout(() => res(-2), 10000))]);
-  if (exit === -2) srv.child.kill();
+  const exit = await sink.finish();
   const cableAfter = cable!.stats();
-  let kernel: unknown = srv.output();
-  try { kernel = JSON.parse(srv.output().trim().split('\n').pop()!); } catch { /* raw output */ }
   r.toKernel = {
-    ...out, sha, exit, kernel,
+    ...out, sha, exit, kernel: sink.report(),
     usernetCounters: counterDelta(usernetBefore, { ...h.tcp.stats }),
     counters: counterDelta(before, await kernelTcpCounters()),
     cable: { data: laneDelta(cableBefore['a->b'], cableAfter['a->b']), acks: laneDelta(cableBefore['b->a'], cableAfter['b->a']) },

@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Network } from '../../src/world/network.js';
-import { needCommands, onPath, py, start, startPy, tunSide, until } from './netns-tools.js';
+import { hashSink, hashSource, needCommands, onPath, py, start, tunSide, until } from './netns-tools.js';
 
 needCommands('python3');
 const family = process.argv[2] === '6' ? 6 : 4;
@@ -61,55 +61,18 @@ if (dumpcap) await until(() => existsSync(kernelPcap) && /Capturing|File:/.test(
   });
   await new Promise<void>((res) => server.listen(5001, () => res()));
   const rx0 = { ...dev.stats };
-  const k = await py(`
-  import socket, os, hashlib, json, sys
-  n = int(sys.argv[1]); peer = sys.argv[2]
-  data = os.urandom(n)
-  s = socket.socket(socket.AF_INET6 if ':' in peer else socket.AF_INET)
-  s.settimeout(120)
-  s.connect((peer, 5001))
-  s.sendall(data)
-  reply = b''
-  while not reply.endswith(b'\\n'):
-      b = s.recv(200)
-      if not b:
-          break
-      reply += b
-  s.close()
-  print(json.dumps({'sha': hashlib.sha256(data).hexdigest(), 'reply': reply.decode().strip()}))
-  `, [String(N), me], 120_000);
+  const k = await hashSource({ peer: me, port: 5001, bytes: N, timeoutMs: 120_000 });
   server.close();
   await cap?.close();
-  let kernel: unknown = k.out;
-  try { kernel = JSON.parse(k.out.split('\n').pop()!); } catch { /* the raw output says what went wrong */ }
-  r.toUsernet = { exit: k.exit, kernel, usernetBytes: got, rxGso: dev.stats.rxGso - rx0.rxGso, usernetPcap };
+  r.toUsernet = { exit: k.exit, kernel: k.report, usernetBytes: got, rxGso: dev.stats.rxGso - rx0.rxGso, usernetPcap };
 }
 
 // --- usernet -> kernel ------------------------------------------------------------------------
 {
   const data = randomBytes(N);
   const sha = createHash('sha256').update(data).digest('hex');
-  const srv = startPy(`
-  import socket, hashlib, sys
-  n = int(sys.argv[1]); me = sys.argv[2]
-  l = socket.socket(socket.AF_INET6 if ':' in me else socket.AF_INET)
-  l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-  l.bind((me, 5002))
-  l.listen(1)
-  print('listening', flush=True)
-  c, a = l.accept()
-  h = hashlib.sha256(); got = 0
-  while got < n:
-      b = c.recv(1 << 20)
-      if not b:
-          break
-      h.update(b); got += len(b)
-  c.sendall(('%d %s\\n' % (got, h.hexdigest())).encode())
-  while c.recv(65536):
-      pass
-  c.close()
-  `, [String(N), kernelAddr]);
-  await until(() => srv.output().includes('listening'), 15000);
+  const sink = hashSink({ addr: kernelAddr, port: 5002, bytes: N });
+  await sink.listening;
   const tx0 = { ...dev.stats };
   const reply = await new Promise<string>((resolve) => {
     const c = h.net.connect(5002, kernelAddr);
@@ -127,9 +90,8 @@ if (dumpcap) await until(() => existsSync(kernelPcap) && /Capturing|File:/.test(
     c.on('data', (b: Buffer) => { got += b.toString(); if (got.endsWith('\n')) { c.end(); resolve(got.trim()); } });
     c.on('error', (e: Error) => resolve(`error: ${e.message}`));
   });
-  const exit = await Promise.race([srv.exited, new Promise<number>((res) => setTimeout(() => res(-2), 10000))]);
-  if (exit === -2) srv.child.kill();
-  r.toKernel = { reply, sha, exit, txGso: dev.stats.txGso - tx0.txGso };
+  const exit = await sink.finish();
+  r.toKernel = { reply, sha, exit, kernel: sink.report(), txGso: dev.stats.txGso - tx0.txGso };
 }
 
 // --- UDP GSO: kernel -> usernet -------------------------------------------------------------

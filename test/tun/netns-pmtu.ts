@@ -16,7 +16,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Network } from '../../src/world/network.js';
-import { needCommands, py, run, startPy, tunSide, until } from './netns-tools.js';
+import { hashSink, hashSource, needCommands, run, tunSide } from './netns-tools.js';
 
 needCommands('python3', 'ss');
 const family = process.argv[2] === '6' ? 6 : 4;
@@ -72,31 +72,20 @@ const res: Record<string, unknown> = { family, mtu: MTU, bytes: N, kernelIcmpBef
   });
   await new Promise<void>((ok) => server.listen(5001, () => ok()));
   const t0 = performance.now();
-  const k = await py(`
-  import socket, os, hashlib, json, subprocess, sys
-  n = int(sys.argv[1]); peer = sys.argv[2]
-  data = os.urandom(n)
-  s = socket.socket(socket.AF_INET6 if ':' in peer else socket.AF_INET)
-  s.settimeout(60)
-  s.connect((peer, 5001))
-  # IP_MTU_DISCOVER is IP_PMTUDISC_WANT by default on Linux: TCP sends with DF set.
-  # (IPV6_MTU_DISCOVER 23, IP_MTU_DISCOVER 10; 1 = IP_PMTUDISC_WANT)
-  df = s.getsockopt(socket.IPPROTO_IPV6, 23) if ':' in peer else s.getsockopt(socket.IPPROTO_IP, 10)
-  s.sendall(data)
-  reply = b''
-  while not reply.endswith(b'\\n'):
-      b = s.recv(200)
-      if not b:
-          break
-      reply += b
-  ss = subprocess.run(['ss', '-tinH', 'state', 'established', 'dst', peer if ':' not in peer else '[' + peer + ']'],
-                      capture_output=True, text=True).stdout
-  s.close()
-  print(json.dumps({'sha': hashlib.sha256(data).hexdigest(), 'reply': reply.decode().strip(), 'ss': ' '.join(ss.split()), 'pmtudisc': df}))
-  `, [String(N), A], 60_000);
+  // IP_MTU_DISCOVER is IP_PMTUDISC_WANT by default on Linux: TCP sends with DF set.
+  // (IPV6_MTU_DISCOVER 23, IP_MTU_DISCOVER 10; 1 = IP_PMTUDISC_WANT)
+  const k = await hashSource({
+    peer: A, port: 5001, bytes: N, timeoutMs: 60_000,
+    setup: `
+      import subprocess
+      def ss(peer):
+          out = subprocess.run(['ss', '-tinH', 'state', 'established', 'dst', peer if ':' not in peer else '[' + peer + ']'],
+                               capture_output=True, text=True).stdout
+          return ' '.join(out.split())`,
+    info: "{'ss': ss(peer), 'pmtudisc': s.getsockopt(socket.IPPROTO_IPV6, 23) if ':' in peer else s.getsockopt(socket.IPPROTO_IP, 10)}",
+  });
   server.close();
-  let kernel: unknown = k.out;
-  try { kernel = JSON.parse(k.out.split('\n').pop()!); } catch { /* raw output */ }
+  const kernel = k.report;
   res.toA = { exit: k.exit, kernel, ms: performance.now() - t0, routeAfter: await ipc([family === 4 ? '-4' : '-6', 'route', 'get', A]),
     kernelIcmp: kernelIcmp(), r1Sent: icmpSent(r1), r2Sent: icmpSent(r2) };
 }
@@ -105,27 +94,8 @@ const res: Record<string, unknown> = { family, mtu: MTU, bytes: N, kernelIcmpBef
 {
   const data = randomBytes(N);
   const sha = createHash('sha256').update(data).digest('hex');
-  const srv = startPy(`
-  import socket, hashlib, sys
-  n = int(sys.argv[1]); me = sys.argv[2]
-  l = socket.socket(socket.AF_INET6 if ':' in me else socket.AF_INET)
-  l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-  l.bind((me, 5002))
-  l.listen(1)
-  print('listening', flush=True)
-  c, _ = l.accept()
-  h = hashlib.sha256(); got = 0
-  while got < n:
-      b = c.recv(1 << 20)
-      if not b:
-          break
-      h.update(b); got += len(b)
-  c.sendall(('%d %s\\n' % (got, h.hexdigest())).encode())
-  while c.recv(65536):
-      pass
-  print('done', got, h.hexdigest(), flush=True)
-  `, [String(N), K]);
-  await until(() => srv.output().includes('listening'), 15000);
+  const sink = hashSink({ addr: K, port: 5002, bytes: N });
+  await sink.listening;
   const r2Before = icmpSent(r2);
   const t0 = performance.now();
   res.fromA = await new Promise<Record<string, unknown>>((resolve) => {
@@ -142,9 +112,8 @@ const res: Record<string, unknown> = { family, mtu: MTU, bytes: N, kernelIcmpBef
     c.on('error', (e: Error) => resolve({ error: e.message }));
     c.setTimeout(60_000, () => c.destroy(new Error('timed out')));
   });
-  await Promise.race([srv.exited, new Promise((ok) => setTimeout(ok, 5000))]);
-  srv.child.kill();
-  res.fromA = { ...(res.fromA as object), kernelRoute: await ipc([family === 4 ? '-4' : '-6', 'route', 'get', A2]), kernelSaw: srv.output().trim().split('\n').pop(), route: a.route.get(K),
+  await sink.finish(5000);
+  res.fromA = { ...(res.fromA as object), kernelRoute: await ipc([family === 4 ? '-4' : '-6', 'route', 'get', A2]), kernelSaw: sink.report(), route: a.route.get(K),
     r2Sent: { destUnreachs: icmpSent(r2).destUnreachs - r2Before.destUnreachs, pktTooBigs: icmpSent(r2).pktTooBigs - r2Before.pktTooBigs } };
 }
 

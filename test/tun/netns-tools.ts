@@ -66,6 +66,108 @@ export function startPy(code: string, args: string[] = []): ReturnType<typeof st
   return start('python3', ['-c', dedent(code), ...args]);
 }
 
+/** What a kernel-side hash sink or source printed last: its JSON, or its raw output when it had none. */
+export type HashReport = Record<string, unknown> & { bytes?: number; sha?: string; reply?: string };
+
+function lastJson(out: string): HashReport | string {
+  try { return JSON.parse(out.trim().split('\n').pop()!) as HashReport; } catch { return out; }
+}
+
+/** Python hooks of hashSink / hashSource; `s` the socket, `peer` the other end's address. */
+export interface HashHooks {
+  /** Python run first, at the top level (defines what `prepare` and `info` use). */
+  setup?: string;
+  /** A python function applied to each socket before it connects or listens, and to the accepted one. */
+  prepare?: string;
+  /** A python expression over `s` and `peer` giving a dict, evaluated after the answer while the connection is established. */
+  info?: string;
+}
+
+function hashPreamble(h: HashHooks): string {
+  return [
+    'import socket, hashlib, json, os, sys, time',
+    h.setup ? dedent(h.setup) : '',
+    `def prepare(s):\n    ${h.prepare ? `${h.prepare}(s)` : 'pass'}`,
+    `def info(s, peer):\n    return ${h.info ?? '{}'}`,
+  ].filter((l) => l !== '').join('\n');
+}
+
+/**
+ * The kernel's end of a one-way transfer to it (python3): listens on `addr`:`port` (printing
+ * `listening`), accepts one connection, reads `bytes` bytes and hashes them, answers
+ * "<bytes> <sha256>\n", reads until the peer closes, then prints its last line, JSON
+ * {bytes, sha, ...info}. `finish()` waits at most `ms` for it to exit (else kills it: -2).
+ */
+export function hashSink(o: { addr: string; port: number; bytes: number } & HashHooks): {
+  child: ChildProcess; output: () => string; listening: Promise<boolean>; finish: (ms?: number) => Promise<number>; report: () => HashReport | string;
+} {
+  const code = `${hashPreamble(o)}
+n = int(sys.argv[1]); me = sys.argv[2]; port = int(sys.argv[3])
+l = socket.socket(socket.AF_INET6 if ':' in me else socket.AF_INET)
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+prepare(l)
+l.bind((me, port))
+l.listen(1)
+print('listening', flush=True)
+s, a = l.accept()
+prepare(s)
+h = hashlib.sha256(); got = 0
+while got < n:
+    b = s.recv(1 << 20)
+    if not b:
+        break
+    h.update(b); got += len(b)
+s.sendall(('%d %s\\n' % (got, h.hexdigest())).encode())
+extra = info(s, a[0])
+while s.recv(65536):
+    pass
+s.close()
+print(json.dumps({'bytes': got, 'sha': h.hexdigest(), **extra}), flush=True)`;
+  const p = start('python3', ['-c', code, String(o.bytes), o.addr, String(o.port)]);
+  return {
+    ...p,
+    listening: until(() => p.output().includes('listening'), 15000),
+    async finish(ms = 10000) {
+      let timer: NodeJS.Timeout | undefined;
+      const exit = await Promise.race([p.exited, new Promise<number>((res) => { timer = setTimeout(() => res(-2), ms); })]);
+      clearTimeout(timer);
+      if (exit === -2) p.child.kill();
+      return exit;
+    },
+    report: () => lastJson(p.output()),
+  };
+}
+
+/**
+ * The kernel's end of a one-way transfer from it (python3): connects to `peer`:`port`, sends
+ * `bytes` random bytes, reads the one-line answer, and prints JSON {sha, reply, secs, ...info}
+ * (secs: from connect() to the answer). Resolves with the exit status and that report.
+ */
+export async function hashSource(o: { peer: string; port: number; bytes: number; timeoutMs?: number } & HashHooks): Promise<{ exit: number; report: HashReport | string }> {
+  const timeoutMs = o.timeoutMs ?? 120_000;
+  const code = `${hashPreamble(o)}
+n = int(sys.argv[1]); peer = sys.argv[2]; port = int(sys.argv[3])
+data = os.urandom(n)
+s = socket.socket(socket.AF_INET6 if ':' in peer else socket.AF_INET)
+prepare(s)
+s.settimeout(${Math.ceil(timeoutMs / 1000)})
+t0 = time.time()
+s.connect((peer, port))
+s.sendall(data)
+reply = b''
+while not reply.endswith(b'\\n'):
+    b = s.recv(200)
+    if not b:
+        break
+    reply += b
+secs = time.time() - t0
+extra = info(s, peer)
+s.close()
+print(json.dumps({'sha': hashlib.sha256(data).hexdigest(), 'reply': reply.decode().strip(), 'secs': secs, **extra}))`;
+  const r = await run('python3', ['-c', code, String(o.bytes), o.peer, String(o.port)], timeoutMs);
+  return { exit: r.exit, report: lastJson(r.out) };
+}
+
 /** Waits until `predicate` holds (polled every 20 ms), at most `ms`. */
 export async function until(predicate: () => boolean, ms = 15000): Promise<boolean> {
   const end = performance.now() + ms;
