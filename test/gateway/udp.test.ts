@@ -139,14 +139,22 @@ test('a closed real port comes back as ICMP port unreachable: the connected virt
 
 test('an idle flow closes after udpIdleTimeout, and a later datagram opens a new one', { timeout: 10_000 }, async () => {
   const echo = await realEcho('udp4');
-  const { a, gw } = setup({ udpIdleTimeout: 150 });
+  // 1 s idle: a loaded machine that freezes the process between the send and the real reply
+  // must not expire the flow before the reply is read (timers run before the poll on waking).
+  const { a, gw } = setup({ udpIdleTimeout: 1000 });
   const s = a.dgram.createSocket('udp4');
   try {
+    const sent = performance.now();
     s.send('1', echo.port, '10.0.0.254');
     await nextMessage(s);
     assert.equal(gw.stats().udp.flows, 1);
-    await new Promise((r) => setTimeout(r, 400));
-    assert.equal(gw.stats().udp.flows, 0);
+    // The flow's idle timer is the network's (real-clock) scheduler's, not this test's timer:
+    // wait for it (at most 5 s); it must not fire before 1 s after the flow's last datagram,
+    // which went after `sent`.
+    while (gw.stats().udp.flows > 0 && performance.now() - sent < 5000) await new Promise((r) => setTimeout(r, 20));
+    const closed = performance.now() - sent;
+    assert.equal(gw.stats().udp.flows, 0, 'the idle flow closed within 5 s');
+    assert.ok(closed >= 999, `the flow closed ${Math.round(closed)} ms after the first datagram: before its udpIdleTimeout`);
     assert.equal(gw.stats().udp.expired, 1);
     s.send('2', echo.port, '10.0.0.254');
     const [m] = await nextMessage(s);
