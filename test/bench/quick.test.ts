@@ -14,7 +14,7 @@ for (const f of (benchFiles as () => string[])()) {
   test(`bench/${f} (BENCH_QUICK=1) runs and prints its ratio`, (t) => {
     assert.equal(built, 0, 'tsc -p tsconfig.bench.json failed');
     const [cmd, args] = (benchCommand as (f: string) => [string, string[]])(f);
-    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 180_000, env: { ...process.env, BENCH_QUICK: '1' } });
+    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 300_000, env: { ...process.env, BENCH_QUICK: '1' } });
     assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
     const skipped = f === 'tun.bench.ts' ? /^tun: skipped: (.+)$/m.exec(r.stdout) : null;
     if (skipped) { t.skip(skipped[1]); return; }

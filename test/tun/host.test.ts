@@ -22,7 +22,7 @@ const unavailable = netnsUnavailable();
 for (const mode of ['tun', 'tap'] as const) {
   test(`host.attachTun (${mode.toUpperCase()}) and the Linux kernel talk`, async (t) => {
     if (unavailable) { t.skip(unavailable); return; }
-    const out = await runInNetns<HostResult>('./netns-host.ts', [mode], { timeoutMs: 40000 });
+    const out = await runInNetns<HostResult>('./netns-host.ts', [mode], { timeoutMs: 120_000 });
     if ('skip' in out) { t.skip(out.skip); return; }
     const r = out.result;
 

@@ -20,7 +20,7 @@ const unavailable = netnsUnavailable();
 
 test('HTTP over TUN between the kernel (curl, python3 http.server) and usernet (node:http on host.net)', async (t) => {
   if (unavailable) { t.skip(unavailable); return; }
-  const out = await runInNetns<HttpResult>('./netns-http.ts', [], { timeoutMs: 60000 });
+  const out = await runInNetns<HttpResult>('./netns-http.ts', [], { timeoutMs: 120_000 });
   if ('skip' in out) { t.skip(out.skip); return; }
   const r = out.result;
   const size = String(1 << 20);

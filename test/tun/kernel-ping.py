@@ -1,6 +1,7 @@
 # The kernel's side of the echo test when `ping` is not installed: sends COUNT ICMP echo
-# requests to DEST from a raw socket and waits up to 1 s for each reply, whose ICMP checksum
-# it checks itself. Prints "N received" and exits 0 only if every request was answered.
+# requests to DEST from a raw socket and waits up to 5 s for each reply (a loaded machine may hold
+# usernet's process that long), whose ICMP checksum it checks itself. Prints "N received" and
+# exits 0 only if every request was answered.
 import os, socket, struct, sys, time
 
 def inet_sum(b):
@@ -20,7 +21,7 @@ for seq in range(1, count + 1):
     hdr = struct.pack('!BBHHH', 8, 0, 0, ident, seq)
     pkt = struct.pack('!BBHHH', 8, 0, inet_sum(hdr + payload), ident, seq) + payload
     s.sendto(pkt, (dest, 0))
-    deadline = time.time() + 1.0
+    deadline = time.time() + 5.0
     while time.time() < deadline:
         s.settimeout(max(0.01, deadline - time.time()))
         try:

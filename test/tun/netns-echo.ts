@@ -90,7 +90,7 @@ function handle(dev: TunDevice, frame: Uint8Array): void {
 function pingers(): Array<{ cmd: string; args: string[] }> {
   const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
   const list: Array<{ cmd: string; args: string[] }> = [];
-  if (has('ping')) list.push({ cmd: 'ping', args: ['-n', '-c', '3', '-i', '0.2', '-W', '1', '10.77.0.2'] });
+  if (has('ping')) list.push({ cmd: 'ping', args: ['-n', '-c', '3', '-i', '0.2', '-W', '5', '10.77.0.2'] });
   if (has('python3')) list.push({ cmd: 'python3', args: [new URL('./kernel-ping.py', import.meta.url).pathname, '10.77.0.2', '3'] });
   return list;
 }
@@ -120,7 +120,7 @@ const kernelMtu = /mtu (\d+)/.exec(spawnSync('ip', ['link', 'show', dev.name], {
 type PingRun = { pinger: string; exit: number; output: string };
 function runPing(how: { cmd: string; args: string[] }): Promise<PingRun> {
   return new Promise((resolve) => {
-    execFile(how.cmd, how.args, { encoding: 'utf8', timeout: 10000 }, (err, stdout, stderr) => {
+    execFile(how.cmd, how.args, { encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) => {
       resolve({ pinger: how.cmd, exit: err ? (typeof err.code === 'number' ? err.code : -1) : 0, output: `${stdout}${stderr}`.trim() });
     });
   });

@@ -33,7 +33,7 @@ const r: Record<string, unknown> = { mode, name: dev.name };
 
 // usernet -> kernel: ICMP echo.
 try {
-  const p = await h.ping('10.77.0.1', { timeout: '2s' });
+  const p = await h.ping('10.77.0.1', { timeout: '10s' });
   r.usernetPing = { ok: true, from: p.from, ttl: p.ttl };
 } catch (e) {
   r.usernetPing = { ok: false, error: (e as Error).message };
@@ -42,18 +42,18 @@ try {
 // kernel -> usernet: ICMP echo (iputils ping if installed, else a raw socket).
 const hasPing = spawnSync('sh', ['-c', 'command -v ping'], { stdio: 'ignore' }).status === 0;
 r.kernelPing = hasPing
-  ? await run('ping', ['-n', '-c', '3', '-i', '0.2', '-W', '1', '10.77.0.2'])
+  ? await run('ping', ['-n', '-c', '3', '-i', '0.2', '-W', '5', '10.77.0.2'])
   : await run('python3', [new URL('./kernel-ping.py', import.meta.url).pathname, '10.77.0.2', '3']);
 
 // IPv6 echo both ways.
 try {
-  const p = await h.ping('fd77::1', { timeout: '2s' });
+  const p = await h.ping('fd77::1', { timeout: '10s' });
   r.usernetPing6 = { ok: true, from: p.from };
 } catch (e) {
   r.usernetPing6 = { ok: false, error: (e as Error).message };
 }
 r.kernelPing6 = hasPing
-  ? await run('ping', ['-6', '-n', '-c', '3', '-i', '0.2', '-W', '1', 'fd77::2'])
+  ? await run('ping', ['-6', '-n', '-c', '3', '-i', '0.2', '-W', '5', 'fd77::2'])
   : { exit: 0, out: 'skipped: no ping for IPv6' };
 
 // kernel UDP -> usernet dgram echo, both families.
@@ -64,7 +64,7 @@ for (const [fam, addr] of [['4', '10.77.0.2'], ['6', 'fd77::2']] as const) {
   r[fam === '4' ? 'udp' : 'udp6'] = await py(`
   import socket, sys
   s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET, socket.SOCK_DGRAM)
-  s.settimeout(2)
+  s.settimeout(10)
   got = []
   for i in range(5):
       s.sendto(b'udp-%d' % i, (sys.argv[1], 9000))
@@ -92,7 +92,7 @@ for (const [fam, addr] of [['4', '10.77.0.1'], ['6', 'fd77::1']] as const) {
   const got: string[] = [];
   let from = '';
   await new Promise<void>((res) => {
-    const timer = setTimeout(res, 3000);
+    const timer = setTimeout(res, 10_000);
     sock.on('message', (m, rinfo) => { got.push(m.toString()); from = rinfo.address; if (got.length === 5) { clearTimeout(timer); res(); } });
     for (let i = 0; i < 5; i++) sock.send(`out-${i}`, 9001, addr);
   });

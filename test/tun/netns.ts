@@ -38,7 +38,7 @@ export type NetnsOutcome<T> = { skip: string } | { result: T; output: string };
  */
 export function runInNetns<T>(script: string, args: string[], opts: { timeoutMs?: number; wrap?: string[] } = {}): Promise<NetnsOutcome<T>> {
   const path = fileURLToPath(new URL(script, import.meta.url));
-  const timeoutMs = opts.timeoutMs ?? 20000;
+  const timeoutMs = opts.timeoutMs ?? 60_000;
   return new Promise((resolve, reject) => {
     execFile('unshare', [...unshareFlags(), ...(opts.wrap ?? []), process.execPath, '--import', 'tsx', path, ...args],
       { cwd: root, timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {

@@ -42,7 +42,7 @@ for (const [family, mib, reader] of [[4, 16, 'thread'], [6, 4, 'poll'], [4, 2, '
   if (reader === 'plain') {
     test('TUN without the virtio-net header (vnetHdr: false): 2 MiB each way intact, no super-packet either way', async (t) => {
       if (unavailable) { t.skip(unavailable); return; }
-      const out = await runInNetns<OffloadResult>('./netns-offload.ts', [String(family), String(mib), reader, '--keep'], { timeoutMs: 120_000 });
+      const out = await runInNetns<OffloadResult>('./netns-offload.ts', [String(family), String(mib), reader, '--keep'], { timeoutMs: 240_000 });
       if ('skip' in out) { t.skip(out.skip); return; }
       const r = out.result;
       try {
@@ -69,7 +69,7 @@ for (const [family, mib, reader] of [[4, 16, 'thread'], [6, 4, 'poll'], [4, 2, '
   }
   test(`TUN with the virtio-net header, IPv${family}, ${reader} reader: ${mib} MiB each way intact, TCP super-packets both ways`, async (t) => {
     if (unavailable) { t.skip(unavailable); return; }
-    const out = await runInNetns<OffloadResult>('./netns-offload.ts', [String(family), String(mib), reader, '--keep', ...(capture ? ['--capture'] : [])], { timeoutMs: 120_000 });
+    const out = await runInNetns<OffloadResult>('./netns-offload.ts', [String(family), String(mib), reader, '--keep', ...(capture ? ['--capture'] : [])], { timeoutMs: 240_000 });
     if ('skip' in out) { t.skip(out.skip); return; }
     const r = out.result;
     try {

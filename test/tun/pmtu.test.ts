@@ -22,7 +22,7 @@ const unavailable = netnsUnavailable();
 for (const family of [4, 6] as const) {
   test(`PMTU discovery across a 1400-byte usernet hop, kernel <-> usernet over TUN (IPv${family})`, async (t) => {
     if (unavailable) { t.skip(unavailable); return; }
-    const out = await runInNetns<PmtuResult>('./netns-pmtu.ts', [String(family), '2'], { timeoutMs: 60000 });
+    const out = await runInNetns<PmtuResult>('./netns-pmtu.ts', [String(family), '2'], { timeoutMs: 120_000 });
     if ('skip' in out) { t.skip(out.skip); return; }
     const r = out.result;
     const v4 = family === 4;
