@@ -2,9 +2,10 @@
 // Runs Node's own net/dgram test files through usernet/register and counts them against the
 // list of the running Node line (test/nodetests/node<major>.txt: see its README).
 //
-//   node scripts/nodetests.mjs --tests /tmp/nodetests24/test [--list FILE] [--jobs 2] [--timeout 60] [--out FILE.json]
+//   node scripts/nodetests.mjs --tests /tmp/nodetests24/test [--list FILE] [--jobs 2] [--timeout 60] [--out FILE.json] [--plain]
 //
-// Needs dist/ built (npm run build). Prints "N of M pass (public API: n of m)" and each failure.
+// --plain runs the same files on plain Node (the kernel), the baseline a line's count is read
+// against. Needs dist/ built (npm run build). Prints "N of M pass (public API: n of m)" and each failure.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,6 +21,7 @@ const tests = opt('--tests', process.env.NODE_TESTS);
 const jobs = Number(opt('--jobs', 2));
 const timeoutMs = Number(opt('--timeout', 60)) * 1000;
 const out = opt('--out');
+const plain = args.includes('--plain');
 if (!tests || !existsSync(join(tests, 'parallel'))) {
   console.error('usage: node scripts/nodetests.mjs --tests <node/test dir> (see test/nodetests/README.md)');
   process.exit(2);
@@ -44,7 +46,7 @@ function runOne(t, slot) {
     const env = { ...process.env, TEST_THREAD_ID: String(slot), NODE_SKIP_FLAG_CHECK: '1' };
     delete env.NODE_TEST_DIR;
     if (t.file.startsWith('parallel/')) env.TEST_PARALLEL = '1'; else delete env.TEST_PARALLEL;
-    const cp = spawn(process.execPath, [...flagsOf(path), '-r', register, path], { cwd: tests, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const cp = spawn(process.execPath, [...flagsOf(path), ...(plain ? [] : ['-r', register]), path], { cwd: tests, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     cp.stdout.on('data', (b) => { output += b; });
     cp.stderr.on('data', (b) => { output += b; });
@@ -72,6 +74,6 @@ if (out) writeFileSync(out, JSON.stringify(results, null, 1));
 
 const pass = results.filter((r) => r.status === 'pass');
 const pub = results.filter((r) => !r.tags);
-console.log(`Node ${process.version}, ${listFile.slice(root.length)}: ${pass.length} of ${results.length} pass ` +
+console.log(`Node ${process.version}${plain ? ' (plain, on the kernel)' : ''}, ${listFile.slice(root.length)}: ${pass.length} of ${results.length} pass ` +
   `(public API: ${pub.filter((r) => r.status === 'pass').length} of ${pub.length})`);
 for (const r of results) if (r.status !== 'pass') console.log(`  ${r.status.padEnd(7)} ${r.file}${r.tags ? `  (${r.tags})` : ''}`);
