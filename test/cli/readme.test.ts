@@ -15,7 +15,7 @@ test("the README's tour runs and prints what it says", () => {
   const dir = mkdtempSync(join(tmpdir(), 'usernet-readme-'));
   const file = join(dir, 'tour.mts');
   writeFileSync(file, block.replace("from 'usernet'", `from '${join(root, 'src/index.ts')}'`).replace("'lan.pcap'", `'${join(dir, 'lan.pcap')}'`));
-  const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', timeout: 180_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /echo: hello/);
   assert.match(r.stdout, /from: '10\.0\.0\.2'/);

@@ -15,7 +15,7 @@ test("the README's DNS tour runs and prints what it says", () => {
   const dir = mkdtempSync(join(tmpdir(), 'usernet-readme-dns-'));
   const file = join(dir, 'dns.mts');
   writeFileSync(file, block.replace("from 'usernet'", `from '${join(root, 'src/index.ts')}'`));
-  const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', timeout: 180_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^nameserver 10\.0\.0\.53\n/);
   assert.match(r.stdout, /\[ \{ exchange: 'mail\.example\.test', priority: 10(, type: 'MX')? \} \]/);

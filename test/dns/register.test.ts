@@ -36,7 +36,7 @@ test('usernet/register: dns.resolve*, Resolver, lookupService are the virtual ho
   const dir = mkdtempSync(join(tmpdir(), 'usernet-dns-register-'));
   const file = join(dir, 'prog.mjs');
   writeFileSync(file, program);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(root, 'src/register/register.mts'), file], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(root, 'src/register/register.mts'), file], { cwd: root, encoding: 'utf8', timeout: 180_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.stdout.trim().split('\n'), [
     '[["127.0.0.1"],["127.0.0.1"],true]',

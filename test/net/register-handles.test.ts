@@ -35,11 +35,11 @@ test('usernet/register: _getActiveHandles() and getActiveResourcesInfo() list th
   const dir = mkdtempSync(join(tmpdir(), 'usernet-register-handles-'));
   const file = join(dir, 'prog.mjs');
   writeFileSync(file, program);
-  const kernel = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 60_000 });
+  const kernel = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 180_000 });
   assert.equal(kernel.status, 0, kernel.stderr);
   const want = { during: ['TCPServerWrap', 'TCPSocketWrap', 'TCPSocketWrap', 'UDPWrap', 'Timeout'], handles: 4, after: [] };
   assert.deepEqual(JSON.parse(kernel.stdout), want, 'the kernel lists these');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(root, 'src/register/register.mts'), file], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(root, 'src/register/register.mts'), file], { cwd: root, encoding: 'utf8', timeout: 180_000 });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), want);
 });

@@ -144,6 +144,7 @@ test('a real-clock network pings too (time paced to the wall clock)', async () =
   b.attach(sw, { ipv4: '10.0.0.2/24' });
   const r = await a.ping('b');
   assert.equal(r.from, '10.0.0.2');
-  assert.ok(r.time >= 0 && r.time < 1000);
+  // Wall time: a loaded machine may freeze the process for a second; a paced clock still ends.
+  assert.ok(r.time >= 0 && r.time < 5000, `${r.time} ms`);
   assert.ok(world.now() > 0);
 });
