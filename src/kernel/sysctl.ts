@@ -33,6 +33,8 @@ interface IntSpec {
   min?: number;
   max?: number;
   values?: readonly number[];
+  /** An unsigned int (proc_douintvec): 0 to 4294967295 rather than a C int's range. */
+  unsigned?: boolean;
 }
 
 interface VectorSpec {
@@ -58,6 +60,8 @@ export type SysctlSpec = IntSpec | VectorSpec | StringSpec;
 
 /** Largest value of a C int (proc_dointvec). */
 export const INT_MAX = 0x7fffffff;
+/** Largest value of a C unsigned int (proc_douintvec). */
+export const UINT_MAX = 0xffffffff;
 
 /** Parses one integer as proc_dointvec does (base 0: 10, 0x16 or 0 octal, with a sign). */
 function parseInt0(t: string): number | null {
@@ -71,7 +75,8 @@ function parseInt0(t: string): number | null {
   return m[1] === '-' ? -n : n;
 }
 
-function rangeText(s: { min?: number; max?: number; values?: readonly number[] }): string {
+function rangeText(s: { min?: number; max?: number; values?: readonly number[]; unsigned?: boolean }): string {
+  if (s.unsigned === true) s = { min: s.min ?? 0, max: s.max ?? UINT_MAX };
   if (s.values !== undefined) {
     const v = s.values.map(String);
     return v.length <= 2 ? v.join(' or ') : `${v.slice(0, -1).join(', ')} or ${v[v.length - 1]}`;
@@ -82,9 +87,10 @@ function rangeText(s: { min?: number; max?: number; values?: readonly number[] }
   return 'an integer';
 }
 
-function inRange(s: { min?: number; max?: number; values?: readonly number[] }, n: number): boolean {
+function inRange(s: { min?: number; max?: number; values?: readonly number[]; unsigned?: boolean }, n: number): boolean {
   if (s.values !== undefined) return s.values.includes(n);
-  return (s.min === undefined || n >= s.min) && (s.max === undefined || n <= s.max) && n >= -INT_MAX - 1 && n <= INT_MAX;
+  const [lo, hi] = s.unsigned === true ? [0, UINT_MAX] : [-INT_MAX - 1, INT_MAX];
+  return (s.min === undefined || n >= s.min) && (s.max === undefined || n <= s.max) && n >= lo && n <= hi;
 }
 
 /** Integers from a written value: a number, a boolean, an array, or text (blank-separated). */

@@ -20,6 +20,12 @@ import { peekViews } from '../socket.js';
 export const SKB_ROOM = HEADROOM + 60;
 /** Linux MAX_SKB_FRAGS: buffers one packet may reference (a zerocopy send's iovec pieces). */
 export const MAX_SKB_FRAGS = 17;
+/**
+ * What a send-queue chunk costs against SO_SNDBUF beyond its payload, as Linux charges an skb of
+ * tcp_stream_alloc_skb (x86-64): SKB_TRUESIZE(skb_end_offset) of a MAX_TCP_HEADER head =
+ * sk_buff 256 + skb_shared_info 320 + the 704 bytes of its 1 KiB kmalloc head.
+ */
+export const SKB_TRUESIZE_HEAD = 1280;
 /** A new chunk for a small write starts this big and grows by reallocation while unsent. */
 const SKB_MIN_ALLOC = 2048;
 /**
@@ -126,6 +132,8 @@ export class SendQueue {
   tsTail: Skb | null = null;
 
   get count(): number { return this.skbs.length - this.head; }
+  /** What the queue costs against SO_SNDBUF (Linux sk_wmem_queued: each chunk's truesize). */
+  get wmem(): number { return this.bytes + (this.skbs.length - this.head) * SKB_TRUESIZE_HEAD; }
   get empty(): boolean { return this.head >= this.skbs.length; }
   first(): Skb | undefined { return this.skbs[this.head]; }
   last(): Skb | undefined { return this.head < this.skbs.length ? this.skbs[this.skbs.length - 1] : undefined; }

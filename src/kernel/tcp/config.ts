@@ -101,6 +101,11 @@ export interface TcpConfig {
   tsoWinDivisor: number;
   /** tcp_tso_rtt_log: the minimum RTT (in 2^N us) below which TSO packets grow toward 64 KiB (9). */
   tsoRttLog: number;
+  /**
+   * tcp_notsent_lowat: a socket without TCP_NOTSENT_LOWAT stops taking data, and is not writable,
+   * once this many bytes wait unsent (Linux's default 4294967295: no limit but the send buffer).
+   */
+  notsentLowat: number;
   /** tcp_fastopen_blackhole_timeout_sec: how long active Fast Open pauses after a suspected middlebox blackhole (0: never). */
   fastopenBlackholeTimeoutSec: number;
   /**
@@ -159,5 +164,6 @@ export function defaultTcpConfig(): TcpConfig {
     tsoWinDivisor: 3,
     tsoRttLog: 9,
     ecnFallback: true,
+    notsentLowat: 0xffffffff,
   };
 }

@@ -432,12 +432,16 @@ export class Tcp implements TransportProtocol {
 
   /**
    * Linux tcp_sndbuf_expand: the send buffer follows the congestion window (twice the larger of
-   * the initial window and cwnd, in segments), up to tcp_wmem[2], unless SO_SNDBUF fixed it.
+   * the initial window and cwnd, in segments), up to tcp_wmem[2], unless SO_SNDBUF fixed it. A
+   * segment costs what Linux charges for it: the MSS plus MAX_TCP_HEADER (320) and
+   * skb_shared_info (320), rounded up to a power of two, plus the sk_buff (256).
    */
   expandSndbuf(s: TcpSocket): void {
     if (s.sndbufLocked) return;
     const segs = Math.max(this.config.initCwnd, Math.ceil(s.cwnd / s.mss), this.config.reordering + 1);
-    const want = Math.min(2 * segs * s.mss, this.config.wmem[2]);
+    const clamp = s.userMss > 0 && s.userMss < s.peerMss ? s.userMss : s.peerMss; // rx_opt.mss_clamp
+    const perMss = 2 ** Math.ceil(Math.log2(Math.max(clamp, s.mss) + 640)) + 256;
+    const want = Math.min(2 * segs * perMss, this.config.wmem[2]);
     if (want > s.sndbuf) s.sndbuf = want;
   }
 

@@ -141,7 +141,10 @@ export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void 
     if (dropText) s.ackNow = true; // a zero-window probe: answer with the current window
     else dataArrives(s, seq, data, fin, now, segs, seg, pkt);
   }
-  if (!closed(s)) transmit(s);
+  if (closed(s)) return;
+  transmit(s);
+  // Linux tcp_data_snd_check -> tcp_check_space: room freed by the ACK, or by what went out.
+  writeSpace(s);
 }
 
 /**
@@ -428,10 +431,6 @@ function ackArrives(s: TcpSocket, seg: TcpRepr, now: number): boolean {
         done(s);
         return false;
     }
-  }
-  if (acked > 0) {
-    s.tcp.expandSndbuf(s);
-    writeSpace(s);
   }
   return true;
 }

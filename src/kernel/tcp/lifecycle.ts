@@ -39,9 +39,16 @@ export function notify(s: TcpSocket): void {
   s.onReady(s.readiness());
 }
 
-/** Space opened in the send buffer: wake a writer that found it full (Linux sk_stream_write_space). */
+/**
+ * Linux tcp_check_space, after an ACK freed room or new data went out (tcp_event_new_data_sent):
+ * for a writer that found the buffer full, the send buffer grows with the congestion window
+ * unless that is full (tcp_should_expand_sndbuf), and the writer wakes once the socket is
+ * writable again (sk_stream_write_space).
+ */
 export function writeSpace(s: TcpSocket): void {
-  if (s.noSpace && s.writable()) {
+  if (!s.noSpace) return;
+  if (s.inFlight < s.cwnd) s.tcp.expandSndbuf(s);
+  if (s.writable()) {
     s.noSpace = false;
     notify(s);
   }

@@ -13,6 +13,7 @@ import { cwndQuota, tsoSegs, tsoShouldDefer } from './tso.js';
 import { ecnSend, synEcnFlags } from './ecn.js';
 import { mssForMtu } from './options.js';
 import { RTX_PROBE, RTX_REO } from './lazy-timer.js';
+import { writeSpace } from './lifecycle.js';
 import { scheduleLossProbe } from './tlp.js';
 import { eventAckSent, eventDataSent } from './delack.js';
 import { seqAdd, seqGt, seqLt, seqMax, seqSub } from './seq.js';
@@ -263,6 +264,8 @@ export function transmit(s: TcpSocket, force = false): void {
     if (s.lostBytes > 0 && s.caState >= CA_RECOVERY) retransmitLost(s);
     const nxt = s.sndNxt;
     sendNew(s, force);
+    // Linux tcp_event_new_data_sent -> tcp_check_space: fewer bytes wait unsent (TCP_NOTSENT_LOWAT).
+    if (s.sndNxt !== nxt && s.noSpace) writeSpace(s);
     // RFC 8985 §7.2: new data went out, or an ACK advanced SND.UNA: (re)arm the loss probe
     // timeout; after such an ACK it is dropped when not due (Linux tcp_set_xmit_timer).
     if (s.sndNxt !== nxt || s.tlp.rearm) {

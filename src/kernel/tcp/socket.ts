@@ -15,6 +15,7 @@ import {
   type ControlMessage, type Datagram, type Domain, type InetAddr, type Msghdr, type IoctlRequest, type SockAddr, type SockoptLevel,
 } from '../../uapi/socket.js';
 import { canonicalIP, parseIP } from '../../wire/addr.js';
+import { UINT_MAX } from '../sysctl.js';
 import { checkBindAddress, unmapped } from '../ports.js';
 import type { KernelSocket } from '../socket.js';
 import { createCongestionControl } from './congestion/index.js';
@@ -29,6 +30,7 @@ import { seqAdd, seqGt, seqSub } from './seq.js';
 import {
   CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
 } from './state.js';
+import { MAX_SKB_FRAGS } from './buffers.js';
 import { Tcb } from './tcb.js';
 import { cleanupRbuf } from './delack.js';
 import type { Tcp } from './index.js';
@@ -370,19 +372,40 @@ export class TcpSocket extends Tcb implements KernelSocket {
     return 0;
   }
 
-  /** Copies what the send buffer has room for into the send queue; the bytes taken (0: full). */
+  /**
+   * Copies data into the send queue as Linux tcp_sendmsg_locked does; the bytes taken (0: full).
+   * The unsent tail chunk fills up to the size goal; a new chunk begins only while the queue holds
+   * less than the send buffer and fewer unsent bytes than the not-sent limit
+   * (sk_stream_memory_free, tcp_stream_memory_free), and is then filled whole, so a write may
+   * overshoot SO_SNDBUF by up to a chunk as in Linux. A chunk filled at the head of what is unsent
+   * goes out at once (tcp_push_one), before the rest is copied.
+   */
   private queue(data: Uint8Array, zc: boolean): number {
+    const q = this.sendQ;
     const len = data.length;
-    const free = this.sndbuf - this.sendQ.bytes;
-    if (free <= 0) {
-      this.noSpace = true;
-      return 0;
+    const lowat = this.notsentLimit();
+    let done = 0;
+    while (done < len) {
+      const goal = sizeGoal(this);
+      const tail = q.sendIdx < q.skbs.length ? q.skbs[q.skbs.length - 1]! : undefined;
+      let room = tail !== undefined && !tail.eor && !tail.fin && !(zc && tail.frags >= MAX_SKB_FRAGS) ? goal - tail.len : 0;
+      if (room <= 0) {
+        if (q.wmem >= this.sndbuf || q.unsentBytes >= lowat) break;
+        room = goal;
+      }
+      const k = room < len - done ? room : len - done;
+      q.append(data, done, k, this.writeSeq, goal, this.tcp.mem, zc);
+      this.writeSeq = seqAdd(this.writeSeq, k);
+      done += k;
+      if (done < len && q.sendIdx === q.skbs.length - 1 && q.skbs[q.sendIdx]!.len >= goal) transmit(this);
     }
-    const n = free < len ? free : len;
-    this.sendQ.append(data, 0, n, this.writeSeq, sizeGoal(this), this.tcp.mem, zc);
-    this.writeSeq = seqAdd(this.writeSeq, n);
-    if (n < len) this.noSpace = true;
-    return n;
+    if (done < len) this.noSpace = true;
+    return done;
+  }
+
+  /** TCP_NOTSENT_LOWAT, else the tcp_notsent_lowat sysctl (Linux tcp_notsent_lowat). */
+  notsentLimit(): number {
+    return this.notsentLowat !== 0 ? this.notsentLowat : this.tcp.config.notsentLowat;
   }
 
   /**
@@ -682,10 +705,16 @@ export class TcpSocket extends Tcb implements KernelSocket {
 
   // ---- readiness ----------------------------------------------------------------------------------
 
-  /** Linux sk_stream_is_writeable: free space at least half of what is queued. */
+  /**
+   * Linux __sk_stream_is_writeable(sk, 1): free space at least half of what is queued (in
+   * truesize, sk_wmem_queued), and (tcp_stream_memory_free) twice the unsent bytes below the
+   * not-sent limit.
+   */
   writable(): boolean {
-    const q = this.sendQ.bytes;
-    return this.sndbuf - q >= q >> 1;
+    const q = this.sendQ.wmem;
+    if (this.sndbuf - q < q >> 1) return false;
+    const lowat = this.notsentLimit();
+    return lowat === UINT_MAX || this.sendQ.unsentBytes * 2 < lowat;
   }
 
   /** Linux tcp_poll. */

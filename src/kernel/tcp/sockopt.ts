@@ -139,6 +139,14 @@ export function setOption(s: TcpSocket, level: SockoptLevel, name: string, value
           return 0;
         case 'TCP_INFO':
           return -ENOPROTOOPT;
+        case 'TCP_NOTSENT_LOWAT': {
+          // Linux do_tcp_setsockopt: any unsigned value (0: the sysctl's); the writer may wake now.
+          const u = v >>> 0;
+          if (Number.isNaN(v) || v < -0x80000000 || v > 0xffffffff) return -EINVAL;
+          s.notsentLowat = u;
+          if (s.writable()) notify(s); // sk->sk_write_space
+          return 0;
+        }
         case 'TCP_FASTOPEN':
           // RFC 7413 server side (Linux fastopen_queue_tune): the queue of Fast Open children, capped by somaxconn.
           if (Number.isNaN(v) || v < 0 || (s.state !== CLOSED && s.state !== LISTEN)) return -EINVAL;
@@ -209,6 +217,7 @@ export function getOption(s: TcpSocket, level: SockoptLevel, name: string): unkn
         case 'TCP_USER_TIMEOUT': return s.userTimeout;
         case 'TCP_CONGESTION': return s.ccName;
         case 'TCP_INFO': return tcpInfo(s);
+        case 'TCP_NOTSENT_LOWAT': return s.notsentLowat;
         case 'TCP_FASTOPEN': return s.fastopenMaxQlen;
         case 'TCP_FASTOPEN_CONNECT': return s.fastopenConnect ? 1 : 0;
         case 'TCP_FASTOPEN_NO_COOKIE': return s.fastopenNoCookie ? 1 : 0;

@@ -87,6 +87,8 @@ export function registerTcpSysctls(t: SysctlTable, c: TcpConfig): void {
   int('tcp_pacing_ca_ratio', () => c.pacingCaRatio, (v) => { c.pacingCaRatio = v; }, 0, 1000);
   int('tcp_min_tso_segs', () => c.minTsoSegs, (v) => { c.minTsoSegs = v; }, 1, 255);
   int('tcp_tso_win_divisor', () => c.tsoWinDivisor, (v) => { c.tsoWinDivisor = v; }, 0, 255);
+  // Linux tcp_notsent_lowat (unsigned): unsent bytes a socket holds before it stops taking data.
+  t.register(ipv4('tcp_notsent_lowat'), { kind: 'int', unsigned: true, get: () => c.notsentLowat, set: (v) => { c.notsentLowat = v; } });
   int('tcp_tso_rtt_log', () => c.tsoRttLog, (v) => { c.tsoRttLog = v; }, 0, 255);
   // ECN (RFC 3168): 0 off, 1 request and accept, 2 accept (AccECN's 3 to 5 are not there).
   t.register(ipv4('tcp_ecn'), { kind: 'int', values: [0, 1, 2], get: () => c.ecn, set: (v) => { c.ecn = v as 0 | 1 | 2; } });

@@ -139,6 +139,8 @@ export class Tcb {
   rcvCopied = 0;
   /** Receiver's RTT estimate (ms; -1 unknown), from timestamps echoed on data (RFC 7323 §4). */
   rcvRtt = -1;
+  /** TCP_NOTSENT_LOWAT (0: the tcp_notsent_lowat sysctl's). */
+  notsentLowat = 0;
   /** The application wrote while the buffer was full (Linux SOCK_NOSPACE): tell it when there is room. */
   noSpace = false;
 

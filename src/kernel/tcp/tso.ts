@@ -6,8 +6,9 @@
 // - a packet carries about 1 ms of that rate (plus a share of 64 KiB that shrinks as the minimum
 //   RTT grows, tcp_tso_rtt_log), at least tcp_min_tso_segs segments; and at most half the
 //   congestion window, so that two packets are in flight;
-// - a packet smaller than that waits for an ACK expected within min(1 ms, SRTT/2) when the
-//   window has room for less than 1/tcp_tso_win_divisor of it (0: less than 3 segments).
+// - a packet smaller than that waits for the next ACK, when the oldest packet in flight left at
+//   least SRTT/2 ago, and the window has room for less than 1/tcp_tso_win_divisor of it (0: less
+//   than 3 segments).
 import type { Skb } from './buffers.js';
 import { CA_RECOVERY } from './tcb.js';
 import type { TcpSocket } from './socket.js';
@@ -75,10 +76,11 @@ export function tsoShouldDefer(s: TcpSocket, skb: Skb, sendWin: number, congWin:
   } else if (limit > MAX_TSO_DEFERRED_MSS * s.mss) return false;
   const head = q.first();
   if (head === undefined || head.sentAt < 0 || q.sendIdx === q.head) return false;
-  // Wait only when an ACK is due within min(1 ms, SRTT / 2).
-  const howFar = head.sentAt + s.srtt - now;
-  const threshold = Math.min(s.srtt / 2, 1);
-  if (howFar - threshold > 0) return false;
+  // Wait only when the next ACK is not too late: the oldest packet in flight left at least half
+  // an SRTT ago, in Linux's integer microseconds (srtt_us >> 4 of the 8-times-scaled SRTT).
+  const ageUs = Math.round((now - head.sentAt) * 1000);
+  const halfSrttUs = Math.floor(s.srtt * 8000) >> 4;
+  if (ageUs < halfSrttUs) return false;
   if (congWin < sendWin) { if (congWin <= skb.len) return true; }
   else if (sendWin <= skb.len) return true;
   // Application limited: a packet that will get no more data does not wait.
