@@ -529,7 +529,18 @@ export class TcpSocket extends Tcb implements KernelSocket {
     }
     const r = this.recvfrom(max, flags);
     if (typeof r === 'number') return r;
-    return { data: r.data, from: r.from, control: [], flags: 0 };
+    // Linux tcp_recvmsg: with TCP_INQ, a TCP_CM_INQ message says what is left to read.
+    const control: ControlMessage[] = this.recvmsgInq ? [{ level: 'IPPROTO_TCP', type: 'TCP_CM_INQ', data: this.inqHint() }] : [];
+    return { data: r.data, from: r.from, control, flags: 0 };
+  }
+
+  /**
+   * Linux tcp_inq_hint: bytes received in order and not read (RCV.NXT - copied_seq), plus one
+   * once the peer's FIN came (its sequence number; after it was read, SOCK_DONE's 1), so that
+   * the reader goes on to see the end.
+   */
+  inqHint(): number {
+    return this.recvQ.bytes + (this.finRcvd ? 1 : 0);
   }
 
   recvfrom(max: number, flags = 0): Datagram | number {

@@ -139,6 +139,11 @@ export function setOption(s: TcpSocket, level: SockoptLevel, name: string, value
           return 0;
         case 'TCP_INFO':
           return -ENOPROTOOPT;
+        case 'TCP_INQ':
+          // Linux do_tcp_setsockopt: 0 or 1.
+          if (Number.isNaN(v) || v < 0 || v > 1) return -EINVAL;
+          s.recvmsgInq = v === 1;
+          return 0;
         case 'TCP_NOTSENT_LOWAT': {
           // Linux do_tcp_setsockopt: any unsigned value (0: the sysctl's); the writer may wake now.
           const u = v >>> 0;
@@ -218,6 +223,7 @@ export function getOption(s: TcpSocket, level: SockoptLevel, name: string): unkn
         case 'TCP_CONGESTION': return s.ccName;
         case 'TCP_INFO': return tcpInfo(s);
         case 'TCP_NOTSENT_LOWAT': return s.notsentLowat;
+        case 'TCP_INQ': return s.recvmsgInq ? 1 : 0;
         case 'TCP_FASTOPEN': return s.fastopenMaxQlen;
         case 'TCP_FASTOPEN_CONNECT': return s.fastopenConnect ? 1 : 0;
         case 'TCP_FASTOPEN_NO_COOKIE': return s.fastopenNoCookie ? 1 : 0;

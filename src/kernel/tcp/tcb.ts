@@ -141,6 +141,8 @@ export class Tcb {
   rcvRtt = -1;
   /** TCP_NOTSENT_LOWAT (0: the tcp_notsent_lowat sysctl's). */
   notsentLowat = 0;
+  /** TCP_INQ: recvmsg() adds a TCP_CM_INQ control message (bytes left to read). */
+  recvmsgInq = false;
   /** The application wrote while the buffer was full (Linux SOCK_NOSPACE): tell it when there is room. */
   noSpace = false;
 
