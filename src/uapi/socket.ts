@@ -91,6 +91,13 @@ export const SO_EE_ORIGIN_ICMP = 2;
 export const SO_EE_ORIGIN_ICMP6 = 3;
 export const SO_EE_ORIGIN_TIMESTAMPING = 4;
 export const SO_EE_ORIGIN_ZEROCOPY = 5;
+// IP_MTU_DISCOVER / IPV6_MTU_DISCOVER values (Linux include/uapi/linux/in.h).
+export const IP_PMTUDISC_DONT = 0;
+export const IP_PMTUDISC_WANT = 1;
+export const IP_PMTUDISC_DO = 2;
+export const IP_PMTUDISC_PROBE = 3;
+export const IP_PMTUDISC_INTERFACE = 4;
+export const IP_PMTUDISC_OMIT = 5;
 /** ee_code of a MSG_ZEROCOPY completion: the data was copied after all (always, in usernet). */
 export const SO_EE_CODE_ZEROCOPY_COPIED = 1;
 

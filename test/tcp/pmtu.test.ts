@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Network } from '../../src/world/network.js';
 import { AF_INET, AF_INET6, addr, must, sha256, tapSegments, transfer } from './helpers.js';
 import type { TcpSocket } from '../../src/kernel/tcp/socket.js';
+import { IP_PMTUDISC_DONT } from '../../src/uapi/socket.js';
 
 async function routed(family: 4 | 6): Promise<{ world: Network; c: TcpSocket; s: TcpSocket; far: ReturnType<Network['link']> }> {
   // a --1500-- r1 --1280-- r2 --1500-- b: both ends see 1500-byte links and announce that MSS.
@@ -55,3 +56,30 @@ for (const family of [4, 6] as const) {
     void world;
   });
 }
+
+test('IP_MTU_DISCOVER IP_PMTUDISC_DONT: no DF, the router fragments, the MSS stays; IP_TOS marks every packet', async () => {
+  const { world, c, s, far } = await routed(4);
+  must(c.setsockopt('IPPROTO_IP', 'IP_MTU_DISCOVER', IP_PMTUDISC_DONT));
+  assert.equal(c.getsockopt('IPPROTO_IP', 'IP_MTU_DISCOVER'), IP_PMTUDISC_DONT);
+  assert.equal(c.setsockopt('IPPROTO_IP', 'IP_MTU_DISCOVER', 6), -22);
+  must(c.setsockopt('IPPROTO_IP', 'IP_TOS', 0x12)); // the ECN bits are TCP's own: 0x10 is kept
+  assert.equal(c.getsockopt('IPPROTO_IP', 'IP_TOS'), 0x10);
+  // IPv4 headers on the narrow link: fragments (MF or an offset), and their TOS.
+  const frames: { df: boolean; frag: boolean; tos: number; len: number }[] = [];
+  far.addTap((frame, _t, layer) => {
+    const ip = layer === 2 ? frame.subarray(14) : frame;
+    if (ip[0]! >>> 4 !== 4 || ip[9] !== 6) return;
+    const ff = (ip[6]! << 8) | ip[7]!;
+    frames.push({ df: (ff & 0x4000) !== 0, frag: (ff & 0x3fff) !== 0, tos: ip[1]!, len: (ip[2]! << 8) | ip[3]! });
+  });
+  const data = randomBytes(100_000);
+  const got = await transfer(c, s, data);
+  assert.equal(sha256(got), sha256(data));
+  assert.equal(c.info().sndMss, 1500 - 40 - 12, 'no path MTU learned');
+  const mine = frames.filter((f) => f.tos === 0x10);
+  assert.ok(mine.length > 100, `${mine.length} of ${frames.length} frames with TOS 0x10`);
+  assert.ok(mine.every((f) => !f.df), 'no DF');
+  assert.ok(mine.filter((f) => f.frag).length > 100, 'fragmented on the way');
+  assert.ok(mine.every((f) => f.len <= 1280));
+  void world;
+});

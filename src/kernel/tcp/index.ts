@@ -204,7 +204,7 @@ export class Tcp implements TransportProtocol {
   pmtuChanged(s: TcpSocket, mtu: number): void {
     const min = s.family === 4 ? 552 : 1280; // Linux ip_rt_min_pmtu; RFC 8200 §5
     if (mtu < min) mtu = min;
-    if (mtu >= s.pmtu) return;
+    if (mtu >= s.pmtu || !s.acceptsPmtu()) return;
     s.pmtu = mtu;
     if (s.state === SYN_SENT) { this.synSentPmtu(s); return; }
     const old = s.mss;

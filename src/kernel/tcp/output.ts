@@ -167,11 +167,15 @@ function emit(s: TcpSocket, buf: Uint8Array, off: number, seq: number, flags: nu
   if ((flags & TCP_ACK) !== 0) { s.rcvWup = s.rcvNxt; s.dsack = null; eventAckSent(s); }
   let o = s.outOpts ?? DF;
   if (gso > 0) { o = s.gsoOpts; o.gso = gso; }
-  if (ect !== 0 || (o.tos ?? 0) !== 0) {
+  // IP_TOS / IPV6_TCLASS with TCP's ECN bits; DF as IP_MTU_DISCOVER says (Linux ip_queue_xmit).
+  const tos = (s.family === 4 ? s.ipTos : s.tclass) | ect;
+  const df = s.dontFragment();
+  if (tos !== 0 || !df) {
     const e = s.ecnOpts;
     e.ifindex = o.ifindex;
     e.gso = gso > 0 ? gso : undefined;
-    e.tos = ect;
+    e.tos = tos;
+    e.dontFragment = df;
     o = e;
   }
   const r = s.tcp.ip.output(s.family, s.localAddr, s.remoteAddr, IPPROTO_TCP, buf, off, o);

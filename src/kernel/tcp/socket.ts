@@ -31,6 +31,7 @@ import {
   CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
 } from './state.js';
 import { MAX_SKB_FRAGS } from './buffers.js';
+import { IP_PMTUDISC_DO, IP_PMTUDISC_DONT, IP_PMTUDISC_INTERFACE, IP_PMTUDISC_OMIT, IP_PMTUDISC_WANT } from '../../uapi/socket.js';
 import { Tcb } from './tcb.js';
 import { cleanupRbuf } from './delack.js';
 import type { Tcp } from './index.js';
@@ -543,6 +544,18 @@ export class TcpSocket extends Tcb implements KernelSocket {
     return this.recvQ.bytes + (this.finRcvd ? 1 : 0);
   }
 
+  /** Linux ip_dont_fragment: DF only with IP_PMTUDISC_WANT or _DO (an IPv6 source never fragments a TCP packet). */
+  dontFragment(): boolean {
+    if (this.family === 6) return true;
+    return this.pmtudisc === IP_PMTUDISC_WANT || this.pmtudisc === IP_PMTUDISC_DO;
+  }
+
+  /** Linux ip_sk_accept_pmtu, tcp_v4_mtu_reduced: a path MTU learned counts unless IP_PMTUDISC_DONT, _INTERFACE or _OMIT. */
+  acceptsPmtu(): boolean {
+    const d = this.family === 6 ? this.pmtudisc6 : this.pmtudisc;
+    return d !== IP_PMTUDISC_DONT && d !== IP_PMTUDISC_INTERFACE && d !== IP_PMTUDISC_OMIT;
+  }
+
   recvfrom(max: number, flags = 0): Datagram | number {
     const r = this.read(max, flags);
     if (typeof r === 'number') return r;
@@ -813,6 +826,12 @@ export class TcpSocket extends Tcb implements KernelSocket {
     this.rcvbufLocked = l.rcvbufLocked;
     this.zerocopy = l.zerocopy;
     this.sndbufLocked = l.sndbufLocked;
+    this.notsentLowat = l.notsentLowat;
+    this.recvmsgInq = l.recvmsgInq;
+    this.ipTos = l.ipTos;
+    this.tclass = l.tclass;
+    this.pmtudisc = l.pmtudisc;
+    this.pmtudisc6 = l.pmtudisc6;
     if (l.ccName !== this.ccName) {
       this.ccName = l.ccName;
       this.cc = createCongestionControl(this.ccName);

@@ -2,7 +2,7 @@
 // and the getsockopt side): names as strings, booleans as true/false or 0/1, read back as 0/1;
 // times in the units Linux uses (TCP_KEEPIDLE/INTVL in seconds, TCP_USER_TIMEOUT in ms).
 import { EINVAL, ENOENT, ENOPROTOOPT, EOPNOTSUPP } from '../../uapi/errno.js';
-import { AF_INET6, SOCK_STREAM, type SockoptLevel } from '../../uapi/socket.js';
+import { AF_INET6, IP_PMTUDISC_DONT, IP_PMTUDISC_OMIT, SOCK_STREAM, type SockoptLevel } from '../../uapi/socket.js';
 import { IPPROTO_TCP } from '../ip-types.js';
 import { CONGESTION_NAMES, createCongestionControl } from './congestion/index.js';
 import type { CongestionName } from './config.js';
@@ -175,13 +175,37 @@ export function setOption(s: TcpSocket, level: SockoptLevel, name: string, value
         }
       }
       return -ENOPROTOOPT;
+    case 'IPPROTO_IP':
+      // Linux do_ip_setsockopt (an IPv6 socket takes them too, for IPv4-mapped peers).
+      switch (name) {
+        case 'IP_TOS':
+          // __ip_sock_set_tos: a stream socket keeps its own ECN bits.
+          if (Number.isNaN(v)) return -EINVAL;
+          s.ipTos = v & 0xfc;
+          return 0;
+        case 'IP_MTU_DISCOVER':
+          if (Number.isNaN(v) || v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT) return -EINVAL;
+          s.pmtudisc = v;
+          return 0;
+      }
+      return -ENOPROTOOPT;
     case 'IPPROTO_IPV6':
       if (s.domain !== AF_INET6) return -ENOPROTOOPT;
-      if (name === 'IPV6_V6ONLY') {
-        if (Number.isNaN(v)) return -EINVAL;
-        if (s.entry !== null || s.state !== CLOSED) return -EINVAL; // Linux: not once bound
-        s.v6only = v !== 0;
-        return 0;
+      switch (name) {
+        case 'IPV6_V6ONLY':
+          if (Number.isNaN(v)) return -EINVAL;
+          if (s.entry !== null || s.state !== CLOSED) return -EINVAL; // Linux: not once bound
+          s.v6only = v !== 0;
+          return 0;
+        case 'IPV6_TCLASS':
+          // Linux do_ipv6_setsockopt: -1 (the default, 0) to 255; TCP keeps its own ECN bits.
+          if (Number.isNaN(v) || v < -1 || v > 0xff) return -EINVAL;
+          s.tclass = v === -1 ? 0 : v & 0xfc;
+          return 0;
+        case 'IPV6_MTU_DISCOVER':
+          if (Number.isNaN(v) || v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT) return -EINVAL;
+          s.pmtudisc6 = v;
+          return 0;
       }
       return -ENOPROTOOPT;
   }
@@ -230,9 +254,19 @@ export function getOption(s: TcpSocket, level: SockoptLevel, name: string): unkn
         case 'TCP_FASTOPEN_KEY': return keysToBytes(s.fastopenKeys ?? s.tcp.fastopen.hostKeys());
       }
       return -ENOPROTOOPT;
+    case 'IPPROTO_IP':
+      switch (name) {
+        case 'IP_TOS': return s.ipTos;
+        case 'IP_MTU_DISCOVER': return s.pmtudisc;
+      }
+      return -ENOPROTOOPT;
     case 'IPPROTO_IPV6':
       if (s.domain !== AF_INET6) return -ENOPROTOOPT;
-      if (name === 'IPV6_V6ONLY') return s.v6only ? 1 : 0;
+      switch (name) {
+        case 'IPV6_V6ONLY': return s.v6only ? 1 : 0;
+        case 'IPV6_TCLASS': return s.tclass;
+        case 'IPV6_MTU_DISCOVER': return s.pmtudisc6;
+      }
       return -ENOPROTOOPT;
   }
   return -ENOPROTOOPT;

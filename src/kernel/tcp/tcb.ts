@@ -143,6 +143,14 @@ export class Tcb {
   notsentLowat = 0;
   /** TCP_INQ: recvmsg() adds a TCP_CM_INQ control message (bytes left to read). */
   recvmsgInq = false;
+  /** IP_TOS without its ECN bits, which TCP sets itself (IPv4 packets). */
+  ipTos = 0;
+  /** IPV6_TCLASS without its ECN bits (IPv6 packets). */
+  tclass = 0;
+  /** IP_MTU_DISCOVER (Linux's default for TCP: IP_PMTUDISC_WANT). */
+  pmtudisc = 1;
+  /** IPV6_MTU_DISCOVER. */
+  pmtudisc6 = 1;
   /** The application wrote while the buffer was full (Linux SOCK_NOSPACE): tell it when there is room. */
   noSpace = false;
 
