@@ -71,6 +71,8 @@ test('TCP_NOTSENT_LOWAT: writes stop at the limit of unsent bytes; POLLOUT only 
   assert.ok(wakes >= 1, 'the writer was woken');
   assert.ok(fill(c) > 0);
   void got;
+  c.close(); // an unread, window-limited connection would keep the clock running (zero-window probes)
+  s.close();
 });
 
 test('without the option the send buffer is the only limit; the sysctl sets it for every socket', async () => {
@@ -93,4 +95,5 @@ test('without the option the send buffer is the only limit; the sysctl sets it f
   must(viaOption.c.setsockopt('IPPROTO_TCP', 'TCP_NOTSENT_LOWAT', 2 * unsent + 1));
   await viaOption.p.world.run({ for: 1 }); // told after the call returns, as for any call's own change
   assert.ok(woke, `no wake: unsent ${unsent}, queued ${viaOption.c.sendQ.wmem}, sndbuf ${viaOption.c.sndbuf}`);
+  for (const x of [plain, viaSysctl, viaOption]) { x.c.close(); x.s.close(); }
 });
