@@ -7,7 +7,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { Network } from '../../src/world/network.js';
-import { ip, py, run, startPy, until } from './netns-tools.js';
+import { ip, py, run, settledStats, startPy, until } from './netns-tools.js';
 
 const mode = process.argv[2] === 'tap' ? 'tap' : 'tun';
 if (spawnSync('sh', ['-c', 'command -v python3'], { stdio: 'ignore' }).status !== 0) {
@@ -153,11 +153,8 @@ if (listenError) {
   r.kernelServer = { exit, out: kernelServer.output().trim().split('\n').pop() };
 }
 
-// Frames the interface sent in this macrotask are written in one batch at the next immediate:
-// let that batch go before both counters are read together.
-await new Promise((resolve) => setImmediate(resolve));
-r.stats = { ...dev.stats };
-r.iface = { ...dev.iface.stats };
+// Both counters together, once the device has written what the interface sent.
+Object.assign(r, await settledStats(dev, dev.iface));
 dev.close();
 console.log(`RESULT ${JSON.stringify(r)}`);
 process.exit(0);

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { Network } from '../../src/world/network.js';
-import { needCommands, run, start, tunSide, until } from './netns-tools.js';
+import { needCommands, run, settledStats, start, tunSide, until } from './netns-tools.js';
 
 needCommands('curl', 'python3');
 const SIZE = 1 << 20;
@@ -101,10 +101,8 @@ for (const [fam, addr] of [['4', '10.77.0.1'], ['6', 'fd77::1']] as const) {
 
 listener.close();
 httpServer.close();
-// The device writes what the interface sent at the end of the macrotask: let the last batch go.
-await new Promise((res) => setImmediate(res));
-r.iface = { ...iface.stats };
-r.stats = { ...dev.stats };
+// Both counters together, once the device has written what the interface sent.
+Object.assign(r, await settledStats(dev, iface));
 dev.close();
 rmSync(dir, { recursive: true, force: true });
 console.log(`RESULT ${JSON.stringify(r)}`);

@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Network } from '../../src/world/network.js';
-import { hashSink, hashSource, needCommands, onPath, py, start, tunSide, until } from './netns-tools.js';
+import { hashSink, hashSource, needCommands, onPath, py, settledStats, start, tunSide, until } from './netns-tools.js';
 
 needCommands('python3');
 const family = process.argv[2] === '6' ? 6 : 4;
@@ -136,10 +136,8 @@ if (dumpcap) {
   r.kernelPcap = null;
 }
 r.dir = dir;
-// The device writes what the interface sent at the end of the macrotask: let the last batch go.
-await new Promise((res) => setImmediate(res));
-r.stats = { ...dev.stats };
-r.iface = { ...iface.stats };
+// Both counters together, once the device has written what the interface sent.
+Object.assign(r, await settledStats(dev, iface));
 dev.close();
 if (process.env.USERNET_KEEP_PCAPS !== '1' && !process.argv.includes('--keep')) {
   // The test reads the captures before they go: it passes --keep and removes the folder itself.

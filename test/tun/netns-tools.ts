@@ -246,6 +246,22 @@ export function tunSide(world: Network, host: Host, o: TunSideOptions): TunSide 
   return side;
 }
 
+/**
+ * The device's and the interface's counters, read together once the device has written what the
+ * interface sent. The device writes in a batch at the next immediate, and on a loaded machine
+ * more frames (a late ACK, a FIN) can go out in the I/O callbacks that run before that immediate:
+ * this waits until the two counts agree, at most `ms`, then reads both (a test comparing them
+ * still fails if they never agree).
+ */
+export async function settledStats<S extends { txPackets: number }, I extends { txPackets: number }>(
+  dev: { stats: S }, iface: { stats: I }, ms = 2000,
+): Promise<{ stats: S; iface: I }> {
+  const end = performance.now() + ms;
+  await new Promise((res) => setImmediate(res));
+  while (dev.stats.txPackets !== iface.stats.txPackets && performance.now() < end) await new Promise((res) => setTimeout(res, 5));
+  return { stats: { ...dev.stats }, iface: { ...iface.stats } };
+}
+
 /** This namespace's TCP counters: /proc/net/snmp `Tcp:` and /proc/net/netstat `TcpExt:`. */
 export async function kernelTcpCounters(): Promise<Record<string, number>> {
   const { readFile } = await import('node:fs/promises');
