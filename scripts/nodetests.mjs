@@ -54,11 +54,12 @@ function runOne(t, slot) {
     cp.stderr.on('data', (b) => { output += b; });
     let timedOut = false;
     const timer = setTimeout(() => { timedOut = true; try { process.kill(-cp.pid, 'SIGKILL'); } catch { /* gone */ } }, timeoutMs);
-    cp.on('close', (code) => {
+    cp.on('close', (code, signal) => {
       clearTimeout(timer);
       try { process.kill(-cp.pid, 'SIGKILL'); } catch { /* gone */ }
       const status = timedOut ? 'timeout' : code === 0 ? 'pass' : 'fail';
-      resolve({ ...t, status, tail: status === 'pass' ? undefined : output.slice(-1500) });
+      // How it ended too: a failure that printed nothing still says its exit status or signal.
+      resolve({ ...t, status, tail: status === 'pass' ? undefined : `${output.slice(-1500)}\n[exit ${code ?? signal}]` });
     });
   });
 }
@@ -76,6 +77,6 @@ if (out) writeFileSync(out, JSON.stringify(results, null, 1));
 
 const pass = results.filter((r) => r.status === 'pass');
 const pub = results.filter((r) => !r.tags);
-console.log(`Node ${process.version}${plain ? ' (plain, on the kernel)' : ''}, ${listFile.slice(root.length)}: ${pass.length} of ${results.length} pass ` +
+console.log(`Node ${process.version}${plain ? ' (plain, on the kernel)' : ''}, ${listFile.startsWith(root) ? listFile.slice(root.length) : listFile}: ${pass.length} of ${results.length} pass ` +
   `(public API: ${pub.filter((r) => r.status === 'pass').length} of ${pub.length})`);
 for (const r of results) if (r.status !== 'pass') console.log(`  ${r.status.padEnd(7)} ${r.file}${r.tags ? `  (${r.tags})` : ''}`);
