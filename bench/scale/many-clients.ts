@@ -17,7 +17,17 @@ export interface ManyClientsResult {
   server: Record<string, number>;
 }
 
-export async function manyClients(n: number, opts: { virtualMs?: number; seed?: number; perSwitch?: number } = {}): Promise<ManyClientsResult> {
+export interface ManyClientsOptions {
+  virtualMs?: number;
+  seed?: number;
+  perSwitch?: number;
+  /** The listener's backlog (default: node:net's, 511). */
+  backlog?: number;
+  /** Settings of the server host (host.sysctl names), before it listens. */
+  serverSysctl?: Record<string, number>;
+}
+
+export async function manyClients(n: number, opts: ManyClientsOptions = {}): Promise<ManyClientsResult> {
   const virtualMs = opts.virtualMs ?? 60_000;
   const perSwitch = opts.perSwitch ?? 250;
   const t0 = performance.now();
@@ -42,8 +52,9 @@ export async function manyClients(n: number, opts: { virtualMs?: number; seed?: 
       clients.push(h);
     }
   }
+  for (const [k, v] of Object.entries(opts.serverSysctl ?? {})) server.sysctl(k, v);
   const srv = server.net.createServer((s) => s.pipe(s));
-  srv.listen(7);
+  srv.listen(opts.backlog === undefined ? { port: 7 } : { port: 7, backlog: opts.backlog });
   const t1 = performance.now();
   let completed = 0;
   const errors: Record<string, number> = {};
@@ -59,10 +70,12 @@ export async function manyClients(n: number, opts: { virtualMs?: number; seed?: 
   await world.run({ for: virtualMs });
   const t2 = performance.now();
   const st = server.kernel.stats.tcp as Record<string, number>;
-  const pick = ['PassiveOpens', 'ListenOverflows', 'ListenDrops', 'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'TCPReqQFullDrop', 'OutRsts', 'EstabResets'];
-  srv.close();
-  return {
-    n, completed, errors, buildMs: t1 - t0, runMs: t2 - t1, virtualMs,
-    server: Object.fromEntries(pick.map((k) => [k, st[k] ?? 0])),
+  const pick = ['PassiveOpens', 'ListenOverflows', 'ListenDrops', 'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'TCPReqQFullDrop', 'EmbryonicRsts', 'OutRsts', 'EstabResets'];
+  const result: ManyClientsResult = {
+    n, completed, errors: { ...errors }, buildMs: t1 - t0, runMs: t2 - t1, virtualMs,
+    server: { ...Object.fromEntries(pick.map((k) => [k, st[k] ?? 0])), SoftnetSqueezed: server.kernel.softnet.squeezed },
   };
+  srv.close();
+  await world.close();
+  return result;
 }

@@ -401,7 +401,7 @@ export abstract class StreamHandle {
     this.inScope(this.process);
   };
 
-  /** One round of uv__stream_io: connect completion, one accept, queued writes, one read. */
+  /** One round of uv__stream_io: connect completion, the accept loop, queued writes, one read. */
   private process(): void {
     if (this.closed || this.fd < 0) return;
     const want = this.interest();
@@ -426,14 +426,18 @@ export abstract class StreamHandle {
     // What came back EAGAIN this round is not looked at again until the socket says so.
     let stalled = 0;
     if (this.listening && (rev & POLLIN)) {
-      const r = this.loop.sys.accept(this.fd);
-      if (typeof r === 'number') {
-        if (r === -EAGAIN) stalled |= POLLIN;
-        else this.onconnection?.(r);
-      } else {
-        const client = this.adopt(r.fd);
-        this.onconnection?.(0, client);
-        again = true;
+      // libuv uv__server_io: accept until the queue is empty, a callback per connection.
+      for (;;) {
+        const r = this.loop.sys.accept(this.fd);
+        if (typeof r === 'number') {
+          if (r === -EAGAIN) { stalled |= POLLIN; break; }
+          this.onconnection?.(r);
+          break; // an error (EMFILE, ...): looked at again next round, not in a loop here
+        } else {
+          const client = this.adopt(r.fd);
+          this.onconnection?.(0, client);
+        }
+        if (this.closed || !this.listening || this.fd < 0) break;
       }
       if (this.closed) return;
     }

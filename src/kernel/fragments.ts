@@ -95,7 +95,6 @@ export class Reassembler {
   private readonly queues = new Map<string, FragQueue>();
   private mem = 0;
   private timer: Timer | null = null;
-  private readonly onTimer = (): void => this.expireDue();
 
   constructor(
     private readonly sched: Scheduler,
@@ -138,7 +137,7 @@ export class Reassembler {
       this.queues.set(key, q);
       this.mem += q.mem;
       // Unref'd: an incomplete datagram does not keep the process alive.
-      if (this.timer === null) this.timer = this.sched.after(this.params.timeoutMs, this.onTimer, false);
+      if (this.timer === null) this.timer = this.sched.after(this.params.timeoutMs, () => { this.expireDue(); }, false);
     }
     // RFC 791 §3.2 / RFC 8200 §4.5: a datagram may not exceed 65535 bytes ("ping of death").
     if (end > maxEnd) return this.kill(q);
@@ -217,7 +216,7 @@ export class Reassembler {
     for (const q of this.queues.values()) {
       const due = q.created + t;
       if (due > now) {
-        this.timer = this.sched.after(due - now, this.onTimer, false);
+        this.timer = this.sched.after(due - now, () => { this.expireDue(); }, false);
         return;
       }
       this.remove(q);

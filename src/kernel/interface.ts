@@ -105,7 +105,7 @@ export class Interface implements Tappable, RxFilter {
     this.mac = mac;
     this.macString = formatMAC(mac);
     this.port = port;
-    this.receive = (frame, gso) => this.input(frame, gso === undefined ? 0 : gso);
+    this.receive = (frame, gso) => kernel.softnet.rx(this, frame, gso === undefined ? 0 : gso);
     if (port !== null) {
       port.onFrame = this.receive;
       if (layer === 2) port.rxFilter = this;
@@ -224,6 +224,11 @@ export class Interface implements Tappable, RxFilter {
     link.InFrames!++;
     link.InOtherHost!++;
     return true;
+  }
+
+  /** @internal A frame's turn in the host's receive round (softnet.ts). */
+  deliver(frame: Uint8Array, gso: number): void {
+    this.input(frame, gso);
   }
 
   /**

@@ -27,7 +27,8 @@ import { Icmp } from './icmp.js';
 import { Icmp6 } from './icmp6.js';
 import { Multicast } from './multicast.js';
 import { Pinger, type PingOptions, type PingResult } from './ping.js';
-import { SysctlTable } from './sysctl.js';
+import { INT_MAX, SysctlTable } from './sysctl.js';
+import { Softnet } from './softnet.js';
 import { LazyMap } from '../links/lazy.js';
 import { registerFragSysctls } from './fragments.js';
 
@@ -102,6 +103,8 @@ export class Kernel implements IpLayer {
   readonly sysctl = new SysctlTable();
   /** Default TTL / hop limit for unicast. */
   defaultTtl = DEFAULT_TTL;
+  /** The receive rounds of the host's links (net.core.netdev_budget, softnet.ts). */
+  readonly softnet: Softnet;
   private readonly ifaces: Interface[] = [];
   private readonly cache4 = new LazyMap<string, Path>();
   private readonly cache6 = new LazyMap<string, Path>();
@@ -113,13 +116,19 @@ export class Kernel implements IpLayer {
     this.random = opts.random;
     this.forwarding = opts.forwarding ?? false;
     this.stats = createStats();
+    this.softnet = new Softnet(this.sched);
     // Linux ip_rt_min_pmtu = 552 (512 + 20 + 20); RFC 8200 §5: IPv6 links carry at least 1280.
     this.pmtu4 = new PmtuCache(this.sched, 552);
     this.pmtu6 = new PmtuCache(this.sched, 1280);
     this.ipv4 = new Ipv4(this);
     this.ipv6 = new Ipv6(this);
-    registerFragSysctls(this.sysctl, 'net.ipv4.ipfrag_', this.ipv4.reasm.params);
-    registerFragSysctls(this.sysctl, 'net.ipv6.ip6frag_', this.ipv6.reasm.params);
+    // Built when the host's settings are first looked at (most hosts never are).
+    this.sysctl.provide((t) => {
+      registerFragSysctls(t, 'net.ipv4.ipfrag_', this.ipv4.reasm.params);
+      registerFragSysctls(t, 'net.ipv6.ip6frag_', this.ipv6.reasm.params);
+      const sn = this.softnet;
+      t.register('net.core.netdev_budget', { kind: 'int', min: 0, max: INT_MAX, get: () => sn.budget, set: (v) => { sn.budget = v; } });
+    });
     this.arpProto = new Arp(this);
     this.ndp = new Ndp(this);
     this.icmp = new Icmp(this);

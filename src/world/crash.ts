@@ -98,6 +98,7 @@ export function forgetKernelState(k: Kernel, udp: Udp, tcp: Tcp, pingFailure: (t
   k.ipv4.reasm.clear();
   k.ipv6.reasm.clear();
   k.lo.flush();
+  k.softnet.flush();
   k.pmtu4.clear();
   k.pmtu6.clear();
   k.icmp.limiter.clear();

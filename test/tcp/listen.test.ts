@@ -87,6 +87,42 @@ test('accept queue: backlog + 1 connections wait; more are held half-open until 
   for (const c of cs) assert.equal(c.info().state, 'ESTAB');
 });
 
+for (const abort of [false, true]) {
+  test(`a handshake whose final ACK finds the accept queue full, tcp_abort_on_overflow ${abort ? 1 : 0}: ${abort ? 'reset (EmbryonicRsts), the client gets ECONNRESET' : 'the ACK is dropped, the request stays; after accept() the peer\'s repeated ACK gets it in'} (Linux tcp_check_req)`, async () => {
+    const p = pair({ config: { abortOnOverflow: abort } });
+    const l = p.tb.socket(AF_INET);
+    must(l.bind(addr('0.0.0.0', 80)));
+    must(l.listen(2));
+    // Two connections wait in the accept queue; then two handshakes start at once: both SYNs find
+    // room (a request each), the first ACK fills the queue (backlog + 1), the second overflows.
+    for (let i = 0; i < 2; i++) { p.ta.socket(AF_INET).connect(addr('10.0.0.2', 80)); await p.world.run({ for: 10 }); }
+    const b = p.ta.socket(AF_INET);
+    const c = p.ta.socket(AF_INET);
+    b.connect(addr('10.0.0.2', 80));
+    c.connect(addr('10.0.0.2', 80));
+    await p.world.run({ for: 10 });
+    assert.equal(l.acceptQueue.length, 3);
+    assert.equal(p.tb.stats.ListenOverflows, 1);
+    assert.equal(b.info().state, 'ESTAB');
+    if (abort) {
+      assert.equal(p.tb.stats.EmbryonicRsts, 1);
+      assert.equal(l.synQueue.size, 0);
+      assert.equal(c.info().state, 'UNCONN');
+      assert.equal(c.getsockopt('SOL_SOCKET', 'SO_ERROR'), 104);
+      return;
+    }
+    assert.equal(p.tb.stats.EmbryonicRsts, 0);
+    assert.equal(l.synQueue.size, 1, 'the request stays');
+    assert.equal(c.info().state, 'ESTAB', 'the client thinks it is connected');
+    for (let i = 0; i < 3; i++) assert.ok(typeof l.accept() !== 'number');
+    // The SYN-ACK timer (1 s) makes the client repeat its ACK; now there is room.
+    await p.world.run({ for: 1500 });
+    assert.equal(l.synQueue.size, 0);
+    assert.equal(l.acceptQueue.length, 1);
+    assert.equal(p.tb.stats.OutRsts, 0);
+  });
+}
+
 test('closing a listener resets the connections waiting in its accept queue', async () => {
   const p = pair();
   const l = p.tb.socket(AF_INET);

@@ -21,6 +21,8 @@ export interface TcpConfig {
   maxSynBacklog: number;
   /** net.core.somaxconn: the cap on listen()'s backlog (4096). */
   somaxconn: number;
+  /** tcp_abort_on_overflow: reset a handshake whose final ACK finds the accept queue full (0: drop the ACK). */
+  abortOnOverflow: boolean;
   /** tcp_syncookies: 0 never, 1 when the SYN queue overflows, 2 always. */
   syncookies: 0 | 1 | 2;
   /** tcp_timestamps (RFC 7323): 1 or 2 turn them on. */
@@ -125,6 +127,7 @@ export function defaultTcpConfig(): TcpConfig {
     orphanRetries: 0,
     maxSynBacklog: 128,
     somaxconn: 4096,
+    abortOnOverflow: false,
     syncookies: 1,
     timestamps: true,
     timestampOffsets: true,

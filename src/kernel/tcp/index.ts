@@ -44,7 +44,7 @@ export type { TcpInfo, SsEntry } from './info.js';
 const LO_IFINDEX = 1;
 
 const COUNTERS = `ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs OutSegs RetransSegs InErrs
-  OutRsts InCsumErrors SyncookiesSent SyncookiesRecv SyncookiesFailed ListenOverflows ListenDrops TCPReqQFullDrop
+  OutRsts InCsumErrors SyncookiesSent SyncookiesRecv SyncookiesFailed ListenOverflows ListenDrops TCPReqQFullDrop EmbryonicRsts
   TCPChallengeACK TCPSYNChallenge TCPACKSkippedChallenge TCPACKSkippedSeq PAWSEstab OutOfWindowIcmps TCPTimeouts
   TCPFastRetrans TCPSackRecovery TCPRenoRecovery TCPAbortOnTimeout TCPAbortOnData TCPAbortOnClose TCPAbortOnLinger
   TCPKeepAlive TCPKeepAliveTimeout TCPWinProbe TCPOFOQueue TCPOFODrop TCPRcvQDrop PruneCalled TCPRcvCollapsed OfoPruned RcvPruned TCPDSACKRecv DelayedACKs TW TWRecycled

@@ -129,7 +129,7 @@ export function segmentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket): void 
       sendResetReply(s.tcp, pkt, seg);
       return;
     }
-    if (!synReceivedAcked(s, seg, now)) return;
+    if (!synReceivedAcked(s, seg, pkt, now)) return;
   }
   if (!ackArrives(s, seg, now)) return;
   if (closed(s)) return;
@@ -312,14 +312,20 @@ function handshakeRtt(s: TcpSocket, seg: TcpRepr, now: number): boolean {
 }
 
 /** RFC 9293 §3.10.7.4 fifth, SYN-RECEIVED: our SYN is acknowledged. False: drop the segment. */
-function synReceivedAcked(s: TcpSocket, seg: TcpRepr, now: number): boolean {
+function synReceivedAcked(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number): boolean {
   if (s.fastopenRsk) { fastopenEstablished(s, seg, now); return true; }
   const parent = s.parent;
   if (s.passive && parent !== null && parent.acceptQueue.length > parent.backlog) {
-    // Linux (tcp_abort_on_overflow = 0): the accept queue is full; stay half-open, the SYN-ACK
-    // timer will make the peer repeat its ACK.
+    // Linux tcp_check_req, listen_overflow: the accept queue is full. tcp_abort_on_overflow = 0:
+    // the ACK is dropped and the request stays (acked); its SYN-ACK timer makes the peer repeat
+    // its ACK. = 1: the request is reset.
     s.tcp.stats.ListenOverflows++;
     s.tcp.stats.ListenDrops++;
+    if (s.tcp.config.abortOnOverflow) {
+      sendResetReply(s.tcp, pkt, seg);
+      s.tcp.stats.EmbryonicRsts++;
+      done(s);
+    }
     return false;
   }
   s.sndUna = seg.ack;

@@ -17,7 +17,7 @@ const RTO_MAX_MS = 120_000;
 /** Registers net.ipv4.tcp_* and the net.core settings TCP reads, over `c`. */
 export function registerTcpSysctls(t: SysctlTable, c: TcpConfig): void {
   const ipv4 = (name: string): string => `net.ipv4.${name}`;
-  const bool = (name: string, field: 'sack' | 'dsack' | 'windowScaling' | 'moderateRcvbuf' | 'slowStartAfterIdle'): void => {
+  const bool = (name: string, field: 'sack' | 'dsack' | 'windowScaling' | 'moderateRcvbuf' | 'slowStartAfterIdle' | 'abortOnOverflow'): void => {
     t.register(ipv4(name), boolSysctl(() => c[field], (on) => { c[field] = on; }));
   };
   const int = (name: string, get: () => number, set: (v: number) => void, min = 0, max = INT_MAX): void => {
@@ -53,6 +53,7 @@ export function registerTcpSysctls(t: SysctlTable, c: TcpConfig): void {
   int('tcp_fin_timeout', () => secs(c.finTimeoutMs), (v) => { c.finTimeoutMs = v * 1000; }, 0, INT_MAX / 1000);
   int('tcp_max_syn_backlog', () => c.maxSynBacklog, (v) => { c.maxSynBacklog = v; });
   t.register(ipv4('tcp_syncookies'), { kind: 'int', values: [0, 1, 2], get: () => c.syncookies, set: (v) => { c.syncookies = v as 0 | 1 | 2; } });
+  bool('tcp_abort_on_overflow', 'abortOnOverflow');
   t.register('net.core.somaxconn', { kind: 'int', min: 0, max: INT_MAX, get: () => c.somaxconn, set: (v) => { c.somaxconn = v; } });
 
   // Keep-alive (seconds, as /proc/sys has them).
