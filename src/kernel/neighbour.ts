@@ -10,6 +10,7 @@ import { segmentTcp } from '../wire/gso.js';
 import type { Counters } from './stats.js';
 import { LazyMap } from '../links/lazy.js';
 import { copyBytes } from '../wire/bytes.js';
+import { SKB_OVERHEAD } from './mem.js';
 
 export const NUD_INCOMPLETE = 1;
 export const NUD_REACHABLE = 2;
@@ -35,8 +36,9 @@ export interface NeighbourParams {
   /** RFC 4861 §10 MAX_UNICAST_SOLICIT; Linux ucast_solicit 3. */
   ucastSolicit: number;
   /**
-   * Bytes of packets queued per unresolved neighbour; Linux unres_qlen_bytes default 212992
-   * (SK_WMEM_MAX). Over it the oldest queued packet is dropped, as __neigh_event_send does.
+   * Bytes of packets queued per unresolved neighbour, each charged its length plus SKB_OVERHEAD (mem.ts); Linux
+   * unres_qlen_bytes default 212992 (SK_WMEM_MAX). Over it the oldest queued packet is dropped,
+   * as __neigh_event_send does.
    */
   queueBytes: number;
   /** Linux gc_thresh3: hard maximum number of entries. */
@@ -293,13 +295,17 @@ export class NeighbourTable {
   }
 
   private enqueue(n: Neighbour, frame: Uint8Array): void {
-    // Linux __neigh_event_send: over unres_qlen_bytes the oldest queued packet is dropped.
-    while (n.queue.length > 0 && n.queueBytes + frame.length > this.params.queueBytes) {
-      n.queueBytes -= n.queue.shift()!.length;
+    // Linux __neigh_event_send: each packet charged its skb->truesize; over unres_qlen_bytes the
+    // oldest queued packet is dropped. The packets are the host's own or forwarded ones, built in
+    // buffers of their own or in slabs shared with others: charged their bytes plus the
+    // bookkeeping of a held packet (a locally built SYN-ACK: ~400 bytes; Linux ~900).
+    const size = frame.length + SKB_OVERHEAD;
+    while (n.queue.length > 0 && n.queueBytes + size > this.params.queueBytes) {
+      n.queueBytes -= n.queue.shift()!.length + SKB_OVERHEAD;
       this.counters['UnresolvedDiscards']!++;
     }
     n.queue.push(frame);
-    n.queueBytes += frame.length;
+    n.queueBytes += size;
   }
 
   private flush(n: Neighbour): void {
