@@ -193,6 +193,30 @@ test('TIME-WAIT lasts tcp.timeWaitMs (60 s by default), then the connection is g
   assert.equal(q.ta.sockets().length, 0);
 });
 
+test('tcp_max_tw_buckets: past it a closing connection skips TIME-WAIT (TCPTimeWaitOverflow), as Linux tcp_time_wait', async () => {
+  const p = pair();
+  assert.equal(p.b.sysctl('net.ipv4.tcp_max_tw_buckets'), 262_144);
+  p.a.sysctl('net.ipv4.tcp_max_tw_buckets', 2);
+  for (let i = 0; i < 4; i++) {
+    const [c, s] = await connected(p, 80 + i);
+    c.close();
+    await p.world.run({ for: 1 });
+    s.close();
+    await p.world.run({ for: 1 });
+  }
+  assert.equal(p.ta.sockets().filter((x) => x.state === 'TIME-WAIT').length, 2);
+  assert.equal(p.ta.stats.TCPTimeWaitOverflow, 2);
+  assert.equal(p.ta.twCount, 2);
+  await p.world.run({ for: 61_000 });
+  assert.equal(p.ta.twCount, 0);
+  const [c, s] = await connected(p, 90);
+  c.close();
+  await p.world.run({ for: 1 });
+  s.close();
+  await p.world.run({ for: 1 });
+  assert.equal(p.ta.sockets().filter((x) => x.state === 'TIME-WAIT').length, 1, 'room again once they expired');
+});
+
 test('a socket connecting to its own address and port ends up connected to itself (as on Linux)', async () => {
   const p = pair();
   const x = p.ta.socket(AF_INET);

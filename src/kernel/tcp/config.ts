@@ -7,6 +7,8 @@ export type CongestionName = 'reno' | 'cubic';
 export interface TcpConfig {
   /** 2*MSL: how long TIME-WAIT lasts (RFC 9293 §3.6.1; Linux TCP_TIMEWAIT_LEN = 60 s). */
   timeWaitMs: number;
+  /** tcp_max_tw_buckets: connections held in TIME-WAIT at once; past it a closing one skips TIME-WAIT (262144). */
+  maxTwBuckets: number;
   /** tcp_fin_timeout: how long an orphaned connection stays in FIN-WAIT-2 (60 s). */
   finTimeoutMs: number;
   /** tcp_syn_retries: SYN retransmissions before connect() fails with ETIMEDOUT (6). */
@@ -120,6 +122,7 @@ export interface TcpConfig {
 export function defaultTcpConfig(): TcpConfig {
   return {
     timeWaitMs: 60_000,
+    maxTwBuckets: 262_144,
     finTimeoutMs: 60_000,
     synRetries: 6,
     synackRetries: 5,

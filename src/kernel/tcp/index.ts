@@ -44,7 +44,7 @@ export type { TcpInfo, SsEntry } from './info.js';
 const LO_IFINDEX = 1;
 
 const COUNTERS = `ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab InSegs OutSegs RetransSegs InErrs
-  OutRsts InCsumErrors SyncookiesSent SyncookiesRecv SyncookiesFailed ListenOverflows ListenDrops TCPReqQFullDrop EmbryonicRsts
+  OutRsts InCsumErrors SyncookiesSent SyncookiesRecv SyncookiesFailed ListenOverflows ListenDrops TCPReqQFullDrop EmbryonicRsts TCPTimeWaitOverflow
   TCPChallengeACK TCPSYNChallenge TCPACKSkippedChallenge TCPACKSkippedSeq PAWSEstab OutOfWindowIcmps TCPTimeouts
   TCPFastRetrans TCPSackRecovery TCPRenoRecovery TCPAbortOnTimeout TCPAbortOnData TCPAbortOnClose TCPAbortOnLinger
   TCPKeepAlive TCPKeepAliveTimeout TCPWinProbe TCPOFOQueue TCPOFODrop TCPRcvQDrop PruneCalled TCPRcvCollapsed OfoPruned RcvPruned TCPDSACKRecv DelayedACKs TW TWRecycled
@@ -91,6 +91,8 @@ export class Tcp implements TransportProtocol {
   readonly fastopen: FastopenHost;
   /** Storage for the send queues of this host's connections. */
   readonly mem = new ChunkAllocator();
+  /** Connections in TIME-WAIT now (Linux tcp_death_row.tw_refcount), against tcp_max_tw_buckets. */
+  twCount = 0;
   /** Connections (every state but LISTEN and CLOSED) by localPort * 65536 + remotePort. */
   private readonly conns = new LazyMap<number, TcpSocket[]>();
   private readonly listeners = new LazyMap<number, TcpSocket[]>();
@@ -477,6 +479,7 @@ export class Tcp implements TransportProtocol {
     this.listeners.clear();
     this.children.clear();
     this.stats.CurrEstab = 0;
+    this.twCount = 0;
   }
 
   /** Every connection's socket (tests, tools). */

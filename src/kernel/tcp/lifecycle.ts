@@ -17,6 +17,8 @@ export function setState(s: TcpSocket, st: TcpState): void {
   if (st === ESTABLISHED) stats.CurrEstab++;
   else if (old === ESTABLISHED) stats.CurrEstab--;
   if (st === CLOSED && (old === ESTABLISHED || old === CLOSE_WAIT)) stats.EstabResets++;
+  if (st === TIME_WAIT) s.tcp.twCount++;
+  else if (old === TIME_WAIT) s.tcp.twCount--;
   s.state = st;
 }
 
@@ -136,6 +138,13 @@ export function stopTimers(s: TcpSocket): void {
 
 /** RFC 9293 §3.10.7.4: TIME-WAIT for 2*MSL (tcp.config.timeWaitMs), then CLOSED. */
 export function enterTimeWait(s: TcpSocket): void {
+  const tcp = s.tcp;
+  if (tcp.twCount >= tcp.config.maxTwBuckets) {
+    // Linux tcp_time_wait: no TIME-WAIT bucket left; the connection is closed at once.
+    tcp.stats.TCPTimeWaitOverflow++;
+    done(s);
+    return;
+  }
   setState(s, TIME_WAIT);
   s.rtxTimer.stop();
   s.persistTimer.stop();

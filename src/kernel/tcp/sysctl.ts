@@ -51,6 +51,7 @@ export function registerTcpSysctls(t: SysctlTable, c: TcpConfig): void {
   int('tcp_retries2', () => c.retries2, (v) => { c.retries2 = v; }, 0, 255);
   int('tcp_orphan_retries', () => c.orphanRetries, (v) => { c.orphanRetries = v; }, 0, 255);
   int('tcp_fin_timeout', () => secs(c.finTimeoutMs), (v) => { c.finTimeoutMs = v * 1000; }, 0, INT_MAX / 1000);
+  int('tcp_max_tw_buckets', () => c.maxTwBuckets, (v) => { c.maxTwBuckets = v; });
   int('tcp_max_syn_backlog', () => c.maxSynBacklog, (v) => { c.maxSynBacklog = v; });
   t.register(ipv4('tcp_syncookies'), { kind: 'int', values: [0, 1, 2], get: () => c.syncookies, set: (v) => { c.syncookies = v as 0 | 1 | 2; } });
   bool('tcp_abort_on_overflow', 'abortOnOverflow');
