@@ -14,6 +14,7 @@
 // fails at the first difference between the two runs' journals (see checkDeterminism).
 
 import { Network, type JournalEntry, type NetworkOptions } from '../world/network.js';
+import { SeedPool, isSeedWorker, jobCount, registerScenario, type SeedOutcome } from './jobs.js';
 
 /** A fresh network; `await using world = network()` closes it when the scope ends. */
 export function network(opts: NetworkOptions = {}): Network {
@@ -102,7 +103,9 @@ function quote(s: string): string {
 /** The one-line command that runs test `name` of `file` with only `seed`. */
 export function replayCommand(file: string | undefined, name: string, seed: number): string {
   const f = quote(file ?? '<test file>');
-  if (process.env.VITEST !== undefined) return `USERNET_SEEDS=${seed} npx vitest run ${f} -t ${quote(name)}`;
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // Vitest's -t is a pattern over the test's full name (its describe blocks' names first).
+  if (process.env.VITEST !== undefined) return `USERNET_SEEDS=${seed} npx vitest run ${f} -t ${quote(`${escaped}$`)}`;
   const loaders: string[] = [];
   const ea = process.execArgv;
   for (let i = 0; i < ea.length; i++) {
@@ -110,35 +113,65 @@ export function replayCommand(file: string | undefined, name: string, seed: numb
     if ((a === '--import' || a === '--require' || a === '--loader' || a === '-r') && i + 1 < ea.length) loaders.push(a, ea[++i]!);
     else if (/^--(import|require|loader)=/.test(a)) loaders.push(a);
   }
-  const pattern = `^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
+  const pattern = `^${escaped}$`;
   return ['USERNET_SEEDS=' + seed, 'node', ...loaders.map(quote), '--test', `--test-name-pattern=${quote(pattern)}`, f].join(' ');
+}
+
+/** How many forSeeds calls of this file registered each name (a worker finds them again by it). */
+const callsByName = new Map<string, number>();
+let pool: SeedPool | null = null;
+
+/** Whether this run picks tests by name (then seeds are not run ahead of their tests). */
+function filtered(): boolean {
+  return [...process.execArgv, ...process.argv].some((a) => /^--test-(name|skip)-pattern/.test(a) || a === '--test-only');
 }
 
 /**
  * Registers `name (seed N)` with `test` for every seed: each gets a fresh network with that seed,
- * closed after. A failure's message ends with the command that replays that seed.
+ * closed after. A failure's message ends with the command that replays that seed. With
+ * USERNET_JOBS=N (node:test) the seeds run in N worker processes at once (see ./jobs.ts).
  */
 export function forSeeds(test: TestFunction, name: string, fn: (world: Network, seed: number) => unknown, opts: ForSeedsOptions = {}): void {
   const file = callerFile();
   const check = opts.check ?? process.env.USERNET_CHECK === '1';
-  for (const seed of seedList(undefined, opts.seeds ?? [1])) {
+  const runSeed = async (seed: number): Promise<void> => {
+    if (check) {
+      const d = await checkDeterminism((w) => fn(w, seed), { ...opts.network, seed });
+      if (d !== null) {
+        throw new Error(`seed ${seed} is not deterministic: the two runs first differ at journal entry ${d.index}:\n` +
+          `  first run:  ${show(d.first)}\n  second run: ${show(d.second)}`);
+      }
+    } else {
+      const world = new Network({ ...opts.network, seed });
+      try {
+        await fn(world, seed);
+      } finally {
+        await world.close();
+      }
+    }
+  };
+  const n = (callsByName.get(name) ?? 0) + 1;
+  callsByName.set(name, n);
+  const id = `${n} ${name}`;
+  if (isSeedWorker) { registerScenario(id, runSeed); return; }
+  const seeds = seedList(undefined, opts.seeds ?? [1]);
+  const jobs = process.env.VITEST === undefined && file !== undefined && seeds.length > 1 ? Math.min(jobCount(), seeds.length) : 1;
+  let started = false;
+  for (const seed of seeds) {
     const full = `${name} (seed ${seed})`;
     test(full, async () => {
       const replay = replayCommand(file, full, seed);
       try {
-        if (check) {
-          const d = await checkDeterminism((w) => fn(w, seed), { ...opts.network, seed });
-          if (d !== null) {
-            throw new Error(`seed ${seed} is not deterministic: the two runs first differ at journal entry ${d.index}:\n` +
-              `  first run:  ${show(d.first)}\n  second run: ${show(d.second)}`);
+        if (jobs > 1) {
+          pool ??= new SeedPool(file!, jobs);
+          if (!started) {
+            started = true;
+            if (!filtered()) pool.prefetch(id, seeds.slice(seeds.indexOf(seed)));
           }
+          const o = await pool.run(id, seed);
+          if (!o.ok) throw outcomeError(o);
         } else {
-          const world = new Network({ ...opts.network, seed });
-          try {
-            await fn(world, seed);
-          } finally {
-            await world.close();
-          }
+          await runSeed(seed);
         }
       } catch (err) {
         if (err instanceof Error) {
@@ -156,6 +189,16 @@ export function forSeeds(test: TestFunction, name: string, fn: (world: Network, 
       }
     });
   }
+}
+
+/** The error a worker reported for a seed, as an Error of this process. */
+function outcomeError(o: SeedOutcome): Error {
+  const e = o.error ?? { name: 'Error', message: 'failed' };
+  const err = new Error(e.message);
+  err.name = e.name;
+  if (e.stack !== undefined) err.stack = e.stack;
+  if (e.code !== undefined) (err as Error & { code?: unknown }).code = e.code;
+  return err;
 }
 
 export { Network };
