@@ -35,6 +35,8 @@ export interface HostServerOptions {
   streamBase?: boolean;
   /** Its StreamBases carry HTTP/2 sessions (h2c): see completeWritesAtOnce. */
   http2?: boolean;
+  /** Called once with each new server, after Node's constructor and the host's own set-up. */
+  adopt?: (server: object) => void;
 }
 
 const kHostServer = Symbol('usernet.hostServer');
@@ -56,7 +58,7 @@ export function hostServerClass<T extends AnyFunction>(Base: T, state: ServerSta
     } else {
       self = Reflect.construct(base, args, HostServer);
     }
-    adoptServer(self as NetServer, state, opts.streamBase === true, opts.http2 === true);
+    adoptServer(self as NetServer, state, opts.streamBase === true, opts.http2 === true, opts.adopt);
     return self;
   } as unknown as T & { prototype: object };
   const proto = Object.create(base.prototype) as Record<PropertyKey, unknown>;
@@ -84,7 +86,7 @@ function graftNetServer(proto: Record<PropertyKey, unknown>, baseProto: object):
 }
 
 /** Makes `self` (initialised by Node's constructors) a server of the host. */
-function adoptServer(self: NetServer, state: ServerState, streamBase: boolean, http2: boolean): void {
+function adoptServer(self: NetServer, state: ServerState, streamBase: boolean, http2: boolean, adopt?: (server: object) => void): void {
   const s = self as NetServer & { [kHostServer]?: true };
   if (s[kHostServer] === undefined) {
     Object.defineProperty(s, kHostServer, { value: true });
@@ -99,6 +101,7 @@ function adoptServer(self: NetServer, state: ServerState, streamBase: boolean, h
     s.highWaterMark ??= getDefaultHighWaterMark(false);
     hostServers.add(s);
     state.track?.(s);
+    adopt?.(s);
   }
   if (streamBase && !(s as unknown as { [kStreamBaseListeners]?: true })[kStreamBaseListeners]) {
     Object.defineProperty(s, kStreamBaseListeners, { value: true });

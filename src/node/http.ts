@@ -9,6 +9,7 @@ import type { TLSSocket } from 'node:tls';
 import { urlToHttpOptions } from 'node:url';
 import type { NetModule } from './net.js';
 import { hostServerClass } from './host-server.js';
+import { onNetworkClock } from './http-clock.js';
 import { serverState, withTlsDefaults, type TlsHost, type TlsModule } from './tls.js';
 
 export type HttpModule = typeof nodeHttp;
@@ -56,7 +57,7 @@ function requestArgs(args: unknown[], defaultAgent: nodeHttp.Agent, always: bool
 
 export function createHttp(net: NetModule): HttpModule {
   const state = serverState(net);
-  const Server = hostServerClass(NodeHttpServer, state);
+  const Server = hostServerClass(NodeHttpServer, state, { adopt: (s) => onNetworkClock(s as never, state) });
 
   /** Node's http.Agent whose connections are the host's sockets. */
   const Agent = agentClass(NodeHttpAgent, { createConnection: net.createConnection });
@@ -90,6 +91,7 @@ export function createHttps(host: TlsHost, tls: TlsModule): HttpsModule {
   const state = serverState(host.net);
   const Server = hostServerClass(NodeHttpsServer, state, {
     streamBase: true,
+    adopt: (s) => onNetworkClock(s as never, state),
     prepare: (args) => (typeof args[0] === 'function' ? [withTlsDefaults(host, {}, true), args[0], ...args.slice(1)] : [withTlsDefaults(host, args[0], true), ...args.slice(1)]),
   });
 

@@ -49,6 +49,8 @@ export interface NetHost {
   readonly track?: (obj: object) => void;
   /** The host's perf_hooks timeline: 'net' connect entries go there while observed. */
   readonly perf?: HostPerformance;
+  /** The host's wall clock (ms since 1970, as Date.now() reads for its code): HTTP's Date header. */
+  readonly wallClock?: () => number;
 }
 
 /** Per-host state of a net module. */

@@ -69,6 +69,7 @@ export function createNet(host: NetHost): NetModule {
     lookup: host.lookup,
     ...(host.track !== undefined ? { track: host.track } : {}),
     ...(host.perf !== undefined ? { perf: host.perf } : {}),
+    ...(host.wallClock !== undefined ? { wallClock: host.wallClock } : {}),
     autoSelectFamily: DEFAULT_AUTOSELECT_FAMILY,
     autoSelectFamilyAttemptTimeout: DEFAULT_AUTOSELECT_FAMILY_ATTEMPT_TIMEOUT,
     Socket: NetSocket,

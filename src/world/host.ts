@@ -371,6 +371,7 @@ export class Host {
       lookup: (hostname, options, callback) => { this.dns.lookup(hostname, options as never, callback as never); },
       track: this.track,
       perf: this.perf_hooks,
+      wallClock: () => this.clock.now(),
     }));
   }
 
