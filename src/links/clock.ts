@@ -32,6 +32,8 @@ export interface ProgramHooks {
   realWork(): boolean;
   /** A callback into host code threw, inside that code's async context: true when handled. */
   uncaught(err: unknown): boolean;
+  /** Before events run (each batch due at one time): the world checks its clocks are in place. */
+  beforeEvents(): void;
 }
 
 /** A scheduled event. `cancel()` is O(1); cancelled events are dropped when they reach the top. */
@@ -347,6 +349,7 @@ export class Scheduler {
 
   private pump = (): void => {
     this.pumping = false;
+    if (this.hooks !== null) this.hooks.beforeEvents();
     // Drop cancelled events at the top.
     while (this.heap.length > 0 && this.heap[0]!.cancelled) { this.pop(); if (this.cancelledInHeap > 0) this.cancelledInHeap--; }
     const wantAll = this.runAll > 0;

@@ -11,7 +11,7 @@ import { Capture, type CaptureOptions } from '../links/capture.js';
 import type { ImpairOptions } from '../links/impair.js';
 import { macKey, type Interface } from '../kernel/interface.js';
 import { Host, type HostOptions } from './host.js';
-import { adoptPrograms } from './time.js';
+import { adoptPrograms, reclaimClocks } from './time.js';
 import { CertificateAuthority } from './ca.js';
 import { currentRefOwner, programUncaught } from './programs.js';
 import { installRandomness } from './randomness.js';
@@ -291,7 +291,7 @@ export class Network {
 
   /** @internal Code is about to run as a host of this network (host.run, host.spawn). */
   _adoptPrograms(): void {
-    if (this.sched.hasPrograms) return;
+    if (this.sched.hasPrograms) { reclaimClocks(); return; }
     adoptPrograms(this.sched, programUncaught);
     installRandomness();
     this.sched.refOwner = currentRefOwner;

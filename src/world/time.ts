@@ -48,6 +48,8 @@ const real = {
   hrtime: process.hrtime,
   hrtimeBigint: process.hrtime.bigint,
   abortTimeout: AbortSignal.timeout.bind(AbortSignal),
+  /** The process's performance object (a fake timer library may put another in its place). */
+  performance: globalThis.performance as unknown as Record<string, unknown>,
 };
 
 /** Timers set by host code, by the number their [Symbol.toPrimitive]() gave (clearTimeout(id)). */
@@ -280,7 +282,7 @@ function monoNs(ctx: RunContext): bigint {
   return BigInt(Math.round(ctx.clock.mono() * 1e6));
 }
 
-function hrtimeHost(time?: [number, number]): [number, number] {
+function hrtimeOf(time?: [number, number]): [number, number] {
   const ctx = hostContext.getStore();
   if (ctx === undefined) return real.hrtime(time);
   if (time !== undefined && (!Array.isArray(time) || time.length !== 2)) return real.hrtime(time); // Node's argument errors
@@ -594,6 +596,25 @@ function define(obj: Record<string, unknown>, name: string, ours: object, value:
 
 let installed = false;
 
+const hrtimeHost = hrtimeOf as typeof process.hrtime;
+
+/**
+ * Date, performance.now and process.hrtime become the network's where they are Node's own: at
+ * install, and whenever code runs as a host after that. A fake timer library installed before
+ * the first host code (Vitest's vi.useFakeTimers() at the top of a test) keeps its fakes, host
+ * code's too while they are installed; uninstalling puts Node's own back (sinon's by assigning
+ * what it found, node:test's by redefining the property), and the next host code or network
+ * event finds them and puts the network's back. A data property for Date: node:test's
+ * mock.timers reads its descriptor's value.
+ */
+export function reclaimClocks(): void {
+  const g = globalThis as unknown as Record<string, unknown>;
+  if (g.Date === real.Date || g.Date === undefined) g.Date = DateHost;
+  if (process.hrtime === real.hrtime) process.hrtime = hrtimeHost;
+  const perf = real.performance;
+  if (perf.now !== perfNowHost && !Object.prototype.hasOwnProperty.call(perf, 'now')) perf.now = perfNowHost;
+}
+
 /** Patches the time globals once per process (see the top of this file). */
 export function installTime(): void {
   if (installed) return;
@@ -608,22 +629,18 @@ export function installTime(): void {
   Object.defineProperty(setImmediateHost, Symbol.for('nodejs.util.promisify.custom'), { value: pt.setImmediateP });
 
   real.Date.now = dateNowHost;
-  g.Date = DateHost; // a data property: node:test's mock.timers reads its descriptor's value
   Object.defineProperty(real.Date.prototype, 'constructor', { value: DateHost, writable: true, configurable: true, enumerable: false });
-
-  const perf = performance as unknown as Record<string, unknown>;
-  const realOrigin = performance.timeOrigin;
-  perf.now = perfNowHost;
-  Object.defineProperty(performance, 'timeOrigin', {
+  const perf = real.performance;
+  const realOrigin = perf.timeOrigin as number;
+  Object.defineProperty(perf, 'timeOrigin', {
     configurable: true, enumerable: true,
     get() {
       const ctx = hostContext.getStore();
       return ctx === undefined ? realOrigin : ctx.clock.now() - ctx.clock.mono();
     },
   });
-  const hr = hrtimeHost as typeof process.hrtime;
-  hr.bigint = hrtimeBigintHost;
-  process.hrtime = hr;
+  hrtimeHost.bigint = hrtimeBigintHost;
+  reclaimClocks();
   AbortSignal.timeout = abortTimeoutHost;
 
   const timers = require('node:timers') as Record<string, unknown>;
@@ -658,10 +675,12 @@ export function installTime(): void {
  */
 export function adoptPrograms(sched: Scheduler, uncaught: (err: unknown) => boolean): void {
   installTime();
+  reclaimClocks();
   if (sched.hasPrograms) return;
   const hooks: ProgramHooks = {
     realWork: () => realWorkOf(sched),
     uncaught,
+    beforeEvents: reclaimClocks,
   };
   const root = hostContext.exit(() => new AsyncResource('usernet.Scheduler'));
   sched.adoptPrograms(hooks, root);
