@@ -202,4 +202,5 @@ function outcomeError(o: SeedOutcome): Error {
 }
 
 export { Network };
+export { jobCount } from './jobs.js';
 export type { JournalEntry, NetworkOptions };

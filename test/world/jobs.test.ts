@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jobCount, workerExecArgv } from '../../src/testkit/jobs.js';
+import { workerExecArgv } from '../../src/testkit/jobs.js';
+import { jobCount } from '../../src/testkit/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
