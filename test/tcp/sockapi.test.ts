@@ -166,6 +166,26 @@ test('socket options: Linux doubles SO_RCVBUF/SO_SNDBUF, TCP_CONGESTION, TCP_MAX
   assert.equal(s.info().congestion, 'reno');
 });
 
+test('SO_MARK: a 32-bit mark, read back, inherited by an accepted connection from its listener', async () => {
+  const p = pair();
+  const l = p.tb.socket(AF_INET);
+  assert.equal(l.getsockopt('SOL_SOCKET', 'SO_MARK'), 0);
+  must(l.setsockopt('SOL_SOCKET', 'SO_MARK', 666));
+  assert.equal(l.getsockopt('SOL_SOCKET', 'SO_MARK'), 666);
+  must(l.setsockopt('SOL_SOCKET', 'SO_MARK', -1));
+  assert.equal(l.getsockopt('SOL_SOCKET', 'SO_MARK'), 0xffffffff, 'an unsigned 32-bit value, as Linux keeps sk_mark');
+  assert.equal(l.setsockopt('SOL_SOCKET', 'SO_MARK', 'x'), -22);
+  must(l.bind(addr('0.0.0.0', 80)));
+  must(l.listen(4));
+  const c = p.ta.socket(AF_INET);
+  assert.equal(c.connect(addr('10.0.0.2', 80)), -115);
+  await p.world.run({ for: 10 });
+  const a = l.accept();
+  assert.ok(typeof a !== 'number');
+  assert.equal((a.sock as TcpSocket).getsockopt('SOL_SOCKET', 'SO_MARK'), 0xffffffff);
+  assert.equal(c.getsockopt('SOL_SOCKET', 'SO_MARK'), 0);
+});
+
 test('readiness: POLLHUP after both FINs; onReady called on data, on space, on hangup', async () => {
   const p = pair();
   const [c, s] = await connected(p);

@@ -825,6 +825,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
     this.sndbuf = l.sndbuf;
     this.rcvbufLocked = l.rcvbufLocked;
     this.zerocopy = l.zerocopy;
+    this.mark = l.mark;
     this.sndbufLocked = l.sndbufLocked;
     this.notsentLowat = l.notsentLowat;
     this.recvmsgInq = l.recvmsgInq;

@@ -80,6 +80,11 @@ export function setOption(s: TcpSocket, level: SockoptLevel, name: string, value
           if (Number.isNaN(v) || v < 0 || v > 1) return -EINVAL;
           s.zerocopy = v === 1;
           return 0;
+        case 'SO_MARK':
+          // Linux sock_setsockopt: a 32-bit mark (sk_mark).
+          if (Number.isNaN(v)) return -EINVAL;
+          s.mark = v >>> 0;
+          return 0;
         case 'SO_BROADCAST':
         case 'SO_OOBINLINE':
           return Number.isNaN(v) ? -EINVAL : 0;
@@ -228,6 +233,7 @@ export function getOption(s: TcpSocket, level: SockoptLevel, name: string): unkn
         case 'SO_SNDBUF': return s.sndbuf;
         case 'SO_ACCEPTCONN': return s.state === LISTEN ? 1 : 0;
         case 'SO_ZEROCOPY': return s.zerocopy ? 1 : 0;
+        case 'SO_MARK': return s.mark;
       }
       return -ENOPROTOOPT;
     case 'IPPROTO_TCP':

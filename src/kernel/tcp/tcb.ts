@@ -313,6 +313,8 @@ export class Tcb {
   maxPacingRate = -1;
   /** SO_ZEROCOPY. */
   zerocopy = false;
+  /** SO_MARK (Linux sk_mark): kept and read back; usernet has no policy routing or filter it would select. */
+  mark = 0;
   /** The next zerocopy send's id (Linux sk_zckey), and the sends not yet complete. */
   zcKey = 0;
   zcPending: ZerocopySend[] = [];
