@@ -18,6 +18,11 @@ export interface KernelSocket {
   /** `flags`: Linux's MSG_* bits (MSG_FASTOPEN on a TCP socket: connect and send in the SYN). */
   sendto(data: Uint8Array | readonly Uint8Array[], addr?: SockAddr, flags?: number): number;
   recvfrom(max: number, flags?: number): Datagram | number;
+  /**
+   * A send whose buffer cannot be read (a NULL pointer with a length): Linux's result, -EFAULT
+   * where the kernel would copy the data. Optional: sys answers -EFAULT for the others.
+   */
+  sendFault?(addr?: SockAddr, flags?: number): number;
   /** recvmsg(); MSG_ERRQUEUE reads the error queue (-EAGAIN when empty). Optional: sys falls back to recvfrom. */
   recvmsg?(max: number, flags: number): Msghdr | number;
   shutdown(how: number): number;

@@ -15,7 +15,7 @@
 // socket is the AF_UNSPEC disconnect.
 import { canonicalIP } from '../wire/addr.js';
 import type { KernelSocket } from '../kernel/socket.js';
-import { EAGAIN, EBADF, EINVAL, EAFNOSUPPORT, EMFILE, ENETDOWN, ENOTTY, ESOCKTNOSUPPORT, errnoName } from '../uapi/errno.js';
+import { EAGAIN, EBADF, EFAULT, EINVAL, EAFNOSUPPORT, EMFILE, ENETDOWN, ENOTTY, ESOCKTNOSUPPORT, errnoName } from '../uapi/errno.js';
 import {
   AF_INET, AF_INET6, AF_UNIX, MSG_PEEK, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLPRI, POLLRDHUP, SOCK_DGRAM, SOCK_STREAM,
   type Accepted, type Datagram, type Domain, type EpollEvent, type EpollReady, type IoctlRequest, type PollFd,
@@ -251,25 +251,27 @@ export class Sys implements SocketCalls {
     return r;
   }
 
-  read(fd: number, max = 65536): Uint8Array | number {
+  /** `buffer` null: the caller's buffer is a NULL pointer (see readFault). */
+  read(fd: number, max = 65536, buffer?: null): Uint8Array | number {
     const f = this.file(fd);
-    const r = f === undefined ? -EBADF : f.sock.read(max);
-    if (this.tracing) this.emit(`read(${fd}, ${max}) = ${typeof r === 'number' ? ret(r) : r.length}`);
+    const r = f === undefined ? -EBADF : buffer === null ? readFault(f.sock, max, 0) : f.sock.read(max);
+    if (this.tracing) this.emit(`read(${fd}, ${buffer === null ? 'NULL, ' : ''}${max}) = ${typeof r === 'number' ? ret(r) : r.length}`);
     return r;
   }
 
   /** recv(fd, len, flags): read() with flags (MSG_PEEK: the data stays queued; MSG_DONTWAIT: as always). */
-  recv(fd: number, max = 65536, flags = 0): Uint8Array | number {
+  recv(fd: number, max = 65536, flags = 0, buffer?: null): Uint8Array | number {
     const f = this.file(fd);
-    const r = f === undefined ? -EBADF : f.sock.read(max, flags);
-    if (this.tracing) this.emit(`recv(${fd}, ${max}, ${flagNames(flags)}) = ${typeof r === 'number' ? ret(r) : r.length}`);
+    const r = f === undefined ? -EBADF : buffer === null ? readFault(f.sock, max, flags) : f.sock.read(max, flags);
+    if (this.tracing) this.emit(`recv(${fd}, ${buffer === null ? 'NULL, ' : ''}${max}, ${flagNames(flags)}) = ${typeof r === 'number' ? ret(r) : r.length}`);
     return r;
   }
 
-  write(fd: number, data: Uint8Array): number {
+  /** `data` null: a NULL pointer with a length (Linux: -EFAULT where the kernel would copy; KernelSocket.sendFault). */
+  write(fd: number, data: Uint8Array | null): number {
     const f = this.file(fd);
-    const r = f === undefined ? -EBADF : !(data instanceof Uint8Array) ? -EINVAL : f.sock.write(data);
-    if (this.tracing) this.emit(`write(${fd}, ${data?.length ?? 0} bytes) = ${ret(r)}`);
+    const r = f === undefined ? -EBADF : data === null ? sendFault(f.sock, undefined, 0) : !(data instanceof Uint8Array) ? -EINVAL : f.sock.write(data);
+    if (this.tracing) this.emit(`write(${fd}, ${data === null ? 'NULL' : `${data?.length ?? 0} bytes`}) = ${ret(r)}`);
     return r;
   }
 
@@ -282,38 +284,43 @@ export class Sys implements SocketCalls {
     return r;
   }
 
-  send(fd: number, data: Uint8Array, flags = 0): number {
+  send(fd: number, data: Uint8Array | null, flags = 0): number {
     const f = this.file(fd);
     let r: number;
     if (f === undefined) r = -EBADF;
+    else if (data === null) r = sendFault(f.sock, undefined, flags);
     else if (flags === 0 && f.sock.type === SOCK_STREAM) r = f.sock.write(data);
     else r = f.sock.sendto(data, undefined, flags);
     if (this.tracing) this.emit(`send(${fd}, ${data?.length ?? 0} bytes${flags !== 0 ? `, ${flagNames(flags)}` : ''}) = ${ret(r)}`);
     return r;
   }
 
-  sendto(fd: number, data: Uint8Array | readonly Uint8Array[], addr?: SockAddr, flags = 0): number {
+  sendto(fd: number, data: Uint8Array | readonly Uint8Array[] | null, addr?: SockAddr, flags = 0): number {
     const f = this.file(fd);
     let r: number;
+    const send = (s: KernelSocket, a?: SockAddr): number => (data === null ? sendFault(s, a, flags) : s.sendto(data, a, flags));
     if (f === undefined) r = -EBADF;
-    else if (addr === undefined || addr === null) r = f.sock.sendto(data, undefined, flags);
+    else if (addr === undefined || addr === null) r = send(f.sock);
     else if (addr.family !== 'unix' && addr.address === '' && (addr.family === 4 || addr.family === 6)) {
-      r = f.sock.sendto(data, { family: addr.family, address: '', port: 0 }, flags); // AF_UNSPEC
+      r = send(f.sock, { family: addr.family, address: '', port: 0 }); // AF_UNSPEC
     } else {
       const a = checkAddr(addr);
-      r = typeof a === 'number' ? a : f.sock.sendto(data, a, flags);
+      r = typeof a === 'number' ? a : send(f.sock, a);
     }
     if (this.tracing) {
       let n = 0;
-      if (data instanceof Uint8Array) n = data.length; else for (const c of data) n += c.length;
+      if (data instanceof Uint8Array) n = data.length; else if (data !== null) for (const c of data) n += c.length;
       this.emit(`sendto(${fd}, ${n} bytes, ${flags !== 0 ? `${flagNames(flags)}, ` : ''}${addr ? describe(addr) : 'NULL'}) = ${ret(r)}`);
     }
     return r;
   }
 
-  recvfrom(fd: number, max = 65536, flags = 0): Datagram | number {
+  recvfrom(fd: number, max = 65536, flags = 0, buffer?: null): Datagram | number {
     const f = this.file(fd);
-    const r = f === undefined ? -EBADF : f.sock.recvfrom(max, flags);
+    let r: Datagram | number;
+    if (f === undefined) r = -EBADF;
+    else if (buffer === null) { const x = readFault(f.sock, max, flags); r = typeof x === 'number' ? x : -EINVAL; }
+    else r = f.sock.recvfrom(max, flags);
     if (this.tracing) {
       const fl = flags !== 0 ? `, ${flagNames(flags)}` : '';
       this.emit(typeof r === 'number' ? `recvfrom(${fd}, ${max}${fl}) = ${ret(r)}`
@@ -600,4 +607,24 @@ function describeValue(v: unknown): string {
     try { return JSON.stringify(v); } catch { return '{...}'; }
   }
   return String(v);
+}
+
+/**
+ * A send from a NULL buffer: the socket's own answer (TCP: its checks, then -EFAULT), else
+ * -EFAULT (Linux: the copy from user space fails).
+ */
+function sendFault(s: KernelSocket, addr: SockAddr | undefined, flags: number): number {
+  return s.sendFault !== undefined ? s.sendFault(addr, flags) : -EFAULT;
+}
+
+/**
+ * A receive into a NULL buffer (Linux tcp_recvmsg / udp_recvmsg): whatever the socket would
+ * return without data (EOF's 0, -EAGAIN, a pending error) stands; data to copy makes it -EFAULT.
+ * A stream keeps the data queued (nothing was copied); a datagram socket loses the datagram.
+ */
+function readFault(s: KernelSocket, max: number, flags: number): number {
+  if (!(max > 0)) return 0;
+  const r = s.read(max, s.type === SOCK_STREAM ? flags | MSG_PEEK : flags);
+  if (typeof r === 'number') return r;
+  return r.length > 0 ? -EFAULT : 0;
 }

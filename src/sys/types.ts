@@ -25,18 +25,22 @@ export interface SocketCalls {
   accept(fd: number): Accepted | number;
   connect(fd: number, addr: SockAddr): number;
   /** Stream read: up to `max` bytes; an empty array means end of stream (the peer's FIN). */
-  read(fd: number, max?: number): Uint8Array | number;
-  /** Stream write: how many bytes were taken (all or part of them), or -EAGAIN when the send buffer is full. */
-  write(fd: number, data: Uint8Array): number;
+  read(fd: number, max?: number, buffer?: null): Uint8Array | number;
+  /**
+   * Stream write: how many bytes were taken (all or part of them), or -EAGAIN when the send buffer is full.
+   * `null` (here and in send, sendto; `buffer` null in read, recv, recvfrom): a NULL pointer with a
+   * length, Linux's -EFAULT where the kernel would copy (a read leaves a stream's data queued).
+   */
+  write(fd: number, data: Uint8Array | null): number;
   /** Writes several buffers in order (writev). */
   writev(fd: number, chunks: readonly Uint8Array[]): number;
   /** read() with recv flags: MSG_PEEK leaves the data queued; MSG_DONTWAIT is what every call does. */
-  recv(fd: number, max?: number, flags?: number): Uint8Array | number;
+  recv(fd: number, max?: number, flags?: number, buffer?: null): Uint8Array | number;
   /** `flags`: MSG_* bits (uapi/socket.ts), e.g. MSG_FASTOPEN. */
-  send(fd: number, data: Uint8Array, flags?: number): number;
+  send(fd: number, data: Uint8Array | null, flags?: number): number;
   /** `flags`: MSG_* bits; with MSG_FASTOPEN a TCP socket connects to `addr` and its SYN carries the data (RFC 7413). */
-  sendto(fd: number, data: Uint8Array | readonly Uint8Array[], addr?: SockAddr, flags?: number): number;
-  recvfrom(fd: number, max?: number, flags?: number): Datagram | number;
+  sendto(fd: number, data: Uint8Array | readonly Uint8Array[] | null, addr?: SockAddr, flags?: number): number;
+  recvfrom(fd: number, max?: number, flags?: number, buffer?: null): Datagram | number;
   /** recvmsg(): data, sender, control messages; MSG_ERRQUEUE reads the error queue (MSG_ZEROCOPY completions). */
   recvmsg(fd: number, max?: number, flags?: number): Msghdr | number;
   /** SIOCINQ / SIOCOUTQ / SIOCOUTQNSD (names, aliases or Linux's numbers): a byte count or -errno. */

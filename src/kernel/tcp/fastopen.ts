@@ -60,6 +60,8 @@ export interface FastopenRequest {
   data: Uint8Array;
   /** Bytes taken into the SYN. */
   copied: number;
+  /** The application's buffer cannot be read (a NULL pointer, EFAULT): the SYN falls back to a cookie request. */
+  fault?: boolean;
 }
 
 /** Four 32-bit key words, as SipHash's key (k0 = w1:w0, k1 = w3:w2: the key bytes little-endian). */
@@ -262,7 +264,7 @@ export function synDataSpace(s: TcpSocket, mtuMss: number): number {
   if (s.userMss > 0 && s.userMss < clamp) clamp = s.userMss;
   let space = Math.min(mtuMss, clamp) - MAX_TCP_OPTION_SPACE;
   if (space < 0) space = 0;
-  return Math.min(space, fo.data.length);
+  return fo.fault === true ? space : Math.min(space, fo.data.length);
 }
 
 /**

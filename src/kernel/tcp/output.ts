@@ -514,6 +514,13 @@ function sendSynData(s: TcpSocket): void {
     fo.cookie.len = -1; // the SYN's retransmissions go without the option
     return;
   }
+  if (space > 0 && fo.fault === true) {
+    // Linux tcp_send_syn_data: the copy from the application fails: a regular SYN asking for a cookie.
+    if (fo.cookie.len > 0) fo.cookie.len = 0;
+    sendSyn(s, false);
+    fo.cookie.len = -1;
+    return;
+  }
   const q = s.sendQ;
   if (space > 0) {
     q.append(fo.data, 0, space, s.writeSeq, space, s.tcp.mem);

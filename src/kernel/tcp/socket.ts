@@ -7,7 +7,7 @@
 // Data: write() copies the caller's bytes once into the send queue (the caller may reuse its
 // buffer at once); read() returns views of received frames (see buffers.ts).
 import {
-  EAFNOSUPPORT, EAGAIN, EALREADY, EADDRINUSE, EADDRNOTAVAIL, EBADF, ECONNABORTED, ECONNRESET, EINPROGRESS, EINVAL,
+  EAFNOSUPPORT, EAGAIN, EALREADY, EADDRINUSE, EADDRNOTAVAIL, EBADF, ECONNABORTED, ECONNRESET, EFAULT, EINPROGRESS, EINVAL,
   EISCONN, ENETUNREACH, ENOTCONN, ENOTTY, EOPNOTSUPP, EPIPE,
 } from '../../uapi/errno.js';
 import {
@@ -253,12 +253,12 @@ export class TcpSocket extends Tcb implements KernelSocket {
    * after a deferred connect()): the SYN carries what of `data` fits (RFC 7413 §4.2.1). Returns the
    * connect's result (-EINPROGRESS while the handshake runs) and the bytes the SYN took.
    */
-  private sendFastopen(data: Uint8Array, addr: SockAddr | undefined): { err: number; copied: number } {
+  private sendFastopen(data: Uint8Array | null, addr: SockAddr | undefined): { err: number; copied: number } {
     if ((this.tcp.config.fastopen & TFO_CLIENT_ENABLE) === 0 || (addr !== undefined && addr.family !== 'unix' && addr.address === '')) {
       return { err: -EOPNOTSUPP, copied: 0 };
     }
     if (this.fastopenReq !== null) return { err: -EALREADY, copied: 0 }; // another Fast Open is in progress
-    const req = { cookie: { len: 0, val: EMPTY, exp: false }, data, copied: 0 };
+    const req = { cookie: { len: 0, val: EMPTY, exp: false }, data: data ?? EMPTY, copied: 0, fault: data === null };
     this.fastopenReq = req;
     if (this.deferConnect) tcpConnect(this);
     const err = this.connectImpl(addr, true);
@@ -388,8 +388,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
     let done = 0;
     while (done < len) {
       const goal = sizeGoal(this);
-      const tail = q.sendIdx < q.skbs.length ? q.skbs[q.skbs.length - 1]! : undefined;
-      let room = tail !== undefined && !tail.eor && !tail.fin && !(zc && tail.frags >= MAX_SKB_FRAGS) ? goal - tail.len : 0;
+      let room = this.tailRoom(goal, zc);
       if (room <= 0) {
         if (q.wmem >= this.sndbuf || q.unsentBytes >= lowat) break;
         room = goal;
@@ -402,6 +401,39 @@ export class TcpSocket extends Tcb implements KernelSocket {
     }
     if (done < len) this.noSpace = true;
     return done;
+  }
+
+  /** Bytes the unsent tail chunk can still take (Linux tcp_sendmsg_locked's `copy`); 0 when a new chunk is needed. */
+  private tailRoom(goal: number, zc: boolean): number {
+    const q = this.sendQ;
+    const tail = q.sendIdx < q.skbs.length ? q.skbs[q.skbs.length - 1]! : undefined;
+    return tail !== undefined && !tail.eor && !tail.fin && !(zc && tail.frags >= MAX_SKB_FRAGS) ? goal - tail.len : 0;
+  }
+
+  /**
+   * A send from a buffer that cannot be read (a NULL pointer; Linux tcp_sendmsg_locked): a Fast
+   * Open still connects, its SYN a cookie request without data (-EINPROGRESS); otherwise the checks
+   * before the copy keep their errors (EPIPE, a pending error, EAGAIN with no room), and the copy
+   * fails with -EFAULT, nothing queued.
+   */
+  sendFault(addr?: SockAddr, flags = 0): number {
+    this.inCall++;
+    try {
+      if (this.released) return -EBADF;
+      if ((flags & MSG_FASTOPEN) !== 0 || this.deferConnect) {
+        const r = this.sendFastopen(null, addr);
+        if (r.err !== 0) return r.err;
+      }
+      const e = this.sendable();
+      if (e < 0) return e;
+      const q = this.sendQ;
+      const zc = (flags & MSG_ZEROCOPY) !== 0 && this.zerocopy;
+      if (this.tailRoom(sizeGoal(this), zc) <= 0 && (q.wmem >= this.sndbuf || q.unsentBytes >= this.notsentLimit())) {
+        this.noSpace = true;
+        return -EAGAIN;
+      }
+      return -EFAULT;
+    } finally { this.inCall--; }
   }
 
   /** TCP_NOTSENT_LOWAT, else the tcp_notsent_lowat sysctl (Linux tcp_notsent_lowat). */
