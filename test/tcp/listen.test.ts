@@ -48,7 +48,7 @@ test('SYN flood from spoofed sources: the SYN queue fills, SYN cookies still let
   assert.equal(sha256(got), sha256(data));
 });
 
-test('without SYN cookies a full SYN queue drops SYNs; half-open connections go after the SYN-ACK retries', async () => {
+test('without SYN cookies a full SYN queue drops SYNs; half-open connections go after the SYN-ACK retries, fewer while the queue is more than half full of old requests (Linux reqsk_timer_handler)', async () => {
   const p = pair({ config: { syncookies: 0 } });
   const l = p.tb.socket(AF_INET);
   must(l.bind(addr('0.0.0.0', 80)));
@@ -57,11 +57,30 @@ test('without SYN cookies a full SYN queue drops SYNs; half-open connections go 
   assert.equal(l.synQueue.size, 8);
   assert.equal(p.tb.stats.SyncookiesSent, 0);
   assert.ok(p.tb.stats.ListenDrops >= 12);
-  // tcp_synack_retries = 5: SYN-ACKs at 0, 1, 3, 7, 15, 31 s; given up at 63 s.
-  await p.world.run({ for: 62_000 });
+  // The queue is full and none of its requests is young after their first timeout: 2 retries,
+  // SYN-ACKs at 0, 1, 3 s; at 7 s they go until the queue is no longer more than half full (4
+  // left), and those get all of tcp_synack_retries (5): given up at 63 s.
+  await p.world.run({ for: 6_900 });
   assert.equal(l.synQueue.size, 8);
-  await p.world.run({ for: 2_000 });
+  await p.world.run({ for: 200 });
+  assert.equal(l.synQueue.size, 4);
+  await p.world.run({ for: 55_800 });
+  assert.equal(l.synQueue.size, 4);
+  await p.world.run({ for: 200 });
   assert.equal(l.synQueue.size, 0);
+  assert.equal(l.synYoung, 0);
+  // At most half full: all of tcp_synack_retries (5): SYN-ACKs at 0, 1, 3, 7, 15, 31 s; given up at 63 s.
+  const l2 = p.tb.socket(AF_INET);
+  must(l2.bind(addr('0.0.0.0', 81)));
+  must(l2.listen(16));
+  flood(p, 8, 81);
+  assert.equal(l2.synQueue.size, 8);
+  assert.equal(l2.synYoung, 8);
+  await p.world.run({ for: 62_000 });
+  assert.equal(l2.synQueue.size, 8);
+  assert.equal(l2.synYoung, 0);
+  await p.world.run({ for: 2_000 });
+  assert.equal(l2.synQueue.size, 0);
 });
 
 test('accept queue: backlog + 1 connections wait; more are held half-open until accept() makes room', async () => {

@@ -5,7 +5,7 @@ import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, type TcpRepr } fr
 import { ACK_NOW, ACK_SCHED, ACK_TIMER, ackSndCheck, enterQuickack, eventDataRecv } from './delack.js';
 import type { IpPacket } from '../ip-types.js';
 import { ECONNRESET } from '../../uapi/errno.js';
-import { done, enterTimeWait, established, notify, resetArrived, setState, writeSpace } from './lifecycle.js';
+import { done, enterTimeWait, established, notify, resetArrived, setState, synDequeue, writeSpace } from './lifecycle.js';
 import { armPersist, receiveSpace, sendOowAck, sendResetReply, sendSyn, transmit, tsNow, units } from './output.js';
 import { rackAckDone, rackAckStart, rackDelivered, rackEnabled } from './rack.js';
 import { ackRecovery } from './recovery.js';
@@ -334,9 +334,9 @@ function synReceivedAcked(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number
   s.sndWl2 = seg.ack;
   s.maxSndWnd = s.sndWnd;
   handshakeRtt(s, seg, now);
+  if (s.passive && parent !== null) synDequeue(parent, s);
   established(s);
   if (s.passive && parent !== null) {
-    parent.synQueue.delete(s);
     parent.acceptQueue.push(s);
     s.tcp.stats.PassiveOpens++;
     notify(parent);

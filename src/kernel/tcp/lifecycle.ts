@@ -112,7 +112,7 @@ export function done(s: TcpSocket): void {
   setState(s, CLOSED);
   stopTimers(s);
   s.tcp.unhash(s);
-  if (s.parent !== null) s.parent.synQueue.delete(s);
+  if (s.parent !== null) synDequeue(s.parent, s);
   s.rcvShutdown = true;
   s.sndShutdown = true;
   s.sendQ.clear();
@@ -126,6 +126,29 @@ export function done(s: TcpSocket): void {
     s.tcp.releasePort(s);
   }
   notify(s);
+}
+
+/** Takes a request out of its listener's SYN queue. */
+export function synDequeue(l: TcpSocket, s: TcpSocket): void {
+  if (l.synQueue.delete(s) && s.retransmits === 0) l.synYoung--;
+}
+
+/**
+ * Linux reqsk_timer_handler: tcp_synack_retries, fewer (down to 2) while the SYN queue is more
+ * than half full and few of its requests are young (a flood of SYNs nobody completes): every
+ * halving of the young share takes one retry off.
+ */
+export function synackRetriesFor(l: TcpSocket, max: number): number {
+  const qlen = l.synQueue.size;
+  if (qlen * 2 > Math.max(8, l.backlog)) {
+    let young = l.synYoung * 2;
+    while (max > 2) {
+      if (qlen < young) break;
+      max--;
+      young *= 2;
+    }
+  }
+  return max;
 }
 
 export function stopTimers(s: TcpSocket): void {

@@ -87,6 +87,7 @@ export function listenArrives(tcp: Tcp, l: TcpSocket, seg: TcpRepr, pkt: IpPacke
     return;
   }
   l.synQueue.add(child);
+  l.synYoung++;
   sendSyn(child, true);
   child.rtxTimer.after(c.rtoInitialMs); // RFC 6298 §2.1
 }

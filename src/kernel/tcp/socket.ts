@@ -702,6 +702,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
       done(c);
     }
     this.synQueue.clear();
+    this.synYoung = 0;
     if (!this.portLocked || this.released) this.tcp.releasePort(this);
   }
 

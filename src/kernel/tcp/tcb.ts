@@ -324,6 +324,8 @@ export class Tcb {
   // ---- listener --------------------------------------------------------------------------------
   backlog = 0;
   readonly synQueue = new LazySet<TcpSocket>();
+  /** Requests in the SYN queue whose SYN-ACK has not timed out yet (Linux reqsk_queue_len_young). */
+  synYoung = 0;
   acceptQueue: TcpSocket[] = [];
 
   // ---- counters (TCP_INFO) ---------------------------------------------------------------------

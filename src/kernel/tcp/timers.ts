@@ -5,7 +5,7 @@
 // the retransmission slot also runs the tail loss probe and the RACK reordering timer (RFC 8985).
 import { ETIMEDOUT } from '../../uapi/errno.js';
 import { RTX_PROBE, RTX_REO, type RtxKind } from './lazy-timer.js';
-import { abortWithError, done, notify } from './lifecycle.js';
+import { abortWithError, done, notify, synackRetriesFor } from './lifecycle.js';
 import { armPersist, currentMss, retransmitSkb, sendActiveReset, sendKeepaliveProbe, sendSyn, sendWindowProbe, transmit } from './output.js';
 import { rackDetectLoss } from './rack.js';
 import { delackTimerFired } from './delack.js';
@@ -92,14 +92,17 @@ function onRto(s: TcpSocket): void {
   if (s.fastopenRsk) { fastopenSynackTimer(s, now); return; }
   if (st === SYN_SENT || st === SYN_RECEIVED) {
     // RFC 6298 §5 for the SYN / SYN-ACK; Linux tcp_syn_retries / tcp_synack_retries.
-    const limit = st === SYN_RECEIVED && s.passive ? c.synackRetries : s.synCount > 0 ? s.synCount : c.synRetries;
+    const p = s.parent;
+    const limit = st === SYN_RECEIVED && s.passive
+      ? (p !== null && p.synQueue.has(s) ? synackRetriesFor(p, c.synackRetries) : c.synackRetries)
+      : s.synCount > 0 ? s.synCount : c.synRetries;
     const userDone = s.userTimeout > 0 && now - s.synSentAt0 >= s.userTimeout;
     if (s.retransmits >= limit || userDone) {
       if (s.passive) done(s); // a half-open passive connection just goes away
       else writeTimeout(s);
       return;
     }
-    s.retransmits++;
+    if (s.retransmits++ === 0 && p !== null && p.synQueue.has(s)) p.synYoung--;
     s.backoff++;
     s.synLost = true;
     // The data of a Fast Open SYN was sent with the first SYN only: no RTT sample from it (RFC 6298 §3).
