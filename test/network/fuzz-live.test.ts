@@ -9,6 +9,7 @@ import { Network, type Host } from '../../src/index.js';
 import { Random } from '../../src/links/random.js';
 import { emitEthernetHeader } from '../../src/wire/ethernet.js';
 import { emitIpv4Header } from '../../src/wire/ipv4.js';
+import { emitIpv6Header } from '../../src/wire/ipv6.js';
 import { emitTcpHeader, tcpOptionsLength, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpOptions } from '../../src/wire/tcp.js';
 import { parseIP } from '../../src/wire/addr.js';
 import type { TcpSocket } from '../../src/kernel/tcp/socket.js';
@@ -50,9 +51,10 @@ function tcpInvariants(s: TcpSocket): void {
   assert.ok(s.recvQ.mem + s.ooo.mem <= s.rmemLimit + 70_000, 'receive memory within the buffer');
 }
 
-/** A TCP segment at one of the host's live connections, near its sequence space. */
-function aimedSegment(rnd: Random, s: TcpSocket, dstMac: Uint8Array): Uint8Array | null {
-  if (s.family !== 4) return null;
+/** A TCP segment at one of the host's live connections (IPv4 or IPv6), near its sequence space. */
+function aimedSegment(rnd: Random, s: TcpSocket, dstMac: Uint8Array): Uint8Array {
+  const v6 = s.family === 6;
+  const ipLen = v6 ? 40 : 20;
   const near = (x: number): number => (x + [0, 1, -1, rnd.int(70_000) - 35_000, rnd.u32(), 0x80000000][rnd.int(6)]!) >>> 0;
   const flagsPick = [TCP_ACK, TCP_ACK, TCP_ACK | TCP_FIN, TCP_RST, TCP_RST | TCP_ACK, TCP_SYN, TCP_SYN | TCP_ACK, rnd.int(256)];
   const opts: TcpOptions = {};
@@ -62,12 +64,13 @@ function aimedSegment(rnd: Random, s: TcpSocket, dstMac: Uint8Array): Uint8Array
   if (rnd.chance(0.1)) opts.wscale = rnd.int(20);
   const len = [0, 0, 1, rnd.int(1400)][rnd.int(4)]!;
   const tcpLen = 20 + tcpOptionsLength(opts) + len;
-  const f = new Uint8Array(14 + 20 + tcpLen);
+  const f = new Uint8Array(14 + ipLen + tcpLen);
   const src = parseIP(s.remoteAddr)!;
   const dst = parseIP(s.localAddr)!;
-  emitEthernetHeader(f, 0, dstMac, FUZZ_MAC, 0x0800);
-  emitIpv4Header(f, 14, { totalLength: 20 + tcpLen, id: rnd.int(65536), ttl: 64, protocol: 6, src, dst });
-  emitTcpHeader(f.subarray(34), 0, {
+  emitEthernetHeader(f, 0, dstMac, FUZZ_MAC, v6 ? 0x86dd : 0x0800);
+  if (v6) emitIpv6Header(f, 14, { payloadLength: tcpLen, nextHeader: 6, hopLimit: 64, src, dst });
+  else emitIpv4Header(f, 14, { totalLength: 20 + tcpLen, id: rnd.int(65536), ttl: 64, protocol: 6, src, dst });
+  emitTcpHeader(f.subarray(14 + ipLen), 0, {
     srcPort: s.remotePort, dstPort: s.localPort, seq: near(s.rcvNxt), ack: near(s.sndNxt),
     flags: flagsPick[rnd.int(flagsPick.length)]!, window: rnd.int(65536), options: opts,
   }, len, src, dst);
