@@ -105,7 +105,20 @@ async function setUp() {
   // Listeners and connections in many states, over IPv4 and IPv6.
   const echo = a.net.createServer((s) => { s.on('error', () => {}); s.on('data', (d) => { if (!s.destroyed) s.write(d); }); });
   echo.listen(80);
-  const keep: unknown[] = [];
+  const sink = a.dgram.createSocket('udp4');
+  sink.bind(9);
+  sink.on('message', () => {});
+  await a.ping('10.0.0.2', { size: 3000 }); // fragments both ways
+  await a.ping('fd00::2', { size: 3000 });
+  const srv2 = b.net.createServer((s) => { s.on('error', () => {}); s.resume(); });
+  srv2.listen(81);
+  connections(a, b);
+  await world.run({ for: '200ms' });
+  return { world, sw, a, b, ia, ib, corpus, errors };
+}
+
+/** Connections in several states (made again during a run: the fuzz resets and closes them). */
+function connections(a: Host, b: Host): void {
   for (const host of ['10.0.0.1', 'fd00::1']) {
     for (let i = 0; i < 4; i++) {
       const c = b.net.connect(80, host);
@@ -113,25 +126,15 @@ async function setUp() {
       c.write(Buffer.alloc(3000 * (i + 1), i));
       if (i === 1) c.end(); // half-closed: a in CLOSE-WAIT, b in FIN-WAIT
       if (i === 2) setTimeout(() => c.destroy(), 5); // a RST midway
-      keep.push(c);
     }
+    // A connection a closes: FIN-WAIT on a, then TIME-WAIT.
+    const out = a.net.connect(81, host === '10.0.0.1' ? '10.0.0.2' : 'fd00::2');
+    out.on('error', () => {});
+    out.on('connect', () => out.end('bye'));
   }
-  const sink = a.dgram.createSocket('udp4');
-  sink.bind(9);
-  sink.on('message', () => {});
-  await a.ping('10.0.0.2', { size: 3000 }); // fragments both ways
-  await a.ping('fd00::2', { size: 3000 });
-  // A connection a closes: FIN-WAIT on a, then TIME-WAIT.
-  const srv2 = b.net.createServer((s) => { s.on('error', () => {}); s.resume(); });
-  srv2.listen(81);
-  const out = a.net.connect(81, '10.0.0.2');
-  out.on('error', () => {});
-  out.on('connect', () => out.end('bye'));
   // A connection that stays in SYN-SENT (nobody at that address answers).
   const lost = a.net.connect(82, '10.0.0.77');
   lost.on('error', () => {});
-  await world.run({ for: '200ms' });
-  return { world, sw, a, b, ia, ib, corpus, errors, keep };
 }
 
 test(`live receive path fuzz: ${ITERATIONS} inputs (seed ${SEED}), invariants after each, the host still serves`, async () => {
@@ -141,6 +144,7 @@ test(`live receive path fuzz: ${ITERATIONS} inputs (seed ${SEED}), invariants af
   const rnd = new Random(SEED);
   const states = new Set<string>();
   for (let i = 0; i < ITERATIONS; i++) {
+    if (i > 0 && i % 1000 === 0) connections(a, b);
     const conns = a.tcp.connections();
     let f: Uint8Array | null = null;
     const pick = rnd.int(10);
