@@ -49,6 +49,7 @@ const COUNTERS = `ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab In
   TCPFastRetrans TCPSackRecovery TCPRenoRecovery TCPAbortOnTimeout TCPAbortOnData TCPAbortOnClose TCPAbortOnLinger
   TCPKeepAlive TCPKeepAliveTimeout TCPWinProbe TCPOFOQueue TCPOFODrop TCPRcvQDrop PruneCalled TCPRcvCollapsed OfoPruned RcvPruned TCPDSACKRecv DelayedACKs TW TWRecycled
   DelayedACKLost TCPLossProbes TCPLossProbeRecovery TCPLostRetransmit TCPSACKReorder TCPTSReorder
+  TCPFullUndo TCPPartialUndo TCPDSACKUndo TCPLossUndo
   TCPFastOpenActive TCPFastOpenActiveFail TCPFastOpenPassive TCPFastOpenPassiveFail TCPFastOpenPassiveAltKey
   TCPFastOpenListenOverflow TCPFastOpenCookieReqd TCPFastOpenBlackhole PAWSActiveRejected`;
 

@@ -399,6 +399,9 @@ function ackArrives(s: TcpSocket, seg: TcpRepr, now: number): boolean {
   }
   const rack = rackEnabled(s);
   if (s.sackOk) rackAckStart(s);
+  // Linux rx_opt.rcv_tsecr, for the undo checks (recovery.ts); a hold on retransmissions lasts one ACK.
+  s.rcvTsecr = ts !== undefined && ts.tsecr !== 0 ? ts.tsecr : -1;
+  s.rexmitHold = false;
   // RFC 3168 §6.1.2: an ECN echo reduces the window, once per window of data (Linux FLAG_ECE).
   if (s.ecnFlags !== 0 && ecnEcho(s, seg) && s.caState < CA_CWR) enterCwr(s, now);
   let acked = 0;
@@ -417,7 +420,8 @@ function ackArrives(s: TcpSocket, seg: TcpRepr, now: number): boolean {
   if (rack) rackAckDone(s, now);
   // RFC 8985 §7.4: an ACK during a loss probe episode.
   if (s.tlp.active) tlpOnAck(s, ack, acked === 0 && plainDup && blocks === undefined, now);
-  if (acked > 0 || dup || sackNew) ackRecovery(s, acked, delivered, dup, sackNew, priorUna, now);
+  // Linux tcp_ack_is_dubious: a D-SACK alone may undo a recovery (tcp_try_undo_dsack).
+  if (acked > 0 || dup || sackNew || (s.rack.dsack && s.undoMarker >= 0)) ackRecovery(s, acked, delivered, dup, sackNew, priorUna, now);
   if (seqGe(s.sndUna, s.maxFlightSeq)) { s.maxFlight = s.inFlight; s.maxFlightSeq = s.sndNxt; }
   rearmTimers(s, acked > 0);
 

@@ -248,6 +248,10 @@ export function retransmitSkb(s: TcpSocket, skb: Skb): void {
   }
   skb.everRetrans = true;
   if (s.retransStamp === 0) s.retransStamp = skb.firstSentAt > 0 ? skb.firstSentAt : s.tcp.sched.now();
+  // Linux tcp_retransmit_skb: retrans_stamp (the first retransmission's time) and undo_retrans.
+  if (s.rtxFirstAt < 0) s.rtxFirstAt = s.tcp.sched.now();
+  if (s.undoRetrans < 0) s.undoRetrans = 0;
+  s.undoRetrans += skb.len > s.mss ? Math.ceil(skb.len / s.mss) : 1;
   st.RetransSegs++;
   s.totalRetrans++;
   s.bytesRetrans += skb.len;
@@ -265,7 +269,7 @@ export function retransmitSkb(s: TcpSocket, skb: Skb): void {
 export function transmit(s: TcpSocket, force = false): void {
   // A Fast Open child sends data before its SYN-ACK is acknowledged (RFC 7413 §4.2.2).
   if (canSend(s.state) || s.fastopenRsk) {
-    if (s.lostBytes > 0 && s.caState >= CA_RECOVERY) retransmitLost(s);
+    if (s.lostBytes > 0 && s.caState >= CA_RECOVERY && !s.rexmitHold) retransmitLost(s);
     const nxt = s.sndNxt;
     sendNew(s, force);
     // Linux tcp_event_new_data_sent -> tcp_check_space: fewer bytes wait unsent (TCP_NOTSENT_LOWAT).

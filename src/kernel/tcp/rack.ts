@@ -212,7 +212,9 @@ export function rackAckDone(s: TcpSocket, now: number): void {
   }
   // RFC 8985 §6.2 step 4: a D-SACK grows the reordering window, at most once per round trip.
   if (r.dsackRoundOn && seqGe(s.sndUna, r.dsackRound)) r.dsackRoundOn = false;
-  if (r.dsack && !r.dsackRoundOn) {
+  // Linux tcp_dsack_seen: only D-SACKs after reordering was seen, and not one for a loss probe (a
+  // timer sent that, not RACK).
+  if (r.dsack && !r.dsackRoundOn && r.reorderingSeen && !(s.tlp.active && s.tlp.endSeq === r.dsackEnd)) {
     r.dsackRoundOn = true;
     r.dsackRound = s.sndNxt;
     if (r.reoWndMult < 255) r.reoWndMult++;
@@ -220,11 +222,20 @@ export function rackAckDone(s: TcpSocket, now: number): void {
   }
 }
 
-/** RFC 8985 §6.2 step 4: fast or RTO recovery ended; after 16 without a D-SACK the window is min_RTT/4 again. */
+/**
+ * RFC 8985 §6.2 step 4: fast or RTO recovery ended and was not undone (Linux tcp_try_undo_recovery);
+ * after 16 such without a D-SACK the window is min_RTT/4 again.
+ */
 export function rackRecoveryEnded(s: TcpSocket): void {
   const r = s.rack;
   if (r.reoWndPersist > 0) r.reoWndPersist--;
   if (r.reoWndPersist === 0) r.reoWndMult = 1;
+}
+
+/** Linux tcp_try_undo_dsack: a recovery D-SACKs proved needless keeps the widened window one recovery longer. */
+export function rackPersist(s: TcpSocket): void {
+  const r = s.rack;
+  if (r.reoWndPersist < REO_WND_PERSIST) r.reoWndPersist++;
 }
 
 /** RACK.reo_wnd (RFC 8985 §6.2 step 4), in ms. */

@@ -33,8 +33,12 @@ export function sackUpdate(s: TcpSocket, blocks: ReadonlyArray<readonly [number,
     if (seqLe(r, ack) || (b === 0 && blocks.length > 1 && seqGe(l, blocks[1]![0]) && seqLe(r, blocks[1]![1]))) {
       if (b === 0) {
         s.tcp.stats.TCPDSACKRecv++;
-        s.rack.dsack = true;
-        s.rack.dsackEnd = r;
+        const len = seqSub(r, l);
+        // Linux tcp_dsack_seen: a block wider than any window offered is dubious.
+        if (len > 0 && len <= s.maxSndWnd && dsackSeen(s, len > s.mss ? Math.ceil(len / s.mss) : 1, r)) {
+          s.rack.dsack = true;
+          s.rack.dsackEnd = r;
+        }
       }
       continue;
     }
@@ -114,4 +118,18 @@ export function markLost(s: TcpSocket, skb: Skb): void {
   s.lostBytes += units(skb);
   s.lostSegs += skb.len > s.mss ? Math.ceil(skb.len / s.mss) : 1;
   if (seqLt(skb.seq, s.rtxHint)) s.rtxHint = skb.seq;
+}
+
+/**
+ * A D-SACK for `segs` segments ending at `end` (Linux tcp_dsack_seen / tcp_check_dsack): false
+ * when more duplicates were reported than were ever retransmitted (dubious, ignored); otherwise
+ * a retransmission of the current episode was needless.
+ */
+function dsackSeen(s: TcpSocket, segs: number, end: number): boolean {
+  s.dsackDups += segs;
+  if (s.dsackDups > s.totalRetrans) return false;
+  if (s.undoMarker >= 0 && s.undoRetrans > 0 && seqGt(end, s.undoMarker)) {
+    s.undoRetrans = s.undoRetrans > segs ? s.undoRetrans - segs : 0;
+  }
+  return true;
 }

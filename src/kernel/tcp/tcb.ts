@@ -186,6 +186,26 @@ export class Tcb {
   prrOut = 0;
   /** Segments ever deemed lost (Linux tp->lost): an ACK's newly lost ones are the difference. */
   lostSegs = 0;
+  /**
+   * Undoing a window reduction that proves spurious (Linux tcp_init_undo, RFC 2883 / RFC 3522):
+   * SND.UNA when recovery or the loss state began (-1: nothing to undo), the retransmissions of
+   * that episode no D-SACK has shown needless yet (undo_retrans; -1: none sent), and ssthresh
+   * before the reduction (prior_ssthresh; 0: the reduction stands, as after an ECN echo).
+   */
+  undoMarker = -1;
+  undoRetrans = -1;
+  priorSsthresh = 0;
+  /** When the first retransmission since the connection was last open went (ms; -1: none): Linux retrans_stamp as tcp_packet_delayed reads it. */
+  rtxFirstAt = -1;
+  /** The timestamp echoed by the ACK being processed (-1: none; Linux rx_opt.rcv_tsecr). */
+  rcvTsecr = -1;
+  /**
+   * An ACK showed a hole filled by a delayed original while retransmissions are still out: until
+   * the next ACK or timer, new data goes but nothing more is retransmitted (Linux tcp_try_undo_partial).
+   */
+  rexmitHold = false;
+  /** Segments the peer reported received twice (Linux tp->dsack_dups). */
+  dsackDups = 0;
   /** Retransmission scan starts here (a sequence number; Linux retransmit_skb_hint). */
   rtxHint = 0;
   /** Sequence number up to which a PSH was last marked (Linux pushed_seq, for forced pushes). */

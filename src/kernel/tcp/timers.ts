@@ -70,6 +70,7 @@ function onReoTimer(s: TcpSocket): void {
   if (st !== ESTABLISHED && st !== CLOSE_WAIT && st !== FIN_WAIT_1 && st !== CLOSING && st !== LAST_ACK) { d.on = false; return; }
   const now = s.tcp.sched.now();
   const lost0 = s.lostSegs;
+  s.rexmitHold = false; // Linux tcp_rack_reo_timeout retransmits what it deemed lost
   const marked = s.sndUna !== s.sndNxt ? rackDetectLoss(s, now) : 0;
   if (d.on) {
     // The ACKs that armed this timer for now get their response, with the losses they revealed.
@@ -124,6 +125,7 @@ function onRto(s: TcpSocket): void {
     return;
   }
   tcp.stats.TCPTimeouts++;
+  s.rexmitHold = false;
   s.rtxTimer.cancel(RTX_PROBE);
   s.rtxTimer.cancel(RTX_REO);
   s.rack.deferred.on = false;
