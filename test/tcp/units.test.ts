@@ -155,7 +155,7 @@ test('CUBIC: β = 0.7, the window climbs back to W_max after K seconds (RFC 9438
   const c = new Cubic();
   const s = cc();
   s.cwnd = 100_000; // 100 segments
-  c.onLoss(s);
+  c.onLoss(s, 'recovery');
   s.ssthresh = c.ssthresh(s);
   assert.equal(s.ssthresh, 70_000);
   s.cwnd = s.ssthresh;
@@ -170,7 +170,7 @@ test('CUBIC: β = 0.7, the window climbs back to W_max after K seconds (RFC 9438
   assert.ok(s.cwnd / 1000 > w + 5);
   // Fast convergence: a loss below the previous W_max remembers less.
   s.cwnd = 90_000;
-  c.onLoss(s);
+  c.onLoss(s, 'recovery');
   assert.ok(Math.abs(c.ssthresh(s) - 63_000) < 1e-6);
 });
 

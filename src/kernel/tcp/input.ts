@@ -450,6 +450,8 @@ function cleanAcked(s: TcpSocket, ack: number, seg: TcpRepr, now: number, rack: 
   const q = s.sendQ;
   const acked = seqSub(ack, s.sndUna);
   let rtt = -1;
+  // Linux ca_rtt_us: the round trip of the last segment acknowledged (congestion control's sample).
+  let caRtt = -1;
   const t = seg.options.timestamp;
   const tsecr = rack && s.tsOk && t !== undefined && t.tsecr !== 0 ? t.tsecr : -1;
   while (!q.empty) {
@@ -462,7 +464,10 @@ function cleanAcked(s: TcpSocket, ack: number, seg: TcpRepr, now: number, rack: 
       else if (skb.lost) s.lostBytes -= u;
       if (skb.retrans) s.retransBytes -= u;
       // RFC 6298 §3 (Karn): no sample from a retransmitted segment.
-      if (rtt < 0 && !skb.everRetrans && skb.sentAt >= 0) rtt = now - skb.sentAt;
+      if (!skb.everRetrans && skb.sentAt >= 0) {
+        if (rtt < 0) rtt = now - skb.sentAt;
+        caRtt = now - skb.sentAt;
+      }
       q.shift();
       continue;
     }
@@ -472,7 +477,10 @@ function cleanAcked(s: TcpSocket, ack: number, seg: TcpRepr, now: number, rack: 
       if (skb.sacked) s.sackedBytes -= n;
       else if (skb.lost) s.lostBytes -= n;
       if (skb.retrans) s.retransBytes -= n;
-      if (rtt < 0 && !skb.everRetrans && skb.sentAt >= 0) rtt = now - skb.sentAt;
+      if (!skb.everRetrans && skb.sentAt >= 0) {
+        if (rtt < 0) rtt = now - skb.sentAt;
+        caRtt = now - skb.sentAt;
+      }
       q.trimHead(n);
     }
     break;
@@ -492,6 +500,8 @@ function cleanAcked(s: TcpSocket, ack: number, seg: TcpRepr, now: number, rack: 
   if (rtt >= 0) {
     measured(s, rtt, now);
     s.backoff = 0; // Linux: backoff ends with a valid RTT measurement (RFC 6298 §5.7)
+    // Linux tcp_ack_update_rtt / pkts_acked: congestion control's sample, from the timestamp when no segment gave one.
+    if (s.cc.onRtt !== undefined) s.cc.onRtt(s, caRtt >= 0 ? caRtt : rtt, now);
   }
   // RFC 6298 §5.2 / §5.3: stop when all is acknowledged, else restart.
   if (s.sndUna === s.sndNxt) s.rtxTimer.stop();

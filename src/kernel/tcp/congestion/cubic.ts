@@ -7,6 +7,16 @@ import { slowStart, type CcSocket, type CongestionControl } from './types.js';
 const C = 0.4; // RFC 9438 §5
 const BETA = 0.7; // RFC 9438 §4.6
 const ALPHA = (3 * (1 - BETA)) / (1 + BETA); // RFC 9438 §4.3
+// HyStart (Ha and Rhee, 2011), as Linux's tcp_cubic.c has it (module parameters hystart=1,
+// hystart_detect=3: both detections, hystart_low_window=16, hystart_ack_delta_us=2000).
+const HYSTART_LOW_WINDOW = 16;
+const HYSTART_ACK_DELTA_MS = 2;
+/** HYSTART_MIN_SAMPLES and HYSTART_DELAY_MIN / _MAX (4 ms and 16 ms). */
+const HYSTART_MIN_SAMPLES = 8;
+const HYSTART_DELAY_MIN_MS = 4;
+const HYSTART_DELAY_MAX_MS = 16;
+/** hystart_ack_delay(): at most 1 ms (USEC_PER_MSEC) for the ACK of a 64 KiB super-segment. */
+const HYSTART_ACK_DELAY_MS = 1;
 
 export class Cubic implements CongestionControl {
   readonly name = 'cubic' as const;
@@ -19,18 +29,70 @@ export class Cubic implements CongestionControl {
   private wEst = 0;
   /** cwnd (segments) right after the last reduction, where α switches to 1 (§4.3). */
   private cwndPrior = 0;
+  /** HyStart: slow start's end found; the smallest RTT seen (ms; 0: none); the current round. */
+  private found = false;
+  private delayMin = 0;
+  private roundStart = 0;
+  private lastAck = 0;
+  private endSeq = -1;
+  private currRtt = Infinity;
+  private sampleCnt = 0;
 
   // RFC 9438 §4.6: ssthresh = cwnd * β_cubic, at least 2 segments.
   ssthresh(s: CcSocket): number {
     return Math.max(s.cwnd * BETA, 2 * s.mss);
   }
 
-  onLoss(s: CcSocket): void {
+  onLoss(s: CcSocket, kind: 'recovery' | 'rto' | 'ecn'): void {
+    // Linux cubictcp_state(TCP_CA_Loss): bictcp_reset (HyStart's state too) after a timeout.
+    if (kind === 'rto') { this.found = false; this.delayMin = 0; this.endSeq = -1; }
     const w = s.cwnd / s.mss;
     // RFC 9438 §4.7: fast convergence releases bandwidth when the window keeps shrinking.
     this.wMax = w < this.wMax ? (w * (1 + BETA)) / 2 : w;
     this.cwndPrior = w;
     this.epoch = -1;
+  }
+
+  /** Linux cubictcp_acked: the smallest RTT, and HyStart while in slow start. */
+  onRtt(s: CcSocket, rtt: number, now: number): void {
+    // Linux: delay samples right after a reduction (the first second of a CUBIC epoch) are not used.
+    if (this.epoch >= 0 && now - this.epoch < 1000) return;
+    const delay = rtt > 0 ? rtt : 0.001;
+    if (this.delayMin === 0 || this.delayMin > delay) this.delayMin = delay;
+    if (!this.found && s.cwnd < s.ssthresh) this.hystartUpdate(s, delay, now);
+  }
+
+  /** Linux bictcp_hystart_reset: a new round starts with the next segment sent. */
+  private hystartReset(s: CcSocket, now: number): void {
+    this.roundStart = this.lastAck = now;
+    this.endSeq = s.sndNxt ?? 0;
+    this.currRtt = Infinity;
+    this.sampleCnt = 0;
+  }
+
+  /** Linux hystart_update: ACK-train and delay-increase detection; found: ssthresh = cwnd. */
+  private hystartUpdate(s: CcSocket, delay: number, now: number): void {
+    if (this.endSeq < 0 || ((((s.sndUna ?? 0) - this.endSeq) | 0) > 0)) this.hystartReset(s, now);
+    if (s.cwnd / s.mss < HYSTART_LOW_WINDOW) return;
+    // The ACK train: ACKs closely spaced for longer than half the smallest RTT (unpaced sender).
+    if (now - this.lastAck <= HYSTART_ACK_DELTA_MS) {
+      this.lastAck = now;
+      if (now - this.roundStart > (this.delayMin + HYSTART_ACK_DELAY_MS) / 2) {
+        this.found = true;
+        s.ssthresh = s.cwnd;
+      }
+    }
+    // The delay increase: the round's smallest RTT (of at least 8) above delay_min + clamp(delay_min/8, 4, 16) ms.
+    if (this.currRtt > delay) this.currRtt = delay;
+    if (this.sampleCnt < HYSTART_MIN_SAMPLES) this.sampleCnt++;
+    else {
+      const d = this.delayMin / 8;
+      const thresh = d < HYSTART_DELAY_MIN_MS ? HYSTART_DELAY_MIN_MS : d > HYSTART_DELAY_MAX_MS ? HYSTART_DELAY_MAX_MS : d;
+      if (this.currRtt > this.delayMin + thresh) {
+        this.found = true;
+        s.ssthresh = s.cwnd;
+      }
+    }
   }
 
   onAck(s: CcSocket, acked: number, now: number): void {

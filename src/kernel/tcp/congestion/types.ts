@@ -15,6 +15,9 @@ export interface CcSocket {
   readonly minRtt: number;
   /** Sends super-segments (TSO/GSO): one ACK may cover a whole one. */
   readonly gsoOk?: boolean;
+  /** SND.UNA and SND.NXT (HyStart's rounds). */
+  readonly sndUna?: number;
+  readonly sndNxt?: number;
 }
 
 /** The largest super-segment's payload bound (a 64 KiB IP packet), for RFC 3465's L with TSO. */
@@ -29,6 +32,8 @@ export interface CongestionControl {
   /** A loss event begins ('recovery': fast retransmit; 'rto': timeout). Called before ssthresh(). */
   /** A loss (fast recovery, RTO) or an ECN echo (RFC 3168 §6.1.2: reacted to as to a loss). */
   onLoss(s: CcSocket, kind: 'recovery' | 'rto' | 'ecn', now: number): void;
+  /** An ACK brought an RTT sample (ms) of the last segment it acknowledged (Linux pkts_acked). */
+  onRtt?(s: CcSocket, rtt: number, now: number): void;
 }
 
 /**
