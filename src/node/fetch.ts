@@ -5,8 +5,9 @@
 // dispatcher reach the virtual network and nothing else.
 import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
-import { Agent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { Agent, errors, fetch as undiciFetch, type Dispatcher } from 'undici';
 import type { NetModule } from './net.js';
+import { networkTimeout } from './stream-base.js';
 import type { TlsModule } from './tls.js';
 
 export type HostFetch = (input: Parameters<typeof undiciFetch>[0], init?: Parameters<typeof undiciFetch>[1]) => ReturnType<typeof undiciFetch>;
@@ -14,7 +15,11 @@ export type HostFetch = (input: Parameters<typeof undiciFetch>[0], init?: Parame
 export interface DispatcherOptions extends Omit<Agent.Options, 'connect'> {
   /** Offer HTTP/2 (ALPN h2) on https: connections. Default false, as undici's. */
   allowH2?: boolean;
-  /** TLS options for https: connections (ca, cert, key, rejectUnauthorized, ...). */
+  /**
+   * TLS options for https: connections (ca, cert, key, rejectUnauthorized, ...), and undici's
+   * `timeout`: how long a connection (TCP, and TLS's handshake) may take, on the network's
+   * clock (default 10 s, as undici's; 0: none).
+   */
   connect?: Record<string, unknown>;
 }
 
@@ -32,7 +37,9 @@ const MAX_SESSIONS = 100;
 
 /** An undici Agent whose connections are the host's. */
 export function createDispatcher(net: NetModule, tls: TlsModule, options: DispatcherOptions = {}): Dispatcher {
-  const { allowH2 = false, connect: tlsOptions = {}, ...agentOptions } = options;
+  const { allowH2 = false, connect: connectOptions = {}, ...agentOptions } = options;
+  const { timeout: timeoutOption, ...tlsOptions } = connectOptions;
+  const timeout = timeoutOption == null ? 10e3 : Number(timeoutOption);
   const sessions = new Map<string, Buffer>();
   const connect = ({ hostname, host, protocol, port, servername, localAddress, httpSocket }: ConnectArgs,
     callback: (err: Error | null, socket: Socket | null) => void): Socket => {
@@ -62,11 +69,20 @@ export function createDispatcher(net: NetModule, tls: TlsModule, options: Dispat
     }
     socket.setKeepAlive(true, 60e3);
     socket.setNoDelay(true);
+    // undici's connect timeout (lib/core/connect.js setupConnectTimeout), on the network's clock.
+    const portNumber = Number(port) || (protocol === 'https:' ? 443 : 80);
+    const clearTimer = timeout > 0 ? networkTimeout(socket, timeout, () => {
+      const tried = (socket as { autoSelectFamilyAttemptedAddresses?: unknown }).autoSelectFamilyAttemptedAddresses;
+      const where = Array.isArray(tried) ? `attempted addresses: ${tried.join(', ')},` : `attempted address: ${hostname}:${portNumber},`;
+      socket.destroy(new errors.ConnectTimeoutError(`Connect Timeout Error (${where} timeout: ${timeout}ms)`));
+    }) : null;
     let cb: typeof callback | null = callback;
     socket.once(protocol === 'https:' ? 'secureConnect' : 'connect', function (this: Socket) {
+      clearTimer?.();
       if (cb) { const f = cb; cb = null; f(null, this); }
     });
     socket.on('error', (err: Error) => {
+      clearTimer?.();
       if (cb) { const f = cb; cb = null; f(err, null); }
     });
     return socket;

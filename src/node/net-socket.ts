@@ -88,7 +88,7 @@ export interface SocketConnectOptions {
  * The socket inactivity timer (Node's unref'd Timeout with refresh()): one Scheduler event,
  * moved forward lazily when activity refreshes it, re-armed by activity after it fired.
  */
-class IdleTimer {
+export class IdleTimer {
   private timer: Timer | null = null;
   private last: number;
   private closed = false;
@@ -135,7 +135,7 @@ class IdleTimer {
  * own sockets read on their `_parent` chain: a TLS socket's traffic refreshes the timer of the
  * socket under it (`_unrefTimer`). Found by its description, on a socket of Node's.
  */
-const kNodeTimeout = Object.getOwnPropertySymbols(new NodeNetSocket()).find((k) => k.description === 'timeout');
+export const kNodeTimeout = Object.getOwnPropertySymbols(new NodeNetSocket()).find((k) => k.description === 'timeout');
 
 /** A host socket's timer as Node's code reads one (Timeout's `_idleTimeout`, `_idleStart`, `refresh()`). */
 class TimeoutView {
@@ -152,7 +152,7 @@ class TimeoutView {
   refresh(): this { this.timer?.refresh(); return this; }
 }
 
-function timerDuration(msecs: unknown, name: string): number {
+export function timerDuration(msecs: unknown, name: string): number {
   validateNumber(msecs, name);
   if (msecs < 0 || !Number.isFinite(msecs)) throw new ERR_OUT_OF_RANGE(name, 'a non-negative finite number', msecs);
   if (msecs > TIMEOUT_MAX) {

@@ -10,12 +10,15 @@
 // socket's own Duplex is bypassed (as a net.Socket's is once TLS takes its handle). What carries
 // the JSStream is a node:net Socket of Node's own, so that Node's TLS and HTTP/2 take it as a
 // connected native socket (`socket._handle.isStreamBase`).
+import * as http2 from 'node:http2';
 import * as net from 'node:net';
-import { PassThrough } from 'node:stream';
+import { Duplex, PassThrough } from 'node:stream';
+import * as timers from 'node:timers';
 import * as tls from 'node:tls';
 import { ShutdownWrap, UV_EBADF, UV_EOF, WriteWrap, type SockNameOut } from '../handles/stream.js';
 import { ErrnoException } from './errors.js';
-import { NetSocket, extras, type NetHandle } from './net-socket.js';
+import { IdleTimer, NetSocket, extras, kNodeTimeout, timerDuration, type NetHandle } from './net-socket.js';
+import { validateFunction } from './validators.js';
 
 /** What Node's JSStream (internalBinding('js_stream')) offers JavaScript. */
 interface JSStreamHandle {
@@ -48,6 +51,8 @@ const NodeSocket = net.Socket;
 type NodeSocket = net.Socket;
 const NodeTLSSocket = tls.TLSSocket;
 const nodeCreateSecureContext = tls.createSecureContext;
+const nodeClearTimeout = timers.clearTimeout;
+const nodeHttp2Connect = http2.connect;
 
 let JSStream: JSStreamClass | null = null;
 
@@ -109,6 +114,7 @@ export function hostSocketOf(s: NodeSocket): NetSocket | undefined {
 export function toStreamBase(raw: NetSocket): NodeSocket {
   const known = (raw as unknown as { [kStreamBase]?: NodeSocket })[kStreamBase];
   if (known !== undefined) return known;
+  installNodeTimeouts();
   const js = new (jsStreamClass())();
   let handle: NetHandle | null = null;
   let rawClosed = false;
@@ -235,4 +241,140 @@ export function toStreamBase(raw: NetSocket): NodeSocket {
 
 function finishWrite(js: JSStreamHandle, req: object): void {
   js.finishWrite(req, 0);
+}
+
+// ---- Node's inactivity timeouts over a host socket, on the network's clock ----------------------
+//
+// Node's own socket objects over a host socket (the StreamBase socket, a TLSSocket over it, an
+// HTTP/2 session) keep their timeouts in Node's timer lists, on the machine's clock: setTimeout
+// (lib/internal/stream_base_commons.js setStreamTimeout), which TLS's handshakeTimeout, the HTTP
+// server's `timeout` and `keepAliveTimeout` on TLS sockets, tls.connect's `timeout` and
+// Http2Session#setTimeout (the HTTP/2 server's `timeout`) all go through. On a virtual clock
+// they run on the network's instead: the setTimeout of Node's net.Socket and Http2Session is
+// wrapped, once, when the first StreamBase over a host socket is made; for any other object, and
+// on the real clock (where Node's timers already keep the network's time), it is Node's own.
+
+type TimeoutOwner = {
+  destroyed: boolean;
+  timeout?: unknown;
+  _onTimeout(): void;
+  once(ev: string, fn: (...a: unknown[]) => void): unknown;
+  removeListener(ev: string, fn: (...a: unknown[]) => void): unknown;
+} & Record<symbol, unknown>;
+
+/**
+ * The inactivity timer Node's code finds under `kTimeout` (refresh() on activity, `_parent`
+ * chains; Node's clearTimeout sets `_onTimeout` to null and unlinks `_idlePrev`/`_idleNext`).
+ */
+class HostTimeout {
+  _idleTimeout: number;
+  _idlePrev: unknown = null;
+  _idleNext: unknown = null;
+  _destroyed = false;
+  private timer: IdleTimer | null;
+  constructor(raw: NetSocket, ms: number, fn: () => void) {
+    this._idleTimeout = ms;
+    const state = raw.netState;
+    // Ref'd on the virtual clock while the host socket's handle is (time moves on to it), as a host socket's own.
+    this.timer = new IdleTimer(state, Math.max(1, ms), fn, () => state.loop.sched.mode !== 'real' &&
+      (raw._handle === null || typeof extras(raw._handle).ref !== 'function' || (raw._handle as NetHandle).hasRef()));
+  }
+  get _onTimeout(): (() => void) | null { return this.timer === null ? null : this.noop; }
+  set _onTimeout(v: unknown) { if (v == null) this.close(); }
+  get _idleStart(): number | undefined { return this.timer?.start; }
+  refresh(): this { this.timer?.refresh(); return this; }
+  close(): this { this.timer?.close(); this.timer = null; return this; }
+  hasRef(): boolean { return false; }
+  ref(): this { return this; }
+  unref(): this { return this; }
+  private noop = (): void => {};
+}
+
+/**
+ * The host socket under one of Node's objects: a StreamBase socket, a TLSSocket over one (also
+ * while its constructor runs: its TLSWrap's `_parentWrap`), an HTTP/2 session over either.
+ */
+function hostSocketBeneath(obj: unknown, depth = 0): NetSocket | undefined {
+  if (obj === null || typeof obj !== 'object' || depth > 4) return undefined;
+  if (isStreamBaseSocket(obj)) return hostSocketOf(obj);
+  const o = obj as { _parent?: unknown; _handle?: { _parentWrap?: unknown } | null };
+  const wrap = o._handle?._parentWrap;
+  if (wrap !== undefined) return hostSocketBeneath(wrap, depth + 1);
+  if (o._parent !== undefined && o._parent !== null) return hostSocketBeneath(o._parent, depth + 1);
+  return undefined;
+}
+
+/** Node's setStreamTimeout, on the network's clock of `raw`. */
+function hostStreamTimeout(self: TimeoutOwner, raw: NetSocket, msecs: unknown, callback?: unknown): TimeoutOwner {
+  if (self.destroyed) return self;
+  self.timeout = msecs;
+  const ms = timerDuration(msecs, 'msecs');
+  const old = self[kNodeTimeout!];
+  if (old instanceof HostTimeout) old.close();
+  else if (old != null) nodeClearTimeout(old as NodeJS.Timeout);
+  if (ms === 0) {
+    if (callback !== undefined) {
+      validateFunction(callback, 'callback');
+      self.removeListener('timeout', callback as () => void);
+    }
+  } else {
+    self[kNodeTimeout!] = new HostTimeout(raw, ms, () => self._onTimeout());
+    if (callback !== undefined) {
+      validateFunction(callback, 'callback');
+      self.once('timeout', callback as () => void);
+    }
+  }
+  return self;
+}
+
+/**
+ * Runs `fn` once after `ms` on the clock of the network `socket` belongs to (a host socket, or
+ * one of Node's sockets over one): a ref'd event on the virtual clock, unref'd on the real one
+ * (as Node's unref'd timers); null for a socket of the machine. Returns what cancels it.
+ */
+export function networkTimeout(socket: unknown, ms: number, fn: () => void): (() => void) | null {
+  const raw = isHostSocket(socket) ? socket : hostSocketBeneath(socket);
+  if (raw === undefined) return null;
+  const sched = raw.netState.loop.sched;
+  const t = sched.after(ms, sched.bind(fn), sched.mode !== 'real');
+  return () => t.cancel();
+}
+
+let timeoutsInstalled = false;
+
+function installNodeTimeouts(): void {
+  if (timeoutsInstalled || kNodeTimeout === undefined) return;
+  timeoutsInstalled = true;
+  const wrap = (proto: { setTimeout: (this: TimeoutOwner, ...a: unknown[]) => unknown }, beneath: (self: TimeoutOwner) => NetSocket | undefined): void => {
+    const own = proto.setTimeout;
+    proto.setTimeout = function setTimeout(this: TimeoutOwner, msecs: unknown, callback?: unknown) {
+      const raw = beneath(this);
+      if (raw === undefined || raw.netState.loop.sched.mode === 'real') return own.call(this, msecs, callback);
+      return hostStreamTimeout(this, raw, msecs, callback);
+    };
+  };
+  wrap(NodeSocket.prototype as unknown as { setTimeout: (this: TimeoutOwner, ...a: unknown[]) => unknown }, (self) => hostSocketBeneath(self));
+  const sessionProto = http2SessionPrototype();
+  if (sessionProto !== null) {
+    wrap(sessionProto, (self) => {
+      const socket = (self as unknown as { socket?: unknown }).socket;
+      return hostSocketBeneath(socket);
+    });
+  }
+}
+
+/**
+ * Node's Http2Session.prototype (not exported): the prototype's owner of `setTimeout` above a
+ * client session made over a Duplex of nothing, destroyed at once.
+ */
+function http2SessionPrototype(): { setTimeout: (this: TimeoutOwner, ...a: unknown[]) => unknown } | null {
+  const nothing = new Duplex({ read() {}, write(_c, _e, cb) { cb(); } });
+  const session = nodeHttp2Connect('http://localhost', { createConnection: () => nothing as unknown as net.Socket });
+  session.on('error', () => {});
+  session.destroy();
+  nothing.destroy();
+  for (let p = Object.getPrototypeOf(session) as object | null; p !== null; p = Object.getPrototypeOf(p) as object | null) {
+    if (Object.prototype.hasOwnProperty.call(p, 'setTimeout')) return p as { setTimeout: (this: TimeoutOwner, ...a: unknown[]) => unknown };
+  }
+  return null;
 }
