@@ -34,6 +34,19 @@ export function sha256(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
+/**
+ * Runs the network a second at a time until `p` settles, at most `limitMs` of virtual time;
+ * resolves with what `p` gives (rejects with its error, or if it has not settled by then).
+ */
+export async function runUntil<T>(world: Network, p: Promise<T>, limitMs: number): Promise<T> {
+  let settled = false;
+  p.then(() => { settled = true; }, () => { settled = true; });
+  const end = world.now() + limitMs;
+  while (!settled && world.now() < end) await world.run({ for: 1000 });
+  if (!settled) throw new Error(`not settled after ${limitMs} ms of virtual time`);
+  return p;
+}
+
 /** Collects a stream's bytes. */
 export function collect(s: NodeJS.ReadableStream | import("node:stream").Readable): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
 import { request as undiciRequest } from 'undici';
-import { collect, payload, routedPair, sha256 } from './helpers.js';
+import { collect, payload, routedPair, runUntil, sha256 } from './helpers.js';
 
 const N = 16 << 20;
 
@@ -27,7 +27,7 @@ test('https: a 16 MiB upload and download, keep-alive agent; servers are Node\'s
     req.on('error', reject);
     req.end(up);
   });
-  const [r] = await Promise.all([done, world.run({ for: '120s' })]);
+  const r = await runUntil(world, done, 120_000);
   assert.equal(r.got, sha256(up));
   assert.equal(sha256(r.body), sha256(down));
   // A second request reuses the pooled TLS connection.
@@ -72,7 +72,7 @@ test('http2: h2 with ALPN and h2c, 16 MiB each way on one stream', async () => {
     const req = session.request({ ':method': 'POST', ':path': '/' });
     req.end(up);
     const headers = new Promise<Record<string, unknown>>((resolve) => req.on('response', resolve));
-    const [body, h] = await Promise.all([collect(req), headers, world.run({ for: '120s' })]);
+    const [body, h] = await runUntil(world, Promise.all([collect(req), headers]), 120_000);
     assert.equal(h['x-got'], sha256(up), url);
     assert.equal(sha256(body), sha256(down), url);
     if (url.startsWith('https')) assert.equal((session.socket as tls.TLSSocket).alpnProtocol, 'h2');
@@ -96,14 +96,14 @@ test('fetch and undici.request through host.dispatcher: 16 MiB each way over htt
     const res = await a.fetch('https://b/f', { method: 'POST', body: up });
     return { got: res.headers.get('x-got'), body: Buffer.from(await res.arrayBuffer()) };
   })();
-  const [f] = await Promise.all([viaFetch, world.run({ for: '120s' })]);
+  const f = await runUntil(world, viaFetch, 120_000);
   assert.equal(f.got, sha256(up));
   assert.equal(sha256(f.body), sha256(down));
   const viaRequest = (async () => {
     const res = await undiciRequest('https://b/u', { method: 'PUT', body: up, dispatcher: a.dispatcher });
     return { got: res.headers['x-got'], body: Buffer.from(await res.body.arrayBuffer()) };
   })();
-  const [u] = await Promise.all([viaRequest, world.run({ for: '120s' })]);
+  const u = await runUntil(world, viaRequest, 120_000);
   assert.equal(u.got, sha256(up));
   assert.equal(sha256(u.body), sha256(down));
   await Promise.all([a.dispatcher.close(), world.run({ for: '1s' })]);
