@@ -114,7 +114,7 @@ export function hostSocketOf(s: NodeSocket): NetSocket | undefined {
 export function toStreamBase(raw: NetSocket): NodeSocket {
   const known = (raw as unknown as { [kStreamBase]?: NodeSocket })[kStreamBase];
   if (known !== undefined) return known;
-  installNodeTimeouts();
+  if (raw.netState.loop.sched.mode === 'virtual') installNodeTimeouts();
   const js = new (jsStreamClass())();
   let handle: NetHandle | null = null;
   let rawClosed = false;
@@ -251,8 +251,9 @@ function finishWrite(js: JSStreamHandle, req: object): void {
 // server's `timeout` and `keepAliveTimeout` on TLS sockets, tls.connect's `timeout` and
 // Http2Session#setTimeout (the HTTP/2 server's `timeout`) all go through. On a virtual clock
 // they run on the network's instead: the setTimeout of Node's net.Socket and Http2Session is
-// wrapped, once, when the first StreamBase over a host socket is made; for any other object, and
-// on the real clock (where Node's timers already keep the network's time), it is Node's own.
+// wrapped, once, when the first StreamBase over a host socket of a virtual-clock network is made
+// (never under usernet/register, whose networks run on the real clock); for any other object,
+// and on the real clock (where Node's timers already keep the network's time), it is Node's own.
 
 type TimeoutOwner = {
   destroyed: boolean;
