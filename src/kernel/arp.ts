@@ -68,6 +68,30 @@ export class Arp implements Resolver {
     table.update(senderKey, sip, r.senderMac, unicastToUs, false, true);
   }
 
+  /**
+   * Whether a broadcast ARP frame reaching `iface` would change nothing but counters: a
+   * well-formed request for an address not ours from a sender that is neither ours nor in the
+   * table (input() would count it and stop at the table lookup). Counts it as input() would.
+   */
+  absorbs(iface: Interface, frame: Uint8Array): boolean {
+    const b = frame;
+    const o = ETH_HEADER_LEN;
+    const table = iface.arp;
+    if (table === null || b.length < o + ARP_LEN) return false;
+    // As parseArp: Ethernet and IPv4, lengths 6 and 4; a request (op 1).
+    if (b[o] !== 0 || b[o + 1] !== 1 || b[o + 2] !== 0x08 || b[o + 3] !== 0 || b[o + 4] !== 6 || b[o + 5] !== 4 || b[o + 6] !== 0 || b[o + 7] !== ARP_REQUEST) return false;
+    const s0 = b[o + 14]!;
+    if ((s0 & 0xf0) >= 0xe0 || s0 === 127 || (b[o + 8]! & 1) !== 0) return false;
+    const k = this.k;
+    const sip32 = get32(b, o + 14);
+    const tip32 = get32(b, o + 24);
+    if (k.local4.has(sip32) || (tip32 !== 0 && k.local4.has(tip32))) return false;
+    // A probe (sender 0.0.0.0) learns nothing; otherwise only an existing entry would be updated.
+    if (sip32 !== 0 && table.entries.size !== 0 && table.entries.has(formatIPv4(b.subarray(o + 14, o + 18)))) return false;
+    k.stats.arp.InRequests!++;
+    return true;
+  }
+
   private reply(iface: Interface, toMac: Uint8Array, ourIp: Uint8Array, targetMac: Uint8Array, targetIp: Uint8Array, probe: boolean): void {
     const f = new Uint8Array(ETH_HEADER_LEN + ARP_LEN);
     // RFC 5227 §2.1.1: replies to probes are broadcast, so that the prober hears the conflict.

@@ -232,6 +232,21 @@ export class Interface implements Tappable, RxFilter {
   }
 
   /**
+   * RxFilter: a flooded frame reaching this interface now whose arrival would change nothing but
+   * counters (for now: a broadcast ARP request the host ignores, Arp.absorbs), counted as
+   * input() counts it, without a copy. Not while captured.
+   */
+  absorbs(frame: Uint8Array): boolean {
+    if (!this.up || this.taps.list.length !== 0 || frame.length < ETH_HEADER_LEN || frame[12] !== 0x08 || frame[13] !== 0x06) return false;
+    if (macKey(frame, 0) !== BROADCAST_KEY || !this.kernel.arpProto.absorbs(this, frame)) return false;
+    this.stats.rxPackets++;
+    this.stats.rxBytes += frame.length;
+    this.stats.rxMulticast++;
+    this.kernel.stats.link.InFrames!++;
+    return true;
+  }
+
+  /**
    * A frame from the link. `gso` > 0: a TCP super-frame that crossed only virtual wires (GRO's
    * result, in effect): counted and captured as the real frames it stands for, handed up whole.
    */

@@ -49,6 +49,13 @@ export interface RxFilter {
    * then all that arrival would have done (counters). False: deliver it as usual.
    */
   rejects(frame: Uint8Array): boolean;
+  /**
+   * Asked when a flooded frame reaches the device (at its delivery time, not at flood time):
+   * whether its arrival would change nothing but counters (a broadcast ARP request for another
+   * host from a sender the host keeps no entry for), in which case the device counts it as
+   * arrival would and returns true; false: deliver it as usual.
+   */
+  absorbs(frame: Uint8Array): boolean;
 }
 
 /** A frame observer (capture, trace). `time` is the network clock in ms. */

@@ -14,7 +14,10 @@
 // frames to that port. Impairments apply on every egress port, independently for each copy.
 //
 // A flooded frame gives its original bytes to one egress port and a copy to each other one, so no
-// two receivers share a buffer. A multicast frame that a port's device filters out by address
+// two receivers share a buffer. Consecutive ports whose plain links (no rate, no impairment) end
+// at host interfaces get it through one event for the run (FloodBatch), in port order, and a
+// host whose arrival would change only counters (RxFilter.absorbs: a broadcast ARP request for
+// another host) costs no copy. A multicast frame that a port's device filters out by address
 // (Port.rxFilter: a NIC's multicast filter) is counted there at once, with no event and no copy,
 // when nothing (rate, impairment, capture, partition) could tell the difference. Taps see each frame once, when it is sent into the switch.
 // A TCP super-frame (gso > 0, src/wire/gso.ts) is switched whole; with a tap or a rate it is cut
@@ -301,17 +304,35 @@ export class Switch implements Tappable {
     // Multicast (not broadcast) with no rate: a port whose device's address filter drops the
     // frame on arrival gets it counted there at once, with no event and no copy (Port.rxFilter).
     const filter = gso === 0 && this.rate === 0 && (frame[0]! & 1) !== 0 && macKey(frame, 0) !== BROADCAST;
+    // With no rate, consecutive ports whose plain egress link ends at a host's interface get
+    // the frame through one event for all of them (a FloodBatch), in port order, at the moment
+    // each would have had its own event: the same order of arrival, with no event and no copy
+    // for each host whose arrival changes only counters (RxFilter.absorbs).
+    const batching = gso === 0 && this.rate === 0;
+    let batch: FloodBatch | null = null;
     let first = true;
     for (let i = 0; i < ports.length; i++) {
       const p = ports[i]!;
       if (p === from || !p.attached) continue;
-      if (filter) {
-        const f = p.rxFilter;
-        if (f != null && p.onFrame === f.receive && !p.outLane.needsFrames && f.rejects(frame)) {
-          p.outLane.deliveredAtOnce(frame);
-          continue;
-        }
+      const f = p.rxFilter;
+      const plain = f != null && p.onFrame === f.receive && !p.outLane.needsFrames;
+      if (filter && plain && f.rejects(frame)) {
+        p.outLane.deliveredAtOnce(frame);
+        continue;
       }
+      if (batching && plain) {
+        if (batch === null) {
+          // The batch hands out the original only if no port before it had it.
+          batch = new FloodBatch(first ? frame : new Uint8Array(frame));
+          first = false;
+          this.sched.at(now, batch.run);
+        }
+        batch.ports.push(p);
+        p.outLane.frames++;
+        p.outLane.bytes += frame.length;
+        continue;
+      }
+      batch = null;
       p.outLane.send(first ? frame : new Uint8Array(frame), gso);
       first = false;
     }
@@ -330,6 +351,34 @@ export class Switch implements Tappable {
     }
     this.table.set(key, { port, time: now });
   }
+}
+
+/**
+ * A flooded frame on its way out of several consecutive ports with plain links (no rate, no
+ * impairment) to host interfaces: one Scheduler event delivers it to each in port order, as their
+ * links' own events would have. Each interface that absorbs it (RxFilter.absorbs) costs no copy;
+ * the others get their own copy of the untouched frame, the last one the frame itself.
+ */
+class FloodBatch {
+  readonly ports: SwitchPort[] = [];
+  constructor(private readonly frame: Uint8Array) {}
+
+  readonly run = (): void => {
+    const ports = this.ports;
+    const frame = this.frame;
+    const last = ports.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const p = ports[i]!;
+      const lane = p.outLane;
+      const h = p.onFrame;
+      // As Lane's own delivery: a port unplugged meanwhile drops it.
+      if (!p.attached || h === null) { lane.unplugged++; continue; }
+      lane.delivered++;
+      const f = p.rxFilter;
+      if (f != null && h === f.receive && f.absorbs(frame)) continue;
+      h(i === last ? frame : new Uint8Array(frame), 0);
+    }
+  };
 }
 
 /** A 48-bit MAC as an exact number (fits in a double), for Map keys without strings. */
