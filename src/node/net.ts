@@ -63,6 +63,20 @@ function isNative(host: NetHost, options: unknown): boolean {
   return handle !== null && typeof handle === 'object' && handle.isStreamBase === true;
 }
 
+/**
+ * The one constructor behind every host's `new host.net.Socket()`: V8 gives objects a hidden
+ * class per constructor and prototype, so sockets made by a constructor (or on a prototype) of
+ * their own per host would make every property access in node:net and the stream code
+ * megamorphic in a network of many hosts. All hosts' sockets are made here, on NetSocket's
+ * prototype; `host.net.Socket.prototype` is that one prototype.
+ */
+function HostSocket(this: NetSocket, state: NetState, options?: SocketConstructorOptions | number): void {
+  initSocket(this, state, options);
+}
+HostSocket.prototype = NetSocket.prototype;
+// What Node's messages and util.inspect call a socket: its constructor's name, as node:net's.
+Object.defineProperty(NetSocket, 'name', { value: 'Socket' });
+
 export function createNet(host: NetHost): NetModule {
   const state: NetState & { Socket: typeof NetSocket } = {
     loop: host.loop,
@@ -87,10 +101,14 @@ export function createNet(host: NetHost): NetModule {
       }
       return new native(options as object) as NetSocket;
     }
-    if (!(this !== null && typeof this === 'object' && Socket.prototype.isPrototypeOf(this))) return new (Socket as SocketConstructor)(options);
+    // `new Socket()` and `Socket()`: the shared constructor; a subclass's `super()` or
+    // `Socket.call(this)` (old-style inheritance): `this`, made by the subclass.
+    if (new.target === Socket || !(this !== null && typeof this === 'object' && NetSocket.prototype.isPrototypeOf(this))) {
+      return Reflect.construct(HostSocket, [state, options]) as NetSocket;
+    }
     initSocket(this, state, options);
   } as unknown as SocketConstructor;
-  Object.setPrototypeOf(Socket.prototype, NetSocket.prototype);
+  (Socket as { prototype: object }).prototype = NetSocket.prototype;
   Object.setPrototypeOf(Socket, NetSocket);
   Object.defineProperty(Socket, kNetState, { value: state });
 
