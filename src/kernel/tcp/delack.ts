@@ -145,8 +145,8 @@ export function sendDelayedAck(s: TcpSocket): void {
   if (ato > DELACK_MAX_MS) ato = DELACK_MAX_MS; // icsk_delack_max
   // A timer set for the current jiffy fires at the next tick (HZ = 1000): never sooner than 1 ms.
   let timeout = now + (ato >= JIFFY_MS ? ato : JIFFY_MS);
-  if ((s.ackPending & ACK_TIMER) !== 0 && s.delackTimer.armed) {
-    const due = s.delackTimer.deadline;
+  if ((s.ackPending & ACK_TIMER) !== 0 && s._delackTimer?.armed === true) {
+    const due = s._delackTimer.deadline;
     if (due <= now + ato / 4) { s.ackNow = true; transmit(s); return; }
     if (timeout >= due) timeout = due;
   }
@@ -178,7 +178,7 @@ export function eventAckSent(s: TcpSocket): void {
   }
   s.ackPending = 0;
   s.ackNow = false;
-  s.delackTimer.clear();
+  s._delackTimer?.clear();
 }
 
 /** Linux tcp_event_data_sent: data sent within `ato` of the last arrival is a reply: ping-pong. */

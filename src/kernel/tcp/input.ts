@@ -528,7 +528,7 @@ function rearmTimers(s: TcpSocket, advanced: boolean): void {
     armPersist(s);
     return;
   }
-  if (s.persistTimer.armed && s.sndWnd > 0) s.persistTimer.stop();
+  if (s._persistTimer?.armed === true && s.sndWnd > 0) s._persistTimer.stop();
   if (out > 0 && !s.rtxTimer.armed) s.rtxTimer.after(currentRto(s));
   // RFC 8985 §7.2: the probe timeout follows this ACK, once transmit() has sent what it allows.
   if (advanced) s.tlp.rearm = true;

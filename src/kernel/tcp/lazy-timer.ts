@@ -1,10 +1,11 @@
 // One re-armable timer on the network's Scheduler. A connection keeps one per kind
 // (retransmission, persist, delayed ACK, keepalive, TIME-WAIT); moving a deadline later only
 // stores the new deadline, and the scheduled event re-schedules itself when it fires early,
-// so re-arming on every ACK costs no new Scheduler event.
+// so re-arming on every ACK costs no new Scheduler event. The handler is a plain function of the
+// timer's owner (no closure per timer): a connection makes each timer when first used.
 import type { Scheduler, Timer } from '../../links/clock.js';
 
-export class LazyTimer {
+export class LazyTimer<O = unknown> {
   /** Absolute time (ms) at which the handler runs; Infinity when disarmed. */
   deadline = Infinity;
   /** Whether scheduled events keep the network's clock running (false for orphaned connections). */
@@ -19,7 +20,7 @@ export class LazyTimer {
    */
   private readonly holds: boolean;
 
-  constructor(private readonly sched: Scheduler, private readonly handler: () => void) {
+  constructor(private readonly sched: Scheduler, private readonly handler: (owner: O) => void, private readonly owner: O) {
     this.holds = sched.mode !== 'real';
   }
 
@@ -68,7 +69,7 @@ export class LazyTimer {
       return;
     }
     this.deadline = Infinity;
-    this.handler();
+    this.handler(this.owner);
   }
 }
 
@@ -84,16 +85,16 @@ export type RtxKind = typeof RTX_RTO | typeof RTX_PROBE | typeof RTX_REO;
  * RACK reordering timer (RFC 8985 §6.2 step 5). One Scheduler event serves all three: it is set
  * for the earlier of the RTO deadline and the early one. `at`/`after`/`armed` are about the RTO.
  */
-export class RetransmitTimer {
+export class RetransmitTimer<O = unknown> {
   /** RTO deadline (Infinity: disarmed). */
   rtoAt = Infinity;
   /** Deadline of the probe or reordering timer (Infinity: none), and which of the two it is. */
   earlyAt = Infinity;
   earlyKind: RtxKind = RTX_PROBE;
-  private readonly t: LazyTimer;
+  private readonly t: LazyTimer<{ fire(): void }>;
 
-  constructor(private readonly sched: Scheduler, private readonly handler: (kind: RtxKind) => void) {
-    this.t = new LazyTimer(sched, () => this.fire());
+  constructor(private readonly sched: Scheduler, private readonly handler: (owner: O, kind: RtxKind) => void, private readonly owner: O) {
+    this.t = new LazyTimer<{ fire(): void }>(sched, fireRetransmit, this);
   }
 
   get refed(): boolean { return this.t.refed; }
@@ -141,21 +142,24 @@ export class RetransmitTimer {
     else this.t.at(d);
   }
 
-  private fire(): void {
+  /** @internal the slot's event came due */
+  fire(): void {
     const now = this.sched.now();
     if (this.earlyAt <= now) {
       const k = this.earlyKind;
       this.earlyAt = Infinity;
       this.sync();
-      this.handler(k);
+      this.handler(this.owner, k);
       return;
     }
     if (this.rtoAt <= now) {
       this.rtoAt = Infinity;
       this.sync();
-      this.handler(RTX_RTO);
+      this.handler(this.owner, RTX_RTO);
       return;
     }
     this.sync();
   }
 }
+
+function fireRetransmit(r: { fire(): void }): void { r.fire(); }

@@ -59,7 +59,7 @@ export function writeSpace(s: TcpSocket): void {
 /** The handshake completed (RFC 9293 §3.5; Linux tcp_finish_connect / tcp_init_transfer). */
 export function established(s: TcpSocket): void {
   setState(s, ESTABLISHED);
-  s.rtxTimer.stop();
+  s._rtxTimer?.stop();
   s.backoff = 0;
   s.retransmits = 0;
   s.retransStamp = 0;
@@ -152,11 +152,12 @@ export function synackRetriesFor(l: TcpSocket, max: number): number {
 }
 
 export function stopTimers(s: TcpSocket): void {
-  s.rtxTimer.stop();
-  s.persistTimer.stop();
-  s.delackTimer.stop();
-  s.keepaliveTimer.stop();
-  s.closeTimer.stop();
+  // Only the timers that were ever made (see Tcb's timer getters).
+  s._rtxTimer?.stop();
+  s._persistTimer?.stop();
+  s._delackTimer?.stop();
+  s._keepaliveTimer?.stop();
+  s._closeTimer?.stop();
 }
 
 /** RFC 9293 §3.10.7.4: TIME-WAIT for 2*MSL (tcp.config.timeWaitMs), then CLOSED. */
@@ -169,10 +170,10 @@ export function enterTimeWait(s: TcpSocket): void {
     return;
   }
   setState(s, TIME_WAIT);
-  s.rtxTimer.stop();
-  s.persistTimer.stop();
-  s.delackTimer.clear();
-  s.keepaliveTimer.stop();
+  s._rtxTimer?.stop();
+  s._persistTimer?.stop();
+  s._delackTimer?.clear();
+  s._keepaliveTimer?.stop();
   s.sendQ.clear();
   s.ooo.clear();
   s.sackedBytes = s.lostBytes = s.retransBytes = 0;

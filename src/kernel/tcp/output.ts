@@ -381,7 +381,7 @@ function sendNew(s: TcpSocket, force: boolean): void {
     s.sndNxt = seqMax(s.sndNxt, skb.end);
     const f = s.inFlight;
     if (f > s.maxFlight) s.maxFlight = f;
-    if (s.persistTimer.armed) s.persistTimer.stop();
+    if (s._persistTimer?.armed === true) s._persistTimer.stop();
     if (!s.rtxTimer.armed) s.rtxTimer.after(currentRto(s)); // RFC 6298 §5.1
   }
 }
@@ -427,7 +427,7 @@ export function initialWindow(s: TcpSocket): number {
 
 /** Arms the persist timer (RFC 9293 §3.8.6.1; RFC 1122 §4.2.2.17: exponential backoff). */
 export function armPersist(s: TcpSocket): void {
-  if (s.persistTimer.armed) return;
+  if (s._persistTimer?.armed === true) return;
   const max = s.tcp.config.rtoMaxMs;
   const t = Math.min(currentRto(s) * 2 ** s.probesOut, max);
   s.persistTimer.after(t);

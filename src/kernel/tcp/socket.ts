@@ -828,7 +828,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
     this.keepalive = on;
     const st = this.state;
     if (on && st !== CLOSED && st !== LISTEN && st !== SYN_SENT && st !== SYN_RECEIVED && st !== TIME_WAIT) this.keepaliveTimer.after(this.keepIdle);
-    else if (!on) this.keepaliveTimer.stop();
+    else if (!on) this._keepaliveTimer?.stop();
   }
 
   /** Sends what Nagle or the cork held back (Linux tcp_push_pending_frames). */
@@ -874,7 +874,9 @@ export class TcpSocket extends Tcb implements KernelSocket {
 
   /** Whether the connection's timers keep the network clock running (not once orphaned; keep-alive never does). */
   setTimersRef(on: boolean): void {
-    for (const t of [this.rtxTimer, this.persistTimer, this.delackTimer, this.closeTimer]) {
+    this.timersRefed = on;
+    for (const t of [this._rtxTimer, this._persistTimer, this._delackTimer, this._closeTimer]) {
+      if (t === null) continue;
       if (on) t.refed = true;
       else t.unref();
     }

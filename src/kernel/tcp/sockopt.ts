@@ -106,7 +106,7 @@ export function setOption(s: TcpSocket, level: SockoptLevel, name: string, value
         case 'TCP_KEEPIDLE':
           if (Number.isNaN(v) || v < 1 || v > KEEP_MAX_SECS) return -EINVAL;
           s.keepIdle = v * 1000;
-          if (s.keepalive && s.keepaliveTimer.armed) s.keepaliveTimer.after(s.keepIdle);
+          if (s.keepalive && s._keepaliveTimer?.armed === true) s.keepaliveTimer.after(s.keepIdle);
           return 0;
         case 'TCP_KEEPINTVL':
           if (Number.isNaN(v) || v < 1 || v > KEEP_MAX_SECS) return -EINVAL;

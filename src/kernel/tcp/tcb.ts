@@ -259,13 +259,15 @@ export class Tcb {
   lastOowAck = -Infinity;
 
   // ---- timers ----------------------------------------------------------------------------------
-  /** RTO, with the loss probe and RACK reordering timers in the same slot (Linux icsk_retransmit_timer). */
-  readonly rtxTimer: RetransmitTimer;
-  readonly persistTimer: LazyTimer;
-  readonly delackTimer: LazyTimer;
-  readonly keepaliveTimer: LazyTimer;
-  /** TIME-WAIT, and the FIN-WAIT-2 timeout of orphans. */
-  readonly closeTimer: LazyTimer;
+  // Each made when first used (an idle connection never arms its persist, keep-alive or close
+  // timer); the getters below make them, the fields are null until then.
+  /** @internal */ _rtxTimer: RetransmitTimer<TcpSocket> | null = null;
+  /** @internal */ _persistTimer: LazyTimer<TcpSocket> | null = null;
+  /** @internal */ _delackTimer: LazyTimer<TcpSocket> | null = null;
+  /** @internal */ _keepaliveTimer: LazyTimer<TcpSocket> | null = null;
+  /** @internal */ _closeTimer: LazyTimer<TcpSocket> | null = null;
+  /** Whether the connection's timers (keep-alive aside) hold the clock: false once orphaned. */
+  timersRefed = true;
   /** Zero-window / keepalive probes sent without an answer. */
   probesOut = 0;
   /** When the current run of zero-window probes started (for TCP_USER_TIMEOUT). */
@@ -384,15 +386,36 @@ export class Tcb {
     this.rto = c.rtoInitialMs;
     this.ccName = c.congestion;
     this.cc = createCongestionControl(this.ccName);
-    const self = this as unknown as TcpSocket;
-    this.rtxTimer = new RetransmitTimer(tcp.sched, (kind) => onRetransmitTimer(self, kind));
-    this.persistTimer = new LazyTimer(tcp.sched, () => onPersistTimer(self));
-    this.delackTimer = new LazyTimer(tcp.sched, () => onDelackTimer(self));
-    this.keepaliveTimer = new LazyTimer(tcp.sched, () => onKeepaliveTimer(self));
-    // Keep-alive never holds the clock by itself: an idle connection probed every two hours would
-    // otherwise move virtual time forever (Linux's kernel timers do not hold a process either).
-    this.keepaliveTimer.refed = false;
-    this.closeTimer = new LazyTimer(tcp.sched, () => onCloseTimer(self));
+  }
+
+  /** RTO, with the loss probe and RACK reordering timers in the same slot (Linux icsk_retransmit_timer). */
+  get rtxTimer(): RetransmitTimer<TcpSocket> {
+    let t = this._rtxTimer;
+    if (t === null) {
+      t = this._rtxTimer = new RetransmitTimer(this.tcp.sched, onRetransmitTimer, this as unknown as TcpSocket);
+      if (!this.timersRefed) t.unref();
+    }
+    return t;
+  }
+  get persistTimer(): LazyTimer<TcpSocket> { return this._persistTimer ??= this.newTimer(onPersistTimer); }
+  get delackTimer(): LazyTimer<TcpSocket> { return this._delackTimer ??= this.newTimer(onDelackTimer); }
+  get keepaliveTimer(): LazyTimer<TcpSocket> {
+    let t = this._keepaliveTimer;
+    if (t === null) {
+      t = this._keepaliveTimer = new LazyTimer(this.tcp.sched, onKeepaliveTimer, this as unknown as TcpSocket);
+      // Keep-alive never holds the clock by itself: an idle connection probed every two hours would
+      // otherwise move virtual time forever (Linux's kernel timers do not hold a process either).
+      t.refed = false;
+    }
+    return t;
+  }
+  /** TIME-WAIT, and the FIN-WAIT-2 timeout of orphans. */
+  get closeTimer(): LazyTimer<TcpSocket> { return this._closeTimer ??= this.newTimer(onCloseTimer); }
+
+  private newTimer(handler: (s: TcpSocket) => void): LazyTimer<TcpSocket> {
+    const t = new LazyTimer(this.tcp.sched, handler, this as unknown as TcpSocket);
+    if (!this.timersRefed) t.refed = false;
+    return t;
   }
 
   /** Bytes in flight (RFC 6675 pipe / Linux tcp_packets_in_flight, in bytes). */
