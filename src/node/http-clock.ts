@@ -58,14 +58,31 @@ export function onNetworkClock(server: HttpServer, state: NetState): void {
   if (state.wallClock !== undefined) { datedBy.set(server, state.wallClock); dateResponses(); }
   let timer: Timer | null = null;
   let every = 1;
+  let listening = false;
+  let phase = 0; // when the server started listening: Node's interval ticks at phase + k * every
   const stop = (): void => { if (timer !== null) { timer.cancel(); timer = null; } };
+  // The check is armed only while a request is in progress (a message begun and not complete):
+  // with none, Node's interval finds nothing either, and an unref'd timer that never ends would
+  // keep world.run() (which runs until nothing is scheduled) from ever returning.
+  const arm = (): void => {
+    if (timer !== null || !listening) return;
+    const now = sched.now();
+    const next = phase + (Math.floor((now - phase) / every) + 1) * every;
+    timer = sched.at(next, check, false);
+  };
+  const connections = (): ConnectionsList | undefined => {
+    const kConnections = symbolOf(server, 'http.server.connections');
+    return kConnections === undefined ? undefined : server[kConnections] as ConnectionsList | undefined;
+  };
 
   const check = (): void => {
-    timer = sched.at(sched.now() + every, check, false);
-    if (server.headersTimeout === 0 && server.requestTimeout === 0) return;
-    const kConnections = symbolOf(server, 'http.server.connections');
-    const list = kConnections === undefined ? undefined : server[kConnections] as ConnectionsList | undefined;
+    timer = null;
+    const list = connections();
     if (list === undefined) return;
+    try { checkList(list); } finally { if (list.active().length > 0) arm(); }
+  };
+  const checkList = (list: ConnectionsList): void => {
+    if (server.headersTimeout === 0 && server.requestTimeout === 0) return;
     const now = sched.now();
     // ConnectionsList::Expired: headers not complete within headersTimeout, or the request not
     // complete within requestTimeout, counted from the message's first byte.
@@ -95,15 +112,18 @@ export function onNetworkClock(server: HttpServer, state: NetState): void {
     // setInterval's rule: less than 1 ms (or more than TIMEOUT_MAX) is 1 ms.
     const ms = Number(server.connectionsCheckingInterval);
     every = ms >= 1 && ms <= 2 ** 31 - 1 ? ms : 1;
-    timer = sched.at(sched.now() + every, check, false);
+    phase = sched.now();
+    listening = true;
+    if ((connections()?.active().length ?? 0) > 0) arm();
   });
-  server.on('close', stop);
+  server.on('close', () => { listening = false; stop(); });
   // The parser Node's connectionListener gave the socket ('secureConnection' for https).
   const dateMessages = (socket: ServerSocket): void => {
     const parser = socket.parser;
     if (parser == null) return;
     parser[kOnMessageBegin] = function onMessageBegin(this: Parser) {
       began.set(this, { at: sched.now(), incoming: this.incoming });
+      arm();
     };
   };
   server.on('connection', dateMessages);

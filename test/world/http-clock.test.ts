@@ -182,3 +182,27 @@ test('a host server\'s Date header is the host\'s wall clock, where Node writes 
     else assert.equal(date, 'Sat, 01 Jun 2030 13:01:30 GMT', `${p}: the host's wall clock (epoch + 1 h offset + 90 s)`);
   }
 });
+
+test('an idle listening host http server leaves world.run() free to return; a request begun later is still timed out on Node\'s interval', async () => {
+  const world = new Network({ seed: 5 });
+  const [a, b] = twoHosts(world);
+  const hs = b.run(() => b.http.createServer({ headersTimeout: 2_000, requestTimeout: 3_000, connectionsCheckingInterval: 1_000 }, handler));
+  b.run(() => hs.listen(80));
+  // No request in progress: nothing of the server's is scheduled, as Node's check finds nothing then.
+  const ran = await Promise.race([world.run().then(() => 'returned'), new Promise<string>((r) => setTimeout(() => r('still running'), 10_000))]);
+  assert.equal(ran, 'returned');
+  const start = world.now();
+  const c = a.net.connect(80, '10.0.0.2');
+  let got = '';
+  let at = -1;
+  c.on('data', (d: Buffer) => { got += d.toString('latin1'); if (at < 0) at = world.now() - start; });
+  c.on('error', () => {});
+  c.write('GET / HTTP/1.1\r\nHost: b\r\n');
+  await world.run({ for: 10_000 });
+  assert.match(got, /^HTTP\/1\.1 408 Request Timeout\r\n/, got);
+  // headersTimeout 2 s after the first byte, found at a check of the 1 s interval that began at 'listening'.
+  assert.ok(at > 2_000 && at <= 3_100, `408 after ${at} ms`);
+  c.destroy();
+  hs.close();
+  await world.close();
+});
