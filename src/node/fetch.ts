@@ -3,9 +3,10 @@
 // (host.net for http:, host.tls for https:, with TLS session reuse and ALPN as undici's own
 // connector does), so undici's fetch, request, stream, pipeline and any library that takes a
 // dispatcher reach the virtual network and nothing else.
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import type { Socket } from 'node:net';
-import { Agent, errors, fetch as undiciFetch, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher, fetch as undiciFetch } from 'undici';
 import type { NetModule } from './net.js';
 import { networkTimeout } from './stream-base.js';
 import type { TlsModule } from './tls.js';
@@ -34,6 +35,16 @@ interface ConnectArgs {
 }
 
 const MAX_SESSIONS = 100;
+
+type Undici = typeof import('undici');
+let loaded: Undici | undefined;
+/**
+ * undici, loaded the first time a host's dispatcher or fetch is used: loading it takes about as
+ * long as the rest of usernet's modules together, and most programs never fetch.
+ */
+function undici(): Undici {
+  return loaded ??= createRequire(import.meta.url)('undici') as Undici;
+}
 
 /** An undici Agent whose connections are the host's. */
 export function createDispatcher(net: NetModule, tls: TlsModule, options: DispatcherOptions = {}): Dispatcher {
@@ -74,7 +85,7 @@ export function createDispatcher(net: NetModule, tls: TlsModule, options: Dispat
     const clearTimer = timeout > 0 ? networkTimeout(socket, timeout, () => {
       const tried = (socket as { autoSelectFamilyAttemptedAddresses?: unknown }).autoSelectFamilyAttemptedAddresses;
       const where = Array.isArray(tried) ? `attempted addresses: ${tried.join(', ')},` : `attempted address: ${hostname}:${portNumber},`;
-      socket.destroy(new errors.ConnectTimeoutError(`Connect Timeout Error (${where} timeout: ${timeout}ms)`));
+      socket.destroy(new (undici().errors.ConnectTimeoutError)(`Connect Timeout Error (${where} timeout: ${timeout}ms)`));
     }) : null;
     let cb: typeof callback | null = callback;
     socket.once(protocol === 'https:' ? 'secureConnect' : 'connect', function (this: Socket) {
@@ -87,7 +98,7 @@ export function createDispatcher(net: NetModule, tls: TlsModule, options: Dispat
     });
     return socket;
   };
-  return new Agent({ ...agentOptions, connect: connect as never });
+  return new (undici().Agent)({ ...agentOptions, connect: connect as never });
 }
 
 /** The TLS server name for a Host header value (not for an address, RFC 6066 §3). */
@@ -101,5 +112,5 @@ function serverName(host: string): string | null {
 
 /** fetch() through `dispatcher` (unless init names another). */
 export function createFetch(dispatcher: () => Dispatcher): HostFetch {
-  return (input, init) => undiciFetch(input, { ...init, dispatcher: init?.dispatcher ?? dispatcher() });
+  return (input, init) => undici().fetch(input, { ...init, dispatcher: init?.dispatcher ?? dispatcher() });
 }
