@@ -146,8 +146,14 @@ export class SysctlTable {
     return this._specs;
   }
 
-  /** 'net/ipv4/tcp_sack' and '/proc/sys/net/ipv4/tcp_sack' name 'net.ipv4.tcp_sack', as sysctl(8) takes them. */
+  /**
+   * 'net/ipv4/tcp_sack' and '/proc/sys/net/ipv4/tcp_sack' name 'net.ipv4.tcp_sack', as sysctl(8)
+   * takes them; a module parameter's file '/sys/module/tcp_cubic/parameters/hystart' names
+   * 'tcp_cubic.hystart', as the kernel command line does.
+   */
   static canonical(name: string): string {
+    const m = /^\/?sys\/module\/([^/]+)\/parameters\/([^/]+)$/.exec(name);
+    if (m !== null) return `${m[1]}.${m[2]}`;
     return name.replace(/^\/proc\/sys\//, '').replace(/^\//, '').replace(/\//g, '.');
   }
 

@@ -152,7 +152,7 @@ test('slow start with TSO: L counts super-segments (one ACK covers 45 segments),
 });
 
 test('CUBIC: β = 0.7, the window climbs back to W_max after K seconds (RFC 9438 §4.2, §4.6)', () => {
-  const c = new Cubic();
+  const c = new Cubic(defaultTcpConfig());
   const s = cc();
   s.cwnd = 100_000; // 100 segments
   c.onLoss(s, 'recovery');

@@ -39,6 +39,15 @@ export interface TcpConfig {
   windowScaling: boolean;
   /** tcp_congestion_control: the default algorithm of new sockets. */
   congestion: CongestionName;
+  /**
+   * CUBIC's HyStart module parameters (Linux tcp_cubic.c module_param, read at every use):
+   * hystart (1: on), hystart_detect (bits: 1 ACK train, 2 delay increase; 3), hystart_low_window
+   * (segments; 16), hystart_ack_delta_us (2000).
+   */
+  cubicHystart: number;
+  cubicHystartDetect: number;
+  cubicHystartLowWindow: number;
+  cubicHystartAckDeltaUs: number;
   /** tcp_rmem: min, default, max receive buffer (bytes, as SO_RCVBUF reports). */
   rmem: [number, number, number];
   /** tcp_wmem: min, default, max send buffer. */
@@ -138,6 +147,10 @@ export function defaultTcpConfig(): TcpConfig {
     dsack: true,
     windowScaling: true,
     congestion: 'cubic',
+    cubicHystart: 1,
+    cubicHystartDetect: 3,
+    cubicHystartLowWindow: 16,
+    cubicHystartAckDeltaUs: 2000,
     rmem: [4096, 131072, 6291456],
     wmem: [4096, 16384, 4194304],
     rmemMax: 212992,

@@ -868,7 +868,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
     this.pmtudisc6 = l.pmtudisc6;
     if (l.ccName !== this.ccName) {
       this.ccName = l.ccName;
-      this.cc = createCongestionControl(this.ccName);
+      this.cc = createCongestionControl(this.ccName, this.tcp.config);
     }
   }
 

@@ -134,7 +134,7 @@ export function setOption(s: TcpSocket, level: SockoptLevel, name: string, value
           if (!(CONGESTION_NAMES as readonly string[]).includes(n)) return -ENOENT;
           if (n !== s.ccName) {
             s.ccName = n as CongestionName;
-            s.cc = createCongestionControl(s.ccName);
+            s.cc = createCongestionControl(s.ccName, s.tcp.config);
           }
           return 0;
         }

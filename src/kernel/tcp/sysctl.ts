@@ -76,6 +76,15 @@ export function registerTcpSysctls(t: SysctlTable, c: TcpConfig): void {
   });
   t.register(ipv4('tcp_available_congestion_control'), { kind: 'string', get: () => CONGESTION_NAMES.join(' ') });
   t.register(ipv4('tcp_allowed_congestion_control'), { kind: 'string', get: () => CONGESTION_NAMES.join(' ') });
+  // CUBIC's module parameters (Linux /sys/module/tcp_cubic/parameters/*, module_param int: any
+  // int is taken), named as the kernel command line names them; per host, as each host is a kernel.
+  const param = (name: string, field: 'cubicHystart' | 'cubicHystartDetect' | 'cubicHystartLowWindow' | 'cubicHystartAckDeltaUs'): void => {
+    t.register(`tcp_cubic.${name}`, { kind: 'int', min: -INT_MAX - 1, max: INT_MAX, get: () => c[field], set: (v) => { c[field] = v; } });
+  };
+  param('hystart', 'cubicHystart');
+  param('hystart_detect', 'cubicHystartDetect');
+  param('hystart_low_window', 'cubicHystartLowWindow');
+  param('hystart_ack_delta_us', 'cubicHystartAckDeltaUs');
   int('tcp_reordering', () => c.reordering, (v) => { c.reordering = v; }, 1, 300);
   bool('tcp_slow_start_after_idle', 'slowStartAfterIdle');
   // tcp_recovery bits: 0x1 RACK loss detection, 0x2 static reordering window, 0x4 no DupThresh.

@@ -385,7 +385,7 @@ export class Tcb {
     this.keepCnt = c.keepaliveProbes;
     this.rto = c.rtoInitialMs;
     this.ccName = c.congestion;
-    this.cc = createCongestionControl(this.ccName);
+    this.cc = createCongestionControl(this.ccName, c);
   }
 
   /** RTO, with the loss probe and RACK reordering timers in the same slot (Linux icsk_retransmit_timer). */

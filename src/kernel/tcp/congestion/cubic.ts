@@ -2,15 +2,16 @@
 // W_cubic(t) = C*(t - K)^3 + W_max (§4.2), no slower than an AIMD estimate of Reno (§4.3),
 // with multiplicative decrease β = 0.7 (§4.6) and fast convergence (§4.7). Windows inside the
 // formulas are in segments and times in seconds, as in the RFC.
+import type { TcpConfig } from '../config.js';
 import { slowStart, type CcSocket, type CongestionControl } from './types.js';
 
 const C = 0.4; // RFC 9438 §5
 const BETA = 0.7; // RFC 9438 §4.6
 const ALPHA = (3 * (1 - BETA)) / (1 + BETA); // RFC 9438 §4.3
-// HyStart (Ha and Rhee, 2011), as Linux's tcp_cubic.c has it (module parameters hystart=1,
-// hystart_detect=3: both detections, hystart_low_window=16, hystart_ack_delta_us=2000).
-const HYSTART_LOW_WINDOW = 16;
-const HYSTART_ACK_DELTA_MS = 2;
+// HyStart (Ha and Rhee, 2011), as Linux's tcp_cubic.c has it, with its module parameters
+// (the host's tcp_cubic.hystart, .hystart_detect, .hystart_low_window, .hystart_ack_delta_us).
+const HYSTART_ACK_TRAIN = 1;
+const HYSTART_DELAY = 2;
 /** HYSTART_MIN_SAMPLES and HYSTART_DELAY_MIN / _MAX (4 ms and 16 ms). */
 const HYSTART_MIN_SAMPLES = 8;
 const HYSTART_DELAY_MIN_MS = 4;
@@ -38,6 +39,9 @@ export class Cubic implements CongestionControl {
   private currRtt = Infinity;
   private sampleCnt = 0;
 
+  /** `config`: the host's TCP settings, whose CUBIC module parameters are read at every use, as Linux's. */
+  constructor(private readonly config: TcpConfig) {}
+
   // RFC 9438 §4.6: ssthresh = cwnd * β_cubic, at least 2 segments.
   ssthresh(s: CcSocket): number {
     return Math.max(s.cwnd * BETA, 2 * s.mss);
@@ -59,7 +63,7 @@ export class Cubic implements CongestionControl {
     if (this.epoch >= 0 && now - this.epoch < 1000) return;
     const delay = rtt > 0 ? rtt : 0.001;
     if (this.delayMin === 0 || this.delayMin > delay) this.delayMin = delay;
-    if (!this.found && s.cwnd < s.ssthresh) this.hystartUpdate(s, delay, now);
+    if (!this.found && s.cwnd < s.ssthresh && this.config.cubicHystart !== 0) this.hystartUpdate(s, delay, now);
   }
 
   /** Linux bictcp_hystart_reset: a new round starts with the next segment sent. */
@@ -73,9 +77,10 @@ export class Cubic implements CongestionControl {
   /** Linux hystart_update: ACK-train and delay-increase detection; found: ssthresh = cwnd. */
   private hystartUpdate(s: CcSocket, delay: number, now: number): void {
     if (this.endSeq < 0 || ((((s.sndUna ?? 0) - this.endSeq) | 0) > 0)) this.hystartReset(s, now);
-    if (s.cwnd / s.mss < HYSTART_LOW_WINDOW) return;
+    const c = this.config;
+    if (s.cwnd / s.mss < c.cubicHystartLowWindow) return;
     // The ACK train: ACKs closely spaced for longer than half the smallest RTT (unpaced sender).
-    if (now - this.lastAck <= HYSTART_ACK_DELTA_MS) {
+    if ((c.cubicHystartDetect & HYSTART_ACK_TRAIN) !== 0 && now - this.lastAck <= c.cubicHystartAckDeltaUs / 1000) {
       this.lastAck = now;
       if (now - this.roundStart > (this.delayMin + HYSTART_ACK_DELAY_MS) / 2) {
         this.found = true;
@@ -83,6 +88,7 @@ export class Cubic implements CongestionControl {
       }
     }
     // The delay increase: the round's smallest RTT (of at least 8) above delay_min + clamp(delay_min/8, 4, 16) ms.
+    if ((c.cubicHystartDetect & HYSTART_DELAY) === 0) return;
     if (this.currRtt > delay) this.currRtt = delay;
     if (this.sampleCnt < HYSTART_MIN_SAMPLES) this.sampleCnt++;
     else {
