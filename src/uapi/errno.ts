@@ -21,6 +21,7 @@ export const ENOTTY = n('ENOTTY', 25);
 export const ENOSPC = n('ENOSPC', 28);
 export const EPIPE = n('EPIPE', 32);
 export const ENAMETOOLONG = n('ENAMETOOLONG', 36);
+export const ENOMSG = n('ENOMSG', 42);
 export const ENOTSOCK = n('ENOTSOCK', 88);
 export const EDESTADDRREQ = n('EDESTADDRREQ', 89);
 export const EMSGSIZE = n('EMSGSIZE', 90);

@@ -98,6 +98,22 @@ export const IP_PMTUDISC_DO = 2;
 export const IP_PMTUDISC_PROBE = 3;
 export const IP_PMTUDISC_INTERFACE = 4;
 export const IP_PMTUDISC_OMIT = 5;
+// SO_TIMESTAMPING flags (Linux include/uapi/linux/net_tstamp.h) and the SCM_TSTAMP_* kinds (ee_info).
+export const SOF_TIMESTAMPING_TX_HARDWARE = 0x1;
+export const SOF_TIMESTAMPING_TX_SOFTWARE = 0x2;
+export const SOF_TIMESTAMPING_RX_HARDWARE = 0x4;
+export const SOF_TIMESTAMPING_RX_SOFTWARE = 0x8;
+export const SOF_TIMESTAMPING_SOFTWARE = 0x10;
+export const SOF_TIMESTAMPING_SYS_HARDWARE = 0x20;
+export const SOF_TIMESTAMPING_RAW_HARDWARE = 0x40;
+export const SOF_TIMESTAMPING_OPT_ID = 0x80;
+export const SOF_TIMESTAMPING_TX_SCHED = 0x100;
+export const SOF_TIMESTAMPING_TX_ACK = 0x200;
+export const SOF_TIMESTAMPING_OPT_CMSG = 0x400;
+export const SOF_TIMESTAMPING_OPT_TSONLY = 0x800;
+export const SCM_TSTAMP_SND = 0;
+export const SCM_TSTAMP_SCHED = 1;
+export const SCM_TSTAMP_ACK = 2;
 /** ee_code of a MSG_ZEROCOPY completion: the data was copied after all (always, in usernet). */
 export const SO_EE_CODE_ZEROCOPY_COPIED = 1;
 

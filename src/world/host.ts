@@ -175,6 +175,7 @@ export class Host {
     this.route = new RouteCommands(this.kernel);
     this.udp = new Udp(this.kernel, this.kernel.random);
     this.tcp = new Tcp(this.kernel, this.kernel.sched, this.kernel.random, opts.tcp);
+    this.tcp.realtimeEpoch = network.epoch;
     const config = this.tcp.config;
     this.kernel.sysctl.provide((t) => registerTcpSysctls(t, config));
     if (opts.sysctl !== undefined) for (const [k, v] of Object.entries(opts.sysctl)) writeSysctl(this.kernel.sysctl, k, v);

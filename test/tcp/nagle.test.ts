@@ -2,7 +2,7 @@
 // TCP_NODELAY, TCP_CORK, and sender silly-window avoidance (RFC 9293 §3.8.6.2.1).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connected, drain, must, pair, show, tapSegments } from './helpers.js';
+import { AF_INET, addr, connected, drain, must, pair, show, tapSegments } from './helpers.js';
 
 test('Nagle: small writes while a small segment is unacknowledged are held and sent together', async () => {
   const p = pair();
@@ -81,4 +81,22 @@ test('a writev is one send (Linux tcp_sendmsg): a corked 200 + 2 byte reply leav
   assert.ok(took < 20 * 2 + 5, `20 rounds took ${took} ms`);
   c.destroy();
   srv.close();
+});
+
+test('a write past half the peer\'s largest window: the full segment that passes it leaves with PSH (Linux tcp_sendmsg_locked forced_push), before the write is copied to its end', async () => {
+  const p = pair({ offload: false });
+  const l = p.tb.socket(AF_INET);
+  must(l.setsockopt('SOL_SOCKET', 'SO_RCVBUF', 4000)); // a window of about 4 KB
+  must(l.bind(addr('0.0.0.0', 80)));
+  must(l.listen(4));
+  const c = p.ta.socket(AF_INET);
+  c.connect(addr('10.0.0.2', 80));
+  await p.world.run({ for: 10 });
+  const segs = tapSegments(p.link, p.world);
+  assert.equal(c.write(Buffer.alloc(20000)), 20000);
+  await p.world.run({ for: 1 });
+  const data = segs.filter((s) => s.len > 0);
+  assert.deepEqual(data.map((s) => [s.len, s.flags]), [[1448, 'ACK'], [1448, 'PSH,ACK']], show(segs));
+  p.a.crash();
+  p.b.crash();
 });

@@ -103,6 +103,12 @@ export class Tcp implements TransportProtocol {
   private challengeSec = -1;
   private challengeCount = 0;
 
+  /**
+   * CLOCK_REALTIME at network time 0 (ms since 1970: the network's epoch; the host sets it):
+   * SO_TIMESTAMPING's software timestamps.
+   */
+  realtimeEpoch = 0;
+
   constructor(readonly ip: IpLayer, readonly sched: Scheduler, readonly random: Random, config: Partial<TcpConfig> = {}) {
     this.config = { ...defaultTcpConfig(), ...config };
     this.ports = new PortTable<TcpSocket>(random, { mayShare: tcpMayShare });

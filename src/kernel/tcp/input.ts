@@ -19,6 +19,7 @@ import {
 import { negotiateFromSynAck } from './handshake.js';
 import { fastopenChildDone, fastopenSynack } from './fastopen.js';
 import { zerocopyAcked } from './zerocopy.js';
+import { tstampAcked } from './timestamping.js';
 import { CA_CWR, CA_LOSS } from './tcb.js';
 import { ecnEcho, ecnReceive, ecnSimultaneousSyn, ecnSynack, enterCwr } from './ecn.js';
 import type { TcpSocket } from './socket.js';
@@ -254,6 +255,7 @@ function synSentArrives(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number):
     if (s.sendQ.count > 0) synDataAcked(s, seg.ack);
     s.sndUna = seg.ack;
     if (s.zcPending.length > 0) zerocopyAcked(s);
+    if (s.tsMarks !== null) tstampAcked(s);
     // RFC 7323 §2.2: the window in a SYN is never scaled.
     s.sndWnd = seg.window;
     s.sndWl1 = seg.seq;
@@ -488,6 +490,7 @@ function cleanAcked(s: TcpSocket, ack: number, seg: TcpRepr, now: number, rack: 
   s.sndUna = ack;
   s.bytesAcked += acked;
   if (s.zcPending.length > 0) zerocopyAcked(s);
+  if (s.tsMarks !== null) tstampAcked(s);
   s.retransmits = 0;
   if (s.retransBytes === 0) s.retransStamp = 0;
   if (rtt < 0 && s.tsOk) {

@@ -4,6 +4,7 @@ import { ECONNREFUSED, ECONNRESET, EPIPE } from '../../uapi/errno.js';
 import { initialWindow } from './output.js';
 import { fastopenChildDone } from './fastopen.js';
 import { zerocopyPurge } from './zerocopy.js';
+import { tstampPurge } from './timestamping.js';
 import { CLOSE_WAIT, CLOSED, ESTABLISHED, SYN_RECEIVED, SYN_SENT, TIME_WAIT, type TcpState } from './state.js';
 import { CA_OPEN } from './tcb.js';
 import type { TcpSocket } from './socket.js';
@@ -117,6 +118,7 @@ export function done(s: TcpSocket): void {
   s.sndShutdown = true;
   s.sendQ.clear();
   if (s.zcPending.length > 0) zerocopyPurge(s);
+  if (s.tsMarks !== null) tstampPurge(s);
   s.ooo.clear();
   s.sackedBytes = s.lostBytes = s.retransBytes = 0;
   if (s.orphan) {

@@ -14,6 +14,7 @@ import { ecnSend, synEcnFlags } from './ecn.js';
 import { mssForMtu } from './options.js';
 import { RTX_PROBE, RTX_REO } from './lazy-timer.js';
 import { writeSpace } from './lifecycle.js';
+import { tstampSent } from './timestamping.js';
 import { scheduleLossProbe } from './tlp.js';
 import { eventAckSent, eventDataSent } from './delack.js';
 import { seqAdd, seqGt, seqLt, seqMax, seqSub } from './seq.js';
@@ -235,7 +236,10 @@ function sendSkb(s: TcpSocket, skb: Skb, retrans: boolean, gso = 0): number {
     s.lastDataSent = now;
     s.bytesSent += len;
   }
-  return emit(s, buf, off, skb.seq, flags, len, optLen > 0 ? s.txOpts : undefined, windowField(s), tso);
+  const r = emit(s, buf, off, skb.seq, flags, len, optLen > 0 ? s.txOpts : undefined, windowField(s), tso);
+  // SO_TIMESTAMPING: SCHED / SND for a write's last byte in this segment (timestamping.ts).
+  if (s.tsMarks !== null && r >= 0) tstampSent(s, skb.seq, buf.subarray(off + hl, off + hl + len));
+  return r;
 }
 
 /** Retransmits one chunk (Linux tcp_retransmit_skb); the caller cut it to at most one MSS. */

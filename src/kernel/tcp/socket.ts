@@ -11,7 +11,7 @@ import {
   EISCONN, ENETUNREACH, ENOTCONN, ENOTTY, EOPNOTSUPP, EPIPE,
 } from '../../uapi/errno.js';
 import {
-  AF_INET, AF_INET6, MSG_EOR, MSG_ERRQUEUE, MSG_FASTOPEN, MSG_MORE, MSG_PEEK, MSG_ZEROCOPY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SOCK_STREAM,
+  AF_INET, AF_INET6, MSG_EOR, MSG_ERRQUEUE, MSG_FASTOPEN, MSG_MORE, MSG_PEEK, MSG_TRUNC, MSG_ZEROCOPY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SOCK_STREAM,
   type ControlMessage, type Datagram, type Domain, type InetAddr, type Msghdr, type IoctlRequest, type SockAddr, type SockoptLevel,
 } from '../../uapi/socket.js';
 import { canonicalIP, parseIP } from '../../wire/addr.js';
@@ -24,6 +24,7 @@ import { deferConnect, TFO_CLIENT_ENABLE, TFO_SERVER_ENABLE, TFO_SERVER_WO_SOCKO
 import { tcpInfo, type TcpInfo } from './info.js';
 import { getOption, setOption } from './sockopt.js';
 import { zerocopySent } from './zerocopy.js';
+import { tstampWrite } from './timestamping.js';
 import { done, notify, setState } from './lifecycle.js';
 import { sendActiveReset, sizeGoal, tcpConnect, transmit } from './output.js';
 import { seqAdd, seqGt, seqSub } from './seq.js';
@@ -354,6 +355,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
     const from = this.writeStart();
     const n = this.queue(data, false);
     if (n === 0) return -EAGAIN;
+    if (this.tsFlags !== 0) tstampWrite(this, this.writeSeq);
     this.markPush(from);
     transmit(this);
     return n;
@@ -397,7 +399,15 @@ export class TcpSocket extends Tcb implements KernelSocket {
       q.append(data, done, k, this.writeSeq, goal, this.tcp.mem, zc);
       this.writeSeq = seqAdd(this.writeSeq, k);
       done += k;
-      if (done < len && q.sendIdx === q.skbs.length - 1 && q.skbs[q.sendIdx]!.len >= goal) transmit(this);
+      if (done < len && q.skbs[q.skbs.length - 1]!.len >= goal) {
+        // Linux tcp_sendmsg_locked, a full chunk with more to copy: forced_push (more than half the
+        // peer's largest window since the last PSH) marks it and pushes; else tcp_push_one for the head.
+        if (seqGt(this.writeSeq, seqAdd(this.pushedSeq, this.maxSndWnd >>> 1))) {
+          q.skbs[q.skbs.length - 1]!.psh = true;
+          this.pushedSeq = this.writeSeq;
+          transmit(this);
+        } else if (q.sendIdx === q.skbs.length - 1) transmit(this);
+      }
     }
     if (done < len) this.noSpace = true;
     return done;
@@ -535,6 +545,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
     if (total === 0 && size > 0 && copiedSyn === 0) return -EAGAIN;
     if (eor && total === size) { const t = this.sendQ.last(); if (t !== undefined) t.eor = true; }
     if (total > 0) {
+      if (this.tsFlags !== 0) tstampWrite(this, this.writeSeq);
       this.markPush(from, more);
       this.moreCork = more;
       transmit(this);
@@ -558,7 +569,9 @@ export class TcpSocket extends Tcb implements KernelSocket {
       const control: ControlMessage[] = [...(m.control ?? []),
         { level: v6 ? 'IPPROTO_IPV6' : 'IPPROTO_IP', type: v6 ? 'IPV6_RECVERR' : 'IP_RECVERR', data: m.ee }];
       notify(this); // POLLERR may be over
-      return { data: EMPTY, control, flags: MSG_ERRQUEUE };
+      // Linux sock_recv_errqueue: the message's data as far as the buffer takes it, MSG_TRUNC past that.
+      const d = m.data ?? EMPTY;
+      return { data: d.length > max ? d.subarray(0, Math.max(0, max)) : d, control, flags: MSG_ERRQUEUE | (d.length > max ? MSG_TRUNC : 0) };
     }
     const r = this.recvfrom(max, flags);
     if (typeof r === 'number') return r;
@@ -859,6 +872,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
     this.rcvbufLocked = l.rcvbufLocked;
     this.zerocopy = l.zerocopy;
     this.mark = l.mark;
+    this.tsFlags = l.tsFlags;
     this.sndbufLocked = l.sndbufLocked;
     this.notsentLowat = l.notsentLowat;
     this.recvmsgInq = l.recvmsgInq;

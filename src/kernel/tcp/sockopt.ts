@@ -9,6 +9,7 @@ import type { CongestionName } from './config.js';
 import { syncMss } from './handshake.js';
 import { keysFromBytes, keysToBytes, TFO_CLIENT_ENABLE } from './fastopen.js';
 import { tcpInfo } from './info.js';
+import { SOF_TIMESTAMPING_MASK, setTimestamping } from './timestamping.js';
 import { notify } from './lifecycle.js';
 import { transmit } from './output.js';
 import { inPingpong, setQuickack } from './delack.js';
@@ -80,6 +81,12 @@ export function setOption(s: TcpSocket, level: SockoptLevel, name: string, value
           if (Number.isNaN(v) || v < 0 || v > 1) return -EINVAL;
           s.zerocopy = v === 1;
           return 0;
+        case 'SO_TIMESTAMPING': {
+          // Linux sock_set_timestamping: the flags (an int, or struct so_timestamping's flags).
+          const f = typeof value === 'object' && value !== null && !(value instanceof Uint8Array) ? toInt((value as { flags?: unknown }).flags ?? NaN) : v;
+          if (Number.isNaN(f) || (f & ~SOF_TIMESTAMPING_MASK) !== 0) return -EINVAL;
+          return setTimestamping(s, f, s.state !== CLOSED && s.state !== LISTEN);
+        }
         case 'SO_MARK':
           // Linux sock_setsockopt: a 32-bit mark (sk_mark).
           if (Number.isNaN(v)) return -EINVAL;
@@ -234,6 +241,7 @@ export function getOption(s: TcpSocket, level: SockoptLevel, name: string): unkn
         case 'SO_ACCEPTCONN': return s.state === LISTEN ? 1 : 0;
         case 'SO_ZEROCOPY': return s.zerocopy ? 1 : 0;
         case 'SO_MARK': return s.mark;
+        case 'SO_TIMESTAMPING': return s.tsFlags;
       }
       return -ENOPROTOOPT;
     case 'IPPROTO_TCP':

@@ -15,6 +15,7 @@ import { onCloseTimer, onDelackTimer, onKeepaliveTimer, onPersistTimer, onRetran
 import { TlpState } from './tlp.js';
 import type { FastopenKey, FastopenRequest, FoCookie } from './fastopen.js';
 import type { ErrQueueEntry, ZerocopySend } from './zerocopy.js';
+import type { TstampMark } from './timestamping.js';
 import type { Tcp } from './index.js';
 import type { TcpSocket } from './socket.js';
 import { LazySet } from '../../links/lazy.js';
@@ -342,6 +343,10 @@ export class Tcb {
   zcPending: ZerocopySend[] = [];
   /** The error queue (Linux sk_error_queue): recvmsg(MSG_ERRQUEUE) reads it; POLLERR while not empty. */
   errQueue: ErrQueueEntry[] = [];
+  /** SO_TIMESTAMPING's flags (Linux sk_tsflags), the OPT_ID base (sk_tskey), the writes' marked last bytes (timestamping.ts). */
+  tsFlags = 0;
+  tsKey = 0;
+  tsMarks: TstampMark[] | null = null;
 
   // ---- listener --------------------------------------------------------------------------------
   backlog = 0;

@@ -14,6 +14,8 @@ import type { TcpSocket } from './socket.js';
 export interface ErrQueueEntry {
   ee: SockExtendedErr;
   control?: ControlMessage[];
+  /** The message's data (a transmit timestamp's packet payload). */
+  data?: Uint8Array;
 }
 
 /** A zerocopy send in flight: its id, and the sequence number just past its data. */
