@@ -19,7 +19,7 @@ export type { HostFetch, DispatcherOptions } from './node/fetch.js';
 export { Partition } from './world/partition.js';
 export type { PartitionOptions, PartitionStats } from './world/partition.js';
 export { Interface } from './kernel/interface.js';
-export type { AddressInfo, InterfaceStats } from './kernel/interface.js';
+export type { AddressInfo, InterfaceStats, Qdisc } from './kernel/interface.js';
 export { Kernel } from './kernel/kernel.js';
 export type { RouteAddOptions, RouteGet } from './kernel/iproute.js';
 export type { RouteInfo } from './kernel/routes.js';

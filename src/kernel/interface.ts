@@ -67,6 +67,16 @@ export interface InterfaceStats {
 /** The MAC of layer-3 interfaces (loopback, TUN): all zero, one shared array nobody writes. */
 export const NO_MAC: Uint8Array = new Uint8Array(6);
 
+/** Linux NET_XMIT_DROP: what a queueing discipline that dropped a packet tells the sender. */
+export const NET_XMIT_DROP = 1;
+
+/** A root queueing discipline (`tc qdisc ... root pfifo limit N`). */
+export interface Qdisc {
+  kind: 'pfifo';
+  /** Packets the queue holds. */
+  limit: number;
+}
+
 export class Interface implements Tappable, RxFilter {
   readonly kernel: Kernel;
   readonly name: string;
@@ -95,6 +105,22 @@ export class Interface implements Tappable, RxFilter {
    * default; off, TCP sends one MSS per packet itself.
    */
   offload = true;
+  /**
+   * The root queueing discipline (`tc qdisc replace dev <if> root pfifo limit N`), or null for the
+   * default. usernet's links take a packet the moment it is sent, so a pfifo's backlog is always
+   * empty when a packet arrives: limit 0 drops every packet (Linux pfifo_enqueue's qdisc_drop,
+   * NET_XMIT_DROP to the sender: TCP treats it as local congestion), any other limit none.
+   */
+  get qdisc(): Qdisc | null {
+    return this._qdisc;
+  }
+  set qdisc(q: Qdisc | null) {
+    if (q !== null && (typeof q !== 'object' || q.kind !== 'pfifo' || !Number.isInteger(q.limit) || q.limit < 0)) {
+      throw new RangeError(`${this.name}: qdisc must be null or { kind: 'pfifo', limit: N } with N a whole number >= 0, got ${JSON.stringify(q)}`);
+    }
+    this._qdisc = q === null ? null : { kind: 'pfifo', limit: q.limit };
+  }
+  private _qdisc: Qdisc | null = null;
 
   constructor(kernel: Kernel, name: string, ifindex: number, layer: LinkLayer, mtu: number, mac: Uint8Array, port: Port | null) {
     this.kernel = kernel;
@@ -165,8 +191,14 @@ export class Interface implements Tappable, RxFilter {
    * Hands a frame (layer 2) or packet (layer 3) to the link. `gso` > 0: a TCP super-frame, cut
    * here into real frames unless the port carries super-frames and nobody captures this interface.
    */
-  transmit(frame: Uint8Array, gso = 0): void {
+  transmit(frame: Uint8Array, gso = 0): number {
     const port = this.port;
+    const q = this._qdisc;
+    if (q !== null && q.limit === 0) {
+      // Linux pfifo_enqueue: the backlog (always empty here) is not below the limit: qdisc_drop.
+      this.stats.txDropped++;
+      return NET_XMIT_DROP;
+    }
     if (gso > 0) {
       if (port !== null && this.up && port.gso === true && this.taps.list.length === 0) {
         const l3 = this.layer === 2 ? 14 : 0;
@@ -174,16 +206,16 @@ export class Interface implements Tappable, RxFilter {
         this.stats.txBytes += gsoWireBytes(frame, l3, gso);
         this.stats.txGso++;
         port.send(frame, gso);
-        return;
+        return 0;
       }
       const segs = segmentTcp(frame, this.layer === 2 ? 14 : 0, gso);
       if (segs.length === 0) this.stats.txDropped++;
       for (let i = 0; i < segs.length; i++) this.transmit(segs[i]!, 0);
-      return;
+      return 0;
     }
     if (port === null || !this.up) {
       this.stats.txDropped++;
-      return;
+      return 0;
     }
     this.stats.txPackets++;
     this.stats.txBytes += frame.length;
@@ -193,6 +225,7 @@ export class Interface implements Tappable, RxFilter {
       for (let i = 0; i < taps.length; i++) taps[i]!(frame, now, this.layer);
     }
     port.send(frame);
+    return 0;
   }
 
   /** Accepts the multicast MAC (refcounted): the NIC's multicast filter. */

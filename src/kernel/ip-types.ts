@@ -103,8 +103,9 @@ export interface IpLayer {
   route(family: 4 | 6, dst: string, opts?: { src?: string; ifindex?: number }): RouteResult | number;
   /**
    * Sends one transport packet. `buf.subarray(offset)` holds the transport header and data with
-   * its checksum already computed, and `offset >= HEADROOM`. Returns 0 or a negative errno
-   * (-EMSGSIZE with dontFragment over the path MTU, -ENETUNREACH, -EHOSTUNREACH, -ENOBUFS).
+   * its checksum already computed, and `offset >= HEADROOM`. Returns 0, a negative errno
+   * (-EMSGSIZE with dontFragment over the path MTU, -ENETUNREACH, -EHOSTUNREACH, -ENOBUFS), or
+   * NET_XMIT_DROP (1): the interface's queueing discipline dropped it (Linux dev_queue_xmit).
    */
   output(family: 4 | 6, src: string, dst: string, protocol: number, buf: Uint8Array, offset: number, opts?: IpOutputOptions): number;
   /** Is this one of the host's own addresses (for bind)? */

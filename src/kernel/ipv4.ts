@@ -309,8 +309,7 @@ export class Ipv4 {
         this.header(buf, start, total, df, 0, false, ttl, protocol, srcBytes, p.dstBytes, opts?.tos ?? 0);
         // Linux: each segment of a GSO packet takes its own identification.
         this.nextId = (this.nextId + Math.ceil((len - ((buf[offset + 12]! >>> 4) << 2)) / gso) - 1) & 0xffff;
-        k.transmit(p, buf, start, gso);
-        return 0;
+        return k.transmit(p, buf, start, gso);
       }
       // RFC 1191 §3: with DF the sender learns EMSGSIZE instead of fragmenting.
       if (df || total > 65535) return -EMSGSIZE;
@@ -321,11 +320,9 @@ export class Ipv4 {
     if (start < ETH && p.iface.layer === 2) {
       const f = new Uint8Array(ETH + total);
       f.set(buf.subarray(start), ETH);
-      k.transmit(p, f, ETH);
-    } else {
-      k.transmit(p, buf, start);
+      return k.transmit(p, f, ETH);
     }
-    return 0;
+    return k.transmit(p, buf, start);
   }
 
   /** Broadcasts always come back to the sender (Linux ip_mc_output); multicast when looping is on and the host joined the group. */

@@ -397,8 +397,7 @@ export class Ipv6 {
       if (gso > 0 && !routerAlert && plen <= 65535 && IPV6_HEADER_LEN + ((buf[offset + 12]! >>> 4) << 2) + gso <= mtu) {
         start -= IPV6_HEADER_LEN;
         emitIpv6Header(buf, start, { trafficClass: tclass, payloadLength: plen, nextHeader: next, hopLimit, src: srcBytes, dst: p.dstBytes });
-        k.transmit(p, buf, start, gso);
-        return 0;
+        return k.transmit(p, buf, start, gso);
       }
       if (dontFragment || plen > 65535 || routerAlert) return -EMSGSIZE;
       return this.fragmentOut(p, srcBytes, protocol, buf, offset, mtu, hopLimit, tclass, loop);
@@ -409,8 +408,7 @@ export class Ipv6 {
       k.stats.ip6.OutMcastPkts!++;
       if (loop && k.mcast.isMember(6, p.dst, p.iface.ifindex)) k.lo.loop(buf.subarray(start), p.iface);
     }
-    k.transmit(p, buf, start);
-    return 0;
+    return k.transmit(p, buf, start);
   }
 
   /** RFC 8200 §4.5: source fragmentation; unfragmentable part = the fixed header only. */

@@ -524,12 +524,9 @@ export class Kernel implements IpLayer {
    * Hands an IP packet that starts at buf[ipStart] and runs to the end of `buf` to the path's
    * interface. On Ethernet the 14 bytes before ipStart are free for the header.
    */
-  transmit(p: Path, buf: Uint8Array, ipStart: number, gso = 0): void {
+  transmit(p: Path, buf: Uint8Array, ipStart: number, gso = 0): number {
     const iface = p.iface;
-    if (iface.layer === 3) {
-      iface.transmit(ipStart === 0 ? buf : buf.subarray(ipStart), gso);
-      return;
-    }
+    if (iface.layer === 3) return iface.transmit(ipStart === 0 ? buf : buf.subarray(ipStart), gso);
     const e = ipStart - 14;
     const mac = iface.mac;
     buf[e + 6] = mac[0]!;
@@ -554,11 +551,10 @@ export class Kernel implements IpLayer {
       frame[3] = ld[3]!;
       frame[4] = ld[4]!;
       frame[5] = ld[5]!;
-      iface.transmit(frame, gso);
-      return;
+      return iface.transmit(frame, gso);
     }
     const table = p.family === 4 ? iface.arp! : iface.nd!;
-    table.send(p.hop, p.hopBytes, frame, gso);
+    return table.send(p.hop, p.hopBytes, frame, gso);
   }
 
   // ---- tools ----------------------------------------------------------------------------------

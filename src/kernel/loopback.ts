@@ -22,10 +22,10 @@ export class Loopback extends Interface {
   }
 
   /** An IP packet for this host: delivered on lo in a later Scheduler event. */
-  override transmit(packet: Uint8Array): void {
+  override transmit(packet: Uint8Array): number {
     if (!this.up) {
       this.stats.txDropped++;
-      return;
+      return 0;
     }
     this.stats.txPackets++;
     this.stats.txBytes += packet.length;
@@ -35,6 +35,7 @@ export class Loopback extends Interface {
       for (let i = 0; i < taps.length; i++) taps[i]!(packet, now, 3);
     }
     this.enqueue(packet, this);
+    return 0;
   }
 
   /** Loops a multicast/broadcast packet the host sent on `via` back to itself (received on `via`). */

@@ -94,7 +94,8 @@ export interface Resolver {
 /** What the table needs of its interface. */
 export interface NeighbourLink {
   readonly name: string;
-  transmit(frame: Uint8Array, gso?: number): void;
+  /** 0, or NET_XMIT_DROP when the interface's qdisc dropped it. */
+  transmit(frame: Uint8Array, gso?: number): number;
 }
 
 export class NeighbourTable {
@@ -120,14 +121,14 @@ export class NeighbourTable {
    * Sends an Ethernet frame whose header is written except for the destination MAC
    * (frame[0..6]), resolving the neighbour first when needed (RFC 4861 §7.2.2).
    */
-  send(key: string, ip: Uint8Array, frame: Uint8Array, gso = 0): void {
+  send(key: string, ip: Uint8Array, frame: Uint8Array, gso = 0): number {
     const now = this.sched.now();
     let n = this.entries.get(key);
     if (n === undefined) {
       n = this.create(key, ip, now);
       this.enqueueFrames(n, frame, gso);
       this.startSolicit(n);
-      return;
+      return 0;
     }
     n.used = now;
     // RFC 4861 §7.3.3: after ReachableTime without confirmation the entry becomes STALE.
@@ -146,14 +147,15 @@ export class NeighbourTable {
         break;
       case NUD_INCOMPLETE:
         this.enqueueFrames(n, frame, gso);
-        return;
+        return 0;
       default: // NUD_FAILED: Linux restarts resolution when there is something to send
         this.enqueueFrames(n, frame, gso);
         this.startSolicit(n);
-        return;
+        return 0;
     }
     this.put(n.mac!, frame);
-    this.link.transmit(frame, gso);
+    // Linux neigh_output -> dev_queue_xmit: the qdisc's answer (NET_XMIT_DROP) goes back to the sender.
+    return this.link.transmit(frame, gso);
   }
 
   /** Queues a frame until resolution; a TCP super-frame waits as the frames it stands for. */

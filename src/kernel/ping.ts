@@ -5,7 +5,7 @@
 import { parseDuration } from '../links/clock.js';
 import type { Timer } from '../links/clock.js';
 import { emitIcmpv4, ICMP_ECHO_REQUEST } from '../wire/icmpv4.js';
-import { errnoName, ETIMEDOUT } from '../uapi/errno.js';
+import { ENOBUFS, errnoName, ETIMEDOUT } from '../uapi/errno.js';
 import { HEADROOM, IPPROTO_ICMP, IPPROTO_ICMPV6 } from './ip-types.js';
 import type { Kernel } from './kernel.js';
 import { emitIcmpv6, ICMP6_ECHO_REQUEST } from '../wire/icmpv6.js';
@@ -132,6 +132,7 @@ export class Pinger {
       k.stats.icmp6.OutEchos!++;
       rc = k.output(6, src, target, IPPROTO_ICMPV6, buf, HEADROOM, outOpts);
     }
+    if (rc > 0) rc = -ENOBUFS; // a qdisc drop: Linux ip_send_skb's net_xmit_errno
     if (rc < 0) return Promise.reject(fail(`ping: sendmsg: ${rc === -90 ? 'Message too long' : errnoName(rc)} (${target})`, rc));
     return new Promise<PingResult>((resolve, reject) => {
       const timer = k.sched.after(timeout, () => {

@@ -339,6 +339,8 @@ export class UdpSocket implements KernelSocket {
       if (rc === -ENOBUFS) st.SndbufErrors++;
       return rc;
     }
+    // Linux udp_send_skb: a qdisc drop is -ENOBUFS, counted and not reported without IP_RECVERR.
+    if (rc > 0) { st.SndbufErrors++; return len; }
     st.OutDatagrams++;
     return len;
   }

@@ -117,5 +117,5 @@ export function enterCwr(s: TcpSocket, now: number): void {
   if (s.cwnd > s.ssthresh) s.cwnd = Math.max(s.ssthresh, s.mss);
   s.recoveryPoint = s.sndNxt;
   s.caState = CA_CWR;
-  s.ecnFlags |= ECN_QUEUE_CWR;
+  if ((s.ecnFlags & ECN_OK) !== 0) s.ecnFlags |= ECN_QUEUE_CWR; // tcp_ecn_queue_cwr
 }

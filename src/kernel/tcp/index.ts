@@ -51,7 +51,7 @@ const COUNTERS = `ActiveOpens PassiveOpens AttemptFails EstabResets CurrEstab In
   DelayedACKLost TCPLossProbes TCPLossProbeRecovery TCPLostRetransmit TCPSACKReorder TCPTSReorder
   TCPFullUndo TCPPartialUndo TCPDSACKUndo TCPLossUndo
   TCPFastOpenActive TCPFastOpenActiveFail TCPFastOpenPassive TCPFastOpenPassiveFail TCPFastOpenPassiveAltKey
-  TCPFastOpenListenOverflow TCPFastOpenCookieReqd TCPFastOpenBlackhole PAWSActiveRejected`;
+  TCPFastOpenListenOverflow TCPFastOpenCookieReqd TCPFastOpenBlackhole PAWSActiveRejected TCPRetransFail`;
 
 export type TcpCounters = Record<string, number>;
 

@@ -20,6 +20,7 @@ import { eventAckSent, eventDataSent } from './delack.js';
 import { seqAdd, seqGt, seqLt, seqMax, seqSub } from './seq.js';
 import { CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, LAST_ACK } from './state.js';
 import { CA_CWR, CA_RECOVERY } from './tcb.js';
+import { enterCwr } from './ecn.js';
 import type { Tcp } from './index.js';
 import type { TcpSocket } from './socket.js';
 
@@ -181,6 +182,8 @@ function emit(s: TcpSocket, buf: Uint8Array, off: number, seq: number, flags: nu
   }
   const r = s.tcp.ip.output(s.family, s.localAddr, s.remoteAddr, IPPROTO_TCP, buf, off, o);
   if (r < 0) outputError(s, r);
+  // Linux __tcp_transmit_skb: the qdisc dropped it (NET_XMIT_DROP): local congestion, tcp_enter_cwr.
+  else if (r > 0) enterCwr(s, s.tcp.sched.now());
   return r;
 }
 
@@ -223,13 +226,6 @@ function sendSkb(s: TcpSocket, skb: Skb, retrans: boolean, gso = 0): number {
     skb.inPlace = false;
   }
   const now = s.tcp.sched.now();
-  skb.sentAt = now;
-  if (skb.firstSentAt < 0) skb.firstSentAt = now;
-  skb.txCount++;
-  skb.txOrder = ++s.rack.txOrder;
-  q.tsPush(skb); // RFC 8985 §6.1: the latest transmission time orders the chunks for RACK
-  // RFC 6937 prr_out (Linux tcp_write_xmit / tcp_xmit_retransmit_queue): segments sent while the window is being reduced.
-  if (s.caState === CA_CWR || s.caState === CA_RECOVERY) s.prrOut += tso > 0 ? Math.ceil(len / tso) : 1;
   if (len > 0) {
     s.dataSegsOut += tso > 0 ? Math.ceil(len / tso) : 1;
     eventDataSent(s, now);
@@ -237,15 +233,28 @@ function sendSkb(s: TcpSocket, skb: Skb, retrans: boolean, gso = 0): number {
     s.bytesSent += len;
   }
   const r = emit(s, buf, off, skb.seq, flags, len, optLen > 0 ? s.txOpts : undefined, windowField(s), tso);
+  // Dropped by the local qdisc (r > 0): the chunk did not leave (Linux tcp_update_skb_after_send
+  // only without an error); the caller keeps it unsent or unretransmitted.
+  if (r > 0) return r;
+  skb.sentAt = now;
+  if (skb.firstSentAt < 0) skb.firstSentAt = now;
+  skb.txCount++;
+  skb.txOrder = ++s.rack.txOrder;
+  q.tsPush(skb); // RFC 8985 §6.1: the latest transmission time orders the chunks for RACK
+  // RFC 6937 prr_out (Linux tcp_write_xmit / tcp_xmit_retransmit_queue): segments sent while the window is being reduced.
+  if (s.caState === CA_CWR || s.caState === CA_RECOVERY) s.prrOut += tso > 0 ? Math.ceil(len / tso) : 1;
   // SO_TIMESTAMPING: SCHED / SND for a write's last byte in this segment (timestamping.ts).
   if (s.tsMarks !== null && r >= 0) tstampSent(s, skb.seq, buf.subarray(off + hl, off + hl + len));
   return r;
 }
 
-/** Retransmits one chunk (Linux tcp_retransmit_skb); the caller cut it to at most one MSS. */
-export function retransmitSkb(s: TcpSocket, skb: Skb): void {
+/**
+ * Retransmits one chunk (Linux tcp_retransmit_skb); the caller cut it to at most one MSS. False
+ * when the local qdisc dropped it: not counted as retransmitted (TCPRetransFail).
+ */
+export function retransmitSkb(s: TcpSocket, skb: Skb): boolean {
   const st = s.tcp.stats;
-  sendSkb(s, skb, true);
+  if (sendSkb(s, skb, true) > 0) { st.TCPRetransFail++; return false; }
   if (!skb.retrans) {
     skb.retrans = true;
     s.retransBytes += units(skb);
@@ -262,6 +271,7 @@ export function retransmitSkb(s: TcpSocket, skb: Skb): void {
   // Linux tcp_xmit_retransmit_queue: retransmitting the first unacknowledged segment restarts
   // the RTO (one RTO after the repair, not after the original); otherwise RFC 6298 §5.1.
   if (skb === s.sendQ.first() || !s.rtxTimer.armed) s.rtxTimer.after(currentRto(s));
+  return true;
 }
 
 // ---- what to send ----------------------------------------------------------------------------------
@@ -299,7 +309,8 @@ function retransmitLost(s: TcpSocket): void {
     if (!skb.lost || skb.retrans || skb.sacked) continue;
     const mss = currentMss(s);
     if (skb.len > mss) q.split(i, mss);
-    retransmitSkb(s, skb);
+    // Linux tcp_xmit_retransmit_queue: a retransmission the local qdisc dropped stops the round.
+    if (!retransmitSkb(s, skb)) break;
     s.rtxHint = skb.end;
   }
 }
@@ -379,7 +390,12 @@ function sendNew(s: TcpSocket, force: boolean): void {
       if (s.cork || s.moreCork) { if (s.sndNxt === s.sndUna) armPersist(s); return; }
       if (!s.nodelay && s.sndNxt !== s.sndUna && seqGt(s.sndSml, s.sndUna)) return;
     }
-    sendSkb(s, skb, false, s.gsoOk ? mss : 0);
+    if (sendSkb(s, skb, false, s.gsoOk ? mss : 0) > 0) {
+      // Linux tcp_write_xmit: the qdisc dropped it: it stays unsent; with nothing in flight the
+      // probe timer tries again (tcp_check_probe_timer), else the retransmission timer's ACK clock.
+      if (s.sndNxt === s.sndUna) armPersist(s);
+      return;
+    }
     if (len < mss || len % mss !== 0) s.sndSml = skb.end; // Linux tcp_minshall_update
     q.advanceSend();
     s.sndNxt = seqMax(s.sndNxt, skb.end);
@@ -402,7 +418,7 @@ export function sendNewProbe(s: TcpSocket): boolean {
   const n = skb.len < mss ? skb.len : mss;
   if (seqGt(seqAdd(skb.seq, n), seqAdd(s.sndUna, s.sndWnd))) return false;
   if (skb.len > n) q.split(q.sendIdx, n);
-  sendSkb(s, skb, false);
+  if (sendSkb(s, skb, false) > 0) return false;
   if (skb.len < mss) s.sndSml = skb.end;
   q.advanceSend();
   s.sndNxt = seqMax(s.sndNxt, skb.end);

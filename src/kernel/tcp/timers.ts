@@ -45,6 +45,11 @@ function writeTimedOut(s: TcpSocket, now: number): boolean {
   return now - start >= modelTimeout(retries, c.rtoMinMs, c.rtoMaxMs);
 }
 
+/** Linux TCP_RESOURCE_PROBE_INTERVAL: how soon a send the local qdisc dropped is tried again (ms). */
+const RESOURCE_PROBE_INTERVAL_MS = 500;
+/** Linux TCP_TIMEOUT_MIN (2 jiffies at HZ=1000). */
+const TIMEOUT_MIN_MS = 2;
+
 /** Linux tcp_clamp_rto_to_user_timeout: never sleep past TCP_USER_TIMEOUT. */
 function clampToUserTimeout(s: TcpSocket, rto: number, now: number): number {
   if (s.userTimeout === 0 || s.retransStamp === 0) return rto;
@@ -132,7 +137,11 @@ function onRto(s: TcpSocket): void {
   enterLoss(s, now);
   // RFC 6298 §5.4: retransmit the earliest unacknowledged segment.
   if (head.len > currentMss(s)) s.sendQ.split(s.sendQ.head, currentMss(s));
-  retransmitSkb(s, head);
+  if (!retransmitSkb(s, head)) {
+    // Linux tcp_retransmit_timer: the local qdisc dropped it: again in TCP_RESOURCE_PROBE_INTERVAL, no backoff.
+    s.rtxTimer.after(RESOURCE_PROBE_INTERVAL_MS);
+    return;
+  }
   s.rtxHint = head.end;
   // RFC 6298 §5.5-5.6: back off and restart the timer.
   s.backoff++;
@@ -168,7 +177,27 @@ export function onPersistTimer(s: TcpSocket): void {
     // Linux tcp_write_wakeup: what the probe timer sends (corked data, say) is pushed.
     const u = s.sendQ.unsent();
     if (u !== undefined) u.psh = true;
+    const now = s.tcp.sched.now();
+    // Linux tcp_probe_timer with nothing in flight: probes the local qdisc keeps dropping count
+    // against TCP_USER_TIMEOUT (from the first probe) and tcp_retries2.
+    if (out === 0 && u !== undefined) {
+      if (s.userTimeout > 0 && s.probeStart > 0 && now - s.probeStart >= s.userTimeout) { writeTimeout(s); return; }
+      if (s.probesOut >= (s.orphan ? orphanRetries(s) : s.tcp.config.retries2)) { writeTimeout(s); return; }
+      if (s.probeStart === 0) s.probeStart = now;
+    }
     transmit(s, true);
+    if (out === 0 && u !== undefined && s.sndNxt === s.sndUna && s.sendQ.unsent() !== undefined) {
+      // tcp_send_probe0: not sent (local congestion): again in TCP_RESOURCE_PROBE_INTERVAL, no
+      // backoff, within what the user timeout leaves (tcp_clamp_probe0_to_user_timeout).
+      s.probesOut++;
+      let t = RESOURCE_PROBE_INTERVAL_MS;
+      if (s.userTimeout > 0) t = Math.min(t, Math.max(s.userTimeout - (now - s.probeStart), TIMEOUT_MIN_MS));
+      s._persistTimer?.stop();
+      s.persistTimer.after(t);
+    } else if (s.sndNxt !== s.sndUna) {
+      s.probesOut = 0;
+      s.probeStart = 0;
+    }
     return;
   }
   if (out > 1 || (out === 0 && s.sendQ.unsentBytes === 0)) return;
