@@ -2,6 +2,7 @@
 // connecting at the same moment to one server on the far side (node:net shaped sockets, the
 // listener's default backlog), sending 1 KiB and reading it back, then closing. Shared by
 // bench/scale (timed, 10,000 hosts) and the test suite (a smaller n).
+import { createHash } from 'node:crypto';
 import { Network } from '../../src/index.js';
 import type { Host } from '../../src/index.js';
 
@@ -12,9 +13,14 @@ export interface ManyClientsResult {
   errors: Record<string, number>;
   buildMs: number;
   runMs: number;
+  /** Process CPU time (user + system) of the building and of the run. */
+  buildCpuMs: number;
+  runCpuMs: number;
   virtualMs: number;
   /** The server host's TCP counters of interest. */
   server: Record<string, number>;
+  /** With `digest: true`: a SHA-256 of the network's journal (every frame on every wire, hashed). */
+  digest?: string;
 }
 
 export interface ManyClientsOptions {
@@ -25,13 +31,16 @@ export interface ManyClientsOptions {
   backlog?: number;
   /** Settings of the server host (host.sysctl names), before it listens. */
   serverSysctl?: Record<string, number>;
+  /** Keep the network's journal and return its digest (same seed, same frames). */
+  digest?: boolean;
 }
 
 export async function manyClients(n: number, opts: ManyClientsOptions = {}): Promise<ManyClientsResult> {
   const virtualMs = opts.virtualMs ?? 60_000;
   const perSwitch = opts.perSwitch ?? 250;
   const t0 = performance.now();
-  const world = new Network({ seed: opts.seed ?? 1 });
+  const c0 = process.cpuUsage();
+  const world = new Network({ seed: opts.seed ?? 1, journal: opts.digest === true });
   const router = world.host('r', { forwarding: true });
   const core = world.switch('core');
   const server = world.host('srv');
@@ -39,9 +48,11 @@ export async function manyClients(n: number, opts: ManyClientsOptions = {}): Pro
   router.attach(core, { ipv4: '10.255.0.254/16' });
   server.route.add('default', { via: '10.255.0.254' });
   const clients: Host[] = [];
+  const lans = [core];
   const switches = Math.ceil(n / perSwitch);
   for (let w = 0; w < switches; w++) {
     const sw = world.switch(`lan${w}`);
+    lans.push(sw);
     const net = `10.${w >> 8}.${w & 255}`;
     // /24 per switch: 10.<hi>.<lo>.x, the router at .254.
     router.attach(sw, { ipv4: `${net}.254/24` });
@@ -56,6 +67,7 @@ export async function manyClients(n: number, opts: ManyClientsOptions = {}): Pro
   const srv = server.net.createServer((s) => s.pipe(s));
   srv.listen(opts.backlog === undefined ? { port: 7 } : { port: 7, backlog: opts.backlog });
   const t1 = performance.now();
+  const c1 = process.cpuUsage();
   let completed = 0;
   const errors: Record<string, number> = {};
   const payload = Buffer.alloc(1024, 0x61);
@@ -69,12 +81,25 @@ export async function manyClients(n: number, opts: ManyClientsOptions = {}): Pro
   }
   await world.run({ for: virtualMs });
   const t2 = performance.now();
+  const c2 = process.cpuUsage();
+  const cpuMs = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage): number => (b.user - a.user + b.system - a.system) / 1000;
   const st = server.kernel.stats.tcp as Record<string, number>;
   const pick = ['PassiveOpens', 'ListenOverflows', 'ListenDrops', 'SyncookiesSent', 'SyncookiesRecv', 'SyncookiesFailed', 'TCPReqQFullDrop', 'EmbryonicRsts', 'OutRsts', 'EstabResets'];
   const result: ManyClientsResult = {
-    n, completed, errors: { ...errors }, buildMs: t1 - t0, runMs: t2 - t1, virtualMs,
+    n, completed, errors: { ...errors }, buildMs: t1 - t0, runMs: t2 - t1, buildCpuMs: cpuMs(c0, c1), runCpuMs: cpuMs(c1, c2), virtualMs,
     server: { ...Object.fromEntries(pick.map((k) => [k, st[k] ?? 0])), SoftnetSqueezed: server.kernel.softnet.squeezed },
   };
+  if (world.journal !== null) {
+    const h = createHash('sha256');
+    for (const e of world.journal) h.update(`${e.time} ${e.source} ${e.event}\n`);
+    // And every counter: the hosts' (kernel and interfaces) and the switches'.
+    for (const host of [server, router, ...clients]) {
+      h.update(JSON.stringify(host.kernel.stats));
+      for (const i of host.kernel.interfaces) h.update(JSON.stringify(i.stats));
+    }
+    for (const sw of lans) h.update(JSON.stringify(sw.stats()));
+    result.digest = h.digest('hex');
+  }
   srv.close();
   await world.close();
   return result;

@@ -94,6 +94,8 @@ export class Interface implements Tappable, RxFilter {
   arp: NeighbourTable | null = null;
   nd: NeighbourTable | null = null;
   readonly stats: InterfaceStats = { rxPackets: 0, rxBytes: 0, rxErrors: 0, rxDropped: 0, rxMulticast: 0, txPackets: 0, txBytes: 0, txDropped: 0, txGso: 0, rxGso: 0 };
+  /** The kernel's link counters (kernel.stats.link), for counting without two more hops. */
+  private readonly linkStats: Record<string, number>;
   /** Multicast MACs accepted on input, with a reference count per joined group. */
   readonly mcastMacs = new Map<number, number>();
   protected readonly taps = new TapList();
@@ -131,6 +133,7 @@ export class Interface implements Tappable, RxFilter {
     this.mac = mac;
     this.macString = formatMAC(mac);
     this.port = port;
+    this.linkStats = kernel.stats.link;
     this.receive = (frame, gso) => kernel.softnet.rx(this, frame, gso === undefined ? 0 : gso);
     if (port !== null) {
       port.onFrame = this.receive;
@@ -155,6 +158,7 @@ export class Interface implements Tappable, RxFilter {
   set up(v: boolean) {
     this._up = v;
     this.kernel.invalidate();
+    this.port?.filterChanged?.();
   }
 
   get captureName(): string {
@@ -162,7 +166,12 @@ export class Interface implements Tappable, RxFilter {
   }
 
   addTap(tap: FrameTap): () => void {
-    return this.taps.add(tap);
+    const remove = this.taps.add(tap);
+    this.port?.filterChanged?.(); // a captured interface rejects nothing at flood time (rejectsGroup)
+    return () => {
+      remove();
+      this.port?.filterChanged?.();
+    };
   }
 
   /** Adds an address ('10.0.0.1/24', 'fd00::1/64'; bare: /32 or /128) and its connected route. */
@@ -231,32 +240,39 @@ export class Interface implements Tappable, RxFilter {
   /** Accepts the multicast MAC (refcounted): the NIC's multicast filter. */
   acceptMac(mac: Uint8Array): void {
     const k = macKey(mac, 0);
-    this.mcastMacs.set(k, (this.mcastMacs.get(k) ?? 0) + 1);
+    const n = this.mcastMacs.get(k);
+    this.mcastMacs.set(k, (n ?? 0) + 1);
+    if (n === undefined) this.port?.filterChanged?.();
   }
 
   dropMac(mac: Uint8Array): void {
     const k = macKey(mac, 0);
     const n = this.mcastMacs.get(k);
     if (n === undefined) return;
-    if (n <= 1) this.mcastMacs.delete(k);
-    else this.mcastMacs.set(k, n - 1);
+    if (n <= 1) {
+      this.mcastMacs.delete(k);
+      this.port?.filterChanged?.();
+    } else this.mcastMacs.set(k, n - 1);
   }
 
   /**
-   * RxFilter: a flooded multicast frame this interface's address filter drops, counted as
-   * input() counts it, without the delivery (IEEE 802.3 §3.2.3, the NIC's multicast filter).
-   * Not while captured: a capture sees every frame that reaches the interface.
+   * RxFilter: whether this interface's address filter drops a multicast frame to the group MAC
+   * `key` on arrival (IEEE 802.3 §3.2.3, the NIC's multicast filter). Not while down (input()
+   * takes nothing then, counts nothing) and not while captured: a capture sees every frame that
+   * reaches the interface.
    */
-  rejects(frame: Uint8Array): boolean {
-    if (!this.up || this.taps.list.length !== 0 || frame.length < ETH_HEADER_LEN || (frame[0]! & 1) === 0) return false;
-    const key = macKey(frame, 0);
-    if (key === BROADCAST_KEY || this.mcastMacs.has(key)) return false;
-    this.stats.rxPackets++;
-    this.stats.rxBytes += frame.length;
-    const link = this.kernel.stats.link;
+  rejectsGroup(key: number): boolean {
+    return this._up && this.taps.list.length === 0 && key !== BROADCAST_KEY && !this.mcastMacs.has(key);
+  }
+
+  /** RxFilter: a flooded multicast frame rejectsGroup() drops, counted as input() counts it. */
+  countRejected(bytes: number): void {
+    const st = this.stats;
+    st.rxPackets++;
+    st.rxBytes += bytes;
+    const link = this.linkStats;
     link.InFrames!++;
     link.InOtherHost!++;
-    return true;
   }
 
   /** @internal A frame's turn in the host's receive round (softnet.ts). */

@@ -89,16 +89,6 @@ export class Lane implements FrameSink {
     this.impairment.offer(frame, this.sched.now(), this.queue.size, this.rate, this);
   }
 
-  /**
-   * A frame the far end took at the moment it was sent (a plain lane only: no rate, no
-   * impairment): counted as sent and delivered, with no event.
-   */
-  deliveredAtOnce(frame: Uint8Array): void {
-    this.frames++;
-    this.bytes += frame.length;
-    this.delivered++;
-  }
-
   /** @internal FrameSink: schedules the arrival of a frame at the far end. */
   arrive(frame: Uint8Array, time: number, gso = 0): void {
     this.queue.push(frame, time, gso);

@@ -34,6 +34,11 @@ export interface Port {
    * consult before it delivers a flooded multicast frame (see RxFilter).
    */
   rxFilter?: RxFilter | null;
+  /**
+   * Called by the device when its RxFilter's answers may have changed (its address filter, its
+   * state, a capture added or removed): a switch that remembers them forgets.
+   */
+  filterChanged?(): void;
 }
 
 /**
@@ -45,10 +50,13 @@ export interface RxFilter {
   /** The handler the port calls when the filter is the first thing a frame meets. */
   readonly receive: (frame: Uint8Array, gso?: number) => void;
   /**
-   * Whether the device drops `frame` (a multicast frame not for it) on arrival, doing there and
-   * then all that arrival would have done (counters). False: deliver it as usual.
+   * Whether the device drops, on arrival, every multicast (not broadcast) frame to the group
+   * address `key` (a MAC as a 48-bit number). Only an answer: nothing is counted. A device whose
+   * answer may change calls its port's filterChanged().
    */
-  rejects(frame: Uint8Array): boolean;
+  rejectsGroup(key: number): boolean;
+  /** A frame of `bytes` that rejectsGroup() said the device drops: counted as its arrival would count it. */
+  countRejected(bytes: number): void;
   /**
    * Asked when a flooded frame reaches the device (at its delivery time, not at flood time):
    * whether its arrival would change nothing but counters (a broadcast ARP request for another

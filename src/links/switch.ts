@@ -19,7 +19,9 @@
 // host whose arrival would change only counters (RxFilter.absorbs: a broadcast ARP request for
 // another host) costs no copy. A multicast frame that a port's device filters out by address
 // (Port.rxFilter: a NIC's multicast filter) is counted there at once, with no event and no copy,
-// when nothing (rate, impairment, capture, partition) could tell the difference. Taps see each frame once, when it is sent into the switch.
+// when nothing (rate, impairment, capture, partition) could tell the difference; which ports
+// those are is remembered per group until a port's device, state or filter changes, so such a
+// flood costs no visit to each port. Taps see each frame once, when it is sent into the switch.
 // A TCP super-frame (gso > 0, src/wire/gso.ts) is switched whole; with a tap or a rate it is cut
 // into real frames as it enters, and an impaired egress port cuts it before its faults apply.
 
@@ -110,9 +112,11 @@ interface MacEntry {
 export class SwitchPort implements Port {
   readonly layer = 2 as const;
   readonly gso = true;
-  onFrame: ((frame: Uint8Array, gso?: number) => void) | null = null;
-  /** False after detach(): frames from or to this port are dropped. */
-  attached = true;
+  private _onFrame: ((frame: Uint8Array, gso?: number) => void) | null = null;
+  private _rxFilter: RxFilter | null = null;
+  private _attached = true;
+  /** @internal This port's place in its switch's port list. */
+  slot = 0;
   /** @internal ingress counters */ inFrames = 0;
   /** @internal */ inBytes = 0;
   /** @internal */ inOversize = 0;
@@ -123,8 +127,6 @@ export class SwitchPort implements Port {
   /** @internal The port link out of the switch. */
   readonly outLane: Lane;
 
-  /** Set by the device plugged in: its address filter (Port.rxFilter). */
-  rxFilter: RxFilter | null = null;
 
   /** `name` is `<switch>:<label>`; `label` is what connect() was given. */
   constructor(private readonly sw: Switch, readonly label: string, readonly name: string, readonly mtu: number,
@@ -138,18 +140,56 @@ export class SwitchPort implements Port {
     });
   }
 
+  /** Set by the device plugged in: where the switch hands its frames. */
+  get onFrame(): ((frame: Uint8Array, gso?: number) => void) | null { return this._onFrame; }
+  set onFrame(h: ((frame: Uint8Array, gso?: number) => void) | null) {
+    this._onFrame = h;
+    this.sw._filterChanged();
+  }
+
+  /** Set by the device plugged in: its address filter (Port.rxFilter). */
+  get rxFilter(): RxFilter | null { return this._rxFilter; }
+  set rxFilter(f: RxFilter | null) {
+    this._rxFilter = f;
+    this.sw._filterChanged();
+  }
+
+  /** False after detach(): frames from or to this port are dropped. */
+  get attached(): boolean { return this._attached; }
+
+  /** Port.filterChanged: the device's RxFilter may answer differently now. */
+  filterChanged(): void { this.sw._filterChanged(); }
+
   send(frame: Uint8Array, gso = 0): void { this.sw._ingress(this, frame, gso); }
 
   /** Unplugs the port; the switch forgets the MACs it learned here (link down flushes them). */
   detach(): void {
-    if (!this.attached) return;
-    this.attached = false;
+    if (!this._attached) return;
+    this._attached = false;
     this.sw._flushPort(this);
+    this.sw._filterChanged();
   }
 
   /** Plugs the port back in. */
-  attach(): void { this.attached = true; }
+  attach(): void {
+    this._attached = true;
+    this.sw._filterChanged();
+  }
 }
+
+/**
+ * What a switch remembers of one multicast group for its floods while no port's filter changes
+ * (Switch.filterGen): the attached ports whose device drops the group's frames on arrival
+ * (RxFilter.rejectsGroup, through a plain link), and the other attached ports, in port order.
+ */
+interface GroupFlood {
+  gen: number;
+  rejecting: SwitchPort[];
+  others: SwitchPort[];
+}
+
+/** Groups a switch remembers at most (then it starts again). */
+const GROUP_CACHE_MAX = 64;
 
 export class Switch implements Tappable {
   readonly layer = 2 as const;
@@ -164,6 +204,16 @@ export class Switch implements Tappable {
   private forwarded = 0;
   private flooded = 0;
   private filtered = 0;
+  /** Bumped whenever a port's device, state or filter changes: GroupFlood entries of an older one are stale. */
+  private filterGen = 0;
+  private readonly groups = new Map<number, GroupFlood>();
+  /**
+   * Multicast frames each port's device rejected at flood time (by slot), not yet added to the
+   * port's out-lane counters: stats() adds them (one array write per port and frame instead of
+   * a visit to each lane).
+   */
+  private rejFrames = new Float64Array(0);
+  private rejBytes = new Float64Array(0);
 
   constructor(readonly name: string, private readonly sched: Scheduler, private readonly random: Random, opts: SwitchOptions = {}) {
     this.mtu = opts.mtu === undefined ? 1500 : checkMtu(opts.mtu, `switch ${name}`);
@@ -184,8 +234,20 @@ export class Switch implements Tappable {
     if (i >= 0 && this.ports[i]!.attached) throw new Error(`switch ${this.name}: port '${name}' is already connected`);
     const port = new SwitchPort(this, name, `${this.name}:${name}`, this.mtu, this.sched, this.random, this.rate);
     port.outLane.impairment.setParsed(this.settings);
-    if (i >= 0) this.ports[i] = port;
-    else this.ports.push(port);
+    if (i >= 0) {
+      this.settleRejected(this.ports[i]!);
+      this.ports[i] = port;
+      port.slot = i;
+    } else {
+      port.slot = this.ports.length;
+      this.ports.push(port);
+      if (port.slot >= this.rejFrames.length) {
+        const n = Math.max(16, this.rejFrames.length * 2);
+        const f = new Float64Array(n); f.set(this.rejFrames); this.rejFrames = f;
+        const b = new Float64Array(n); b.set(this.rejBytes); this.rejBytes = b;
+      }
+    }
+    this._filterChanged();
     return port;
   }
 
@@ -194,6 +256,7 @@ export class Switch implements Tappable {
     const s = parseImpairOptions(opts);
     this.settings = s;
     for (const p of this.ports) p.outLane.impairment.setParsed(s);
+    this._filterChanged(); // an impaired link is not plain
   }
 
   /** The impairments set (null: none). */
@@ -216,6 +279,7 @@ export class Switch implements Tappable {
     const outs = emptyLaneStats();
     const ports: SwitchPortStats[] = [];
     for (const p of this.ports) {
+      this.settleRejected(p);
       const overLimit = p.inLane === null ? 0 : p.inLane.impairment.overLimit;
       const inStats: SwitchIngressStats = {
         frames: p.inFrames, bytes: p.inBytes,
@@ -300,42 +364,94 @@ export class Switch implements Tappable {
     }
     // Broadcast, multicast or unknown unicast: flood to every other attached port.
     this.flooded += gso > 0 ? gsoSegmentCount(frame, ETH_HEADER, gso) : 1;
-    const ports = this.ports;
+    let ports: readonly SwitchPort[] = this.ports;
     // Multicast (not broadcast) with no rate: a port whose device's address filter drops the
     // frame on arrival gets it counted there at once, with no event and no copy (Port.rxFilter).
-    const filter = gso === 0 && this.rate === 0 && (frame[0]! & 1) !== 0 && macKey(frame, 0) !== BROADCAST;
+    // Which ports those are is remembered per group while no port's filter changes, so that
+    // such a flood visits only the ports that take it.
+    if (gso === 0 && this.rate === 0 && (frame[0]! & 1) !== 0) {
+      const key = macKey(frame, 0);
+      if (key !== BROADCAST) {
+        let g = this.groups.get(key);
+        if (g === undefined || g.gen !== this.filterGen) g = this.groupFlood(key);
+        const rejecting = g.rejecting;
+        const len = frame.length;
+        const rf = this.rejFrames, rb = this.rejBytes;
+        for (let i = 0; i < rejecting.length; i++) {
+          const p = rejecting[i]!;
+          if (p === from) continue;
+          p.rxFilter!.countRejected(len);
+          rf[p.slot]!++;
+          rb[p.slot]! += len;
+        }
+        ports = g.others;
+      }
+    }
     // With no rate, consecutive ports whose plain egress link ends at a host's interface get
     // the frame through one event for all of them (a FloodBatch), in port order, at the moment
     // each would have had its own event: the same order of arrival, with no event and no copy
-    // for each host whose arrival changes only counters (RxFilter.absorbs).
+    // for each host whose arrival changes only counters (RxFilter.absorbs). A port that
+    // rejected the frame above does not end a batch.
     const batching = gso === 0 && this.rate === 0;
     let batch: FloodBatch | null = null;
     let first = true;
     for (let i = 0; i < ports.length; i++) {
       const p = ports[i]!;
       if (p === from || !p.attached) continue;
-      const f = p.rxFilter;
-      const plain = f != null && p.onFrame === f.receive && !p.outLane.needsFrames;
-      if (filter && plain && f.rejects(frame)) {
-        p.outLane.deliveredAtOnce(frame);
-        continue;
-      }
-      if (batching && plain) {
-        if (batch === null) {
-          // The batch hands out the original only if no port before it had it.
-          batch = new FloodBatch(first ? frame : new Uint8Array(frame));
-          first = false;
-          this.sched.at(now, batch.run);
+      if (batching) {
+        const f = p.rxFilter;
+        if (f != null && p.onFrame === f.receive && !p.outLane.needsFrames) {
+          if (batch === null) {
+            // The batch hands out the original only if no port before it had it.
+            batch = new FloodBatch(first ? frame : new Uint8Array(frame));
+            first = false;
+            this.sched.at(now, batch.run);
+          }
+          batch.ports.push(p);
+          p.outLane.frames++;
+          p.outLane.bytes += frame.length;
+          continue;
         }
-        batch.ports.push(p);
-        p.outLane.frames++;
-        p.outLane.bytes += frame.length;
-        continue;
       }
       batch = null;
       p.outLane.send(first ? frame : new Uint8Array(frame), gso);
       first = false;
     }
+  }
+
+  /** @internal A port's device, state or filter changed: forget what was remembered of groups. */
+  _filterChanged(): void {
+    this.filterGen++;
+  }
+
+  /** Which attached ports reject the group `key` at flood time and which take it (GroupFlood). */
+  private groupFlood(key: number): GroupFlood {
+    const rejecting: SwitchPort[] = [];
+    const others: SwitchPort[] = [];
+    const ports = this.ports;
+    for (let i = 0; i < ports.length; i++) {
+      const p = ports[i]!;
+      if (!p.attached) continue;
+      const f = p.rxFilter;
+      if (f != null && p.onFrame === f.receive && !p.outLane.needsFrames && f.rejectsGroup(key)) rejecting.push(p);
+      else others.push(p);
+    }
+    const g: GroupFlood = { gen: this.filterGen, rejecting, others };
+    if (this.groups.size >= GROUP_CACHE_MAX && !this.groups.has(key)) this.groups.clear();
+    this.groups.set(key, g);
+    return g;
+  }
+
+  /** Adds what the port's device rejected at flood time to its out-lane's counters. */
+  private settleRejected(p: SwitchPort): void {
+    const n = this.rejFrames[p.slot]!;
+    if (n === 0) return;
+    const lane = p.outLane;
+    lane.frames += n;
+    lane.bytes += this.rejBytes[p.slot]!;
+    lane.delivered += n;
+    this.rejFrames[p.slot] = 0;
+    this.rejBytes[p.slot] = 0;
   }
 
   /** @internal The port went down: forget what was learned on it. */

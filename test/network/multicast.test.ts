@@ -99,6 +99,65 @@ test('joining sends IGMPv3 / MLDv2 state-change reports twice; the group is deli
   void c;
 });
 
+test('a switch remembers per group which ports drop its frames: a join, a leave, a capture, a link down and a crash change that at once; counters as if each port had been visited', async () => {
+  const { world, sw, hosts } = lan();
+  const [a, b, c] = hosts.map((x) => x.h) as [typeof hosts[0]['h'], typeof hosts[0]['h'], typeof hosts[0]['h']];
+  await world.run();
+  const recs = hosts.map((x) => { const r = new Recorder(); x.h.kernel.register(r); return r; });
+  const send = async (): Promise<void> => {
+    assert.equal(b.kernel.output(4, '10.0.0.2', '239.1.2.3', 17, datagram(4), HEADROOM), 0);
+    await world.run();
+  };
+  const ai = a.iface('eth0')!, ci = c.iface('eth0')!;
+  const before = { a: a.kernel.stats.link.InOtherHost!, c: c.kernel.stats.link.InOtherHost!, arx: ai.stats.rxPackets, crx: ci.stats.rxPackets, delivered: sw.stats().delivered };
+  await send();
+  await send(); // the second flood of the group is served from what the switch remembered
+  assert.equal(a.kernel.stats.link.InOtherHost! - before.a, 2);
+  assert.equal(c.kernel.stats.link.InOtherHost! - before.c, 2);
+  assert.equal(ai.stats.rxPackets - before.arx, 2);
+  assert.equal(ci.stats.rxPackets - before.crx, 2);
+  assert.equal(sw.stats().delivered - before.delivered, 4, 'each dropped copy counts as delivered to its port');
+  assert.equal(recs[0]!.packets.length + recs[2]!.packets.length, 0);
+  // c joins: the next frame of the group reaches it.
+  assert.equal(c.kernel.joinGroup(4, '239.1.2.3', 0), 0);
+  await world.run();
+  await send();
+  assert.equal(recs[2]!.packets.length, 1);
+  assert.equal(recs[0]!.packets.length, 0);
+  // A capture of a's interface sees every frame that reaches it, the group's too; not once removed.
+  const seen: number[] = [];
+  const untap = ai.addTap((f) => { if (f[0] === 0x01 && f[1] === 0x00 && f[2] === 0x5e) seen.push(f.length); });
+  await send();
+  assert.equal(seen.length, 1);
+  untap();
+  await send();
+  assert.equal(seen.length, 1);
+  assert.equal(recs[2]!.packets.length, 3);
+  // c leaves: nothing more for it, and its NIC counts the frame as for another host again.
+  assert.equal(c.kernel.leaveGroup(4, '239.1.2.3', 0), 0);
+  await world.run();
+  const cOther = c.kernel.stats.link.InOtherHost!;
+  await send();
+  assert.equal(recs[2]!.packets.length, 3);
+  assert.equal(c.kernel.stats.link.InOtherHost! - cOther, 1);
+  // a's link down: a down interface takes nothing and counts nothing.
+  ai.up = false;
+  const aDown = { other: a.kernel.stats.link.InOtherHost!, rx: ai.stats.rxPackets };
+  await send();
+  assert.deepEqual({ other: a.kernel.stats.link.InOtherHost!, rx: ai.stats.rxPackets }, aDown);
+  ai.up = true;
+  await send();
+  assert.equal(a.kernel.stats.link.InOtherHost! - aDown.other, 1);
+  // c crashed: its port is unplugged, the copy is counted there; back up, it is dropped by c's filter again.
+  c.crash();
+  const unplugged = sw.stats().unplugged;
+  await send();
+  assert.equal(sw.stats().unplugged, unplugged);
+  c.restart();
+  await send();
+  assert.equal(c.kernel.stats.link.InOtherHost!, 1, 'counters start again from zero after a restart');
+});
+
 test('source-specific joins report ALLOW / BLOCK records; multicast loop; broadcasts reach every host and the sender', async () => {
   const { world, hosts, reports } = lan(2);
   const [a, b] = [hosts[0]!.h, hosts[1]!.h];
