@@ -26,6 +26,12 @@ export const MAX_SKB_FRAGS = 17;
  * sk_buff 256 + skb_shared_info 320 + the 704 bytes of its 1 KiB kmalloc head.
  */
 export const SKB_TRUESIZE_HEAD = 1280;
+/**
+ * Linux tcp_fragment's allowance beyond SO_SNDBUF for cutting sent chunks: twice
+ * SKB_TRUESIZE(GSO_LEGACY_MAX_SIZE) (64 KiB of data plus a 256-byte sk_buff and a 320-byte
+ * skb_shared_info), since tcp_sendmsg may overshoot sk_wmem_queued by one whole chunk.
+ */
+export const FRAGMENT_SLACK = 2 * (65536 + 256 + 320);
 /** A new chunk for a small write starts this big and grows by reallocation while unsent. */
 const SKB_MIN_ALLOC = 2048;
 /**
@@ -295,6 +301,16 @@ export class SendQueue {
     s.fin = false;
     this.skbs.splice(i + 1, 0, t);
     if (this.sendIdx > i) this.sendIdx++;
+  }
+
+  /**
+   * Linux tcp_fragment's guard for chunks already sent (TCP_FRAG_IN_RTX_QUEUE): no cut while
+   * half of what the queue is charged (sk_wmem_queued) exceeds `sndbuf` plus FRAGMENT_SLACK,
+   * except of the first or the last chunk sent: a peer's SACK blocks cannot cut the queue into
+   * ever more chunks of a few bytes, each charged a whole chunk's bookkeeping (CVE-2019-11478).
+   */
+  mayCutSent(i: number, sndbuf: number): boolean {
+    return this.wmem >> 1 <= sndbuf + FRAGMENT_SLACK || i === this.head || i === this.sendIdx - 1;
   }
 
   /** Absolute index of the chunk holding sequence number `seq`, or -1. */

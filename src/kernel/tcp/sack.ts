@@ -16,6 +16,13 @@ function markSacked(s: TcpSocket, skb: Skb): void {
   if (skb.retrans) { skb.retrans = false; s.retransBytes -= u; }
 }
 
+/** Linux tcp_fragment's TCPWQueueTooBig check before a SACK cuts sent chunk `i` (SendQueue.mayCutSent). */
+function mayCut(s: TcpSocket, i: number): boolean {
+  if (s.sendQ.mayCutSent(i, s.sndbuf)) return true;
+  s.tcp.stats.TCPWQueueTooBig++;
+  return false;
+}
+
 /**
  * Applies the SACK blocks of an ACK whose cumulative acknowledgment is `ack` (already
  * processed). Returns true when previously un-SACKed data was SACKed (RFC 6675 §2's test for
@@ -61,6 +68,8 @@ export function sackUpdate(s: TcpSocket, blocks: ReadonlyArray<readonly [number,
         let n = seqSub(l, skb.seq);
         n = n <= mss ? mss : Math.ceil(n / mss) * mss;
         if (n >= skb.len) continue;
+        // Linux tcp_sacktag_walk: a cut tcp_fragment refuses ends this block's walk.
+        if (!mayCut(s, i)) break;
         q.split(i, n);
         continue;
       }
@@ -69,9 +78,11 @@ export function sackUpdate(s: TcpSocket, blocks: ReadonlyArray<readonly [number,
         // The part inside the block, rounded down to whole segments.
         const n = seqSub(r, skb.seq);
         if (skb.len <= mss || n < mss) break;
+        if (!mayCut(s, i)) break;
         q.split(i, n - (n % mss));
       } else if (skb.fin && skb.len > 0) {
         // A FIN is never SACKed; keep it on its own.
+        if (!mayCut(s, i)) break;
         q.split(i, skb.len);
       }
       if (skb.len === 0) continue;
