@@ -24,6 +24,8 @@ export class TcpHandle extends StreamHandle {
   private noDelay = false;
   private keepAlive = false;
   private keepAliveDelay = 0;
+  private keepAliveIntvl = 1;
+  private keepAliveCnt = 10;
 
   constructor(loop: HandleLoop, readonly kind: number = TCPConstants.SOCKET) {
     super(loop, 'TCPWRAP');
@@ -126,10 +128,18 @@ export class TcpHandle extends StreamHandle {
     return r < 0 ? r : 0;
   }
 
-  /** SO_KEEPALIVE, and TCP_KEEPIDLE = delay seconds when given (libuv's uv_tcp_keepalive). */
-  setKeepAlive(enable: boolean, delaySecs = 0): number {
+  /**
+   * libuv uv_tcp_keepalive_ex (what TCPWrap::SetKeepAlive calls): SO_KEEPALIVE, then, when
+   * enabling, TCP_KEEPIDLE = delay, TCP_KEEPINTVL = interval and TCP_KEEPCNT = count seconds.
+   * Node passes an interval and a count from 24.22 (each a uint32 or not given); libuv's own
+   * values otherwise: 1 s and 10 probes (uv_tcp_keepalive). A delay, interval or count below 1
+   * is UV_EINVAL once SO_KEEPALIVE is set, as libuv: the kernel's defaults stay.
+   */
+  setKeepAlive(enable: boolean, delaySecs = 0, intervalSecs?: unknown, count?: unknown): number {
     this.keepAlive = enable;
     this.keepAliveDelay = delaySecs;
+    this.keepAliveIntvl = isUint32(intervalSecs) ? intervalSecs : 1;
+    this.keepAliveCnt = isUint32(count) ? count : 10;
     if (this.fd < 0) return 0;
     return this.applyKeepAlive();
   }
@@ -138,11 +148,34 @@ export class TcpHandle extends StreamHandle {
     const { sys } = this.loop;
     let r = sys.setsockopt(this.fd, 'SOL_SOCKET', 'SO_KEEPALIVE', this.keepAlive ? 1 : 0);
     if (r < 0) return r;
-    if (this.keepAlive && this.keepAliveDelay >= 1) {
-      r = sys.setsockopt(this.fd, 'IPPROTO_TCP', 'TCP_KEEPIDLE', this.keepAliveDelay);
-      if (r < 0) return r;
-    }
-    return 0;
+    if (!this.keepAlive) return 0;
+    if (this.keepAliveDelay < 1 || this.keepAliveIntvl < 1 || this.keepAliveCnt < 1) return UV_EINVAL;
+    r = sys.setsockopt(this.fd, 'IPPROTO_TCP', 'TCP_KEEPIDLE', this.keepAliveDelay);
+    if (r < 0) return r;
+    r = sys.setsockopt(this.fd, 'IPPROTO_TCP', 'TCP_KEEPINTVL', this.keepAliveIntvl);
+    if (r < 0) return r;
+    r = sys.setsockopt(this.fd, 'IPPROTO_TCP', 'TCP_KEEPCNT', this.keepAliveCnt);
+    return r < 0 ? r : 0;
+  }
+
+  /** Node 24.22's TCPWrap::SetTypeOfService: IP_TOS on an IPv4 socket, IPV6_TCLASS on an IPv6 one; UV_EBADF before there is a socket. */
+  setTypeOfService(tos: number): number {
+    if (this.fd < 0) return UV_EBADF;
+    const r = this.ipv6() ? this.loop.sys.setsockopt(this.fd, 'IPPROTO_IPV6', 'IPV6_TCLASS', tos)
+      : this.loop.sys.setsockopt(this.fd, 'IPPROTO_IP', 'IP_TOS', tos);
+    return r < 0 ? r : 0;
+  }
+
+  /** The socket's IP_TOS or IPV6_TCLASS, or a negative errno (UV_EBADF before there is a socket). */
+  getTypeOfService(): number {
+    if (this.fd < 0) return UV_EBADF;
+    const v = this.ipv6() ? this.loop.sys.getsockopt(this.fd, 'IPPROTO_IPV6', 'IPV6_TCLASS')
+      : this.loop.sys.getsockopt(this.fd, 'IPPROTO_IP', 'IP_TOS');
+    return typeof v === 'number' ? v : UV_EINVAL;
+  }
+
+  private ipv6(): boolean {
+    return this.loop.sys.getsockopt(this.fd, 'SOL_SOCKET', 'SO_DOMAIN') === AF_INET6;
   }
 
   /** Closes with an RST instead of a FIN (SO_LINGER with a zero timeout), like uv_tcp_close_reset. */
@@ -165,6 +198,10 @@ export class TcpHandle extends StreamHandle {
     if (this.keepAlive) this.applyKeepAlive();
     return 0;
   }
+}
+
+function isUint32(v: unknown): v is number {
+  return typeof v === 'number' && v >>> 0 === v;
 }
 
 /** 'fe80::1%3' → address and numeric scope id; null when not an IPv6 address. */

@@ -11,21 +11,21 @@
 // descriptor that is not a UDP socket. Cluster mode does not exist here: every bind is exclusive.
 import { EventEmitter } from 'node:events';
 import { Buffer } from 'node:buffer';
-import { isIPv6, type BlockList } from 'node:net';
+import { isIP, isIPv6, type BlockList } from 'node:net';
 import { deprecate, promisify } from 'node:util';
 import { SOCK_DGRAM } from '../uapi/socket.js';
 import { EINVAL } from '../uapi/errno.js';
 import { SendWrap, UdpHandle, UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR, UV_UDP_REUSEPORT, type AddressOut, type BufferSizeContext, type RecvInfo, type UdpLoop } from '../handles/udp.js';
 import { codes, ErrnoException, ExceptionWithHostPort, type SystemErrorContext } from './errors.js';
 import {
-  isInt32, validateAbortSignal, validateBlockList, validateFunction, validateNumber, validatePort, validateString, validateUint32,
+  isInt32, validateAbortSignal, validateBlockList, validateFunction, validateNumber, validateObject, validatePort, validateString, validateUint32,
 } from './validators.js';
 import { line } from './line.js';
 
 const {
   ERR_BUFFER_OUT_OF_BOUNDS, ERR_INVALID_ARG_TYPE, ERR_MISSING_ARGS, ERR_SOCKET_ALREADY_BOUND,
   ERR_SOCKET_BAD_BUFFER_SIZE, ERR_SOCKET_BUFFER_SIZE, ERR_SOCKET_DGRAM_IS_CONNECTED, ERR_SOCKET_DGRAM_NOT_CONNECTED,
-  ERR_SOCKET_DGRAM_NOT_RUNNING, ERR_SOCKET_BAD_TYPE, ERR_INVALID_FD_TYPE, ERR_IP_BLOCKED,
+  ERR_SOCKET_DGRAM_NOT_RUNNING, ERR_SOCKET_BAD_TYPE, ERR_INVALID_FD_TYPE, ERR_IP_BLOCKED, ERR_INVALID_ARG_VALUE,
 } = codes;
 
 const UNBOUND = 0, BINDING = 1, BOUND = 2;
@@ -187,15 +187,18 @@ export class Socket extends EventEmitter {
     const cb = args.length > 0 ? args[args.length - 1] : undefined;
     if (typeof cb === 'function') {
       const self = this;
+      // nodejs/node#62602 (24.22, 26): cleaned up from errorMonitor, so the callback does not
+      // count as an 'error' listener and a bind error nobody handles is thrown; before, swallowed.
+      const errorEvent = line.dgramBindErrorMonitor ? EventEmitter.errorMonitor : 'error';
       const removeListeners = function (): void {
-        self.removeListener('error', removeListeners);
+        self.removeListener(errorEvent, removeListeners);
         self.removeListener('listening', onListening);
       };
       const onListening = function (): void {
         removeListeners();
         (cb as () => void).call(self);
       };
-      this.on('error', removeListeners);
+      this.on(errorEvent, removeListeners);
       this.on('listening', onListening);
     }
 
@@ -251,6 +254,73 @@ export class Socket extends EventEmitter {
       startListening(this);
     });
     return this;
+  }
+
+  /**
+   * Node 24.22: binds within the call to a numeric address (no lookup) and returns the address
+   * bound; errors throw; 'listening' comes on the next tick.
+   */
+  bindSync(options: BindOptions = {}): AddressInfo {
+    healthCheck(this);
+    validateObject(options, 'options');
+    const state = this[kState];
+    if (state.bindState !== UNBOUND) throw new ERR_SOCKET_ALREADY_BOUND();
+    const port = validatePort(options.port ?? 0, 'options.port');
+    let { address } = options;
+    if (!address) {
+      address = this.type === 'udp4' ? '0.0.0.0' : '::';
+    } else {
+      validateString(address, 'options.address');
+      if (isIP(address) === 0) {
+        throw new ERR_INVALID_ARG_VALUE('options.address', address, 'must be a numeric IP address; bindSync does not perform DNS resolution');
+      }
+    }
+    state.bindState = BINDING;
+    let flags = 0;
+    if (state.reuseAddr) flags |= UV_UDP_REUSEADDR;
+    if (state.ipv6Only) flags |= UV_UDP_IPV6ONLY;
+    if (state.reusePort) flags |= UV_UDP_REUSEPORT;
+    const err = state.handle!.bind(address, port, flags);
+    if (err) {
+      state.bindState = UNBOUND;
+      throw new ExceptionWithHostPort(err, 'bind', address, port);
+    }
+    startReceiving(this);
+    process.nextTick(() => { if (this[kState].handle) this.emit('listening'); });
+    return this.address();
+  }
+
+  /**
+   * Node 24.22: connect(2) within the call to a numeric address (binding first if unbound);
+   * errors of the call throw; 'connect' comes on the next tick.
+   */
+  connectSync(port: number, address?: string | null): void {
+    healthCheck(this);
+    const p = validatePort(port, 'Port', false);
+    const state = this[kState];
+    if (state.connectState !== DISCONNECTED) throw new ERR_SOCKET_DGRAM_IS_CONNECTED();
+    if (address == null || address === '') {
+      address = this.type === 'udp4' ? '127.0.0.1' : '::1';
+    } else {
+      validateString(address, 'address');
+      if (isIP(address) === 0) {
+        throw new ERR_INVALID_ARG_VALUE('address', address, 'must be a numeric IP address; connectSync does not perform DNS resolution');
+      }
+    }
+    if (state.bindState === UNBOUND) this.bindSync();
+    else if (state.bindState !== BOUND) throw new ERR_SOCKET_ALREADY_BOUND();
+    state.connectState = CONNECTING;
+    if (blocked(state.sendBlockList, address)) {
+      state.connectState = DISCONNECTED;
+      throw new ERR_IP_BLOCKED(address);
+    }
+    const err = state.handle!.connect(address, p);
+    if (err) {
+      state.connectState = DISCONNECTED;
+      throw new ExceptionWithHostPort(err, 'connect', address, p);
+    }
+    state.connectState = CONNECTED;
+    process.nextTick(() => { if (this[kState].handle) this.emit('connect'); });
   }
 
   connect(port: number, address?: string | (() => void), callback?: (err?: Error) => void): void;
@@ -503,6 +573,13 @@ if (line.dgramPrivates) {
   });
 }
 
+// dgram's synchronous bind and connect, on the lines that have them (24.22, 26).
+if (!line.dgramSync) {
+  const proto = Socket.prototype as unknown as Record<string, unknown>;
+  delete proto['bindSync'];
+  delete proto['connectSync'];
+}
+
 function hostOf(s: Socket): DgramHost {
   return (s.constructor as unknown as { [kHost]: DgramHost })[kHost];
 }
@@ -541,7 +618,7 @@ function replaceHandle(self: Socket, h: DgramHandle): void {
   state.handle = h;
 }
 
-function startListening(s: Socket): void {
+function startReceiving(s: Socket): void {
   const state = s[kState];
   const h = state.handle!;
   h.onmessage = onMessage;
@@ -550,6 +627,10 @@ function startListening(s: Socket): void {
   state.bindState = BOUND;
   if (state.recvBufferSize) bufferSize(s, state.recvBufferSize, true);
   if (state.sendBufferSize) bufferSize(s, state.sendBufferSize, false);
+}
+
+function startListening(s: Socket): void {
+  startReceiving(s);
   s.emit('listening');
 }
 

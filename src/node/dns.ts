@@ -28,6 +28,7 @@ import {
 import { stubLookup, stubReverse, UV_EAI_NONAME } from './dns-stub.js';
 import { codes, DNSException } from './errors.js';
 import { validateBoolean, validateFunction, validateNumber, validateOneOf, validatePort, validateString } from './validators.js';
+import { line } from './line.js';
 
 const { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_MISSING_ARGS } = codes;
 
@@ -221,6 +222,8 @@ export function createDns(host: DnsHost): DnsModule {
     const cb = callback as LookupCallback;
     order = p.order;
     if (!hostname) {
+      // Node 26: an empty (or falsy) name is an argument error; before, DEP0118 and no answer.
+      if (line.dnsEmptyHostnameThrows) throw new ERR_INVALID_ARG_VALUE('hostname', hostname, 'must be a non-empty string');
       warnInvalidHostname(hostname);
       if (p.all) process.nextTick(cb, null, []);
       else process.nextTick(cb, null, null, p.family === 6 ? 6 : 4);
@@ -249,6 +252,7 @@ export function createDns(host: DnsHost): DnsModule {
     const p = parseOptions(options, defaultOrder, true);
     return new Promise((res, rej) => {
       if (!hostname) {
+        if (line.dnsEmptyHostnameThrows) { rej(new ERR_INVALID_ARG_VALUE('hostname', hostname, 'must be a non-empty string')); return; }
         warnInvalidHostname(hostname);
         res(p.all ? [] : { address: null as unknown as string, family: p.family === 6 ? 6 : 4 });
         return;

@@ -227,6 +227,7 @@ export const codes = {
   ERR_SOCKET_CONNECTION_TIMEOUT: defineError('ERR_SOCKET_CONNECTION_TIMEOUT', Error, 'Socket connection timeout'),
   ERR_SOCKET_DGRAM_IS_CONNECTED: defineError('ERR_SOCKET_DGRAM_IS_CONNECTED', Error, 'Already connected'),
   ERR_SOCKET_DGRAM_NOT_CONNECTED: defineError('ERR_SOCKET_DGRAM_NOT_CONNECTED', Error, 'Not connected'),
+  ERR_SOCKET_HANDLE_ADOPTED: defineError('ERR_SOCKET_HANDLE_ADOPTED', Error, 'The bound socket has already been adopted by a server or socket'),
   ERR_SOCKET_DGRAM_NOT_RUNNING: defineError('ERR_SOCKET_DGRAM_NOT_RUNNING', Error, 'Not running'),
   ERR_STREAM_DESTROYED: defineError('ERR_STREAM_DESTROYED', Error, (m: string) => format('Cannot call %s after a stream was destroyed', m)),
   ERR_STREAM_WRITE_AFTER_END: defineError('ERR_STREAM_WRITE_AFTER_END', Error, 'write after end'),

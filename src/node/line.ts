@@ -4,7 +4,7 @@
 //
 //   import { line } from './line.js';
 //   if (line.reusePort) ...                 // server.listen({ reusePort }), dgram reusePort
-import { BlockList } from 'node:net';
+import net, { BlockList } from 'node:net';
 import dgram from 'node:dgram';
 
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
@@ -35,7 +35,28 @@ export interface Line {
   readonly pipeNoTruncate: boolean;
   /** dgram's deprecated private accessors (_handle, _receiving, ...) and _createSocketHandle (gone in 26). */
   readonly dgramPrivates: boolean;
+  /** socket.setTypeOfService() / getTypeOfService() and the typeOfService option (24.22, 26: IP_TOS / IPV6_TCLASS). */
+  readonly typeOfService: boolean;
+  /** socket.setKeepAlive(enable, initialDelay, interval, count) and its options-object form (24.22, 26). */
+  readonly keepAliveInterval: boolean;
+  /** net.BoundSocket: a socket bound at once, adopted by server.listen() or new net.Socket({ handle }) (24.22, 26). */
+  readonly boundSocket: boolean;
+  /** dgram socket.bindSync() / connectSync() (24.22, 26). */
+  readonly dgramSync: boolean;
+  /**
+   * bind(port, callback) cleans up with an errorMonitor listener, so a bind error no 'error'
+   * listener handles is thrown rather than swallowed (nodejs/node#62602: 24.22, 26).
+   */
+  readonly dgramBindErrorMonitor: boolean;
+  /** net._setSimultaneousAccepts (deprecated, DEP0121; gone from Node 24). */
+  readonly setSimultaneousAccepts: boolean;
+  /** dns.lookup('') (an empty or falsy hostname) is ERR_INVALID_ARG_VALUE, not a DEP0118 warning and an empty answer (26). */
+  readonly dnsEmptyHostnameThrows: boolean;
 }
+
+type NetProto = Record<string, unknown> & { setKeepAlive: (...a: unknown[]) => unknown };
+const netProto = net.Socket.prototype as unknown as NetProto;
+const dgramProto = dgram.Socket.prototype as unknown as Record<string, unknown>;
 
 export const line: Line = {
   major,
@@ -45,4 +66,12 @@ export const line: Line = {
   net22: major >= 22,
   pipeNoTruncate: major >= 24,
   dgramPrivates: typeof (dgram as unknown as { _createSocketHandle?: unknown })._createSocketHandle === 'function',
+  typeOfService: typeof netProto['setTypeOfService'] === 'function',
+  keepAliveInterval: netProto.setKeepAlive.length >= 4,
+  boundSocket: typeof (net as unknown as { BoundSocket?: unknown }).BoundSocket === 'function',
+  dgramSync: typeof dgramProto['bindSync'] === 'function',
+  // Node's own bind() is the only place that says which listener it uses.
+  dgramBindErrorMonitor: String(dgram.Socket.prototype.bind).includes('errorMonitor'),
+  setSimultaneousAccepts: typeof (net as unknown as { _setSimultaneousAccepts?: unknown })._setSimultaneousAccepts === 'function',
+  dnsEmptyHostnameThrows: major >= 26,
 };

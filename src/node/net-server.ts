@@ -14,6 +14,7 @@ import { validateAbortSignal, validateBlockList, validateNumber, validatePort } 
 import { isPipeName, kNetState, normalizeArgs, toNumber, type NetState } from './net-context.js';
 import { createHandleForFd, extras, NetSocket, type NetHandle } from './net-socket.js';
 import { line } from './line.js';
+import { consumeBoundSocket, isBoundSocket } from './net-bound.js';
 
 const { ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_SERVER_ALREADY_LISTEN, ERR_SERVER_NOT_RUNNING } = codes;
 
@@ -148,6 +149,17 @@ export class NetServer extends EventEmitter {
 
     // (handle, backlog) or (path, backlog) or (port, backlog), or (port, host, backlog)
     const backlogFromArgs = toNumber(args.length > 1 && args[1]) || toNumber(args.length > 2 && args[2]) || 0;
+
+    // Node 24.22: (boundSocket[, ...]) or ({ handle: boundSocket }[, ...]) adopts its bound handle.
+    const bound = !line.boundSocket ? null : isBoundSocket(options) ? options : isBoundSocket(options.handle) ? options.handle : null;
+    if (bound !== null) {
+      const { handle, path } = consumeBoundSocket(bound, this.netState, 'options.handle');
+      this._handle = handle;
+      if (path !== undefined) this._pipeName = path;
+      this._listeningId++;
+      this.setupListenHandle(null, -1, -1, backlogFromArgs, undefined, 0);
+      return this;
+    }
 
     options = (options._handle || options.handle || options) as ListenOptions & Record<string, unknown>;
     let flags = options.ipv6Only === true ? TCPConstants.UV_TCP_IPV6ONLY : 0;

@@ -7,7 +7,7 @@ import { isIP, Socket as NodeNetSocket, type BlockList } from 'node:net';
 import { addAbortListener } from 'node:events';
 import { Duplex, type DuplexOptions } from 'node:stream';
 import type { Timer } from '../links/clock.js';
-import { ConnectWrap, ShutdownWrap, StreamHandle, UV_ECANCELED, UV_ENOTCONN, UV_EOF, WriteWrap, type SockNameOut } from '../handles/stream.js';
+import { ConnectWrap, ShutdownWrap, StreamHandle, UV_EBADF, UV_ECANCELED, UV_ENOTCONN, UV_EOF, WriteWrap, type SockNameOut } from '../handles/stream.js';
 import { TcpHandle, TCPConstants } from '../handles/tcp.js';
 import { PipeHandle, PipeConstants } from '../handles/pipe.js';
 import { codes, ErrnoException, ExceptionWithHostPort } from './errors.js';
@@ -16,6 +16,7 @@ import { validateAbortSignal, validateBlockList, validateBoolean, validateFuncti
 import { kNormalized, nodeStreamState, normalizeArgs, type LookupAddress, type LookupFunction, type NetState, type NormalizedArgs, type PerfMark } from './net-context.js';
 import { AF_INET, AF_INET6, AF_UNIX } from '../uapi/socket.js';
 import { line } from './line.js';
+import { consumeBoundSocket, isBoundSocket, type BoundSocket } from './net-bound.js';
 import { ETIMEDOUT, EADDRINUSE } from '../uapi/errno.js';
 
 const {
@@ -29,7 +30,9 @@ export type NetHandle = TcpHandle | PipeHandle;
 /** The optional methods net looks for on a handle before calling them, as Node does (handles may be user objects). */
 export interface HandleExtras {
   setNoDelay?: (enable: boolean) => number;
-  setKeepAlive?: (enable: boolean, delaySecs: number) => number;
+  setKeepAlive?: (enable: boolean, delaySecs: number, intervalSecs?: number, count?: unknown) => number;
+  setTypeOfService?: (tos: number) => number;
+  getTypeOfService?: () => number;
   getsockname?: (out: SockNameOut) => number;
   getpeername?: (out: SockNameOut) => number;
   ref?: () => void;
@@ -51,7 +54,8 @@ const noop = (): void => {};
 
 export interface SocketConstructorOptions extends DuplexOptions {
   fd?: number;
-  handle?: NetHandle;
+  /** A handle, or (Node 24.22+) a net.BoundSocket to adopt. */
+  handle?: NetHandle | BoundSocket;
   allowHalfOpen?: boolean;
   readable?: boolean;
   writable?: boolean;
@@ -64,6 +68,16 @@ export interface SocketConstructorOptions extends DuplexOptions {
   signal?: AbortSignal;
   /** Node 22.13+: addresses this socket refuses to connect to (ERR_IP_BLOCKED). */
   blockList?: BlockList;
+  /** Node 24.22+: IP_TOS / IPV6_TCLASS set once connected (0 to 255). */
+  typeOfService?: number;
+}
+
+/** setKeepAlive()'s options object (Node 24.22+). */
+export interface KeepAliveOptions {
+  enable?: boolean;
+  initialDelay?: number;
+  interval?: number;
+  count?: number;
 }
 
 export interface SocketConnectOptions {
@@ -247,6 +261,12 @@ export class NetSocket extends Duplex {
   private declare setNoDelayFlag: boolean;
   private declare setKeepAliveFlag: boolean;
   private declare setKeepAliveDelay: number;
+  private declare setKeepAliveIntvl: number | undefined;
+  private declare setKeepAliveCount: unknown;
+  private declare setTOS: number | undefined;
+  /** @internal the handle came from a net.BoundSocket: bound, not connected (Node's kBoundSource). */
+  declare boundSource: boolean;
+  private declare boundPath: string | undefined;
   private declare userBuffer: Uint8Array | null;
   private declare userBufferGen: (() => Uint8Array) | null;
   private declare userBufferCb: ((nread: number, buf: Uint8Array) => boolean | void) | null;
@@ -289,12 +309,26 @@ export class NetSocket extends Duplex {
     this.setNoDelayFlag = false;
     this.setKeepAliveFlag = false;
     this.setKeepAliveDelay = 0;
+    this.setKeepAliveIntvl = undefined;
+    this.setKeepAliveCount = undefined;
+    this.setTOS = undefined;
+    this.boundSource = false;
+    this.boundPath = undefined;
   }
 
   /** @internal the rest of the constructor, after the Duplex is set up. */
   _init(state: NetState, opts: SocketConstructorOptions): void {
-    if (opts.handle) {
-      this._handle = opts.handle;
+    // An adopted BoundSocket is bound but not connected: reading starts once connect() completes.
+    let boundNotConnected = false;
+    if (line.boundSocket && isBoundSocket(opts.handle)) {
+      const { handle, path } = consumeBoundSocket(opts.handle, state, 'options.handle');
+      this._handle = handle;
+      this.boundSource = true;
+      boundNotConnected = true;
+      // A bound client pipe's own path is its localAddress (Node's kBoundPath).
+      this.boundPath = path;
+    } else if (opts.handle) {
+      this._handle = opts.handle as NetHandle;
     } else if (opts.fd !== undefined) {
       const { fd } = opts;
       this._handle = createHandleForFd(state, fd, false);
@@ -317,6 +351,10 @@ export class NetSocket extends Duplex {
     this.setNoDelayFlag = Boolean(opts.noDelay);
     this.setKeepAliveFlag = Boolean(opts.keepAlive);
     this.setKeepAliveDelay = ~~((opts.keepAliveInitialDelay as number) / 1000);
+    if (line.typeOfService) {
+      if (opts.typeOfService !== undefined) validateInt32(opts.typeOfService, 'options.typeOfService', 0, 255);
+      this.setTOS = opts.typeOfService;
+    }
 
     this.on('end', onReadableStreamEnd);
     this.initSocketHandle();
@@ -324,7 +362,7 @@ export class NetSocket extends Duplex {
     this._pendingData = null;
     this._pendingEncoding = '';
 
-    if (this._handle && opts.readable !== false) {
+    if (this._handle && opts.readable !== false && !boundNotConnected) {
       if (opts.pauseOnCreate) {
         this._handle.reading = false;
         this._handle.readStop();
@@ -589,22 +627,60 @@ export class NetSocket extends Duplex {
     return this;
   }
 
-  setKeepAlive(enable?: boolean, initialDelayMsecs?: number): this {
+  setKeepAlive(enable?: boolean | KeepAliveOptions | null, initialDelayMsecs?: number, intervalMsecs?: number, count?: number): this {
+    // Node 24.22: setKeepAlive({ enable, initialDelay, interval, count }) and the interval and count arguments.
+    if (line.keepAliveInterval && enable !== null && typeof enable === 'object') {
+      const o = enable;
+      enable = o.enable;
+      initialDelayMsecs = o.initialDelay;
+      intervalMsecs = o.interval;
+      count = o.count;
+    }
     const on = Boolean(enable);
     const delay = ~~((initialDelayMsecs as number) / 1000);
+    const intvl = line.keepAliveInterval && intervalMsecs !== undefined ? ~~(intervalMsecs / 1000) : undefined;
+    const cnt: unknown = line.keepAliveInterval ? count : undefined;
     if (!this._handle) {
       this.setKeepAliveFlag = on;
       this.setKeepAliveDelay = delay;
+      this.setKeepAliveIntvl = intvl;
+      this.setKeepAliveCount = cnt;
       return this;
     }
     const h = extras(this._handle);
     if (typeof h.setKeepAlive !== 'function') return this;
-    if (on !== this.setKeepAliveFlag || (on && this.setKeepAliveDelay !== delay)) {
+    if (on !== this.setKeepAliveFlag || (on && (this.setKeepAliveDelay !== delay || this.setKeepAliveIntvl !== intvl || this.setKeepAliveCount !== cnt))) {
       this.setKeepAliveFlag = on;
       this.setKeepAliveDelay = delay;
-      h.setKeepAlive(on, delay);
+      this.setKeepAliveIntvl = intvl;
+      this.setKeepAliveCount = cnt;
+      if (line.keepAliveInterval) h.setKeepAlive(on, delay, intvl, cnt);
+      else h.setKeepAlive(on, delay);
     }
     return this;
+  }
+
+  /** Node 24.22: IP_TOS (IPv4) or IPV6_TCLASS (IPv6); kept until there is a handle, applied on connect. */
+  setTypeOfService(tos: number): this {
+    if (Number.isNaN(tos)) throw new ERR_INVALID_ARG_TYPE('tos', 'number', tos);
+    validateInt32(tos, 'tos', 0, 255);
+    const h = this._handle === null ? null : extras(this._handle);
+    if (h === null || typeof h.setTypeOfService !== 'function') { this.setTOS = tos; return this; }
+    if (tos !== this.setTOS) {
+      this.setTOS = tos;
+      const err = h.setTypeOfService(tos);
+      if (err) throw new ErrnoException(err, 'setTypeOfService');
+    }
+    return this;
+  }
+
+  /** Node 24.22: the socket's IP_TOS / IPV6_TCLASS (what was set, or 0, without a handle; EBADF before the handle has a socket). */
+  getTypeOfService(): number {
+    const h = this._handle === null ? null : extras(this._handle);
+    if (h === null || typeof h.getTypeOfService !== 'function') return this.setTOS !== undefined ? this.setTOS : 0;
+    const res = h.getTypeOfService();
+    if (typeof res === 'number' && res < 0) throw new ErrnoException(res, 'getTypeOfService');
+    return res;
   }
 
   /** @internal the server applies its noDelay/keepAlive options to accepted sockets through these. */
@@ -676,6 +752,7 @@ export class NetSocket extends Duplex {
   }
 
   _getsockname(): SockNameOut {
+    if (this.boundPath !== undefined) return { address: this.boundPath };
     const h = extras(this._handle);
     if (!this._handle || typeof h.getsockname !== 'function') return {};
     if (!this._sockname) {
@@ -774,7 +851,8 @@ export class NetSocket extends Duplex {
     }
 
     const { path } = options;
-    const pipe = !!path;
+    // An adopted BoundSocket's handle says TCP or pipe (until it is destroyed), not the options.
+    const pipe = this.boundSource && this._handle ? this._handle instanceof PipeHandle : !!path;
     if (!this._handle) {
       this._handle = pipe ? new PipeHandle(this.netState.loop, PipeConstants.SOCKET) : new TcpHandle(this.netState.loop, TCPConstants.SOCKET);
       this.initSocketHandle();
@@ -805,6 +883,14 @@ export class NetSocket extends Duplex {
     let { port, autoSelectFamilyAttemptTimeout, autoSelectFamily } = options;
     if (line.net22) validateStringWithoutNullBytes(host, 'options.host');
 
+    // An adopted BoundSocket has its local address and family already.
+    if (this.boundSource) {
+      if (localAddress !== undefined || localPort !== undefined) {
+        throw new ERR_INVALID_ARG_VALUE('options', options, 'localAddress and localPort cannot be used with an adopted bound socket');
+      }
+      autoSelectFamily = false;
+    }
+
     if (localAddress && !isIP(localAddress)) throw new ERR_INVALID_IP_ADDRESS(localAddress);
     if (localPort) validateNumber(localPort, 'options.localPort');
     if (typeof port !== 'undefined') {
@@ -825,6 +911,11 @@ export class NetSocket extends Duplex {
 
     const addressType = isIP(host);
     if (addressType) {
+      // Node 24.22: a BoundSocket connects within the call (its source address is known at once).
+      if (this.boundSource) {
+        this.internalConnect(host, portNum, addressType, localAddress, localPort);
+        return;
+      }
       process.nextTick(() => {
         if (this.connecting) this.internalConnect(host, portNum, addressType, localAddress, localPort);
       });
@@ -1053,7 +1144,15 @@ export class NetSocket extends Duplex {
       this._unrefTimer();
       const h = extras(this._handle);
       if (this.setNoDelayFlag && typeof h.setNoDelay === 'function') h.setNoDelay(true);
-      if (this.setKeepAliveFlag && typeof h.setKeepAlive === 'function') h.setKeepAlive(true, this.setKeepAliveDelay);
+      if (this.setKeepAliveFlag && typeof h.setKeepAlive === 'function') {
+        if (line.keepAliveInterval) h.setKeepAlive(true, this.setKeepAliveDelay, this.setKeepAliveIntvl, this.setKeepAliveCount);
+        else h.setKeepAlive(true, this.setKeepAliveDelay);
+      }
+      if (this.setTOS !== undefined && typeof h.setTypeOfService === 'function') {
+        // Node 24.22: a failure (other than no socket) is an 'error', the connection stays.
+        const err = h.setTypeOfService(this.setTOS);
+        if (err && err !== UV_EBADF) this.emit('error', new ErrnoException(err, 'setTypeOfService'));
+      }
       this.emit('connect');
       this.emit('ready');
       if (readable && !this.isPaused()) this.read(0);
@@ -1078,6 +1177,13 @@ export class NetSocket extends Duplex {
     this.idleTimer?.syncRef();
     return this;
   }
+}
+
+// What the running line's net.Socket has: the type of service from Node 24.22.
+if (!line.typeOfService) {
+  const proto = NetSocket.prototype as unknown as Record<string, unknown>;
+  delete proto['setTypeOfService'];
+  delete proto['getTypeOfService'];
 }
 
 /** ERR_INVALID_ADDRESS_FAMILY with its host and port properties, as Node sets them. */

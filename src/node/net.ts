@@ -8,6 +8,8 @@ import { kNetState, normalizeArgs, type NetHost, type NetState } from './net-con
 import { initSocket, NetSocket, type SocketConnectOptions, type SocketConstructorOptions } from './net-socket.js';
 import { initServer, NetServer, type ServerOptions } from './net-server.js';
 import { TcpHandle } from '../handles/tcp.js';
+import { boundSocketClass, type BoundSocket } from './net-bound.js';
+import { line } from './line.js';
 
 export type { NetHost, LookupFunction, LookupAddress, LookupOptions } from './net-context.js';
 export { NetSocket, NetServer };
@@ -38,7 +40,10 @@ export interface NetModule {
   getDefaultAutoSelectFamilyAttemptTimeout(): number;
   setDefaultAutoSelectFamilyAttemptTimeout(value: number): void;
   _normalizeArgs: typeof normalizeArgs;
-  _setSimultaneousAccepts(handle?: unknown): void;
+  /** Deprecated (DEP0121); gone from Node 24's net, and from this one on that line. */
+  _setSimultaneousAccepts?: (handle?: unknown) => void;
+  /** Node 24.22+: a socket bound at once, for server.listen() or new Socket({ handle }) to adopt. */
+  BoundSocket?: typeof BoundSocket;
   _createServerHandle?: undefined;
   /** The handle classes, for code that checks `instanceof` (Node's TCP wrap). */
   TCP: typeof TcpHandle;
@@ -153,7 +158,7 @@ export function createNet(host: NetHost): NetModule {
 
   let warnedSimultaneousAccepts = false;
 
-  return {
+  const net: NetModule = {
     Socket,
     Stream: Socket,
     Server,
@@ -176,12 +181,17 @@ export function createNet(host: NetHost): NetModule {
       state.autoSelectFamilyAttemptTimeout = value < 10 ? 10 : value;
     },
     _normalizeArgs: normalizeArgs,
-    _setSimultaneousAccepts(): void {
+    TCP: TcpHandle,
+  };
+  // What the running line's node:net has.
+  if (line.setSimultaneousAccepts) {
+    net._setSimultaneousAccepts = (): void => {
       if (!warnedSimultaneousAccepts) {
         process.emitWarning('net._setSimultaneousAccepts() is deprecated and will be removed.', 'DeprecationWarning', 'DEP0121');
         warnedSimultaneousAccepts = true;
       }
-    },
-    TCP: TcpHandle,
-  };
+    };
+  }
+  if (line.boundSocket) net.BoundSocket = boundSocketClass(state);
+  return net;
 }

@@ -202,7 +202,11 @@ export function toStreamBase(raw: NetSocket): NodeSocket {
   js.getsockname = (out: SockNameOut): number => extras(raw._handle).getsockname?.(out) ?? UV_EBADF;
   js.getpeername = (out: SockNameOut): number => extras(raw._handle).getpeername?.(out) ?? UV_EBADF;
   js.setNoDelay = (enable: boolean): number => { raw.setNoDelay(enable); return 0; };
-  js.setKeepAlive = (enable: boolean, delay: number): number => { raw.setKeepAlive(enable, delay * 1000); return 0; };
+  // Node 24.22's TLSSocket hands on an interval and a count too (seconds, or undefined).
+  js.setKeepAlive = (enable: boolean, delay: number, interval?: number, count?: number): number => {
+    raw.setKeepAlive(enable, delay * 1000, interval === undefined ? undefined : interval * 1000, count);
+    return 0;
+  };
   js.ref = (): void => { raw.ref(); };
   js.unref = (): void => { raw.unref(); };
   js.hasRef = (): boolean => (raw._handle as unknown as { hasRef?: () => boolean } | null)?.hasRef?.() ?? true;

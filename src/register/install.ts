@@ -101,8 +101,9 @@ export function install(): Registered {
   });
   for (const name of ['Socket', 'Stream', 'Server', 'createServer', 'connect', 'createConnection',
     'getDefaultAutoSelectFamily', 'setDefaultAutoSelectFamily', 'getDefaultAutoSelectFamilyAttemptTimeout',
-    'setDefaultAutoSelectFamilyAttemptTimeout', '_normalizeArgs', '_setSimultaneousAccepts'] as const) {
-    realNet[name] = net[name];
+    'setDefaultAutoSelectFamilyAttemptTimeout', '_normalizeArgs', '_setSimultaneousAccepts', 'BoundSocket'] as const) {
+    // What the running line has (BoundSocket from 24.22; _setSimultaneousAccepts before 24).
+    if (net[name] !== undefined) realNet[name] = net[name];
   }
   // Node's TLSSocket calls node:net's Socket.prototype methods kept under symbols on itself
   // (kReinitializeHandle...): Node's own, on the host's prototype (host sockets have theirs).
