@@ -173,10 +173,11 @@ export function toStreamBase(raw: NetSocket): NodeSocket {
       // uv_try_write takes it all, so nghttp2 packs and orders frames as over a socket of
       // Node's (END_STREAM on the last DATA, a destroyed stream's frames before its
       // RST_STREAM). Others complete on the next tick, as the StreamBase requires of a write
-      // from JS (Node's JS sets up its completion after the call; its request has a `handle`),
+      // from JS (Node's JS sets up its completion after the call; its request has a `handle`:
+      // one from C++ has none, or from Node 24 on a `handle` of null, its template's default),
       // and TLSWrap's gather the records encrypted meanwhile into its next write (measured:
       // completing them at once took HTTPS bulk from 0.61x to 0.45x of the kernel).
-      if (atOnce.has(js) && (req as { handle?: unknown }).handle === undefined) js.finishWrite(req, 0);
+      if (atOnce.has(js) && (req as { handle?: unknown }).handle == null) js.finishWrite(req, 0);
       else process.nextTick(finishWrite, js, req);
     }
     return 0;
