@@ -22,11 +22,20 @@ test('zero window: the sender probes with backoff, and resumes when the reader d
   const zero = segs.filter((x) => x.src === '10.0.0.2' && x.win === 0);
   assert.ok(zero.length >= 1, show(segs.slice(-10)));
   const t0 = zero[0]!.time;
+  const una = c.sndUna;
   await p.world.run({ for: 6000 });
-  // Probes: one octet beyond the window (RFC 9293 §3.8.6.1), answered with a zero window,
-  // spaced by the backed-off RTO: 200, 400, 800, 1600 ms, ...
-  const probes = segs.filter((x) => x.src === '10.0.0.1' && x.len === 1 && x.time > t0 - 100);
+  // Probes as Linux's (tcp_write_wakeup -> tcp_xmit_probe_skb): an empty segment at SND.UNA - 1,
+  // not RFC 9293 §3.8.6.1's octet of new data; answered with a zero window, spaced by the
+  // backed-off RTO: 200, 400, 800, 1600 ms, ...
+  assert.equal(c.sndUna, una, 'nothing was sent into the closed window');
+  assert.ok(!segs.some((x) => x.src === '10.0.0.1' && x.len > 0 && x.time > t0 + 100), show(segs.slice(-12)));
+  const probes = segs.filter((x) => x.src === '10.0.0.1' && x.len === 0 && x.seq === ((una - 1) >>> 0) && x.time > t0 - 100);
   assert.ok(probes.length >= 4, show(segs.slice(-12)));
+  // The peer answers a probe, out of its window, as any such segment: with an ACK, at most one
+  // per tcp_invalid_ratelimit (500 ms; Linux tcp_oow_rate_limited), so one probe 409 ms after the
+  // previous answer goes unanswered.
+  const answered = probes.filter((x) => segs.some((y) => y.src === '10.0.0.2' && y.time >= x.time && y.time < x.time + 10 && y.win === 0 && y.ack === una));
+  assert.ok(answered.length >= probes.length - 1, show(segs.slice(-12)));
   const gaps = probes.slice(1).map((x, i) => Math.round(x.time - probes[i]!.time));
   for (let i = 1; i < gaps.length; i++) assert.ok(Math.abs(gaps[i]! - gaps[i - 1]! * 2) <= 2, `gaps ${gaps}`);
   assert.ok(gaps[0]! >= 200, `gaps ${gaps}`);

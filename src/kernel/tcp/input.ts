@@ -526,7 +526,7 @@ function measured(s: TcpSocket, r: number, now: number): void {
  */
 function rearmTimers(s: TcpSocket, advanced: boolean): void {
   const out = seqSub(s.sndNxt, s.sndUna);
-  if (s.sndWnd === 0 && out <= 1 && (out === 1 || s.sendQ.unsentBytes > 0)) {
+  if (s.sndWnd === 0 && out === 0 && s.sendQ.unsent() !== undefined) {
     s.rtxTimer.stop();
     armPersist(s);
     return;

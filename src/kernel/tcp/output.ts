@@ -445,12 +445,10 @@ export function initialWindow(s: TcpSocket): number {
   return Math.min(n * s.mss, Math.max(2 * s.mss, n * 1460));
 }
 
-/** Arms the persist timer (RFC 9293 §3.8.6.1; RFC 1122 §4.2.2.17: exponential backoff). */
+/** Arms the persist timer (RFC 9293 §3.8.6.1; Linux tcp_probe0_when: the RTO shifted by the backoff, RFC 1122 §4.2.2.17). */
 export function armPersist(s: TcpSocket): void {
   if (s._persistTimer?.armed === true) return;
-  const max = s.tcp.config.rtoMaxMs;
-  const t = Math.min(currentRto(s) * 2 ** s.probesOut, max);
-  s.persistTimer.after(t);
+  s.persistTimer.after(currentRto(s));
 }
 
 // ---- control segments ------------------------------------------------------------------------------
@@ -591,35 +589,14 @@ export function sendActiveReset(s: TcpSocket): void {
 }
 
 /**
- * A probe that makes the peer answer with an ACK: sequence number one below SND.UNA, no data
- * (RFC 9293 §3.8.4 keep-alive; RFC 1122 §4.2.3.6).
+ * A probe that makes the peer answer with an ACK carrying its window: sequence number one below
+ * SND.UNA, no data (Linux tcp_xmit_probe_skb, for keep-alives, RFC 9293 §3.8.4, and for a closed
+ * window: tcp_write_wakeup sends it rather than RFC 9293 §3.8.6.1's octet of new data).
  */
-export function sendKeepaliveProbe(s: TcpSocket): void {
+export function sendProbe(s: TcpSocket): void {
   const optLen = segmentOptions(s);
   const buf = Buffer.allocUnsafe(HEADROOM + TCP_HEADER_LEN + optLen);
   emit(s, buf, HEADROOM, (s.sndUna - 1) >>> 0, TCP_ACK, 0, optLen > 0 ? s.txOpts : undefined, windowField(s));
-}
-
-/**
- * RFC 9293 §3.8.6.1 zero-window probe: one octet of new data beyond the closed window
- * (or the octet already sent as the previous probe, again).
- */
-export function sendWindowProbe(s: TcpSocket): boolean {
-  const q = s.sendQ;
-  if (s.sndNxt !== s.sndUna) {
-    const head = q.first();
-    if (head === undefined) return false;
-    if (head.len > 1) q.split(q.head, 1);
-    sendSkb(s, head, true);
-    return true;
-  }
-  const skb = q.unsent();
-  if (skb === undefined) return false;
-  if (skb.len > 1) q.split(q.sendIdx, 1);
-  sendSkb(s, skb, false);
-  q.advanceSend();
-  s.sndNxt = seqMax(s.sndNxt, skb.end);
-  return true;
 }
 
 /**

@@ -6,7 +6,7 @@
 import { ETIMEDOUT } from '../../uapi/errno.js';
 import { RTX_PROBE, RTX_REO, type RtxKind } from './lazy-timer.js';
 import { abortWithError, done, notify, synackRetriesFor } from './lifecycle.js';
-import { armPersist, currentMss, retransmitSkb, sendActiveReset, sendKeepaliveProbe, sendSyn, sendWindowProbe, transmit } from './output.js';
+import { armPersist, currentMss, retransmitSkb, sendActiveReset, sendProbe, sendSyn, transmit } from './output.js';
 import { rackDetectLoss } from './rack.js';
 import { delackTimerFired } from './delack.js';
 import { ackResponse, cwndReduction, enterLoss, enterRecovery } from './recovery.js';
@@ -200,14 +200,15 @@ export function onPersistTimer(s: TcpSocket): void {
     }
     return;
   }
-  if (out > 1 || (out === 0 && s.sendQ.unsentBytes === 0)) return;
+  // Linux tcp_probe_timer: data in flight (the RTO watches it) or nothing to send: no probing.
+  if (out !== 0 || s.sendQ.unsent() === undefined) { s.probesOut = 0; s.probeStart = 0; return; }
   const now = s.tcp.sched.now();
   // Linux tcp_probe_timer: give up after tcp_retries2 unanswered probes, or TCP_USER_TIMEOUT.
   if (s.userTimeout > 0 && s.probeStart > 0 && now - s.probeStart >= s.userTimeout) { writeTimeout(s); return; }
   const max = s.orphan ? orphanRetries(s) : s.tcp.config.retries2;
   if (s.probesOut >= max) { writeTimeout(s); return; }
   if (s.probeStart === 0) s.probeStart = now;
-  sendWindowProbe(s);
+  sendProbe(s); // Linux tcp_send_probe0 -> tcp_write_wakeup -> tcp_xmit_probe_skb
   s.tcp.stats.TCPWinProbe++;
   s.probesOut++;
   if (s.backoff < max) s.backoff++;
@@ -240,7 +241,7 @@ export function onKeepaliveTimer(s: TcpSocket): void {
       writeTimeout(s);
       return;
     }
-    sendKeepaliveProbe(s);
+    sendProbe(s);
     s.tcp.stats.TCPKeepAlive++;
     s.probesOut++;
     s.keepaliveTimer.after(s.keepIntvl);
