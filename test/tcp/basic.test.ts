@@ -2,7 +2,7 @@
 // RFC 9293 §3.6 (active, passive, simultaneous), simultaneous open (§3.5), resets, TIME-WAIT.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AF_INET, addr, connected, drain, must, pair, show, tapSegments } from './helpers.js';
+import { AF_INET, addr, connected, delayOutgoing, drain, must, pair, show, tapSegments } from './helpers.js';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SHUT_WR } from '../../src/uapi/socket.js';
 
 test('three-way handshake: SYN with Linux options, SYN-ACK, ACK; data both ways', async () => {
@@ -58,6 +58,26 @@ test('active close: FIN-WAIT-1, FIN-WAIT-2, TIME-WAIT; the peer sees EOF, CLOSE-
     ['a:FIN,ACK:0', 'b:ACK:0', 'b:PSH,ACK:3', 'a:ACK:0', 'b:FIN,ACK:0', 'a:ACK:0'], show(segs));
   c.close();
   assert.equal(p.ta.sockets()[0]!.state, 'TIME-WAIT');
+});
+
+test('a FIN behind a full congestion window goes at once (Linux tcp_cwnd_test: the final FIN is not held by cwnd)', async () => {
+  const p = pair({ offload: false });
+  const [c, s] = await connected(p);
+  const segs = tapSegments(p.link, p.world);
+  delayOutgoing(p.b, p.world, () => 20); // b's ACKs arrive 20 ms late
+  // The initial window (10 segments) filled exactly, then shutdown: the FIN has no room in cwnd.
+  const data = Buffer.alloc(10 * c.mss, 7);
+  assert.equal(c.write(data), data.length);
+  must(c.shutdown(SHUT_WR));
+  await p.world.run({ for: 100 });
+  const fin = segs.find((x) => x.src === '10.0.0.1' && x.flags.includes('FIN'));
+  const firstAck = segs.find((x) => x.src === '10.0.0.2');
+  assert.ok(fin !== undefined && firstAck !== undefined, show(segs));
+  assert.equal(fin.len, 0, show(segs));
+  // Not held for an ACK to open cwnd, nor sent later as a tail loss probe (2 ms here): with the data.
+  const last = segs.filter((x) => x.src === '10.0.0.1' && x.len > 0).at(-1)!;
+  assert.ok(fin.time === last.time && fin.time < firstAck.time, `FIN held by cwnd:\n${show(segs)}`);
+  assert.equal(drain(s).data.length, data.length);
 });
 
 test('passive close with a delayed ACK of the FIN riding on our own FIN (data came before: a 40 ms timeout, ping-pong mode)', async () => {

@@ -336,7 +336,9 @@ function sendNew(s: TcpSocket, force: boolean): void {
     let cwnd = s.cwnd;
     if (s.dupAcks > 0 && s.caState < CA_RECOVERY && !s.sackOk) cwnd += (s.dupAcks < 2 ? s.dupAcks : 2) * s.mss;
     const inFlight = s.inFlight;
-    if (inFlight >= cwnd) { s.cwndLimitedSeq = s.sndNxt; return; }
+    // Linux tcp_cwnd_test: the final FIN in a segment of its own (or on at most one MSS of data)
+    // goes whatever the congestion window.
+    if (inFlight >= cwnd && !(skb.fin && skb.len <= mss)) { s.cwndLimitedSeq = s.sndNxt; return; }
     // TSO (Linux tcp_write_xmit): a packet takes as many whole segments as the pacing rate
     // sizes it for (tcp_tso_autosize) and the congestion window allows (at most half of it,
     // tcp_cwnd_test); a smaller one may wait for the next ACK (tcp_tso_should_defer).
