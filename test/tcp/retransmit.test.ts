@@ -103,6 +103,34 @@ test('NewReno (SACK off): two losses in one window recovered by partial ACKs (RF
   assert.equal(c.info().totalRetrans, 2);
 });
 
+test('NewReno (SACK off) with TSO: the fast retransmit resends one MSS of the head, not its whole super-segment (Linux tcp_newreno_mark_lost)', async () => {
+  const p = pair({ config: { sack: false } });
+  const [c, s] = await connected(p);
+  const segs = tapSegments(p.link, p.world);
+  let lostSeq = -1;
+  let lostLen = 0;
+  const undo = dropOutgoing(p.a, (t) => {
+    if (t.payload.length <= 2 * 1448 || lostSeq >= 0) return false;
+    lostSeq = t.seq;
+    lostLen = t.payload.length;
+    return true;
+  });
+  const data = randomBytes(60 * 1448);
+  const got = await transfer(c, s, data);
+  undo();
+  assert.equal(sha256(got), sha256(data));
+  assert.ok(lostSeq >= 0 && lostLen > 2 * 1448, `a super-segment of ${lostLen} bytes was dropped`);
+  assert.equal(p.ta.stats.TCPRenoRecovery, 1);
+  assert.equal(p.ta.stats.TCPTimeouts, 0);
+  // What a sends from the fast retransmit up to b's next ACK: of the lost range, its first MSS only.
+  const i = segs.findIndex((x) => x.src === '10.0.0.1' && x.seq === lostSeq && x.len > 0);
+  let j = i;
+  while (j < segs.length && segs[j]!.src === '10.0.0.1') j++;
+  const inRange = (x: { seq: number }): boolean => ((x.seq - lostSeq) | 0) >= 0 && ((x.seq - lostSeq) | 0) < lostLen;
+  const resent = segs.slice(i, j).filter((x) => x.len > 0 && inRange(x));
+  assert.deepEqual(resent.map((x) => [x.seq, x.len]), [[lostSeq, 1448]], show(segs.slice(Math.max(0, i - 3), j + 3)));
+});
+
 test('bulk transfer over a lossy, reordering, duplicating path arrives intact (SHA-256)', async () => {
   const p = pair({ seed: 7 });
   const [c, s] = await connected(p);

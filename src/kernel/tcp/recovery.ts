@@ -91,8 +91,9 @@ export function ackResponse(s: TcpSocket, acked: number, delivered: number, dup:
           // RFC 6582 §3.2 step 5: a partial ACK: retransmit the next hole, deflate by the amount acknowledged, add back one SMSS.
           const head = s.sendQ.first();
           if (head !== undefined) {
+            // Linux tcp_newreno_mark_lost: the head's first MSS only is deemed lost.
+            if (!head.lost && head.len > currentMss(s)) s.sendQ.split(s.sendQ.head, currentMss(s));
             markLost(s, head);
-            if (head.len > currentMss(s)) s.sendQ.split(s.sendQ.head, currentMss(s));
             if (!head.retrans) retransmitSkb(s, head);
           }
           s.cwnd -= acked;
@@ -288,6 +289,9 @@ export function enterRecovery(s: TcpSocket, now: number): void {
     if (i === q.sendIdx) i = q.head;
   }
   const first = q.skbs[i]!;
+  // Without SACK, Linux tcp_newreno_mark_lost: only the head's first MSS is deemed lost (not
+  // the rest of a TSO chunk, which a fast retransmit would otherwise resend too).
+  if (!s.sackOk && !first.lost && first.len > currentMss(s)) q.split(i, currentMss(s));
   markLost(s, first);
   st.TCPFastRetrans++;
   // With SACK, Proportional Rate Reduction (RFC 6937, Linux tcp_cwnd_reduction) sets the window
