@@ -323,14 +323,23 @@ export abstract class StreamHandle {
     this.shutdownReq = null;
     this.syncRef();
     // libuv runs close callbacks at the end of the loop iteration, before any further I/O:
-    // a macrotask of its own, ahead of Scheduler events still to come.
-    setImmediate(() => this.inScope(() => {
-      if (connect !== null) connect.oncomplete?.call(connect, UV_ECANCELED, this, connect, false, false);
-      for (const w of writes) w.req.oncomplete?.call(w.req, UV_ECANCELED, this);
-      if (shutdown !== null) shutdown.oncomplete?.call(shutdown, UV_ECANCELED);
-      if (cb) cb();
-      this.resource.emitDestroy();
-    }));
+    // a macrotask of its own, ahead of Scheduler events still to come; virtual time waits for it
+    // (else a close with nothing else due would be seen at the next event, however far away).
+    const sched = this.loop.sched;
+    sched.hold();
+    setImmediate(() => {
+      try {
+        this.inScope(() => {
+          if (connect !== null) connect.oncomplete?.call(connect, UV_ECANCELED, this, connect, false, false);
+          for (const w of writes) w.req.oncomplete?.call(w.req, UV_ECANCELED, this);
+          if (shutdown !== null) shutdown.oncomplete?.call(shutdown, UV_ECANCELED);
+          if (cb) cb();
+          this.resource.emitDestroy();
+        });
+      } finally {
+        sched.release();
+      }
+    });
   }
 
   ref(): void { this.refed = true; this.syncRef(); }

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 import type { NetModule } from './net.js';
 import { hostServerClass } from './host-server.js';
+import { http2OnNetworkClock } from './http2-clock.js';
 import { asStreamBase, completeWritesAtOnce } from './stream-base.js';
 import { serverState, withTlsDefaults, type TlsHost, type TlsModule } from './tls.js';
 
@@ -39,9 +40,11 @@ export function createHttp2(host: TlsHost & { net: NetModule }, tls: TlsModule, 
     net: (o) => host.net.connect(o as never),
     tls: (port, hostname, o) => tls.connect(Number(port), hostname, o as never),
   };
-  const Server = hostServerClass(Http2Server, state, { streamBase: true, http2: true }) as unknown as typeof Http2Server;
+  const adopt = (s: object): void => http2OnNetworkClock(s as never, state);
+  const Server = hostServerClass(Http2Server, state, { streamBase: true, http2: true, adopt }) as unknown as typeof Http2Server;
   const SecureServer = hostServerClass(Http2SecureServer, state, {
     streamBase: true,
+    adopt,
     prepare: (args) => [withTlsDefaults(host, args[0], true), ...args.slice(1)],
   }) as unknown as typeof Http2SecureServer;
 

@@ -51,6 +51,8 @@ export interface NetHost {
   readonly perf?: HostPerformance;
   /** The host's wall clock (ms since 1970, as Date.now() reads for its code): HTTP's Date header. */
   readonly wallClock?: () => number;
+  /** The host's monotonic clock (ms, as performance.now() reads for its code): HTTP/2's ping and settings durations. */
+  readonly monoClock?: () => number;
 }
 
 /** Per-host state of a net module. */

@@ -89,6 +89,7 @@ export function createNet(host: NetHost): NetModule {
     ...(host.track !== undefined ? { track: host.track } : {}),
     ...(host.perf !== undefined ? { perf: host.perf } : {}),
     ...(host.wallClock !== undefined ? { wallClock: host.wallClock } : {}),
+    ...(host.monoClock !== undefined ? { monoClock: host.monoClock } : {}),
     autoSelectFamily: DEFAULT_AUTOSELECT_FAMILY,
     autoSelectFamilyAttemptTimeout: DEFAULT_AUTOSELECT_FAMILY_ATTEMPT_TIMEOUT,
     Socket: NetSocket,

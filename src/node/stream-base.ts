@@ -351,36 +351,113 @@ let timeoutsInstalled = false;
 function installNodeTimeouts(): void {
   if (timeoutsInstalled || kNodeTimeout === undefined) return;
   timeoutsInstalled = true;
-  const wrap = (proto: { setTimeout: (this: TimeoutOwner, ...a: unknown[]) => unknown }, beneath: (self: TimeoutOwner) => NetSocket | undefined): void => {
+  const wrap = (proto: { setTimeout: (this: TimeoutOwner, ...a: unknown[]) => unknown }, beneath: (self: TimeoutOwner) => NetSocket | undefined,
+    after?: (self: TimeoutOwner) => void): void => {
     const own = proto.setTimeout;
     proto.setTimeout = function setTimeout(this: TimeoutOwner, msecs: unknown, callback?: unknown) {
-      const raw = beneath(this);
+      const raw = this.destroyed ? undefined : beneath(this);
       if (raw === undefined || raw.netState.loop.sched.mode === 'real') return own.call(this, msecs, callback);
-      return hostStreamTimeout(this, raw, msecs, callback);
+      hostStreamTimeout(this, raw, msecs, callback);
+      after?.(this);
+      return this;
     };
   };
   wrap(NodeSocket.prototype as unknown as { setTimeout: (this: TimeoutOwner, ...a: unknown[]) => unknown }, (self) => hostSocketBeneath(self));
-  const sessionProto = http2SessionPrototype();
-  if (sessionProto !== null) {
-    wrap(sessionProto, (self) => {
-      const socket = (self as unknown as { socket?: unknown }).socket;
-      return hostSocketBeneath(socket);
-    });
+  const h2 = http2Prototypes();
+  if (h2 === null) return;
+  const { session: sessionProto, stream: streamProto, kUpdateTimer } = h2;
+  wrap(sessionProto, (self) => sessionSocket(self));
+  // An HTTP/2 stream's timeout (Http2Stream#setTimeout, the compat request's and response's):
+  // as Node's setStreamTimeout, setting one also refreshes its session's (kSession's kUpdateTimer).
+  wrap(streamProto, (self) => sessionSocket((self as unknown as { session?: unknown }).session), (self) => {
+    const t = self[kNodeTimeout!];
+    if (!(t instanceof HostTimeout) || t._onTimeout === null) return; // setTimeout(0): none set
+    const session = (self as unknown as { session?: Record<symbol, unknown> }).session;
+    const update = session?.[kUpdateTimer];
+    if (typeof update === 'function') update.call(session);
+  });
+  // What a PING's acknowledgement and a SETTINGS' took (ping()'s and settings()'s callbacks):
+  // Node's C++ measures them with uv_hrtime, the machine's clock; over a virtual-clock host they
+  // are the host's monotonic clock's (performance.now()), as they would be there.
+  const ping = sessionProto.ping;
+  sessionProto.ping = function ping_(this: TimeoutOwner, ...args: unknown[]) {
+    const at = typeof args[0] === 'function' ? 0 : 1;
+    const clock = typeof args[at] === 'function' ? virtualMono(this) : undefined;
+    if (clock === undefined) return ping.apply(this, args);
+    const cb = args[at] as (...a: unknown[]) => unknown;
+    const t0 = clock();
+    args[at] = function pingCallback(this: unknown, err: unknown, duration?: unknown, payload?: unknown) {
+      return err ? cb.call(this, err) : cb.call(this, null, clock() - t0, payload);
+    };
+    return ping.apply(this, args);
+  };
+  const settings = sessionProto.settings;
+  sessionProto.settings = function settings_(this: TimeoutOwner, ...args: unknown[]) {
+    const clock = typeof args[1] === 'function' ? virtualMono(this) : undefined;
+    if (clock === undefined) return settings.apply(this, args);
+    const cb = args[1] as (...a: unknown[]) => unknown;
+    // Submitted now, or once connected (Node defers it to the session's 'connect').
+    let t0 = clock();
+    if ((this as unknown as { connecting?: boolean }).connecting === true) this.once('connect', () => { t0 = clock(); });
+    args[1] = function settingsCallback(this: unknown, err: unknown, s?: unknown, duration?: unknown) {
+      return err ? cb.call(this, err) : cb.call(this, null, s, clock() - t0);
+    };
+    return settings.apply(this, args);
+  };
+}
+
+/** The host socket under an HTTP/2 session (none once it has let its socket go). */
+function sessionSocket(session: unknown): NetSocket | undefined {
+  if (session == null || typeof session !== 'object' || (session as { destroyed?: boolean }).destroyed === true) return undefined;
+  try {
+    return hostSocketBeneath((session as { socket?: unknown }).socket);
+  } catch {
+    return undefined; // Node's socket proxy throws ERR_HTTP2_SOCKET_UNBOUND
   }
 }
 
+/** The monotonic clock of the host under a live session on a virtual-clock network. */
+function virtualMono(session: TimeoutOwner): (() => number) | undefined {
+  const raw = sessionSocket(session);
+  if (raw === undefined) return undefined;
+  const state = raw.netState;
+  if (state.loop.sched.mode !== 'virtual') return undefined;
+  return state.monoClock ?? (() => state.loop.sched.now());
+}
+
+type SetTimeoutOwner = { setTimeout: (this: TimeoutOwner, ...a: unknown[]) => unknown };
+type Http2SessionProto = SetTimeoutOwner & {
+  ping: (this: TimeoutOwner, ...a: unknown[]) => unknown;
+  settings: (this: TimeoutOwner, ...a: unknown[]) => unknown;
+};
+
 /**
- * Node's Http2Session.prototype (not exported): the prototype's owner of `setTimeout` above a
- * client session made over a Duplex of nothing, destroyed at once.
+ * Node's Http2Session.prototype and Http2Stream.prototype (neither exported), the owners of
+ * `setTimeout` above a client session made over a Duplex of nothing and a request made on it,
+ * destroyed at once; and the symbol of the session's kUpdateTimer method.
  */
-function http2SessionPrototype(): { setTimeout: (this: TimeoutOwner, ...a: unknown[]) => unknown } | null {
+function http2Prototypes(): { session: Http2SessionProto; stream: SetTimeoutOwner; kUpdateTimer: symbol } | null {
   const nothing = new Duplex({ read() {}, write(_c, _e, cb) { cb(); } });
   const session = nodeHttp2Connect('http://localhost', { createConnection: () => nothing as unknown as net.Socket });
   session.on('error', () => {});
+  let stream: object | null = null;
+  try {
+    const req = session.request({ ':path': '/' });
+    req.on('error', () => {});
+    stream = req;
+  } catch { /* no stream: its timeouts stay Node's */ }
   session.destroy();
   nothing.destroy();
-  for (let p = Object.getPrototypeOf(session) as object | null; p !== null; p = Object.getPrototypeOf(p) as object | null) {
-    if (Object.prototype.hasOwnProperty.call(p, 'setTimeout')) return p as { setTimeout: (this: TimeoutOwner, ...a: unknown[]) => unknown };
-  }
-  return null;
+  const owner = (obj: object | null): object | null => {
+    for (let p = obj === null ? null : Object.getPrototypeOf(obj) as object | null; p !== null; p = Object.getPrototypeOf(p) as object | null) {
+      if (Object.prototype.hasOwnProperty.call(p, 'setTimeout')) return p;
+    }
+    return null;
+  };
+  const sessionProto = owner(session) as Http2SessionProto | null;
+  const streamProto = owner(stream) as SetTimeoutOwner | null;
+  if (sessionProto === null || streamProto === null || streamProto === sessionProto) return null;
+  const kUpdateTimer = Object.getOwnPropertySymbols(sessionProto).find((k) => k.description === 'kUpdateTimer');
+  if (kUpdateTimer === undefined || typeof sessionProto.ping !== 'function' || typeof sessionProto.settings !== 'function') return null;
+  return { session: sessionProto, stream: streamProto, kUpdateTimer };
 }

@@ -373,6 +373,7 @@ export class Host {
       track: this.track,
       perf: this.perf_hooks,
       wallClock: () => this.clock.now(),
+      monoClock: () => this.clock.mono(),
     }));
   }
 
