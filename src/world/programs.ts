@@ -31,6 +31,10 @@ import { machine } from '../links/clock.js';
 import { defineError } from '../node/errors.js';
 import { createNet, NetServer, NetSocket, type NetModule } from '../node/net.js';
 import { createDgram, kStateSymbol, Socket as DgramSocket, type DgramModule } from '../node/dgram.js';
+import { isHostServer } from '../node/host-server.js';
+import { createTls, type TlsHost, type TlsModule } from '../node/tls.js';
+import { createHttp, createHttps } from '../node/http.js';
+import { createHttp2 } from '../node/http2.js';
 import { hostContext, type RunContext } from './context.js';
 import { installTime, Timeout } from './time.js';
 import { Program, ProgramExit, setDestroyObject, setRealOutput, type SpawnOptions } from './program.js';
@@ -91,6 +95,9 @@ function builtinFor(p: Program, name: string): unknown {
         loop: { sys: host.sys, sched: k.sched },
         lookup: (hostname, options, callback) => { host.dns.lookup(hostname, options as never, callback as never); },
         track,
+        perf: host.perf_hooks,
+        wallClock: () => host.clock.now(),
+        monoClock: () => host.clock.mono(),
       }) satisfies NetModule;
       break;
     case 'dgram':
@@ -104,15 +111,26 @@ function builtinFor(p: Program, name: string): unknown {
     case 'dns': m = host.dns; break;
     case 'dns/promises': m = host.dns.promises; break;
     case 'os': m = host.os; break;
-    default: {
-      // http, https, tls, http2: the host's, once hosts have them (until then Node's own).
-      const own = (host as unknown as Record<string, unknown>)[name];
-      if (own === undefined) return undefined;
-      m = own;
-    }
+    // tls, http, https, http2: Node's over the program's own net (its servers and sockets are
+    // the program's: listed by its process, closed when it ends), with the host's certificate.
+    case 'tls': m = createTls(programTlsHost(p)); break;
+    case 'http': m = createHttp(builtinFor(p, 'net') as NetModule); break;
+    case 'https': m = createHttps(programTlsHost(p), builtinFor(p, 'tls') as TlsModule); break;
+    case 'http2': m = createHttp2(programTlsHost(p), builtinFor(p, 'tls') as TlsModule); break;
+    default: return undefined;
   }
   p.builtins.set(name, m);
   return m;
+}
+
+/** What program `p`'s TLS modules use: its net, the network's CA, its host's certificate. */
+function programTlsHost(p: Program): TlsHost {
+  const host = p.host;
+  return {
+    net: builtinFor(p, 'net') as NetModule,
+    trust: () => [host.network.ca.cert],
+    credentials: () => host.network.ca.issue(host.certificateNames()),
+  };
 }
 
 /** require() inside program `p`. */
@@ -271,7 +289,8 @@ export function liveHandles(objects: Iterable<object>): object[] {
 }
 
 function isAlive(o: object): boolean {
-  if (o instanceof NetServer) return o.listening;
+  // host.net's servers, and Node's (tls, http, https, http2) listening on a host.
+  if (o instanceof NetServer || isHostServer(o)) return o.listening;
   if (o instanceof NetSocket) return !o.destroyed;
   if (o instanceof DgramSocket) return o[kStateSymbol].handle !== null; // _handle is gone on Node >= 25
   return false;
@@ -279,7 +298,7 @@ function isAlive(o: object): boolean {
 
 /** The name getActiveResourcesInfo() gives a live server or socket (Node's handle type). */
 export function resourceName(o: object): string {
-  if (o instanceof NetServer) return (o as unknown as { _pipeName?: string })._pipeName ? 'PipeServerWrap' : 'TCPServerWrap';
+  if (o instanceof NetServer || isHostServer(o)) return (o as unknown as { _pipeName?: string })._pipeName ? 'PipeServerWrap' : 'TCPServerWrap';
   if (o instanceof NetSocket) return (o as unknown as { _handle?: { getProviderType?(): string } })._handle?.getProviderType?.() === 'PIPEWRAP' ? 'PipeWrap' : 'TCPSocketWrap';
   return 'UDPWrap';
 }

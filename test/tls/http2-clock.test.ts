@@ -31,7 +31,7 @@ const handlers: Record<string, (stream: http2.ServerHttp2Stream, headers: http2.
   '/respond': (s) => { s.respond({ ':status': 200, 'x-one': '1', 'content-type': 'text/plain' }); s.end('a'); },
   '/respond-none': (s) => { s.respond(); s.end('b'); },
   '/own-date': (s) => { s.respond({ ':status': 200, date: 'Tue, 02 Jan 2024 00:00:00 GMT' }); s.end('c'); },
-  '/no-date': (s) => { s.respond({ ':status': 200 }, { sendDate: false }); s.end('d'); },
+  '/no-date': (s) => { s.respond({ ':status': 200 }, { sendDate: false } as http2.ServerStreamResponseOptions); s.end('d'); },
   '/file': (s) => { s.respondWithFile(file, { 'content-type': 'text/plain' }); },
 };
 
@@ -177,7 +177,7 @@ test('http2: a secure server destroys a TLS client that negotiated no h2 after u
     s.once('close', () => resolve());
   }));
   // A client that offers no ALPN, reads Node's 403 and keeps its side open (allowHalfOpen).
-  const c = a.tls.connect({ host: '10.9.0.2', port: 443, servername: 'b', allowHalfOpen: true });
+  const c = a.tls.connect({ host: '10.9.0.2', port: 443, servername: 'b', allowHalfOpen: true } as import('node:tls').ConnectionOptions);
   let got = '';
   c.setEncoding('utf8');
   c.on('data', (d: string) => { got += d; });
@@ -198,8 +198,8 @@ test('http2: allowHTTP1 — a secure server\'s HTTP/1 requests get the host\'s D
   const b = world.host('b');
   world.link(a, b, { ipv4: ['10.9.0.1/30', '10.9.0.2/30'] });
   const server = b.http2.createSecureServer({ allowHTTP1: true }, (_req, res) => res.end('ok'));
-  server.headersTimeout = 2000;
-  server.connectionsCheckingInterval = 1000;
+  // Node sets these on a secure server with allowHTTP1 (its types do not show them).
+  Object.assign(server, { headersTimeout: 2000, connectionsCheckingInterval: 1000 });
   server.listen(443);
   await world.sleep('10s');
   const got = new Promise<string | undefined>((resolve, reject) => {

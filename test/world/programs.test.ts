@@ -130,3 +130,61 @@ test('a pending name lookup keeps a program running (an active request, as in No
   assert.equal(out(), '10.0.0.2\n');
   await world.close();
 });
+
+test('programs\' dgram, dns, tls, https, http2 and os are their host\'s; argv, env; output prefixed with the host\'s name and readable as streams; \'exit\' as a ChildProcess\'s', async () => {
+  const { world, hosts: [a, b] } = lan(6);
+  // Not silent: each line also goes to this process's stdout, prefixed "[host] ".
+  const printed: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]) {
+    if (typeof chunk === 'string' && /^\[[ab]\] /.test(chunk)) { printed.push(chunk); return true; }
+    return (write as (...x: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof write;
+  try {
+    const server = b.spawn(fixture('services-server.cjs'), { env: { ROLE: 'server' } });
+    const sout = collect(server.stdout);
+    await world.run({ for: '1s' });
+    const client = a.spawn(fixture('services-client.cjs'), { args: ['b'], env: { ROLE: 'client' } });
+    const cout = collect(client.stdout);
+    const exited = new Promise<[number | null, string | null]>((resolve) => client.on('exit', (code: number | null, signal: string | null) => resolve([code, signal])));
+    assert.deepEqual(await exited, [0, null]);
+    assert.equal(cout(), [
+      'a argv b env client ifaces eth0 10.0.0.1/24',
+      'lookup b 10.0.0.2',
+      'udp b ping',
+      'tls hello tls TLSv1.3',
+      '200 https /x from b',
+      'h2 /y 2.0',
+      `at ${cout().match(/at (\S+)\n$/)![1]}`,
+    ].join('\n') + '\n');
+    // What node prints running the file itself (its servers on 127.0.0.1).
+    assert.equal(sout(), [
+      'handles Http2SecureServer,Server,Server,Socket',
+      'resources TCPServerWrap,TCPServerWrap,TCPServerWrap,UDPWrap',
+      `ready as b pid ${server.pid} env server`,
+    ].join('\n') + '\n');
+    assert.equal(server.kill('SIGTERM'), true);
+    assert.deepEqual(await server.exited(), { code: 0, signal: null });
+    assert.deepEqual(printed.filter((l) => l.startsWith('[b] ')).join(''), sout().split('\n').filter(Boolean).map((l) => `[b] ${l}\n`).join(''));
+    assert.deepEqual(printed.filter((l) => l.startsWith('[a] ')).join(''), cout().split('\n').filter(Boolean).map((l) => `[a] ${l}\n`).join(''));
+  } finally {
+    process.stdout.write = write;
+  }
+  await world.close();
+});
+
+test('a package\'s bin runs as a program (nanoid\'s CLI): its crypto draws from the host\'s seeded source', async () => {
+  const run = async (seed: number, host: string) => {
+    const world = new Network({ seed });
+    const h = world.host(host);
+    const p = h.spawn('nanoid', { args: ['--size', '12'], silent: true });
+    const out = collect(p.stdout);
+    assert.deepEqual(await p.exited(), { code: 0, signal: null });
+    await world.close();
+    return out();
+  };
+  const first = await run(9, 'a');
+  assert.match(first, /^[\w-]{12}\n$/);
+  assert.equal(await run(9, 'a'), first, 'same seed, same id');
+  assert.notEqual(await run(10, 'a'), first, 'another seed, another id');
+});

@@ -139,3 +139,38 @@ test('host clock: offset moves Date, not performance.now; drift accumulates and 
   const at = await a.run(() => new Promise<number>((r) => setTimeout(() => r(world.now()), 1100)));
   assert.equal(Math.round(at - 20_000), 1000);
 });
+
+test('host code: process.hrtime()/.bigint(), AbortSignal.timeout(), node:timers/promises\' setInterval and setImmediate, scheduler.wait on the network clock', async () => {
+  const { world, a } = pair();
+  const wall0 = performance.now();
+  const seen = await a.run(async () => {
+    const tp = await import('node:timers/promises');
+    const out: string[] = [];
+    const h0 = process.hrtime();
+    const b0 = process.hrtime.bigint();
+    await tp.setTimeout(1500);
+    out.push(`hrtime +${process.hrtime(h0).join(',')} bigint +${process.hrtime.bigint() - b0}`);
+    // AbortSignal.timeout: aborts with a TimeoutError after 2 s of the network's time. Its timer is
+    // unref'd, as Node's: a ref'd one keeps the program (and virtual time) going meanwhile.
+    const keep = setTimeout(() => {}, 60_000);
+    const signal = AbortSignal.timeout(2000);
+    const t0 = Date.now();
+    const reason = await new Promise<Error>((resolve) => signal.addEventListener('abort', () => resolve(signal.reason as Error)));
+    out.push(`abort after ${Date.now() - t0} ${reason.name}`);
+    // A timers/promises wait given that signal rejects at once now; a fresh one cuts a long wait short.
+    const cut = await tp.setTimeout(60_000, 'x', { signal: AbortSignal.timeout(250) }).catch((e: Error) => e.name);
+    out.push(`cut ${cut} at ${Date.now() - t0}`);
+    clearTimeout(keep);
+    let n = 0;
+    for await (const v of tp.setInterval(400, 'tick')) { if (++n === 3) { out.push(`${v} x3 at ${Date.now() - t0}`); break; } }
+    const v = await tp.setImmediate('imm');
+    out.push(`${v} at ${Date.now() - t0}`);
+    const sched = (tp as unknown as { scheduler?: { wait(ms: number): Promise<void> } }).scheduler;
+    if (sched !== undefined) { await sched.wait(100); out.push(`scheduler.wait at ${Date.now() - t0}`); }
+    return out;
+  });
+  const waited = (tpScheduler: boolean) => ['hrtime +1,500000000 bigint +1500000000', 'abort after 2000 TimeoutError', 'cut AbortError at 2250', 'tick x3 at 3450', 'imm at 3450', ...(tpScheduler ? ['scheduler.wait at 3550'] : [])];
+  assert.deepEqual(seen, waited(seen.length === 6));
+  assert.equal(world.now(), 1500 + 3550 - (seen.length === 6 ? 0 : 100));
+  assert.ok(performance.now() - wall0 < 5000, 'no wall time waited');
+});
