@@ -11,7 +11,7 @@
 // so that process.nextTick and microtasks run between two callbacks as they do in Node.
 import { AsyncResource } from 'node:async_hooks';
 import { constants as osConstants } from 'node:os';
-import { machine, type RefCounter, type Scheduler, type Timer } from '../links/clock.js';
+import type { RefCounter, Scheduler, Timer } from '../links/clock.js';
 import { EAGAIN, EBADF, ENOTCONN, EPIPE, EINVAL } from '../uapi/errno.js';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, SHUT_WR } from '../uapi/socket.js';
 import type { SocketCalls } from '../sys/types.js';
@@ -323,24 +323,14 @@ export abstract class StreamHandle {
     this.shutdownReq = null;
     this.syncRef();
     // libuv runs close callbacks at the end of the loop iteration, before any further I/O:
-    // a macrotask of its own, ahead of Scheduler events still to come; virtual time waits for it
-    // (else a close with nothing else due would be seen at the next event, however far away).
-    // Node's own setImmediate: a host's would refuse, or skip, the callback of a dead program.
-    const sched = this.loop.sched;
-    sched.hold();
-    machine.setImmediate(() => {
-      try {
-        this.inScope(() => {
-          if (connect !== null) connect.oncomplete?.call(connect, UV_ECANCELED, this, connect, false, false);
-          for (const w of writes) w.req.oncomplete?.call(w.req, UV_ECANCELED, this);
-          if (shutdown !== null) shutdown.oncomplete?.call(shutdown, UV_ECANCELED);
-          if (cb) cb();
-          this.resource.emitDestroy();
-        });
-      } finally {
-        sched.release();
-      }
-    });
+    // a macrotask of its own, ahead of Scheduler events still to come.
+    setImmediate(() => this.inScope(() => {
+      if (connect !== null) connect.oncomplete?.call(connect, UV_ECANCELED, this, connect, false, false);
+      for (const w of writes) w.req.oncomplete?.call(w.req, UV_ECANCELED, this);
+      if (shutdown !== null) shutdown.oncomplete?.call(shutdown, UV_ECANCELED);
+      if (cb) cb();
+      this.resource.emitDestroy();
+    }));
   }
 
   ref(): void { this.refed = true; this.syncRef(); }
