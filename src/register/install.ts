@@ -68,12 +68,11 @@ export function install(): Registered {
     for (const key of [...resolverKeys, 'setServers', 'Resolver'] as const) target[key] = (mine as unknown as Record<string, unknown>)[key];
   }
 
-  // The host's servers and sockets, for process._getActiveHandles() and getActiveResourcesInfo().
-  const objects = new Set<object>();
-  const track = (obj: object): void => {
-    objects.add(obj);
-    (obj as { once?(e: string, f: () => void): unknown }).once?.('close', () => objects.delete(obj));
-  };
+  // The host's servers and sockets, for process._getActiveHandles() and getActiveResourcesInfo():
+  // held weakly and without a listener (the program sees only its own listeners, and a server or
+  // socket it drops is collected, as on the kernel).
+  const objects = new WeakObjects();
+  const track = (obj: object): void => { objects.add(obj); };
   listVirtualHandles(objects, k.sched);
 
   // dgram
@@ -169,7 +168,24 @@ export function install(): Registered {
  * and sockets (TCPServerWrap, TCPSocketWrap, PipeServerWrap, PipeWrap, UDPWrap) besides Node's
  * own handles, as they would if the program ran on the kernel.
  */
-function listVirtualHandles(objects: Set<object>, sched: Scheduler): void {
+/** An iterable set of objects held weakly: an entry goes once its object is collected. */
+class WeakObjects implements Iterable<object> {
+  private readonly refs = new Set<WeakRef<object>>();
+  private readonly registry = new FinalizationRegistry<WeakRef<object>>((ref) => { this.refs.delete(ref); });
+  add(obj: object): void {
+    const ref = new WeakRef(obj);
+    this.refs.add(ref);
+    this.registry.register(obj, ref);
+  }
+  *[Symbol.iterator](): Iterator<object> {
+    for (const ref of this.refs) {
+      const obj = ref.deref();
+      if (obj !== undefined) yield obj;
+    }
+  }
+}
+
+function listVirtualHandles(objects: Iterable<object>, sched: Scheduler): void {
   const proc = process as unknown as { _getActiveHandles(): object[]; getActiveResourcesInfo?(): string[] };
   const nodeHandles = proc._getActiveHandles.bind(process);
   proc._getActiveHandles = () => [...nodeHandles(), ...liveHandles(objects)];
