@@ -7,6 +7,7 @@ import type { Host } from '../../src/world/host.js';
 import type { Device } from '../../src/links/device.js';
 import { parseIPv4 } from '../../src/wire/addr.js';
 import { emitIpv4Header, parseIpv4, IPV4_HEADER_LEN } from '../../src/wire/ipv4.js';
+import { emitIcmpv4, icmpv4Length } from '../../src/wire/icmpv4.js';
 import { emitTcpHeader, parseTcp, tcpChecksumOk, tcpOptionsLength, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpOptions, type TcpRepr } from '../../src/wire/tcp.js';
 import { WireError } from '../../src/wire/error.js';
 
@@ -209,4 +210,48 @@ test('PSH with offload off (ethtool -K tso off): a packet per segment, PSH only 
   assert.deepEqual(segs.map((x) => x.payload.length), [1460, 1460, 1460, 620]);
   assert.deepEqual(segs.map((x) => (x.flags & TCP_PSH) !== 0), [false, false, false, true]);
   sock.destroy();
+});
+
+/** An ICMPv4 error from the peer's side about the host's segment `about` (its IP header and first 8 bytes echoed). */
+function sendIcmp(dev: Device, type: number, code: number, about: Uint8Array, mtu?: number): void {
+  const echoed = about.subarray(0, IPV4_HEADER_LEN + 8);
+  const pkt = new Uint8Array(IPV4_HEADER_LEN + icmpv4Length(echoed.length));
+  emitIpv4Header(pkt, 0, { totalLength: pkt.length, id: 2, ttl: 64, protocol: 1, src: PEER, dst: HOST, df: false });
+  emitIcmpv4(pkt, IPV4_HEADER_LEN, { type, code, data: echoed, ...(mtu !== undefined ? { mtu } : {}) });
+  dev.write(pkt);
+}
+
+test('an ICMP net or host unreachable about a SYN-ACK drops the half-open connection silently (Linux tcp_v4_err -> tcp_req_err); the handshake\'s ACK then meets a reset; a port unreachable or a soft error leaves it', async (t) => {
+  const { world, h, dev, seen } = await setup(t);
+  const drops0 = h.tcp.stats.ListenDrops;
+  // Port unreachable (fatal elsewhere) and fragmentation needed: the request stays (tcp_req_err's abort is false).
+  for (const [type, code] of [[3, 3], [3, 4]] as const) {
+    send(dev, { seq: ISN, flags: TCP_SYN, options: { mss: 1460 } });
+    await world.run({ for: '10ms' });
+    const synack = seen.shift()!;
+    sendIcmp(dev, type, code, synack.raw, code === 4 ? 1200 : undefined);
+    await world.run({ for: '10ms' });
+    assert.equal(h.tcp.stats.ListenDrops, drops0);
+    send(dev, { seq: ISN + 1, ack: synack.tcp.seq + 1, flags: TCP_RST });
+    await world.run({ for: '10ms' });
+    seen.length = 0;
+  }
+  send(dev, { seq: ISN + 5000, flags: TCP_SYN, options: { mss: 1460 } });
+  await world.run({ for: '10ms' });
+  const synack = seen.shift()!;
+  assert.equal(synack.tcp.flags, TCP_SYN | TCP_ACK);
+  // An echoed sequence number that is not the SYN-ACK's: out of window, ignored.
+  const wrong = Uint8Array.from(synack.raw);
+  wrong[IPV4_HEADER_LEN + 7] = (wrong[IPV4_HEADER_LEN + 7]! + 1) & 0xff;
+  sendIcmp(dev, 3, 1, wrong);
+  await world.run({ for: '10ms' });
+  assert.equal(h.tcp.stats.ListenDrops, drops0);
+  sendIcmp(dev, 3, 1, synack.raw);
+  await world.run({ for: '10ms' });
+  assert.equal(h.tcp.stats.ListenDrops, drops0 + 1, 'the request is gone (LISTENDROPS)');
+  assert.equal(seen.length, 0, 'silently');
+  send(dev, { seq: ISN + 5001, ack: synack.tcp.seq + 1, flags: TCP_ACK });
+  await world.run({ for: '10ms' });
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0]!.tcp.flags, TCP_RST, 'no connection: the listener answers the ACK with a reset');
 });

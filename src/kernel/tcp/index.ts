@@ -68,6 +68,17 @@ function icmpFatal(e: IcmpError): boolean {
   return e.type === 4;
 }
 
+/**
+ * Whether an ICMP error ends a half-open passive connection, silently (Linux tcp_req_err's
+ * `abort`): over IPv4, tcp_v4_err's rule: a parameter problem, a time exceeded, or a destination
+ * unreachable for the net or the host (RFC 1122 §4.2.3.9: the SYN-ACK's path is gone); over
+ * IPv6 tcp_v6_err's, a fatal error (icmpv6_err_convert).
+ */
+function reqsockAbort(e: IcmpError): boolean {
+  if (e.family === 4) return e.type === 12 || e.type === 11 || (e.type === 3 && (e.code === 0 || e.code === 1));
+  return icmpFatal(e);
+}
+
 const counters: () => TcpCounters = counterGroup(COUNTERS);
 
 /**
@@ -199,8 +210,9 @@ export class Tcp implements TransportProtocol {
       // active open fails with any (tcp_v4_err).
       // A Fast Open child is a full socket: it takes the error (Linux tcp_v4_err).
       if (s.fastopenRsk) abortWithError(s, err.errno);
-      else if (s.passive) { if (icmpFatal(err)) done(s); }
-      else abortWithError(s, err.errno);
+      else if (s.passive) {
+        if (reqsockAbort(err)) { this.stats.ListenDrops++; done(s); }
+      } else abortWithError(s, err.errno);
       return;
     }
     s.softErr = err.errno;
