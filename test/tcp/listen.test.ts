@@ -8,10 +8,14 @@ import { TCP_SYN } from '../../src/wire/tcp.js';
 import { AF_INET, addr, connected, drain, inject, must, pair, sha256, show, tapSegments, transfer } from './helpers.js';
 import type { TcpSocket } from '../../src/kernel/tcp/socket.js';
 
+const routed = new WeakSet<object>();
 function flood(p: ReturnType<typeof pair>, n: number, port: number): void {
+  // Spoofed sources beyond a (which does not forward): their SYN-ACKs go nowhere. (Sources on the
+  // LAN that nobody owns would fail ARP, and the host unreachable that reports it ends the
+  // half-open connections, as Linux's tcp_req_err.)
+  if (!routed.has(p)) { p.b.route.add('10.9.0.0/16', { via: '10.0.0.1' }); routed.add(p); }
   for (let i = 0; i < n; i++) {
-    // Spoofed sources on the LAN that nobody owns: their SYN-ACKs go nowhere.
-    const src = `10.0.0.${100 + (i % 100)}`;
+    const src = `10.9.0.${100 + (i % 100)}`;
     inject(p.tb, src, '10.0.0.2', {
       srcPort: 1024 + i, dstPort: port, seq: (i * 7919) >>> 0, ack: 0, flags: TCP_SYN, window: 64240,
       options: { mss: 1460, sackPermitted: true, timestamp: { tsval: 1000 + i, tsecr: 0 }, wscale: 7 },
