@@ -63,6 +63,13 @@ export async function manyClients(n: number, opts: ManyClientsOptions = {}): Pro
       clients.push(h);
     }
   }
+  // A router with this many neighbours is set up as Linux routers of that size must be: its
+  // neighbour table's limits (gc_thresh1/2/3, 128/512/1024 for the whole host by default) raised.
+  if (n + 2 > 128) {
+    router.sysctl('net.ipv4.neigh.default.gc_thresh1', n + 2);
+    router.sysctl('net.ipv4.neigh.default.gc_thresh2', 2 * (n + 2));
+    router.sysctl('net.ipv4.neigh.default.gc_thresh3', 4 * (n + 2));
+  }
   for (const [k, v] of Object.entries(opts.serverSysctl ?? {})) server.sysctl(k, v);
   const srv = server.net.createServer((s) => s.pipe(s));
   srv.listen(opts.backlog === undefined ? { port: 7 } : { port: 7, backlog: opts.backlog });

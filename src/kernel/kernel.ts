@@ -16,7 +16,7 @@ import { IPPROTO_UDP } from './ip-types.js';
 import { Interface, NO_MAC, type Ipv4Address, type Ipv6Address } from './interface.js';
 import { Loopback, LOOPBACK_MTU } from './loopback.js';
 import { RouteTable, makeRoute, maskOf, type Route } from './routes.js';
-import { NeighbourTable } from './neighbour.js';
+import { NeighbourGroup, NeighbourTable } from './neighbour.js';
 import { PmtuCache } from './pmtu.js';
 import { createStats, type KernelStats } from './stats.js';
 import { Ipv4 } from './ipv4.js';
@@ -103,6 +103,9 @@ export class Kernel implements IpLayer {
   readonly sysctl = new SysctlTable();
   /** Default TTL / hop limit for unicast. */
   defaultTtl = DEFAULT_TTL;
+  /** The host's ARP and neighbour discovery tables as Linux counts them: one per family, over every interface (gc_thresh1/2/3). */
+  readonly neigh4 = new NeighbourGroup();
+  readonly neigh6 = new NeighbourGroup();
   /** The receive rounds of the host's links (net.core.netdev_budget, softnet.ts). */
   readonly softnet: Softnet;
   private readonly ifaces: Interface[] = [];
@@ -128,6 +131,11 @@ export class Kernel implements IpLayer {
       registerFragSysctls(t, 'net.ipv6.ip6frag_', this.ipv6.reasm.params);
       const sn = this.softnet;
       t.register('net.core.netdev_budget', { kind: 'int', min: 0, max: INT_MAX, get: () => sn.budget, set: (v) => { sn.budget = v; } });
+      for (const [fam, g] of [['ipv4', this.neigh4], ['ipv6', this.neigh6]] as const) {
+        t.register(`net.${fam}.neigh.default.gc_thresh1`, { kind: 'int', min: 0, max: INT_MAX, get: () => g.gcThresh1, set: (v) => { g.gcThresh1 = v; } });
+        t.register(`net.${fam}.neigh.default.gc_thresh2`, { kind: 'int', min: 0, max: INT_MAX, get: () => g.gcThresh2, set: (v) => { g.gcThresh2 = v; } });
+        t.register(`net.${fam}.neigh.default.gc_thresh3`, { kind: 'int', min: 0, max: INT_MAX, get: () => g.gcThresh3, set: (v) => { g.gcThresh3 = v; } });
+      }
     });
     this.arpProto = new Arp(this);
     this.ndp = new Ndp(this);
@@ -172,8 +180,8 @@ export class Kernel implements IpLayer {
     const iface = new Interface(this, name, this.ifaces.length, layer, mtu, layer === 2 ? copyBytes(opts.mac, 0, 6) : NO_MAC, port);
     this.ifaces.push(iface);
     if (layer === 2) {
-      iface.arp = new NeighbourTable(iface, 4, this.sched, this.random, this.arpProto, this.stats.arp);
-      iface.nd = new NeighbourTable(iface, 6, this.sched, this.random, this.ndp, this.stats.ndisc);
+      iface.arp = new NeighbourTable(iface, 4, this.sched, this.random, this.arpProto, this.stats.arp, this.neigh4);
+      iface.nd = new NeighbourTable(iface, 6, this.sched, this.random, this.ndp, this.stats.ndisc, this.neigh6);
     }
     this.mcast.interfaceAdded(iface);
     if (layer === 2) {

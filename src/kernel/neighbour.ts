@@ -41,9 +41,7 @@ export interface NeighbourParams {
    * as __neigh_event_send does.
    */
   queueBytes: number;
-  /** Linux gc_thresh3: hard maximum number of entries. */
-  maxEntries: number;
-  /** Linux gc_stale_time 60 s: unused STALE/FAILED entries older than this are collected. */
+  /** Linux gc_stale_time 60 s: entries unused this long are collected (NeighbourGroup's periodic collection). */
   gcStaleMs: number;
 }
 
@@ -54,7 +52,6 @@ export const DEFAULT_NEIGHBOUR_PARAMS: NeighbourParams = {
   mcastSolicit: 3,
   ucastSolicit: 3,
   queueBytes: 212_992,
-  maxEntries: 1024,
   gcStaleMs: 60_000,
 };
 
@@ -80,7 +77,92 @@ export class Neighbour {
   queue: Uint8Array[] = [];
   queueBytes = 0;
   router = false;
+  /** When the state or address last changed (Linux n->updated), for forced collection. */
+  updated = 0;
+  /** Creation order in its NeighbourGroup (Linux's gc_list order). */
+  seq = 0;
   constructor(readonly key: string, readonly ip: Uint8Array) {}
+}
+
+/** Linux's gc_thresh defaults (net.ipv4.neigh.default.gc_thresh1/2/3, the same for IPv6). */
+export const GC_THRESH1 = 128;
+export const GC_THRESH2 = 512;
+export const GC_THRESH3 = 1024;
+
+/**
+ * The entries of one address family on one host, whatever interface they are on, as Linux's one
+ * neighbour table per family (arp_tbl, nd_tbl) counts them against gc_thresh1/2/3 (PERMANENT
+ * entries are not counted). Each interface's NeighbourTable holds its own entries and counts
+ * them here (net/core/neighbour.c: neigh_alloc, neigh_forced_gc, neigh_periodic_work).
+ */
+export class NeighbourGroup {
+  /** gc_thresh1: below this many entries the periodic collection leaves them alone. */
+  gcThresh1 = GC_THRESH1;
+  /** gc_thresh2: past it a new entry first forces a collection, at most once per 5 s. */
+  gcThresh2 = GC_THRESH2;
+  /** gc_thresh3: the most entries; a new one past it forces a collection, and fails if that frees nothing. */
+  gcThresh3 = GC_THRESH3;
+  /** Entries counted (Linux gc_entries). */
+  entries = 0;
+  /** Last forced collection (Linux last_flush), ms. */
+  lastFlush = 0;
+  /** Last periodic collection, ms. */
+  private lastPeriodic = 0;
+  private nextSeq = 0;
+  readonly tables: NeighbourTable[] = [];
+
+  /** @internal */
+  seq(): number { return this.nextSeq++; }
+
+  /**
+   * Linux neigh_alloc's check before a new entry: whether it may be made (false: the table is
+   * full, table_fulls).
+   */
+  admit(now: number, staleMs: number, periodMs: number): boolean {
+    if (this.entries >= this.gcThresh1 && now - this.lastPeriodic >= periodMs) this.periodic(now, staleMs);
+    const entries = this.entries;
+    if (entries >= this.gcThresh3 || (entries >= this.gcThresh2 && now - this.lastFlush > 5_000)) {
+      if (this.forced(now) === 0 && entries >= this.gcThresh3) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Linux neigh_forced_gc: down to gc_thresh2, oldest first, the entries nothing holds (no timer
+   * running: not INCOMPLETE, REACHABLE, DELAY or PROBE; not PERMANENT) that FAILED or whose state
+   * has not changed for 5 s. Returns how many went.
+   */
+  private forced(now: number): number {
+    this.lastFlush = now;
+    const max = this.entries - this.gcThresh2;
+    if (max <= 0) return 0;
+    const found: Array<[NeighbourTable, Neighbour]> = [];
+    for (const t of this.tables) {
+      for (const n of t.entries.values()) {
+        t.ageEntry(n, now);
+        if (n.state === NUD_FAILED || (n.state === NUD_STALE && now - n.updated >= 5_000)) found.push([t, n]);
+      }
+    }
+    found.sort((a, b) => a[1].seq - b[1].seq);
+    let shrunk = 0;
+    for (const [t, n] of found) {
+      if (shrunk >= max) break;
+      if (t.delete(n.key)) shrunk++;
+    }
+    return shrunk;
+  }
+
+  /** Linux neigh_periodic_work, when it would have run: entries unused for gc_stale_time, and FAILED ones, go. */
+  private periodic(now: number, staleMs: number): void {
+    this.lastPeriodic = now;
+    for (const t of this.tables) {
+      for (const n of [...t.entries.values()]) {
+        if (this.entries < this.gcThresh1) return;
+        t.ageEntry(n, now);
+        if ((n.state === NUD_STALE || n.state === NUD_FAILED) && (n.state === NUD_FAILED || now - n.used > staleMs)) t.delete(n.key);
+      }
+    }
+  }
 }
 
 /** The protocol side: ARP or NDP. */
@@ -111,10 +193,12 @@ export class NeighbourTable {
     random: Random,
     private readonly resolver: Resolver,
     private readonly counters: Counters,
+    readonly group: NeighbourGroup = new NeighbourGroup(),
     readonly params: NeighbourParams = DEFAULT_NEIGHBOUR_PARAMS,
   ) {
     this.reachableMs = Math.round(params.baseReachableMs * (0.5 + random.next()));
     this.onTimer = (n) => this.timerFired(n);
+    group.tables.push(this);
   }
 
   /**
@@ -125,20 +209,24 @@ export class NeighbourTable {
     const now = this.sched.now();
     let n = this.entries.get(key);
     if (n === undefined) {
-      n = this.create(key, ip, now);
-      this.enqueueFrames(n, frame, gso);
-      this.startSolicit(n);
+      const made = this.create(key, ip, now);
+      // Linux ip_finish_output2: no neighbour entry could be made (table full): the packet is
+      // dropped (Linux's -EINVAL does not reach the sender here).
+      if (made === null) return 0;
+      this.enqueueFrames(made, frame, gso);
+      this.startSolicit(made);
       return 0;
     }
     n.used = now;
     // RFC 4861 §7.3.3: after ReachableTime without confirmation the entry becomes STALE.
-    if (n.state === NUD_REACHABLE && now - n.confirmed > this.reachableMs) n.state = NUD_STALE;
+    this.age(n, now);
     switch (n.state) {
       case NUD_REACHABLE:
         break;
       case NUD_STALE:
         // RFC 4861 §7.3.3: the first packet sent to a STALE neighbour moves it to DELAY.
         n.state = NUD_DELAY;
+        n.updated = now;
         this.arm(n, this.params.delayFirstProbeMs);
         break;
       case NUD_DELAY:
@@ -175,7 +263,9 @@ export class NeighbourTable {
     let n = this.entries.get(key);
     if (n === undefined) {
       if (!create || mac === null) return;
-      n = this.create(key, ip, now);
+      const made = this.create(key, ip, now);
+      if (made === null) return;
+      n = made;
       n.mac = copyBytes(mac, 0, 6);
       n.state = confirmed ? NUD_REACHABLE : NUD_STALE;
       if (confirmed) n.confirmed = now;
@@ -189,6 +279,7 @@ export class NeighbourTable {
       if (mac === null) return;
       n.mac = copyBytes(mac, 0, 6);
       n.state = confirmed ? NUD_REACHABLE : NUD_STALE;
+      n.updated = now;
       if (confirmed) n.confirmed = now;
       this.cancel(n);
       this.flush(n);
@@ -197,10 +288,11 @@ export class NeighbourTable {
     const changed = mac !== null && !macEquals(mac, n.mac!);
     if (changed && !override) {
       // RFC 4861 §7.2.5: O=0 with a different address: REACHABLE becomes STALE, nothing else.
-      if (n.state === NUD_REACHABLE) n.state = NUD_STALE;
+      if (n.state === NUD_REACHABLE) { n.state = NUD_STALE; n.updated = now; }
       return;
     }
     if (changed) n.mac = copyBytes(mac!, 0, 6);
+    if (confirmed || changed) n.updated = now;
     if (confirmed) {
       n.state = NUD_REACHABLE;
       n.confirmed = now;
@@ -221,8 +313,10 @@ export class NeighbourTable {
 
   /** Adds a permanent entry (`ip neigh add ... nud permanent`). */
   addPermanent(key: string, ip: Uint8Array, mac: Uint8Array): void {
+    // A permanent entry is not counted against gc_thresh (Linux exempt_from_gc).
     let n = this.entries.get(key);
-    if (n === undefined) n = this.create(key, ip, this.sched.now());
+    if (n === undefined) n = this.make(key, ip, this.sched.now());
+    else if (n.state !== NUD_PERMANENT) this.group.entries--;
     this.cancel(n);
     n.mac = copyBytes(mac, 0, 6);
     n.state = NUD_PERMANENT;
@@ -234,12 +328,16 @@ export class NeighbourTable {
     if (n === undefined) return false;
     this.cancel(n);
     this.entries.delete(key);
+    if (n.state !== NUD_PERMANENT) this.group.entries--;
     return true;
   }
 
   /** Drops every entry (interface down, host crash). */
   clear(): void {
-    for (const n of this.entries.values()) this.cancel(n);
+    for (const n of this.entries.values()) {
+      this.cancel(n);
+      if (n.state !== NUD_PERMANENT) this.group.entries--;
+    }
     this.entries.clear();
   }
 
@@ -259,32 +357,32 @@ export class NeighbourTable {
   // ---- internals ----------------------------------------------------------------------------
 
   private age(n: Neighbour, now: number): void {
-    if (n.state === NUD_REACHABLE && now - n.confirmed > this.reachableMs) n.state = NUD_STALE;
+    if (n.state === NUD_REACHABLE && now - n.confirmed > this.reachableMs) {
+      n.state = NUD_STALE;
+      n.updated = n.confirmed + this.reachableMs; // when Linux's timer would have made it STALE
+    }
   }
 
-  private create(key: string, ip: Uint8Array, now: number): Neighbour {
-    if (this.entries.size >= this.params.maxEntries) this.collect(now);
+  /** @internal Lazy expiry of REACHABLE (for NeighbourGroup's collections). */
+  ageEntry(n: Neighbour, now: number): void { this.age(n, now); }
+
+  /** A new entry, counted against the family's gc_thresh (Linux neigh_alloc); null when the table is full. */
+  private create(key: string, ip: Uint8Array, now: number): Neighbour | null {
+    if (!this.group.admit(now, this.params.gcStaleMs, this.params.baseReachableMs / 2)) {
+      this.counters['TableFulls']!++;
+      return null;
+    }
+    this.group.entries++;
+    return this.make(key, ip, now);
+  }
+
+  private make(key: string, ip: Uint8Array, now: number): Neighbour {
     const n = new Neighbour(key, copyBytes(ip));
     n.used = now;
+    n.updated = now;
+    n.seq = this.group.seq();
     this.entries.set(key, n);
     return n;
-  }
-
-  /** Linux neigh_forced_gc: drop unused entries that are not being resolved, oldest first. */
-  private collect(now: number): void {
-    for (const [k, n] of this.entries) {
-      if ((n.state === NUD_STALE || n.state === NUD_FAILED) && now - n.used > this.params.gcStaleMs) {
-        this.cancel(n);
-        this.entries.delete(k);
-      }
-    }
-    if (this.entries.size < this.params.maxEntries) return;
-    let oldest: Neighbour | null = null;
-    for (const n of this.entries.values()) {
-      if (n.state === NUD_PERMANENT || n.state === NUD_INCOMPLETE) continue;
-      if (oldest === null || n.used < oldest.used) oldest = n;
-    }
-    if (oldest !== null) this.delete(oldest.key);
   }
 
   private put(mac: Uint8Array, frame: Uint8Array): void {
@@ -358,6 +456,7 @@ export class NeighbourTable {
       case NUD_DELAY:
         // RFC 4861 §7.3.3: no confirmation within DELAY_FIRST_PROBE_TIME: PROBE with unicast solicitations.
         n.state = NUD_PROBE;
+        n.updated = this.sched.now();
         n.probes = 1;
         this.resolver.solicit(this, n, true);
         this.arm(n, this.params.retransMs);
@@ -376,6 +475,7 @@ export class NeighbourTable {
     // RFC 4861 §7.3.3: retransmissions exhausted: the entry fails and queued packets are
     // answered with ICMP destination unreachable (address unreachable) to their senders.
     n.state = NUD_FAILED;
+    n.updated = this.sched.now();
     n.mac = null;
     this.counters['ResolveFailed']!++;
     const q = n.queue;

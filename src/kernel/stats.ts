@@ -29,9 +29,9 @@ export function counterGroup(names: string): () => Counters {
 const groups = {
   // Frames the interfaces received but no protocol took (Linux: rx_errors, rx_nohandler).
   link: counterGroup('InFrames InErrors InUnknownProtos InOtherHost OutFrames OutDiscards'),
-  // ARP and neighbour discovery; ResolveFailed and UnresolvedDiscards as in /proc/net/stat/arp_cache.
-  arp: counterGroup('InRequests InReplies InErrors InIgnored OutRequests OutReplies ResolveFailed UnresolvedDiscards'),
-  ndisc: counterGroup('InSolicits InAdverts InErrors InIgnored OutSolicits OutAdverts ResolveFailed UnresolvedDiscards'),
+  // ARP and neighbour discovery; ResolveFailed, UnresolvedDiscards and TableFulls as in /proc/net/stat/arp_cache.
+  arp: counterGroup('InRequests InReplies InErrors InIgnored OutRequests OutReplies ResolveFailed UnresolvedDiscards TableFulls'),
+  ndisc: counterGroup('InSolicits InAdverts InErrors InIgnored OutSolicits OutAdverts ResolveFailed UnresolvedDiscards TableFulls'),
   // /proc/net/snmp "Ip:" plus the IpExt InNoRoutes and the Linux ReasmOverlaps counter.
   ip: counterGroup(`InReceives InHdrErrors InAddrErrors ForwDatagrams InUnknownProtos InDiscards
     InDelivers OutRequests OutDiscards OutNoRoutes ReasmTimeout ReasmReqds ReasmOKs ReasmFails

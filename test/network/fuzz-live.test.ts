@@ -24,7 +24,7 @@ function invariants(h: Host): void {
   const k = h.kernel;
   assert.ok(k.ipv4.reasm.memory <= REASM_HIGH_THRESH && k.ipv6.reasm.memory <= REASM_HIGH_THRESH, 'reassembly within ipfrag_high_thresh');
   for (const i of k.interfaces) {
-    for (const t of [i.arp, i.nd]) if (t !== null) assert.ok(t.entries.size <= t.params.maxEntries, 'neighbour table within gc_thresh3');
+    for (const t of [i.arp, i.nd]) if (t !== null) assert.ok(t.group.entries <= t.group.gcThresh3, 'neighbour table within gc_thresh3');
   }
   for (const s of h.tcp.connections()) tcpInvariants(s);
 }
