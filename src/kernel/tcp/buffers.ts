@@ -471,6 +471,8 @@ class OooNode {
 }
 
 const MAX_LEVEL = 20;
+/** The SACK blocks of a queue that has never held a segment (shared, frozen: noteSack makes a queue its own). */
+const NO_BLOCKS: ReadonlyArray<[number, number]> = Object.freeze([]);
 /** Collapsed runs are copied into buffers of at most this much (Linux collapses into page-sized skbs). */
 const COLLAPSE_CHUNK = 64 << 10;
 
@@ -484,7 +486,9 @@ const COLLAPSE_CHUNK = 64 << 10;
  * the latest segment first (RFC 2018 §4), extended and merged as segments arrive.
  */
 export class OooQueue {
-  private readonly head = new OooNode(0, 0, EMPTY, 0, MAX_LEVEL);
+  /** The skip list's head and the search's scratch, made with the first segment held (most connections never hold one). */
+  private _head: OooNode | null = null;
+  private _update: OooNode[] | null = null;
   private tail: OooNode | null = null;
   private level = 1;
   private rnd = 0x2545f491;
@@ -497,10 +501,12 @@ export class OooQueue {
   /** Sequence number of a FIN seen out of order, or -1. */
   finSeq = -1;
   /** SACK blocks, the most recent first (RFC 2018 §4), each [start, end). */
-  blocks: Array<[number, number]> = [];
+  blocks: Array<[number, number]> = NO_BLOCKS as Array<[number, number]>;
   /** Skip-list nodes visited by searches so far (what an insert costs, counted rather than timed). */
   steps = 0;
-  private readonly update = new Array<OooNode>(MAX_LEVEL);
+
+  private get head(): OooNode { return this._head ??= new OooNode(0, 0, EMPTY, 0, MAX_LEVEL); }
+  private get update(): OooNode[] { return this._update ??= new Array<OooNode>(MAX_LEVEL); }
 
   get empty(): boolean { return this.count === 0 && this.finSeq < 0; }
 
@@ -640,14 +646,14 @@ export class OooQueue {
   }
 
   clear(): void {
-    this.head.next.fill(null);
+    this._head?.next.fill(null);
     this.tail = null;
     this.level = 1;
     this.count = 0;
     this.bytes = 0;
     this.mem = 0;
     this.finSeq = -1;
-    this.blocks = [];
+    this.blocks = NO_BLOCKS as Array<[number, number]>;
   }
 
   // ---- the skip list ----------------------------------------------------------------------------
@@ -744,7 +750,8 @@ export class OooQueue {
 
   /** Linux tcp_sack_new_ofo_skb: a new segment extends the block it touches (moved first) or starts one. */
   private noteSack(seq: number, end: number): void {
-    const b = this.blocks;
+    let b = this.blocks;
+    if (b === NO_BLOCKS) b = this.blocks = [];
     for (let i = 0; i < b.length; i++) {
       const x = b[i]!;
       if (seqLe(seq, x[1]) && seqLe(x[0], end)) {

@@ -13,7 +13,8 @@
 import type { Scheduler } from '../../links/clock.js';
 import type { Random } from '../../links/random.js';
 import { AF_INET, type Domain } from '../../uapi/socket.js';
-import { get16, get32 } from '../../wire/bytes.js';
+import { copyBytes, get16, get32 } from '../../wire/bytes.js';
+import { parseIP } from '../../wire/addr.js';
 import { WireError } from '../../wire/error.js';
 import { parseTcp, tcpChecksumOk } from '../../wire/tcp.js';
 import { IPPROTO_TCP, type IcmpError, type IpLayer, type IpPacket, type TransportProtocol } from '../ip-types.js';
@@ -92,6 +93,15 @@ function tcpMayShare(a: PortEntry<TcpSocket>, b: PortEntry<TcpSocket>): boolean 
   return a.reusePort && b.reusePort;
 }
 
+/** An address and its bytes (Tcp.addr). */
+export interface Addr {
+  readonly addr: string;
+  readonly bytes: Uint8Array;
+}
+
+/** How many addresses Tcp.addr keeps. */
+const ADDR_CACHE = 4096;
+
 export class Tcp implements TransportProtocol {
   readonly protocol = IPPROTO_TCP;
   readonly config: TcpConfig;
@@ -110,6 +120,8 @@ export class Tcp implements TransportProtocol {
   private readonly listeners = new LazyMap<number, TcpSocket[]>();
   /** Connections made by listeners, by local port: they use their listener's port (Linux's bind bucket). */
   private readonly children = new LazyMap<number, Set<TcpSocket>>();
+  /** Addresses of connections: one string and one byte array per address, shared by its connections (addr()). */
+  private addrs: Map<string, Addr> | null = null;
   private hashSecret = -1;
   private challengeSec = -1;
   private challengeCount = 0;
@@ -131,6 +143,23 @@ export class Tcp implements TransportProtocol {
     if (kept !== undefined) for (const [k, v] of Object.entries(counters())) if (kept[k] === undefined) kept[k] = v;
     ip.stats.tcp = this.stats;
     ip.register(this);
+  }
+
+  /**
+   * The address `addr` (its bytes `bytes` if at hand) as connections keep it: one string and one
+   * byte array for every connection to or from it, never written to (a connection's own copies
+   * cost it ~420 bytes). At most ADDR_CACHE addresses are kept; past that the cache starts over.
+   */
+  addr(addr: string, bytes?: Uint8Array): Addr {
+    let m = this.addrs;
+    if (m === null) m = this.addrs = new Map();
+    let e = m.get(addr);
+    if (e === undefined) {
+      if (m.size >= ADDR_CACHE) m.clear();
+      e = { addr, bytes: bytes !== undefined ? copyBytes(bytes) : parseIP(addr)! };
+      m.set(addr, e);
+    }
+    return e;
   }
 
   /** A new TCP socket (AF_INET or AF_INET6). */

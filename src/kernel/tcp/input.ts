@@ -339,7 +339,7 @@ function synReceivedAcked(s: TcpSocket, seg: TcpRepr, pkt: IpPacket, now: number
   if (s.passive && parent !== null) synDequeue(parent, s);
   established(s);
   if (s.passive && parent !== null) {
-    parent.acceptQueue.push(s);
+    parent.acceptPush(s);
     s.tcp.stats.PassiveOpens++;
     notify(parent);
   }

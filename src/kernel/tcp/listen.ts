@@ -19,7 +19,6 @@ import { seqAdd } from './seq.js';
 import { CLOSE_WAIT, ESTABLISHED, SYN_RECEIVED } from './state.js';
 import type { Tcp } from './index.js';
 import { TcpSocket } from './socket.js';
-import { copyBytes } from '../../wire/bytes.js';
 
 /** Linux TCP_SYNCOOKIE_VALID: cookies are checked for two minutes after the last overflow. */
 const COOKIE_VALID_MS = 120_000;
@@ -123,7 +122,7 @@ function fastopenChild(tcp: Tcp, l: TcpSocket, child: TcpSocket, seg: TcpRepr, n
     setState(child, CLOSE_WAIT);
   }
   child.rcvWup = child.rcvNxt;
-  l.acceptQueue.push(child);
+  l.acceptPush(child);
   tcp.stats.PassiveOpens++;
 }
 
@@ -134,12 +133,14 @@ function newChild(tcp: Tcp, l: TcpSocket, pkt: IpPacket, seg: TcpRepr): TcpSocke
   child.passive = true;
   child.parent = l;
   child.family = pkt.family;
-  child.localAddr = pkt.dst;
+  const local = tcp.addr(pkt.dst, pkt.dstBytes);
+  const remote = tcp.addr(pkt.src, pkt.srcBytes);
+  child.localAddr = local.addr;
   child.localPort = seg.dstPort;
-  child.remoteAddr = pkt.src;
+  child.remoteAddr = remote.addr;
   child.remotePort = seg.srcPort;
-  child.localBytes = copyBytes(pkt.dstBytes);
-  child.remoteBytes = copyBytes(pkt.srcBytes);
+  child.localBytes = local.bytes;
+  child.remoteBytes = remote.bytes;
   const linkLocal = pkt.family === 6 && pkt.srcBytes[0] === 0xfe && (pkt.srcBytes[1]! & 0xc0) === 0x80;
   const r = tcp.ip.route(pkt.family, pkt.src, linkLocal ? { src: pkt.dst, ifindex: pkt.ifindex } : { src: pkt.dst });
   child.pmtu = typeof r === 'number' ? (pkt.family === 4 ? 576 : 1280) : r.mtu;
@@ -147,10 +148,7 @@ function newChild(tcp: Tcp, l: TcpSocket, pkt: IpPacket, seg: TcpRepr): TcpSocke
   child.gsoOk = typeof r !== 'number' && r.gso === true;
   child.tsOffset = tcp.tsOffset(child.localAddr, child.remoteAddr);
   // A link-local IPv6 peer is answered through the interface it came in on.
-  if (linkLocal) {
-    child.outOpts = { dontFragment: true, ifindex: pkt.ifindex };
-    child.gsoOpts = { dontFragment: true, gso: 0, ifindex: pkt.ifindex };
-  }
+  if (linkLocal) child.outOpts = { dontFragment: true, ifindex: pkt.ifindex };
   child.setTimersRef(false);
   return child;
 }
@@ -242,7 +240,7 @@ function cookieAck(tcp: Tcp, l: TcpSocket, seg: TcpRepr, pkt: IpPacket): boolean
   tcp.hash(child);
   established(child);
   if (child.state === ESTABLISHED) {
-    l.acceptQueue.push(child);
+    l.acceptPush(child);
     tcp.stats.PassiveOpens++;
     notify(l);
     // The ACK may carry data (or a FIN).

@@ -3,7 +3,7 @@
 // of segments deemed lost, SYN / SYN-ACK, pure ACKs and window updates, resets, probes.
 // Segments are built in buffers with HEADROOM free in front; a never-sent chunk of the send
 // queue is sent in place (see buffers.ts), anything else is copied once into a fresh buffer.
-import { TCP_ACK, TCP_ECE, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, emitTcpHeader, tcpOptionsLength, type TcpOptions, type TcpRepr } from '../../wire/tcp.js';
+import { TCP_ACK, TCP_ECE, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, emitTcpHeader, tcpOptionsLength, type TcpHeaderFields, type TcpOptions, type TcpRepr } from '../../wire/tcp.js';
 import { EMSGSIZE } from '../../uapi/errno.js';
 import { HEADROOM, IPPROTO_TCP, type IpOutputOptions, type IpPacket } from '../ip-types.js';
 import type { Skb } from './buffers.js';
@@ -26,6 +26,19 @@ import type { TcpSocket } from './socket.js';
 
 /** RFC 1191 / RFC 8201 path MTU discovery: every segment leaves with DF set. */
 const DF: IpOutputOptions = { dontFragment: true };
+
+// Scratch objects of the output path, shared by every connection in the process: each is filled
+// and consumed (header written, packet handed to IP, which keeps no reference to the options)
+// within one call, and nothing in between sends another segment. Kept per connection they cost
+// an idle connection ~370 bytes.
+/** The options of a non-SYN segment (segmentOptions fills them, emit writes them). */
+const txOpts: TcpOptions = {};
+/** The header fields emit writes. */
+const txHdr: TcpHeaderFields = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, options: undefined };
+/** IP output options of a super-segment (DF, `gso`, the link-local interface). */
+const gsoOpts: IpOutputOptions = { dontFragment: true, gso: 0, ifindex: undefined };
+/** IP output options of a segment with a TOS / traffic class or ECN codepoint, or without DF. */
+const tosOpts: IpOutputOptions = { dontFragment: true, tos: 0, ifindex: undefined, gso: undefined };
 
 /** Sequence space an skb takes (payload plus one for a FIN). */
 export function units(skb: Skb): number { return skb.len + (skb.fin ? 1 : 0); }
@@ -95,7 +108,7 @@ function synWindow(s: TcpSocket): number {
 
 /** Fills the reusable options of a non-SYN segment; returns their length. */
 function segmentOptions(s: TcpSocket): number {
-  const o = s.txOpts;
+  const o = txOpts;
   o.mss = undefined;
   o.wscale = undefined;
   o.sackPermitted = undefined;
@@ -144,7 +157,7 @@ export function currentMss(s: TcpSocket): number {
  * segmentation computes each real segment's (src/wire/gso.ts) and nobody else checks it.
  */
 function emit(s: TcpSocket, buf: Uint8Array, off: number, seq: number, flags: number, payloadLen: number, opts: TcpOptions | undefined, window: number, gso = 0): number {
-  const h = s.txHdr;
+  const h = txHdr;
   h.srcPort = s.localPort;
   h.dstPort = s.remotePort;
   h.seq = seq;
@@ -168,12 +181,17 @@ function emit(s: TcpSocket, buf: Uint8Array, off: number, seq: number, flags: nu
   if ((flags & TCP_RST) !== 0) st.OutRsts++;
   if ((flags & TCP_ACK) !== 0) { s.rcvWup = s.rcvNxt; s.dsack = null; eventAckSent(s); }
   let o = s.outOpts ?? DF;
-  if (gso > 0) { o = s.gsoOpts; o.gso = gso; }
+  if (gso > 0) {
+    const g = gsoOpts;
+    g.gso = gso;
+    g.ifindex = o.ifindex; // a link-local IPv6 peer's interface (outOpts)
+    o = g;
+  }
   // IP_TOS / IPV6_TCLASS with TCP's ECN bits; DF as IP_MTU_DISCOVER says (Linux ip_queue_xmit).
   const tos = (s.family === 4 ? s.ipTos : s.tclass) | ect;
   const df = s.dontFragment();
   if (tos !== 0 || !df) {
-    const e = s.ecnOpts;
+    const e = tosOpts;
     e.ifindex = o.ifindex;
     e.gso = gso > 0 ? gso : undefined;
     e.tos = tos;
@@ -232,7 +250,7 @@ function sendSkb(s: TcpSocket, skb: Skb, retrans: boolean, gso = 0): number {
     s.lastDataSent = now;
     s.bytesSent += len;
   }
-  const r = emit(s, buf, off, skb.seq, flags, len, optLen > 0 ? s.txOpts : undefined, windowField(s), tso);
+  const r = emit(s, buf, off, skb.seq, flags, len, optLen > 0 ? txOpts : undefined, windowField(s), tso);
   // Dropped by the local qdisc (r > 0): the chunk did not leave (Linux tcp_update_skb_after_send
   // only without an error); the caller keeps it unsent or unretransmitted.
   if (r > 0) return r;
@@ -459,7 +477,7 @@ export function armPersist(s: TcpSocket): void {
 export function sendAck(s: TcpSocket): void {
   const optLen = segmentOptions(s);
   const buf = Buffer.allocUnsafe(HEADROOM + TCP_HEADER_LEN + optLen);
-  emit(s, buf, HEADROOM, s.sndNxt, TCP_ACK, 0, optLen > 0 ? s.txOpts : undefined, windowField(s));
+  emit(s, buf, HEADROOM, s.sndNxt, TCP_ACK, 0, optLen > 0 ? txOpts : undefined, windowField(s));
 }
 
 /**
@@ -587,7 +605,7 @@ export function tcpConnect(s: TcpSocket): void {
 export function sendActiveReset(s: TcpSocket): void {
   const optLen = s.tsOk ? segmentOptions(s) : 0;
   const buf = Buffer.allocUnsafe(HEADROOM + TCP_HEADER_LEN + optLen);
-  emit(s, buf, HEADROOM, s.sndNxt, TCP_RST | TCP_ACK, 0, optLen > 0 ? s.txOpts : undefined, 0);
+  emit(s, buf, HEADROOM, s.sndNxt, TCP_RST | TCP_ACK, 0, optLen > 0 ? txOpts : undefined, 0);
 }
 
 /**
@@ -598,7 +616,7 @@ export function sendActiveReset(s: TcpSocket): void {
 export function sendProbe(s: TcpSocket): void {
   const optLen = segmentOptions(s);
   const buf = Buffer.allocUnsafe(HEADROOM + TCP_HEADER_LEN + optLen);
-  emit(s, buf, HEADROOM, (s.sndUna - 1) >>> 0, TCP_ACK, 0, optLen > 0 ? s.txOpts : undefined, windowField(s));
+  emit(s, buf, HEADROOM, (s.sndUna - 1) >>> 0, TCP_ACK, 0, optLen > 0 ? txOpts : undefined, windowField(s));
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   AF_INET, AF_INET6, MSG_EOR, MSG_ERRQUEUE, MSG_FASTOPEN, MSG_MORE, MSG_PEEK, MSG_TRUNC, MSG_ZEROCOPY, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, SOCK_STREAM,
   type ControlMessage, type Datagram, type Domain, type InetAddr, type Msghdr, type IoctlRequest, type SockAddr, type SockoptLevel,
 } from '../../uapi/socket.js';
-import { canonicalIP, parseIP } from '../../wire/addr.js';
+import { canonicalIP } from '../../wire/addr.js';
 import { UINT_MAX } from '../sysctl.js';
 import { checkBindAddress, unmapped } from '../ports.js';
 import type { KernelSocket } from '../socket.js';
@@ -33,7 +33,7 @@ import {
 } from './state.js';
 import { MAX_SKB_FRAGS } from './buffers.js';
 import { IP_PMTUDISC_DO, IP_PMTUDISC_DONT, IP_PMTUDISC_INTERFACE, IP_PMTUDISC_OMIT, IP_PMTUDISC_WANT } from '../../uapi/socket.js';
-import { Tcb } from './tcb.js';
+import { Tcb, noItems } from './tcb.js';
 import { cleanupRbuf } from './delack.js';
 import type { Tcp } from './index.js';
 
@@ -150,8 +150,8 @@ export class TcpSocket extends Tcb implements KernelSocket {
   accept(): { sock: KernelSocket; peer: SockAddr } | number {
     if (this.released) return -EBADF;
     if (this.state !== LISTEN) return -EINVAL;
-    const c = this.acceptQueue.shift();
-    if (c === undefined) return -EAGAIN;
+    if (this.acceptQueue.length === 0) return -EAGAIN;
+    const c = this.acceptQueue.shift()!;
     c.parent = null;
     c.sockState = 'connected';
     c.setTimersRef(true);
@@ -213,11 +213,13 @@ export class TcpSocket extends Tcb implements KernelSocket {
     // Linux tcp_v4_connect: no connections to broadcast or multicast addresses.
     if (route.type === 'broadcast' || route.type === 'multicast') return -ENETUNREACH;
     this.family = w.family;
-    this.localAddr = bound !== '' ? bound : route.src;
-    this.remoteAddr = dst;
+    const local = tcp.addr(bound !== '' ? bound : route.src);
+    const remote = tcp.addr(dst);
+    this.localAddr = local.addr;
+    this.remoteAddr = remote.addr;
     this.remotePort = addr.port;
-    this.localBytes = parseIP(this.localAddr)!;
-    this.remoteBytes = parseIP(dst)!;
+    this.localBytes = local.bytes;
+    this.remoteBytes = remote.bytes;
     if (this.entry === null) {
       const r = tcp.connectPort(this);
       if (r < 0) { this.remoteAddr = ''; this.remotePort = 0; return r; }
@@ -232,7 +234,6 @@ export class TcpSocket extends Tcb implements KernelSocket {
     this.csumOffload = route.type === 'local' && tcp.config.loopbackChecksumOffload;
     this.outOpts = ifindex !== 0 ? { dontFragment: true, ifindex } : null;
     this.gsoOk = route.gso === true;
-    this.gsoOpts = ifindex !== 0 ? { dontFragment: true, gso: 0, ifindex } : { dontFragment: true, gso: 0 };
     prepareActive(this, route.mtu);
     this.writeSeq = this.sndNxt;
     setState(this, SYN_SENT);
@@ -563,8 +564,8 @@ export class TcpSocket extends Tcb implements KernelSocket {
   recvmsg(max: number, flags: number): Msghdr | number {
     if (this.released) return -EBADF;
     if ((flags & MSG_ERRQUEUE) !== 0) {
-      const m = this.errQueue.shift();
-      if (m === undefined) return -EAGAIN;
+      if (this.errQueue.length === 0) return -EAGAIN;
+      const m = this.errQueue.shift()!;
       const v6 = this.domain === AF_INET6;
       const control: ControlMessage[] = [...(m.control ?? []),
         { level: v6 ? 'IPPROTO_IPV6' : 'IPPROTO_IP', type: v6 ? 'IPV6_RECVERR' : 'IP_RECVERR', data: m.ee }];
@@ -709,7 +710,7 @@ export class TcpSocket extends Tcb implements KernelSocket {
       if (needReset(c.state)) sendActiveReset(c);
       done(c);
     }
-    this.acceptQueue = [];
+    this.acceptQueue = noItems();
     for (const c of [...this.synQueue]) {
       c.orphan = true;
       done(c);

@@ -4,7 +4,6 @@
 import { AF_INET, type Domain } from '../../uapi/socket.js';
 import type { PortEntry } from '../ports.js';
 import type { IpOutputOptions } from '../ip-types.js';
-import type { TcpHeaderFields, TcpOptions } from '../../wire/tcp.js';
 import { OooQueue, RecvQueue, SendQueue } from './buffers.js';
 import type { CongestionName } from './config.js';
 import { createCongestionControl, type CongestionControl } from './congestion/index.js';
@@ -32,6 +31,17 @@ export const CA_LOSS = 4;
 export type SockState = 'unconnected' | 'connecting' | 'connected';
 
 const NONE = new Uint8Array(0);
+
+/**
+ * The empty list every connection starts with for its lists most never fill (the error queue,
+ * zerocopy sends, a listener's accept queue): one frozen array shared by all, replaced by a list
+ * of the socket's own on the first push (a push onto it throws). An empty [] per field per
+ * connection was 32 bytes each.
+ */
+const NO_ITEMS: readonly never[] = Object.freeze([]);
+export function noItems<T>(): T[] { return NO_ITEMS as unknown as T[]; }
+/** Whether `a` is the shared empty list (push onto a list of the socket's own). */
+export function isNoItems(a: readonly unknown[]): boolean { return a === NO_ITEMS; }
 
 export class Tcb {
   state: TcpState = CLOSED;
@@ -112,8 +122,6 @@ export class Tcb {
   gsoOk = false;
   /** IP output options when not the shared default (DF set): the interface of a link-local IPv6 peer. */
   outOpts: IpOutputOptions | null = null;
-  /** IP output options of a super-segment (DF, `gso`, the link-local interface), reused. */
-  gsoOpts: IpOutputOptions = { dontFragment: true, gso: 0 };
   /** Path MTU in force. */
   pmtu = 1500;
   /** TCP_MAXSEG (0: none). */
@@ -328,8 +336,6 @@ export class Tcb {
   // ---- MSG_ZEROCOPY and the error queue (zerocopy.ts) ----------------------------------------------
   /** ECN state (ecn.ts; Linux tp->ecn_flags). */
   ecnFlags = 0;
-  /** IP output options of a segment with an ECN codepoint, reused. */
-  readonly ecnOpts: IpOutputOptions = { dontFragment: true, tos: 0 };
   /** When a segment last left (Linux tcp_wstamp_ns): TSO deferral waits only while sending goes on. */
   lastXmit = -Infinity;
   /** SO_MAX_PACING_RATE in bytes per second (-1: none). */
@@ -340,9 +346,9 @@ export class Tcb {
   mark = 0;
   /** The next zerocopy send's id (Linux sk_zckey), and the sends not yet complete. */
   zcKey = 0;
-  zcPending: ZerocopySend[] = [];
+  zcPending: ZerocopySend[] = noItems();
   /** The error queue (Linux sk_error_queue): recvmsg(MSG_ERRQUEUE) reads it; POLLERR while not empty. */
-  errQueue: ErrQueueEntry[] = [];
+  errQueue: ErrQueueEntry[] = noItems();
   /** SO_TIMESTAMPING's flags (Linux sk_tsflags), the OPT_ID base (sk_tskey), the writes' marked last bytes (timestamping.ts). */
   tsFlags = 0;
   tsKey = 0;
@@ -353,7 +359,12 @@ export class Tcb {
   readonly synQueue = new LazySet<TcpSocket>();
   /** Requests in the SYN queue whose SYN-ACK has not timed out yet (Linux reqsk_queue_len_young). */
   synYoung = 0;
-  acceptQueue: TcpSocket[] = [];
+  acceptQueue: TcpSocket[] = noItems();
+  /** Queues a connection for accept() (Linux inet_csk_reqsk_queue_add). */
+  acceptPush(c: TcpSocket): void {
+    if (isNoItems(this.acceptQueue)) this.acceptQueue = [];
+    this.acceptQueue.push(c);
+  }
 
   // ---- counters (TCP_INFO) ---------------------------------------------------------------------
   bytesAcked = 0;
@@ -375,10 +386,6 @@ export class Tcb {
   notifyPending = false;
   /** Most bytes in flight in the current window (congestion window validation, RFC 7661). */
   maxFlight = 0;
-
-  // ---- reusable objects for the output path -----------------------------------------------------
-  readonly txOpts: TcpOptions = {};
-  readonly txHdr: TcpHeaderFields = { srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, options: undefined };
 
   constructor(readonly tcp: Tcp, readonly domain: Domain) {
     const c = tcp.config;

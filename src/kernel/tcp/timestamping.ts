@@ -18,6 +18,7 @@ import {
 } from '../../uapi/socket.js';
 import { notify } from './lifecycle.js';
 import { seqLt } from './seq.js';
+import { isNoItems } from './tcb.js';
 import type { TcpSocket } from './socket.js';
 
 /**
@@ -101,6 +102,7 @@ function report(s: TcpSocket, kind: number, mark: TstampMark): void {
   }
   const data = (f & SOF_TIMESTAMPING_OPT_TSONLY) !== 0 || mark.data === null ? undefined : mark.data;
   const id = (f & SOF_TIMESTAMPING_OPT_ID) !== 0 ? ((mark.key - s.tsKey) >>> 0) : 0;
+  if (isNoItems(s.errQueue)) s.errQueue = [];
   s.errQueue.push({ ee: { errno: ENOMSG, origin: SO_EE_ORIGIN_TIMESTAMPING, type: 0, code: 0, info: kind, data: id }, control, data });
   notify(s); // sk_error_report: POLLERR
 }

@@ -8,6 +8,7 @@
 import { SO_EE_CODE_ZEROCOPY_COPIED, SO_EE_ORIGIN_ZEROCOPY, type ControlMessage, type SockExtendedErr } from '../../uapi/socket.js';
 import { notify } from './lifecycle.js';
 import { seqLe } from './seq.js';
+import { isNoItems } from './tcb.js';
 import type { TcpSocket } from './socket.js';
 
 /** One message on a socket's error queue: the extended error and any other control messages. */
@@ -26,6 +27,7 @@ export interface ZerocopySend {
 
 /** A send with MSG_ZEROCOPY took data up to sequence number `end` (Linux msg_zerocopy_realloc). */
 export function zerocopySent(s: TcpSocket, end: number): void {
+  if (isNoItems(s.zcPending)) s.zcPending = [];
   s.zcPending.push({ id: s.zcKey, end });
   s.zcKey = (s.zcKey + 1) >>> 0;
 }
@@ -45,12 +47,13 @@ export function zerocopyPurge(s: TcpSocket): void {
 /** Linux __msg_zerocopy_callback with skb_zerocopy_notify_extend. */
 function complete(s: TcpSocket, id: number): void {
   if (s.orphan) return;
-  const q = s.errQueue;
+  let q = s.errQueue;
   const tail = q.length > 0 ? q[q.length - 1]!.ee : undefined;
   if (tail !== undefined && tail.origin === SO_EE_ORIGIN_ZEROCOPY && ((tail.data + 1) >>> 0) === id &&
       ((tail.data - tail.info) >>> 0) < 0xfffffffe) {
     tail.data = id;
   } else {
+    if (isNoItems(q)) q = s.errQueue = [];
     q.push({ ee: { errno: 0, origin: SO_EE_ORIGIN_ZEROCOPY, type: 0, code: SO_EE_CODE_ZEROCOPY_COPIED, info: id, data: id } });
   }
   notify(s); // sk_error_report: POLLERR
