@@ -42,8 +42,11 @@ export class Timer {
   /** @internal */ cancelled = false;
   /** @internal */ refed: boolean;
   /** @internal */ readonly sched: Scheduler;
-  constructor(sched: Scheduler, readonly time: number, seq: number, readonly fn: () => void, refed: boolean) {
+  /** What `fn` is called on (`this`): lets a timer's owner pass a shared function instead of a closure of its own. */
+  readonly self: unknown;
+  constructor(sched: Scheduler, readonly time: number, seq: number, readonly fn: () => void, refed: boolean, self?: unknown) {
     this.sched = sched;
+    this.self = self;
     this.seq = seq;
     this.refed = refed;
   }
@@ -139,11 +142,11 @@ export class Scheduler {
     return this._now;
   }
 
-  /** Runs fn at absolute time `time` (ms). */
-  at(time: number, fn: () => void, refed = true): Timer {
+  /** Runs fn at absolute time `time` (ms), as a method of `self` if given. */
+  at<T = undefined>(time: number, fn: (this: T) => void, refed = true, self?: T): Timer {
     const now = this.now();
-    if (this.stopped) { const dead = new Timer(this, now, this.seq++, fn, false); dead.cancelled = true; return dead; }
-    const t = new Timer(this, time < now ? now : time, this.seq++, fn, refed);
+    if (this.stopped) { const dead = new Timer(this, now, this.seq++, fn as () => void, false, self); dead.cancelled = true; return dead; }
+    const t = new Timer(this, time < now ? now : time, this.seq++, fn as () => void, refed, self);
     if (refed) this._refs++;
     this.push(t);
     this._kick();
@@ -404,7 +407,7 @@ export class Scheduler {
     if (e.refed) { e.refed = false; this._refs--; this._refsDropped(); }
     this.eventsRun++;
     try {
-      e.fn();
+      e.fn.call(e.self);
     } catch (err) {
       if (this.onError) this.onError(err);
       else throw err;

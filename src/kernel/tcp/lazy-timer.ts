@@ -2,7 +2,8 @@
 // (retransmission, persist, delayed ACK, keepalive, TIME-WAIT); moving a deadline later only
 // stores the new deadline, and the scheduled event re-schedules itself when it fires early,
 // so re-arming on every ACK costs no new Scheduler event. The handler is a plain function of the
-// timer's owner (no closure per timer): a connection makes each timer when first used.
+// timer's owner, and the Scheduler calls one shared function on the timer (no closure per timer):
+// a connection makes each timer when first used.
 import type { Scheduler, Timer } from '../../links/clock.js';
 
 export class LazyTimer<O = unknown> {
@@ -12,8 +13,6 @@ export class LazyTimer<O = unknown> {
   refed = true;
   private timer: Timer | null = null;
   private timerAt = Infinity;
-  /** The bound handler the Scheduler calls, made when the timer is first armed (most never are). */
-  private fireFn: (() => void) | null = null;
   /**
    * On the real clock a kernel's timers never hold the process (the socket handles above do,
    * and the Scheduler runs events while they live); on the virtual clock they move time.
@@ -34,7 +33,7 @@ export class LazyTimer<O = unknown> {
       this.timer.cancel();
     }
     this.timerAt = t;
-    this.timer = this.sched.at(t, this.fireFn ??= () => this.fire(), this.refed && this.holds);
+    this.timer = this.sched.at(t, fireLazy, this.refed && this.holds, this);
   }
 
   /** Arms to run `ms` from now. */
@@ -58,20 +57,24 @@ export class LazyTimer<O = unknown> {
     if (this.timer !== null) this.timer.unref();
   }
 
-  private fire(): void {
+  /** @internal the scheduled event came due */
+  fire(): void {
     this.timer = null;
     this.timerAt = Infinity;
     const d = this.deadline;
     if (d === Infinity) return;
     if (d > this.sched.now()) {
       this.timerAt = d;
-      this.timer = this.sched.at(d, this.fireFn ??= () => this.fire(), this.refed && this.holds);
+      this.timer = this.sched.at(d, fireLazy, this.refed && this.holds, this);
       return;
     }
     this.deadline = Infinity;
     this.handler(this.owner);
   }
 }
+
+/** The Scheduler's event of every LazyTimer: a shared function called on the timer (no closure per timer). */
+function fireLazy(this: { fire(): void }): void { this.fire(); }
 
 /** What the retransmission timer slot is running for (Linux ICSK_TIME_RETRANS / LOSS_PROBE / REO_TIMEOUT). */
 export const RTX_RTO = 0;
