@@ -80,6 +80,30 @@ test('a FIN behind a full congestion window goes at once (Linux tcp_cwnd_test: t
   assert.equal(drain(s).data.length, data.length);
 });
 
+test('the receive window opens with the data (Linux rcv_ssthresh: the SYN\'s 64 KiB, then tcp_grow_window adds twice each segment), not to all the free buffer at once', async () => {
+  const p = pair({ offload: false, config: { rmem: [4096, 540000, 15 << 20] } }); // packetdrill's defaults.sh
+  const [c, s] = await connected(p);
+  const segs = tapSegments(p.link, p.world);
+  const ws = s.rcvWscale; // the server's window scale
+  const window = (x: { win: number }): number => x.win * 2 ** ws;
+  // One small write: the server's ACK still offers about the SYN-ACK's 65535 (grown by 2 x 1460 at most).
+  assert.equal(c.write(Buffer.alloc(1000, 1)), 1000);
+  await p.world.run({ for: 100 });
+  const ack1 = segs.filter((x) => x.src === '10.0.0.2').at(-1)!;
+  assert.ok(window(ack1) > 65535 && window(ack1) <= 65535 + 2 * 1460 + 2 ** ws, `window ${window(ack1)} (${show([ack1])}), free ${s.rcvBudget - 1000}`);
+  // A bulk transfer: each segment adds twice its size, so the window keeps ahead of the sender's
+  // slow start and reaches the free buffer.
+  const data = Buffer.alloc(400 * 1448, 2);
+  let off = 0;
+  c.onReady = () => { while (off < data.length) { const r = c.write(data.subarray(off)); if (r < 0) return; off += r; } };
+  c.onReady(0);
+  s.onReady = () => { drain(s); };
+  await p.world.run({ for: 2000 });
+  assert.equal(off, data.length);
+  const wins = segs.filter((x) => x.src === '10.0.0.2').map(window);
+  assert.ok(Math.max(...wins) > 4 * 65535, `largest window ${Math.max(...wins)}`);
+});
+
 test('passive close with a delayed ACK of the FIN riding on our own FIN (data came before: a 40 ms timeout, ping-pong mode)', async () => {
   const p = pair();
   const [c, s] = await connected(p);

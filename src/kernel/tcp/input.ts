@@ -6,7 +6,7 @@ import { ACK_NOW, ACK_SCHED, ACK_TIMER, ackSndCheck, enterQuickack, eventDataRec
 import type { IpPacket } from '../ip-types.js';
 import { ECONNRESET } from '../../uapi/errno.js';
 import { done, enterTimeWait, established, notify, resetArrived, setState, synDequeue, writeSpace } from './lifecycle.js';
-import { armPersist, receiveSpace, sendOowAck, sendResetReply, sendSyn, transmit, tsNow, units } from './output.js';
+import { armPersist, growWindow, receiveSpace, sendOowAck, sendResetReply, sendSyn, transmit, tsNow, units } from './output.js';
 import { rackAckDone, rackAckStart, rackDelivered, rackEnabled } from './rack.js';
 import { ackRecovery } from './recovery.js';
 import { currentRto, rttSample } from './rto.js';
@@ -596,6 +596,7 @@ function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, 
     }
     s.ooo.insert(seq, data, fin);
     s.tcp.stats.TCPOFOQueue++;
+    if (data.length > 0) growWindow(s, data.length); // Linux tcp_data_queue_ofo
     return;
   }
   const len = data.length;
@@ -613,6 +614,7 @@ function dataArrives(s: TcpSocket, seq: number, data: Uint8Array, fin: boolean, 
     // RFC 3168 §6.1.3: CWR from the sender, CE marks on its data (Linux: at the end of tcp_event_data_recv).
     if (s.ecnFlags !== 0) ecnReceive(s, seg, tos);
     s.recvQ.push(data);
+    if (len >= 128) growWindow(s, len); // Linux tcp_event_data_recv
     s.rcvNxt = seqAdd(s.rcvNxt, len);
     s.bytesReceived += len;
     s.dataSegsIn += segs;

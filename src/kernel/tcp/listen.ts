@@ -130,6 +130,7 @@ function fastopenChild(tcp: Tcp, l: TcpSocket, child: TcpSocket, seg: TcpRepr, n
 function newChild(tcp: Tcp, l: TcpSocket, pkt: IpPacket, seg: TcpRepr): TcpSocket {
   const child = new TcpSocket(tcp, l.domain);
   child.inheritFrom(l);
+  child.rcvSsthresh = Math.min(child.rcvBudget, 65535); // Linux tcp_create_openreq_child: the SYN-ACK's window
   child.passive = true;
   child.parent = l;
   child.family = pkt.family;
@@ -236,6 +237,7 @@ function cookieAck(tcp: Tcp, l: TcpSocket, seg: TcpRepr, pkt: IpPacket): boolean
   child.maxSndWnd = child.sndWnd;
   // The window our cookie SYN-ACK advertised (unscaled, RFC 7323 §2.2).
   child.rcvAdvEdge = seqAdd(child.rcvNxt, Math.min(child.rcvBudget, 65535));
+  child.rcvSsthresh = Math.min(child.rcvBudget, 65535);
   setState(child, SYN_RECEIVED);
   tcp.hash(child);
   established(child);

@@ -81,6 +81,7 @@ export function selectWindowPeek(s: TcpSocket): number {
   let free = s.rcvBudget - s.recvQ.bytes - s.ooo.bytes;
   if (free < 0) free = 0;
   else if (free > max) free = max;
+  if (free > s.rcvSsthresh) free = s.rcvSsthresh; // Linux __tcp_select_window
   let win = curWin;
   const half = s.rcvBudget >> 1;
   const step = half < s.rcvMss ? half : s.rcvMss;
@@ -101,7 +102,23 @@ function windowField(s: TcpSocket): number {
 /** RFC 7323 §2.2: the window in a SYN or SYN-ACK is never scaled. */
 function synWindow(s: TcpSocket): number {
   const free = receiveSpace(s);
-  return free > 65535 ? 65535 : free;
+  const win = free > 65535 ? 65535 : free;
+  s.rcvSsthresh = win; // Linux tcp_connect_init / tcp_openreq_init_rwin: rcv_ssthresh = rcv_wnd
+  return win;
+}
+
+/**
+ * Linux tcp_grow_window: data of `len` bytes arrived (in order, at least 128 bytes, or out of
+ * order); rcv_ssthresh grows by twice the larger of it and the MSS we announced, up to the room
+ * the buffer has (skbs are taken to be of the usual truesize: tcp_win_from_space(truesize) <= len).
+ */
+export function growWindow(s: TcpSocket, len: number): void {
+  const clamp = 65535 * 2 ** s.rcvWscale;
+  const space = receiveSpace(s);
+  const room = (space < clamp ? space : clamp) - s.rcvSsthresh;
+  if (room <= 0) return;
+  const incr = 2 * (len > s.advMss ? len : s.advMss);
+  s.rcvSsthresh += incr < room ? incr : room;
 }
 
 // ---- options -------------------------------------------------------------------------------------

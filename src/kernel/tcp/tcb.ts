@@ -142,6 +142,12 @@ export class Tcb {
    * rcv_ssthresh keeps that), so it is kept apart from rcvbuf; SO_RCVBUF reports the larger.
    */
   rcvbufClamped = 0;
+  /**
+   * Linux rcv_ssthresh: the most window announced for now. It starts at the SYN's window and grows
+   * as data arrives (tcp_grow_window), so a new connection's window opens with the traffic rather
+   * than at once to all the free buffer.
+   */
+  rcvSsthresh = 65535;
   /** Receive buffer auto-tuning (Linux rcvq_space): bytes per RTT the application reads. */
   rcvSpace = 0;
   rcvSpaceTime = 0;
