@@ -207,9 +207,12 @@ export class Kernel implements IpLayer {
       if (iface.v4.some((a) => a.u32 === u32)) throw codeError(`RTNETLINK answers: File exists (${formatIPv4(bytes)} on ${iface.name})`, 'EEXIST', EEXIST);
       if (isMulticastIP(bytes) || u32 === 0 || u32 === 0xffffffff) throw new RangeError(`${this.name}: ${formatIPv4(bytes)} cannot be an interface address`);
       const mask32 = maskOf(prefix);
+      // One copy of the bytes and one string serve the address and what input hands to transports (both read-only).
+      const address = formatIPv4(bytes);
+      const own = bytes.slice();
       const a: Ipv4Address = {
-        family: 4, address: formatIPv4(bytes), bytes: bytes.slice(), u32, prefix, mask32,
-        bcast32: prefix >= 31 ? u32 : (u32 | ~mask32) >>> 0, iface, input: { name: formatIPv4(bytes), bytes: bytes.slice() },
+        family: 4, address, bytes: own, u32, prefix, mask32,
+        bcast32: prefix >= 31 ? u32 : (u32 | ~mask32) >>> 0, iface, input: { name: address, bytes: own },
       };
       iface.v4.push(a);
       if (!this.local4.has(u32)) this.local4.set(u32, a);

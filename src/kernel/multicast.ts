@@ -78,6 +78,21 @@ interface IfState {
   generalV6: Timer | null;
 }
 
+/**
+ * A group's address bytes, read-only and shared by every host of the process that joins it (the
+ * all-nodes and all-hosts groups are joined by every host): at most GROUP_BYTES_MAX addresses
+ * are kept, the first ones seen; others get a copy of their own.
+ */
+const groupBytesCache = new Map<string, Uint8Array>();
+const GROUP_BYTES_MAX = 64;
+function groupBytes(address: string, bytes: Uint8Array): Uint8Array {
+  const known = groupBytesCache.get(address);
+  if (known !== undefined) return known;
+  const own = bytes.slice();
+  if (groupBytesCache.size < GROUP_BYTES_MAX) groupBytesCache.set(address, own);
+  return own;
+}
+
 export class Multicast {
   protected readonly groups = new Map<string, Group>();
   private readonly ifs = new Map<Interface, IfState>();
@@ -448,7 +463,7 @@ export class Multicast {
     const k = key(family, iface.ifindex, address);
     let g = this.groups.get(k);
     if (g !== undefined) return g;
-    g = { family, address, bytes: bytes.slice(), iface, asm: 0, sources: new LazyMap(), internal: 0, queryTimer: null };
+    g = { family, address, bytes: groupBytes(address, bytes), iface, asm: 0, sources: new LazyMap(), internal: 0, queryTimer: null };
     this.groups.set(k, g);
     if (iface.layer === 2) iface.acceptMac(multicastMac(bytes));
     return g;
