@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as nodeNet from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Network } from '../src/index.js';
-import { QUICK, netBulk, report, type NetLike } from './common.js';
+import { QUICK, netBulk, netConnections, report, type NetLike } from './common.js';
 
 const BULK = QUICK ? 4 << 20 : 256 << 20;
 const CONNS = QUICK ? 200 : 5000;
@@ -20,24 +20,6 @@ const CHUNK = Buffer.alloc(64 << 10, 0x5a);
 type Case = 'bulk' | 'connections';
 type Side = 'kernel' | 'usernet';
 
-async function connections(net: NetLike, host: string): Promise<number> {
-  const srv = net.createServer((s) => { s.end('x'); });
-  await new Promise<void>((r) => srv.listen(0, host, () => r()));
-  const port = (srv.address() as nodeNet.AddressInfo).port;
-  let n = 0;
-  for (let i = 0; i < CONNS; i++) {
-    await new Promise<void>((resolve, reject) => {
-      const c = net.connect(port, host);
-      c.on('error', reject);
-      c.on('data', () => {});
-      c.on('end', () => { c.end(); });
-      c.on('close', () => { n++; resolve(); });
-    });
-  }
-  srv.close();
-  return n;
-}
-
 /** In a child: runs one case once on one side and prints `count ms` on stdout. */
 async function child(which: Case, side: Side): Promise<void> {
   let net: NetLike = nodeNet;
@@ -46,7 +28,7 @@ async function child(which: Case, side: Side): Promise<void> {
     net = world.host('a').net as unknown as NetLike;
   }
   const t0 = performance.now();
-  const count = which === 'bulk' ? await netBulk(net, net, '127.0.0.1', BULK, CHUNK) : await connections(net, '127.0.0.1');
+  const count = which === 'bulk' ? await netBulk(net, net, '127.0.0.1', BULK, CHUNK) : await netConnections(net, net, '127.0.0.1', CONNS);
   const ms = performance.now() - t0;
   process.stdout.write(`${count} ${ms}\n`);
   process.exit(0);

@@ -40,6 +40,28 @@ export async function netBulk(server: NetLike, client: NetLike, host: string, by
   return got;
 }
 
+/**
+ * Opens and closes `count` connections one after another to a server that writes one byte and
+ * ends; resolves with the number completed.
+ */
+export async function netConnections(server: NetLike, client: NetLike, host: string, count: number): Promise<number> {
+  const srv = server.createServer((s) => { s.end('x'); });
+  await new Promise<void>((r) => srv.listen(0, host, () => r()));
+  const port = (srv.address() as nodeNet.AddressInfo).port;
+  let n = 0;
+  for (let i = 0; i < count; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const c = client.connect(port, host);
+      c.on('error', reject);
+      c.on('data', () => {});
+      c.on('end', () => { c.end(); });
+      c.on('close', () => { n++; resolve(); });
+    });
+  }
+  srv.close();
+  return n;
+}
+
 export interface Measured {
   /** What was counted per second: datagrams, bytes, connections, round trips. */
   unit: string;

@@ -3,7 +3,7 @@
 //   switch; connections per second; small-message round trips. The same code drives both.
 import * as nodeNet from 'node:net';
 import { Network } from '../src/index.js';
-import { QUICK, compare, netBulk, type NetLike } from './common.js';
+import { QUICK, compare, netBulk, netConnections, type NetLike } from './common.js';
 
 
 const BULK = QUICK ? 4 << 20 : 128 << 20;
@@ -24,21 +24,8 @@ function bulk(server: NetLike, client: NetLike, host: string): Promise<number> {
 }
 
 /** Opens and closes connections one after another; resolves with the number completed. */
-async function connRate(server: NetLike, client: NetLike, host: string): Promise<number> {
-  const srv = await listen(server, host, (s) => { s.end('x'); });
-  const port = (srv.address() as nodeNet.AddressInfo).port;
-  let n = 0;
-  for (let i = 0; i < CONNS; i++) {
-    await new Promise<void>((resolve, reject) => {
-      const c = client.connect(port, host);
-      c.on('error', reject);
-      c.on('data', () => {});
-      c.on('end', () => { c.end(); });
-      c.on('close', () => { n++; resolve(); });
-    });
-  }
-  srv.close();
-  return n;
+function connRate(server: NetLike, client: NetLike, host: string): Promise<number> {
+  return netConnections(server, client, host, CONNS);
 }
 
 /** Ping-pong of 32-byte messages on one connection; resolves with the number of round trips. */
